@@ -1,0 +1,161 @@
+//! Analysis: pure functions from a `RunRecord` to the figures users quote — load totals,
+//! recovery per fault, phases, windows for the charts. Nothing here touches Docker, the
+//! network or the disk, so it is unit-tested on hand-made records.
+
+pub mod phases;
+pub mod recovery;
+pub mod stats;
+pub mod windows;
+
+pub use phases::{Phase, PhaseSummary, Span};
+pub use recovery::{Breakdown, FaultRecovery, Lost};
+pub use stats::{DurationSummary, LatencySummary};
+pub use windows::WindowStats;
+
+use crate::record::{Outcome, RunRecord, TrialRecord};
+use phases::PhaseHistograms;
+use recovery::RecoveryParams;
+use serde::{Deserialize, Serialize};
+
+/// Failed requests by class.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassCounts {
+    pub refused: u64,
+    pub reset: u64,
+    pub timeout: u64,
+    pub http_5xx: u64,
+    pub other: u64,
+}
+
+impl ClassCounts {
+    fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::Refused => self.refused += 1,
+            Outcome::Reset => self.reset += 1,
+            Outcome::Timeout => self.timeout += 1,
+            Outcome::Http5xx => self.http_5xx += 1,
+            Outcome::Other => self.other += 1,
+            Outcome::Ok => {}
+        }
+    }
+}
+
+/// The load over all trials.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadSummary {
+    /// Requests the plan called for (rate × duration × trials).
+    pub planned: u64,
+    pub sent: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub failed_by_class: ClassCounts,
+    /// Latency of successful requests from their intended send time.
+    pub latency_ms: LatencySummary,
+}
+
+/// One trial's series for the charts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrialSeries {
+    pub index: u32,
+    pub window_ms: f64,
+    pub windows: Vec<WindowStats>,
+    pub spans: Vec<Span>,
+}
+
+/// Everything derived from a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub load: LoadSummary,
+    pub faults: Vec<FaultRecovery>,
+    pub time_to_healthy_ms: DurationSummary,
+    pub phases: Vec<PhaseSummary>,
+    pub trials: Vec<TrialSeries>,
+    /// Requests lost to faults, all trials.
+    pub lost_requests: u64,
+}
+
+impl Analysis {
+    pub fn phase(&self, p: Phase) -> LatencySummary {
+        self.phases
+            .iter()
+            .find(|s| s.phase == p)
+            .map(|s| s.latency_ms)
+            .unwrap_or_default()
+    }
+}
+
+/// Analyses a run.
+pub fn analyse(record: &RunRecord) -> Analysis {
+    let window_us = record.scenario.load.window.as_micros() as i64;
+    let end_us = record.plan.load_duration.as_micros() as i64;
+    let mut load = LoadSummary {
+        planned: record.scenario.load.planned_requests() * record.trials.len() as u64,
+        ..Default::default()
+    };
+    let mut all_ok = stats::new_histogram();
+    let mut phase_hists = PhaseHistograms::default();
+    let mut faults = Vec::new();
+    let mut trials = Vec::new();
+    for trial in &record.trials {
+        for (intended, done, outcome, _) in trial.requests.iter() {
+            load.sent += 1;
+            if outcome.is_ok() {
+                load.ok += 1;
+                stats::record(&mut all_ok, done - intended);
+            } else {
+                load.failed += 1;
+                load.failed_by_class.add(outcome);
+            }
+        }
+        let recs = trial_recoveries(record, trial, end_us);
+        let mut sorted: Vec<&FaultRecovery> = recs.iter().collect();
+        sorted.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
+        let spans = phases::spans(&sorted, end_us);
+        phase_hists.add_trial(trial, &spans);
+        trials.push(TrialSeries {
+            index: trial.index,
+            window_ms: window_us as f64 / 1000.0,
+            windows: windows::windows(&trial.requests, window_us, end_us)
+                .iter()
+                .map(WindowStats::from)
+                .collect(),
+            spans,
+        });
+        faults.extend(recs);
+    }
+    load.latency_ms = LatencySummary::of(&all_ok);
+    let tth: Vec<f64> = faults.iter().filter_map(|f| f.time_to_healthy_ms).collect();
+    Analysis {
+        lost_requests: faults.iter().map(|f| f.lost.total).sum(),
+        load,
+        time_to_healthy_ms: DurationSummary::of(&tth),
+        phases: phase_hists.summaries(),
+        trials,
+        faults,
+    }
+}
+
+fn trial_recoveries(record: &RunRecord, trial: &TrialRecord, end_us: i64) -> Vec<FaultRecovery> {
+    let first_fault = trial.faults.iter().map(|f| f.issued_us).min().unwrap_or(end_us);
+    let mut baseline = stats::new_histogram();
+    for (intended, done, outcome, _) in trial.requests.iter() {
+        if outcome.is_ok() && intended < first_fault {
+            stats::record(&mut baseline, done - intended);
+        }
+    }
+    let params = RecoveryParams {
+        load_window_us: record.scenario.load.window.as_micros() as i64,
+        steady_window_us: record.scenario.certify.steady_window.as_micros() as i64,
+        steady_tolerance: record.scenario.certify.steady_p99_tolerance,
+        baseline_p99_us: (!baseline.is_empty()).then(|| baseline.value_at_quantile(0.99) as i64),
+        end_us,
+    };
+    trial
+        .faults
+        .iter()
+        .map(|f| recovery::recover(trial, f, params))
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

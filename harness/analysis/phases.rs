@@ -1,0 +1,189 @@
+//! Phases of a trial — baseline, disruption, recovery, steady — and the latency of
+//! successful requests in each, merged across faults and trials.
+
+use super::recovery::FaultRecovery;
+use super::stats::{new_histogram, record, LatencySummary};
+use crate::record::TrialRecord;
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Before the first fault.
+    Baseline,
+    /// Fault instant to healthy.
+    Disruption,
+    /// Healthy to steady.
+    Recovery,
+    /// Steady after a recovery.
+    Steady,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 4] = [Phase::Baseline, Phase::Disruption, Phase::Recovery, Phase::Steady];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Phase::Baseline => "baseline",
+            Phase::Disruption => "disruption",
+            Phase::Recovery => "recovery",
+            Phase::Steady => "steady",
+        }
+    }
+}
+
+/// A span of one phase, µs on the trial clock, end exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Span {
+    pub phase: Phase,
+    pub start_us: i64,
+    pub end_us: i64,
+}
+
+/// Splits [0, end) into phases from the faults' recoveries (sorted by fault instant).
+pub fn spans(recoveries: &[&FaultRecovery], end_us: i64) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut cursor = 0i64;
+    let mut after = Phase::Baseline;
+    let us = |ms: f64| (ms * 1000.0).round() as i64;
+    for r in recoveries {
+        let t_f = us(r.at_ms).min(end_us);
+        if t_f < cursor {
+            continue; // overlapping faults: keep the earlier fault's spans
+        }
+        out.push(Span {
+            phase: after,
+            start_us: cursor,
+            end_us: t_f,
+        });
+        let healthy = r.time_to_healthy_ms.map_or(end_us, |h| (t_f + us(h)).min(end_us));
+        out.push(Span {
+            phase: Phase::Disruption,
+            start_us: t_f,
+            end_us: healthy,
+        });
+        let steady = r
+            .time_to_steady_ms
+            .map_or(end_us, |s| (t_f + us(s)).min(end_us).max(healthy));
+        out.push(Span {
+            phase: Phase::Recovery,
+            start_us: healthy,
+            end_us: steady,
+        });
+        cursor = steady;
+        after = Phase::Steady;
+    }
+    out.push(Span {
+        phase: after,
+        start_us: cursor,
+        end_us: end_us.max(cursor),
+    });
+    out.retain(|s| s.end_us > s.start_us);
+    out
+}
+
+/// Latency histograms per phase, accumulated over trials.
+#[derive(Debug, Clone)]
+pub struct PhaseHistograms {
+    pub by_phase: Vec<(Phase, Histogram<u64>)>,
+}
+
+impl Default for PhaseHistograms {
+    fn default() -> Self {
+        PhaseHistograms {
+            by_phase: Phase::ALL.iter().map(|p| (*p, new_histogram())).collect(),
+        }
+    }
+}
+
+impl PhaseHistograms {
+    /// Adds a trial's successful requests to the histogram of the phase of their intended time.
+    pub fn add_trial(&mut self, trial: &TrialRecord, spans: &[Span]) {
+        for (intended, done, outcome, _) in trial.requests.iter() {
+            if !outcome.is_ok() {
+                continue;
+            }
+            let Some(span) = spans.iter().find(|s| intended >= s.start_us && intended < s.end_us) else {
+                continue;
+            };
+            if let Some((_, h)) = self.by_phase.iter_mut().find(|(p, _)| *p == span.phase) {
+                record(h, done - intended);
+            }
+        }
+    }
+
+    pub fn get(&self, phase: Phase) -> &Histogram<u64> {
+        &self
+            .by_phase
+            .iter()
+            .find(|(p, _)| *p == phase)
+            .expect("every phase is present")
+            .1
+    }
+
+    pub fn summaries(&self) -> Vec<PhaseSummary> {
+        self.by_phase
+            .iter()
+            .map(|(p, h)| PhaseSummary {
+                phase: *p,
+                latency_ms: LatencySummary::of(h),
+            })
+            .collect()
+    }
+}
+
+/// Latency of one phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseSummary {
+    pub phase: Phase,
+    pub latency_ms: LatencySummary,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::recovery::{Breakdown, Lost};
+
+    fn rec(at_ms: f64, tth: Option<f64>, tts: Option<f64>) -> FaultRecovery {
+        FaultRecovery {
+            trial: 0,
+            index: 0,
+            kind: "kill".into(),
+            action: "restart".into(),
+            target: "app-0".into(),
+            at_ms,
+            time_to_healthy_ms: tth,
+            time_to_first_success_ms: None,
+            time_to_steady_ms: tts,
+            lost: Lost::default(),
+            breakdown: Breakdown::default(),
+            notes: vec![],
+            error: None,
+        }
+    }
+
+    #[test]
+    fn one_fault_gives_four_phases_in_order() {
+        let r = rec(5000.0, Some(1000.0), Some(1500.0));
+        let s = spans(&[&r], 20_000_000);
+        let phases: Vec<_> = s.iter().map(|s| (s.phase, s.start_us, s.end_us)).collect();
+        assert_eq!(
+            phases,
+            vec![
+                (Phase::Baseline, 0, 5_000_000),
+                (Phase::Disruption, 5_000_000, 6_000_000),
+                (Phase::Recovery, 6_000_000, 6_500_000),
+                (Phase::Steady, 6_500_000, 20_000_000),
+            ]
+        );
+    }
+
+    #[test]
+    fn unrecovered_fault_is_disruption_to_the_end() {
+        let r = rec(5000.0, None, None);
+        let s = spans(&[&r], 10_000_000);
+        assert_eq!(s.last().unwrap().phase, Phase::Disruption);
+        assert_eq!(s.last().unwrap().end_us, 10_000_000);
+    }
+}

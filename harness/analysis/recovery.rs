@@ -1,0 +1,247 @@
+//! Recovery per fault: time to healthy, time to first success, time to steady, the
+//! recovery breakdown and the requests lost. Definitions are those of DESIGN.md.
+
+use super::stats::{new_histogram, record};
+use super::windows::class_index;
+use crate::record::{FaultRecord, LifecycleKind, Outcome, ProbeOutcome, TrialRecord};
+use serde::{Deserialize, Serialize};
+
+/// Docker reports an exit a little before the kill call returns; accept events this
+/// long before the fault instant as belonging to it.
+const EVENT_SLACK_US: i64 = 5_000;
+
+/// Latency differences below this are treated as noise when judging "steady".
+pub const STEADY_LATENCY_FLOOR_US: i64 = 2_000;
+
+/// Recovery stages, each in ms after the fault instant.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Breakdown {
+    /// The instance exited.
+    pub exit: Option<f64>,
+    /// The restart or replacement was issued.
+    pub restart_issued: Option<f64>,
+    /// The new or restarted instance was running.
+    pub running: Option<f64>,
+    /// The app first answered a probe (any status).
+    pub accepting: Option<f64>,
+    /// First healthy probe.
+    pub healthy: Option<f64>,
+}
+
+/// Requests lost to one fault.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Lost {
+    pub total: u64,
+    /// Of which were in flight at the fault instant.
+    pub in_flight: u64,
+    pub refused: u64,
+    pub reset: u64,
+    pub timeout: u64,
+    pub http_5xx: u64,
+    pub other: u64,
+}
+
+impl Lost {
+    fn add(&mut self, o: Outcome) {
+        self.total += 1;
+        match o {
+            Outcome::Refused => self.refused += 1,
+            Outcome::Reset => self.reset += 1,
+            Outcome::Timeout => self.timeout += 1,
+            Outcome::Http5xx => self.http_5xx += 1,
+            Outcome::Other => self.other += 1,
+            Outcome::Ok => self.total -= 1,
+        }
+    }
+}
+
+/// One fault's recovery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultRecovery {
+    pub trial: u32,
+    pub index: usize,
+    pub kind: String,
+    pub action: String,
+    pub target: String,
+    /// Fault instant, ms on the trial clock.
+    pub at_ms: f64,
+    pub time_to_healthy_ms: Option<f64>,
+    pub time_to_first_success_ms: Option<f64>,
+    pub time_to_steady_ms: Option<f64>,
+    pub lost: Lost,
+    pub breakdown: Breakdown,
+    /// Why a figure is missing, in words.
+    pub notes: Vec<String>,
+    /// The fault or its action failed.
+    pub error: Option<String>,
+}
+
+/// Parameters the recovery figures depend on.
+#[derive(Debug, Clone, Copy)]
+pub struct RecoveryParams {
+    pub load_window_us: i64,
+    pub steady_window_us: i64,
+    pub steady_tolerance: f64,
+    /// Baseline p99 of successful requests, µs (None if there was no baseline).
+    pub baseline_p99_us: Option<i64>,
+    /// End of the load, µs.
+    pub end_us: i64,
+}
+
+fn ms(us: i64) -> f64 {
+    (us as f64 / 1000.0 * 1000.0).round() / 1000.0
+}
+
+/// Instant (µs) the replica became healthy after `t_f`: the first transition to Healthy
+/// after it; `Some(t_f)` if it never looked unhealthy; None if it never recovered.
+pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64) -> Option<i64> {
+    let probes = trial.probes.iter().find(|p| p.replica == replica)?;
+    let after = probes.transitions.iter().filter(|t| t.done_us > t_f);
+    let mut saw_unhealthy = false;
+    for t in after {
+        if t.outcome == ProbeOutcome::Healthy {
+            return Some(t.done_us);
+        }
+        saw_unhealthy = true;
+    }
+    let healthy_before = probes
+        .transitions
+        .iter()
+        .rev()
+        .find(|t| t.done_us <= t_f)
+        .is_some_and(|t| t.outcome == ProbeOutcome::Healthy);
+    (!saw_unhealthy && healthy_before).then_some(t_f)
+}
+
+/// Everything about one fault's recovery.
+pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams) -> FaultRecovery {
+    let t_f = fault.issued_us;
+    let mut notes = Vec::new();
+    let healthy = healthy_at(trial, &fault.target, t_f);
+    if healthy.is_none() {
+        notes.push(format!(
+            "{} did not become healthy again before the end of the trial",
+            fault.target
+        ));
+    }
+    let steady = healthy.and_then(|h| steady_at(trial, h, p));
+    if healthy.is_some() && steady.is_none() {
+        notes.push("no steady window before the end of the load".into());
+    }
+    let lost_until = steady.unwrap_or(p.end_us.max(t_f));
+    let mut lost = Lost::default();
+    let mut first_failure: Option<i64> = None;
+    for (intended, done, outcome, _) in trial.requests.iter() {
+        if outcome.is_ok() {
+            continue;
+        }
+        let in_window = intended >= t_f && intended <= lost_until;
+        let in_flight = intended < t_f && done > t_f;
+        if in_window || in_flight {
+            lost.add(outcome);
+            if in_flight {
+                lost.in_flight += 1;
+            }
+            first_failure = Some(first_failure.map_or(intended, |f: i64| f.min(intended)));
+        }
+    }
+    let first_success = first_failure.and_then(|f| {
+        trial
+            .requests
+            .iter()
+            .filter(|(i, _, o, _)| o.is_ok() && *i > f)
+            .map(|(_, d, _, _)| d)
+            .min()
+    });
+    if first_failure.is_none() {
+        notes.push("no request failed: clients saw no interruption".into());
+    }
+    let breakdown = breakdown(trial, fault, healthy);
+    FaultRecovery {
+        trial: trial.index,
+        index: fault.index,
+        kind: fault.kind.as_str().into(),
+        action: fault.action.as_str().into(),
+        target: fault.target.clone(),
+        at_ms: ms(t_f),
+        time_to_healthy_ms: healthy.map(|h| ms(h - t_f)),
+        time_to_first_success_ms: first_success.map(|s| ms(s - t_f)),
+        time_to_steady_ms: steady.map(|s| ms(s - t_f)),
+        lost,
+        breakdown,
+        notes,
+        error: fault.error.clone(),
+    }
+}
+
+/// Start of the first steady window at or after `healthy`: windows start on the load's
+/// window grid, last `steady_window`, contain requests, none failed, and their p99 is
+/// within tolerance of the baseline p99 (with a noise floor).
+fn steady_at(trial: &TrialRecord, healthy: i64, p: RecoveryParams) -> Option<i64> {
+    let grid = p.load_window_us.max(1);
+    let mut start = (healthy + grid - 1) / grid * grid;
+    let limit = p
+        .baseline_p99_us
+        .map(|b| (b.max(STEADY_LATENCY_FLOOR_US) as f64 * p.steady_tolerance) as u64);
+    // the log is sorted by intended time: find each window's slice by binary search
+    let intended = &trial.requests.intended_us;
+    while start + p.steady_window_us <= p.end_us {
+        let end = start + p.steady_window_us;
+        let lo = intended.partition_point(|&t| t < start);
+        let hi = intended.partition_point(|&t| t < end);
+        let mut failed_at = None;
+        let mut h = new_histogram();
+        let slice = lo..hi;
+        for ((&t, &done), &outcome) in intended[slice.clone()]
+            .iter()
+            .zip(&trial.requests.done_us[slice.clone()])
+            .zip(&trial.requests.outcome[slice])
+        {
+            if class_index(outcome).is_some() {
+                failed_at = Some(t);
+                break;
+            }
+            record(&mut h, done - t);
+        }
+        if let Some(f) = failed_at {
+            // no window containing this failure can be steady: jump past it
+            start = (f / grid + 1) * grid;
+            continue;
+        }
+        let calm = limit.is_none_or(|l| h.value_at_quantile(0.99) <= l);
+        if hi > lo && calm {
+            return Some(start);
+        }
+        start += grid;
+    }
+    None
+}
+
+fn breakdown(trial: &TrialRecord, fault: &FaultRecord, healthy: Option<i64>) -> Breakdown {
+    let t_f = fault.issued_us;
+    let rel = |t: Option<i64>| t.map(|t| ms(t - t_f));
+    let events = || {
+        trial
+            .lifecycle
+            .iter()
+            .filter(|e| e.replica == fault.target && e.at_us >= t_f - EVENT_SLACK_US)
+    };
+    let exit = events().find(|e| e.kind == LifecycleKind::Exited).map(|e| e.at_us);
+    let after_action = fault.action_issued_us.unwrap_or(t_f);
+    let running = events()
+        .find(|e| e.kind == LifecycleKind::Started && e.at_us >= after_action - EVENT_SLACK_US)
+        .map(|e| e.at_us);
+    let accepting = trial.probes.iter().find(|p| p.replica == fault.target).and_then(|p| {
+        p.transitions
+            .iter()
+            .find(|t| t.done_us > after_action && t.outcome.app_answered())
+            .map(|t| t.done_us)
+    });
+    Breakdown {
+        exit: rel(exit),
+        restart_issued: rel(fault.action_issued_us),
+        running: rel(running),
+        accepting: rel(accepting.or(healthy.filter(|h| *h > t_f))),
+        healthy: rel(healthy),
+    }
+}

@@ -1,0 +1,199 @@
+//! Analysis on hand-made records: every figure is known in advance.
+
+use super::*;
+use crate::record::*;
+use crate::scenario::{plan::Plan, Action, FaultKind, Scenario};
+use std::path::Path;
+
+const SCENARIO: &str = r#"
+name = "hand-made"
+[app]
+image = "x:1"
+port = 8080
+[load]
+rate = 200
+duration = "10s"
+[[fault]]
+at = "3s"
+kind = "kill"
+target = "app-0"
+"#;
+
+pub(crate) fn scenario() -> Scenario {
+    Scenario::parse(Path::new("hand-made.toml"), SCENARIO).unwrap()
+}
+
+/// 200 req/s for 10 s, 1 ms latency, except `fail` (intended-time range, µs) which fails
+/// with `class`, and `slow` which takes `slow_us`.
+pub(crate) fn trial(
+    fail: (i64, i64),
+    class: Outcome,
+    slow: (i64, i64),
+    slow_us: i64,
+    healthy_at: Option<i64>,
+) -> TrialRecord {
+    let mut requests = RequestLog::default();
+    for i in 0..2000 {
+        let t = i * 5_000;
+        let (outcome, lat) = if t >= fail.0 && t < fail.1 {
+            (class, 100)
+        } else if t >= slow.0 && t < slow.1 {
+            (Outcome::Ok, slow_us)
+        } else {
+            (Outcome::Ok, 1_000)
+        };
+        requests.push(t, t + lat, outcome, 0);
+    }
+    let mut transitions = vec![ProbeTransition {
+        sent_us: -100_000,
+        done_us: -99_000,
+        outcome: ProbeOutcome::Healthy,
+    }];
+    transitions.push(ProbeTransition {
+        sent_us: 3_005_000,
+        done_us: 3_006_000,
+        outcome: ProbeOutcome::Refused,
+    });
+    transitions.push(ProbeTransition {
+        sent_us: 3_600_000,
+        done_us: 3_601_000,
+        outcome: ProbeOutcome::NoAnswer,
+    });
+    if let Some(h) = healthy_at {
+        transitions.push(ProbeTransition {
+            sent_us: h - 1_000,
+            done_us: h,
+            outcome: ProbeOutcome::Healthy,
+        });
+    }
+    let ev = |at_us, kind| LifecycleEvent {
+        at_us,
+        replica: "app-0".into(),
+        instance: "c1".into(),
+        kind,
+    };
+    TrialRecord {
+        index: 0,
+        requests,
+        probes: vec![ProbeLog {
+            replica: "app-0".into(),
+            interval_us: 10_000,
+            sent: 1000,
+            transitions,
+        }],
+        faults: vec![FaultRecord {
+            index: 0,
+            kind: FaultKind::Kill,
+            action: Action::Restart,
+            target: "app-0".into(),
+            planned_us: 3_000_000,
+            issued_us: 3_000_000,
+            fault_done_us: Some(3_200_000),
+            action_issued_us: Some(3_200_000),
+            action_done_us: Some(3_500_000),
+            error: None,
+        }],
+        lifecycle: vec![
+            ev(3_100_000, LifecycleKind::Exited),
+            ev(3_450_000, LifecycleKind::Started),
+        ],
+        ..Default::default()
+    }
+}
+
+pub(crate) fn record(trials: Vec<TrialRecord>) -> RunRecord {
+    let s = scenario();
+    let plan = Plan::new(&s, None);
+    let mut r = RunRecord::new("run".into(), "2026-01-01T00:00:00Z".into(), s, plan);
+    r.trials = trials;
+    r.complete = true;
+    r
+}
+
+#[test]
+fn kill_then_restart_reports_time_to_healthy_and_lost_requests() {
+    let t = trial((3_000_000, 4_000_000), Outcome::Refused, (0, 0), 0, Some(4_010_000));
+    let a = analyse(&record(vec![t]));
+    assert_eq!(a.faults.len(), 1);
+    let f = &a.faults[0];
+    assert_eq!(f.time_to_healthy_ms, Some(1010.0));
+    // 200 requests intended in [3 s, 4 s) were refused
+    assert_eq!(f.lost.total, 200);
+    assert_eq!(f.lost.refused, 200);
+    assert_eq!(a.lost_requests, 200);
+    // first success: the request intended at 4.000 s completes at 4.001 s
+    assert_eq!(f.time_to_first_success_ms, Some(1001.0));
+    // steady: first 100 ms grid point at or after healthy (4.1 s) with a clean 1 s window
+    assert_eq!(f.time_to_steady_ms, Some(1100.0));
+    assert_eq!(a.load.sent, 2000);
+    assert_eq!(a.load.failed, 200);
+    assert_eq!(a.load.failed_by_class.refused, 200);
+    // through an HdrHistogram with 3 significant digits: within 0.1 %
+    assert!((a.time_to_healthy_ms.p50.unwrap() - 1010.0).abs() <= 1.1);
+}
+
+#[test]
+fn breakdown_orders_exit_restart_running_accepting_healthy() {
+    let t = trial((3_000_000, 4_000_000), Outcome::Reset, (0, 0), 0, Some(4_010_000));
+    let a = analyse(&record(vec![t]));
+    let b = &a.faults[0].breakdown;
+    assert_eq!(b.exit, Some(100.0));
+    assert_eq!(b.restart_issued, Some(200.0));
+    assert_eq!(b.running, Some(450.0));
+    assert_eq!(b.accepting, Some(1010.0));
+    assert_eq!(b.healthy, Some(1010.0));
+}
+
+#[test]
+fn requests_in_flight_at_the_fault_count_as_lost() {
+    let mut t = trial((3_000_000, 4_000_000), Outcome::Refused, (0, 0), 0, Some(4_010_000));
+    // a slow request sent before the fault, reset by it
+    t.requests.push(2_990_000, 3_050_000, Outcome::Reset, 0);
+    t.requests.sort();
+    let a = analyse(&record(vec![t]));
+    assert_eq!(a.faults[0].lost.in_flight, 1);
+    assert_eq!(a.faults[0].lost.reset, 1);
+    assert_eq!(a.faults[0].lost.total, 201);
+}
+
+#[test]
+fn slow_requests_after_healthy_delay_time_to_steady() {
+    // healthy at 4.01 s but 50 ms latencies until 5.5 s: steady only from 5.5 s
+    let t = trial(
+        (3_000_000, 4_000_000),
+        Outcome::Refused,
+        (4_000_000, 5_500_000),
+        50_000,
+        Some(4_010_000),
+    );
+    let a = analyse(&record(vec![t]));
+    assert_eq!(a.faults[0].time_to_steady_ms, Some(2500.0));
+    // and the recovery phase holds the slow requests
+    assert!(a.phase(Phase::Recovery).p99 >= 49.0);
+    assert!(a.phase(Phase::Steady).p99 < 2.0);
+    assert!(a.phase(Phase::Baseline).p99 < 2.0);
+}
+
+#[test]
+fn a_replica_that_never_returns_has_no_time_to_healthy() {
+    let t = trial((3_000_000, 10_000_000), Outcome::Refused, (0, 0), 0, None);
+    let a = analyse(&record(vec![t]));
+    let f = &a.faults[0];
+    assert_eq!(f.time_to_healthy_ms, None);
+    assert_eq!(f.time_to_steady_ms, None);
+    assert_eq!(f.time_to_first_success_ms, None);
+    assert_eq!(f.lost.total, 1400);
+    assert!(f.notes.iter().any(|n| n.contains("did not become healthy")));
+    assert_eq!(a.time_to_healthy_ms.count, 0);
+}
+
+#[test]
+fn windows_show_the_outage() {
+    let t = trial((3_000_000, 4_000_000), Outcome::Refused, (0, 0), 0, Some(4_010_000));
+    let a = analyse(&record(vec![t]));
+    let w = &a.trials[0].windows;
+    assert_eq!(w.len(), 100);
+    assert_eq!((w[29].ok, w[29].failed), (20, 0));
+    assert_eq!((w[30].ok, w[30].failed), (0, 20));
+    assert_eq!((w[40].ok, w[40].failed), (20, 0));
+}

@@ -1,0 +1,636 @@
+//! The Docker backend: testcontainers creates and starts containers (image, env, labels,
+//! network, mounts, fixed 127.0.0.1 port); bollard does what testcontainers has no call
+//! for (kill with a signal, restart in place, network aliases, the events stream, logs,
+//! cleanup by label). Every call has a timeout so no engine hiccup can hang a run.
+
+use super::images;
+use super::labels;
+use super::{Backend, BackendError, Deployment, Endpoint, RawLifecycle, RawLog, Removed, Result};
+use crate::record::LifecycleKind;
+use crate::scenario::Scenario;
+use async_trait::async_trait;
+use bollard::models::{
+    EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, PortBinding, VolumeCreateRequest,
+};
+use bollard::query_parameters::{
+    EventsOptions, KillContainerOptions, ListContainersOptions, ListNetworksOptions, ListVolumesOptions, LogsOptions,
+    RemoveContainerOptions, StopContainerOptions,
+};
+use bollard::Docker;
+use futures::StreamExt;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+use testcontainers::core::{ContainerPort, Mount};
+use testcontainers::runners::AsyncRunner;
+use testcontainers::{ContainerAsync, GenericImage, ImageExt};
+use tokio::sync::{mpsc, Mutex};
+
+/// Bound for one engine call (create, start, kill, remove...).
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bound for reaching the engine at all.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
+/// Lines of output kept per container.
+const LOG_TAIL: &str = "500";
+
+/// Runs an engine call with a timeout, naming the operation in errors.
+async fn bounded<T, E: std::fmt::Display>(
+    op: &'static str,
+    what: &str,
+    after: Duration,
+    fut: impl Future<Output = std::result::Result<T, E>>,
+) -> Result<T> {
+    match tokio::time::timeout(after, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(BackendError::Op {
+            op,
+            what: what.into(),
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(BackendError::Timeout {
+            op,
+            what: what.into(),
+            after,
+        }),
+    }
+}
+
+/// Where the engine is expected, for error messages.
+pub fn socket_description() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+}
+
+/// Connects to the local engine (DOCKER_HOST or the default socket) and negotiates the
+/// API version (Debian's engine speaks 1.41).
+pub async fn connect() -> Result<Docker> {
+    let socket = socket_description();
+    let unreachable = |e: String| BackendError::Unreachable {
+        socket: socket.clone(),
+        reason: e,
+    };
+    let docker = Docker::connect_with_defaults().map_err(|e| unreachable(e.to_string()))?;
+    let docker = match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => return Err(unreachable(e.to_string())),
+        Err(_) => return Err(unreachable(format!("no answer within {CONNECT_TIMEOUT:?}"))),
+    };
+    Ok(docker)
+}
+
+struct Replica {
+    port: u16,
+    container: Option<ContainerAsync<GenericImage>>,
+}
+
+#[derive(Default)]
+struct State {
+    network: Option<String>,
+    replicas: BTreeMap<String, Replica>,
+    services: Vec<(String, ContainerAsync<GenericImage>)>,
+    volumes: Vec<String>,
+    logs: Vec<RawLog>,
+    deployment: Option<Deployment>,
+    /// Instances started so far, to give each container a unique name.
+    started: usize,
+}
+
+/// Docker through testcontainers and bollard.
+pub struct DockerBackend {
+    docker: Docker,
+    run_id: String,
+    state: Mutex<State>,
+    watcher: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl DockerBackend {
+    /// Connects to the engine for run `run_id`.
+    pub async fn connect(run_id: &str) -> Result<DockerBackend> {
+        Ok(DockerBackend {
+            docker: connect().await?,
+            run_id: run_id.to_string(),
+            state: Mutex::new(State::default()),
+            watcher: std::sync::Mutex::new(None),
+        })
+    }
+
+    fn short_run(&self) -> &str {
+        &self.run_id[self.run_id.len().saturating_sub(12)..]
+    }
+
+    async fn ensure_image(
+        &self,
+        image: &str,
+        build: Option<&crate::scenario::Build>,
+        recipe: Option<&std::path::Path>,
+        rebuild: bool,
+    ) -> Result<String> {
+        if !rebuild {
+            if let Some(id) = images::local_id(&self.docker, image).await {
+                return Ok(id);
+            }
+        }
+        // one build at a time on this machine; another process may have built it meanwhile
+        let _lock = images::BuildLock::acquire(image).await?;
+        if !rebuild {
+            if let Some(id) = images::local_id(&self.docker, image).await {
+                return Ok(id);
+            }
+        }
+        match (build, recipe) {
+            (Some(b), _) => images::build(&self.docker, image, b).await?,
+            (None, Some(r)) => images::build_recipe(image, r).await?,
+            (None, None) => images::pull(&self.docker, image).await?,
+        }
+        images::local_id(&self.docker, image)
+            .await
+            .ok_or_else(|| BackendError::ImageMissing { image: image.into() })
+    }
+
+    /// A container request with this run's labels and name.
+    fn request(
+        &self,
+        image: &str,
+        member: &str,
+        role: &str,
+        n: usize,
+        exposed: Option<u16>,
+    ) -> testcontainers::ContainerRequest<GenericImage> {
+        let (name, tag) = split_image(image);
+        let mut image = GenericImage::new(name, tag);
+        if let Some(port) = exposed {
+            // the port must be exposed for its binding to apply
+            image = image.with_exposed_port(ContainerPort::Tcp(port));
+        }
+        image
+            .with_labels(labels::for_member(&self.run_id, member, role))
+            .with_container_name(format!("phoenix-{}-{member}-{n}", self.short_run()))
+            .with_startup_timeout(CALL_TIMEOUT)
+    }
+
+    async fn start_replica(
+        &self,
+        state: &mut State,
+        d: &Deployment,
+        replica: &str,
+        port: u16,
+    ) -> Result<ContainerAsync<GenericImage>> {
+        state.started += 1;
+        let mut req = self.request(&d.image, replica, "app", state.started, Some(d.port));
+        if let Some(net) = &state.network {
+            req = req.with_network(net.clone());
+        }
+        for (k, v) in &d.env {
+            req = req.with_env_var(k.clone(), v.clone());
+        }
+        for v in &d.volumes {
+            req = req.with_mount(Mount::volume_mount(self.volume_name(&v.name), v.path.clone()));
+        }
+        let container_port = format!("{}/tcp", d.port);
+        let req = req.with_host_config_modifier(move |hc| {
+            hc.publish_all_ports = Some(false);
+            hc.privileged = Some(false);
+            hc.port_bindings = Some(HashMap::from([(
+                container_port.clone(),
+                Some(vec![PortBinding {
+                    host_ip: Some(Ipv4Addr::LOCALHOST.to_string()),
+                    host_port: Some(port.to_string()),
+                }]),
+            )]));
+        });
+        bounded(
+            "start replica",
+            replica,
+            CALL_TIMEOUT + Duration::from_secs(5),
+            req.start(),
+        )
+        .await
+    }
+
+    fn volume_name(&self, name: &str) -> String {
+        format!("phoenix-{}-{name}", self.short_run())
+    }
+
+    fn replica_id(state: &State, replica: &str) -> Result<String> {
+        state
+            .replicas
+            .get(replica)
+            .and_then(|r| r.container.as_ref())
+            .map(|c| c.id().to_string())
+            .ok_or_else(|| BackendError::UnknownReplica(replica.into()))
+    }
+
+    async fn fetch_logs(&self, replica: &str, id: &str) -> RawLog {
+        let options = LogsOptions {
+            stdout: true,
+            stderr: true,
+            timestamps: true,
+            tail: LOG_TAIL.into(),
+            ..Default::default()
+        };
+        let mut stream = self.docker.logs(id, Some(options));
+        let mut lines = Vec::new();
+        let read = async {
+            while let Some(Ok(chunk)) = stream.next().await {
+                for line in String::from_utf8_lossy(&chunk.into_bytes()).lines() {
+                    if let Some((ts, text)) = line.split_once(' ') {
+                        if let Some(us) = parse_rfc3339_us(ts) {
+                            lines.push((us, text.to_string()));
+                        }
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), read).await;
+        RawLog {
+            replica: replica.into(),
+            instance: id.into(),
+            lines,
+        }
+    }
+
+    /// Removes every object labelled with this run, whatever created it.
+    async fn remove_by_label(&self) -> Removed {
+        remove_labelled(&self.docker, &format!("{}={}", labels::RUN, self.run_id)).await
+    }
+}
+
+/// Removes containers, then networks, then volumes carrying `label` (`key=value`).
+pub async fn remove_labelled(docker: &Docker, label: &str) -> Removed {
+    let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
+    let mut removed = Removed::default();
+    let list = ListContainersOptions {
+        all: true,
+        filters: Some(filters.clone()),
+        ..Default::default()
+    };
+    if let Ok(Ok(cs)) = tokio::time::timeout(CALL_TIMEOUT, docker.list_containers(Some(list))).await {
+        for c in cs {
+            let Some(id) = c.id else { continue };
+            let opts = RemoveContainerOptions {
+                force: true,
+                v: true,
+                ..Default::default()
+            };
+            if bounded(
+                "remove container",
+                &id,
+                CALL_TIMEOUT,
+                docker.remove_container(&id, Some(opts)),
+            )
+            .await
+            .is_ok()
+            {
+                removed.containers += 1;
+            }
+        }
+    }
+    let nets = ListNetworksOptions {
+        filters: Some(filters.clone()),
+    };
+    if let Ok(Ok(ns)) = tokio::time::timeout(CALL_TIMEOUT, docker.list_networks(Some(nets))).await {
+        for n in ns {
+            let Some(id) = n.id else { continue };
+            if bounded("remove network", &id, CALL_TIMEOUT, docker.remove_network(&id))
+                .await
+                .is_ok()
+            {
+                removed.networks += 1;
+            }
+        }
+    }
+    let vols = ListVolumesOptions { filters: Some(filters) };
+    if let Ok(Ok(vs)) = tokio::time::timeout(CALL_TIMEOUT, docker.list_volumes(Some(vols))).await {
+        for v in vs.volumes.unwrap_or_default() {
+            let opts = bollard::query_parameters::RemoveVolumeOptions { force: true };
+            if bounded(
+                "remove volume",
+                &v.name,
+                CALL_TIMEOUT,
+                docker.remove_volume(&v.name, Some(opts)),
+            )
+            .await
+            .is_ok()
+            {
+                removed.volumes += 1;
+            }
+        }
+    }
+    removed
+}
+
+fn split_image(image: &str) -> (String, String) {
+    match image.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name.to_string(), tag.to_string()),
+        _ => (image.to_string(), "latest".to_string()),
+    }
+}
+
+fn parse_rfc3339_us(ts: &str) -> Option<i64> {
+    let t = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1000) as i64)
+}
+
+/// A free TCP port on 127.0.0.1, chosen by the kernel.
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| BackendError::Op {
+        op: "find a free port",
+        what: "127.0.0.1".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(l.local_addr().map(|a| a.port()).unwrap_or(0))
+}
+
+#[async_trait]
+impl Backend for DockerBackend {
+    async fn describe(&self) -> Result<(String, String)> {
+        let v = bounded(
+            "read the version of",
+            "the Docker engine",
+            CALL_TIMEOUT,
+            self.docker.version(),
+        )
+        .await?;
+        Ok((
+            "docker".into(),
+            format!(
+                "{} (API {})",
+                v.version.unwrap_or_default(),
+                v.api_version.unwrap_or_default()
+            ),
+        ))
+    }
+
+    async fn ensure_images(&self, scenario: &Scenario, rebuild: bool) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        let id = self
+            .ensure_image(&scenario.app.image, scenario.app.build.as_ref(), None, rebuild)
+            .await?;
+        out.push((scenario.app.image.clone(), id));
+        for s in &scenario.services {
+            let id = self.ensure_image(&s.image, None, s.recipe.as_deref(), false).await?;
+            out.push((s.image.clone(), id));
+        }
+        Ok(out)
+    }
+
+    async fn watch(&self) -> Result<mpsc::UnboundedReceiver<RawLifecycle>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let filters = HashMap::from([
+            ("label".to_string(), vec![format!("{}={}", labels::RUN, self.run_id)]),
+            ("type".to_string(), vec!["container".to_string()]),
+        ]);
+        let options = EventsOptions {
+            filters: Some(filters),
+            ..Default::default()
+        };
+        let docker = self.docker.clone();
+        let handle = tokio::spawn(async move {
+            let mut stream = docker.events(Some(options));
+            while let Some(Ok(ev)) = stream.next().await {
+                let kind = match ev.action.as_deref() {
+                    Some("create") => LifecycleKind::Created,
+                    Some("start") => LifecycleKind::Started,
+                    Some("die") => LifecycleKind::Exited,
+                    Some("destroy") => LifecycleKind::Removed,
+                    _ => continue,
+                };
+                let actor = ev.actor.unwrap_or_default();
+                let attrs = actor.attributes.unwrap_or_default();
+                let raw = RawLifecycle {
+                    unix_us: ev.time_nano.unwrap_or(0) / 1000,
+                    replica: attrs.get(labels::MEMBER).cloned().unwrap_or_default(),
+                    instance: actor.id.unwrap_or_default(),
+                    kind,
+                };
+                if tx.send(raw).is_err() {
+                    break;
+                }
+            }
+        });
+        if let Some(old) = self.watcher.lock().expect("watcher lock").replace(handle) {
+            old.abort();
+        }
+        Ok(rx)
+    }
+
+    async fn deploy(&self, d: &Deployment) -> Result<Vec<Endpoint>> {
+        let mut state = self.state.lock().await;
+        let net_name = format!("phoenix-{}", self.short_run());
+        let req = NetworkCreateRequest {
+            name: net_name.clone(),
+            labels: Some(labels::for_run(&self.run_id)),
+            ..Default::default()
+        };
+        bounded(
+            "create network",
+            &net_name,
+            CALL_TIMEOUT,
+            self.docker.create_network(req),
+        )
+        .await?;
+        state.network = Some(net_name.clone());
+        for v in &d.volumes {
+            let name = self.volume_name(&v.name);
+            if state.volumes.contains(&name) {
+                continue;
+            }
+            let req = VolumeCreateRequest {
+                name: Some(name.clone()),
+                labels: Some(labels::for_run(&self.run_id)),
+                ..Default::default()
+            };
+            bounded("create volume", &name, CALL_TIMEOUT, self.docker.create_volume(req)).await?;
+            state.volumes.push(name);
+        }
+        for s in &d.services {
+            state.started += 1;
+            let mut req = self.request(&s.image, &s.name, "service", state.started, None);
+            for (k, v) in &s.env {
+                req = req.with_env_var(k.clone(), v.clone());
+            }
+            let req = req.with_host_config_modifier(|hc| {
+                hc.publish_all_ports = Some(false);
+                hc.port_bindings = Some(HashMap::new());
+                hc.privileged = Some(false);
+            });
+            let c = bounded(
+                "start service",
+                &s.name,
+                CALL_TIMEOUT + Duration::from_secs(5),
+                req.start(),
+            )
+            .await?;
+            let connect = NetworkConnectRequest {
+                container: c.id().to_string(),
+                endpoint_config: Some(EndpointSettings {
+                    aliases: Some(vec![s.name.clone()]),
+                    ..Default::default()
+                }),
+            };
+            let connected = bounded(
+                "connect service",
+                &s.name,
+                CALL_TIMEOUT,
+                self.docker.connect_network(&net_name, connect),
+            )
+            .await;
+            state.services.push((s.name.clone(), c));
+            connected?;
+        }
+        let mut endpoints = Vec::new();
+        for r in &d.replicas {
+            let port = free_port()?;
+            let c = self.start_replica(&mut state, d, r, port).await?;
+            state.replicas.insert(
+                r.clone(),
+                Replica {
+                    port,
+                    container: Some(c),
+                },
+            );
+            endpoints.push(Endpoint {
+                replica: r.clone(),
+                addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            });
+        }
+        state.deployment = Some(d.clone());
+        Ok(endpoints)
+    }
+
+    async fn kill(&self, replica: &str) -> Result<()> {
+        let id = Self::replica_id(&*self.state.lock().await, replica)?;
+        let opts = KillContainerOptions {
+            signal: "SIGKILL".into(),
+        };
+        bounded(
+            "kill",
+            replica,
+            CALL_TIMEOUT,
+            self.docker.kill_container(&id, Some(opts)),
+        )
+        .await
+    }
+
+    async fn stop(&self, replica: &str, grace: Duration) -> Result<()> {
+        let id = Self::replica_id(&*self.state.lock().await, replica)?;
+        let secs = grace.as_secs_f64().ceil() as i32;
+        // no `signal` field: API 1.41 rejects it; the image's stop signal (SIGTERM) is used
+        let opts = StopContainerOptions {
+            t: Some(secs),
+            signal: None,
+        };
+        bounded(
+            "stop",
+            replica,
+            grace + CALL_TIMEOUT,
+            self.docker.stop_container(&id, Some(opts)),
+        )
+        .await
+    }
+
+    async fn restart(&self, replica: &str) -> Result<()> {
+        let id = Self::replica_id(&*self.state.lock().await, replica)?;
+        bounded(
+            "restart",
+            replica,
+            CALL_TIMEOUT,
+            self.docker
+                .start_container(&id, None::<bollard::query_parameters::StartContainerOptions>),
+        )
+        .await
+    }
+
+    async fn replace(&self, replica: &str) -> Result<()> {
+        let mut state = self.state.lock().await;
+        let d = state
+            .deployment
+            .clone()
+            .ok_or_else(|| BackendError::UnknownReplica(replica.into()))?;
+        let (port, old) = {
+            let r = state
+                .replicas
+                .get_mut(replica)
+                .ok_or_else(|| BackendError::UnknownReplica(replica.into()))?;
+            (r.port, r.container.take())
+        };
+        if let Some(old) = old {
+            let id = old.id().to_string();
+            let log = self.fetch_logs(replica, &id).await;
+            state.logs.push(log);
+            bounded("remove", replica, CALL_TIMEOUT, old.rm()).await?;
+        }
+        let c = self.start_replica(&mut state, &d, replica, port).await?;
+        if let Some(r) = state.replicas.get_mut(replica) {
+            r.container = Some(c);
+        }
+        Ok(())
+    }
+
+    async fn logs(&self) -> Vec<RawLog> {
+        let state = self.state.lock().await;
+        let mut out = state.logs.clone();
+        for (name, r) in &state.replicas {
+            if let Some(c) = &r.container {
+                out.push(self.fetch_logs(name, c.id()).await);
+            }
+        }
+        out
+    }
+
+    async fn teardown(&self) -> Result<Removed> {
+        if let Some(w) = self.watcher.lock().expect("watcher lock").take() {
+            w.abort();
+        }
+        let mut state = self.state.lock().await;
+        let mut removed = Removed::default();
+        let mut first_error = None;
+        let services = std::mem::take(&mut state.services);
+        let containers: Vec<ContainerAsync<GenericImage>> = state
+            .replicas
+            .values_mut()
+            .filter_map(|r| r.container.take())
+            .chain(services.into_iter().map(|(_, c)| c))
+            .collect();
+        for c in containers {
+            let id = c.id().to_string();
+            match bounded("remove container", &id, CALL_TIMEOUT, c.rm()).await {
+                Ok(()) => removed.containers += 1,
+                Err(e) => first_error = first_error.or(Some(e)),
+            }
+        }
+        if let Some(net) = state.network.take() {
+            match bounded("remove network", &net, CALL_TIMEOUT, self.docker.remove_network(&net)).await {
+                Ok(()) => removed.networks += 1,
+                Err(e) => first_error = first_error.or(Some(e)),
+            }
+        }
+        for v in std::mem::take(&mut state.volumes) {
+            let opts = bollard::query_parameters::RemoveVolumeOptions { force: true };
+            match bounded(
+                "remove volume",
+                &v,
+                CALL_TIMEOUT,
+                self.docker.remove_volume(&v, Some(opts)),
+            )
+            .await
+            {
+                Ok(()) => removed.volumes += 1,
+                Err(e) => first_error = first_error.or(Some(e)),
+            }
+        }
+        state.replicas.clear();
+        state.deployment = None;
+        drop(state);
+        // anything else with the run label (e.g. a container whose start failed, or one
+        // whose removal above timed out)
+        let swept = self.remove_by_label().await;
+        removed.containers += swept.containers;
+        removed.networks += swept.networks;
+        removed.volumes += swept.volumes;
+        match first_error {
+            Some(e) if swept == Removed::default() => Err(e),
+            _ => Ok(removed),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Backends deploy the app and its services, inject faults and report lifecycle events.
+//! The trait speaks of replicas, instances and endpoints, not containers, so a Kubernetes
+//! backend can implement it later; `docker.rs` is the one implementation today.
+
+pub mod docker;
+mod images;
+pub mod labels;
+
+use crate::record::LifecycleKind;
+use crate::scenario::{Scenario, VolumeMount};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// What to deploy for one trial.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    pub image: String,
+    /// Port the app listens on inside its instance.
+    pub port: u16,
+    pub env: BTreeMap<String, String>,
+    pub volumes: Vec<VolumeMount>,
+    pub replicas: Vec<String>,
+    pub services: Vec<ServiceSpec>,
+}
+
+/// A dependency, reachable from the app by `name`.
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    pub name: String,
+    pub image: String,
+    pub env: BTreeMap<String, String>,
+}
+
+impl Deployment {
+    pub fn of(scenario: &Scenario) -> Deployment {
+        Deployment {
+            image: scenario.app.image.clone(),
+            port: scenario.app.port,
+            env: scenario.app.env.clone(),
+            volumes: scenario.app.volumes.clone(),
+            replicas: scenario.app.replicas.clone(),
+            services: scenario
+                .services
+                .iter()
+                .map(|s| ServiceSpec {
+                    name: s.name.clone(),
+                    image: s.image.clone(),
+                    env: s.env.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Where a replica can be reached: always a 127.0.0.1 address that stays the same across
+/// restarts and replacements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub replica: String,
+    pub addr: SocketAddr,
+}
+
+/// A lifecycle event with the backend's own wall-clock timestamp.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawLifecycle {
+    pub unix_us: i64,
+    pub replica: String,
+    pub instance: String,
+    pub kind: LifecycleKind,
+}
+
+/// Output lines of one instance with wall-clock timestamps.
+#[derive(Debug, Clone, Default)]
+pub struct RawLog {
+    pub replica: String,
+    pub instance: String,
+    pub lines: Vec<(i64, String)>,
+}
+
+/// What a teardown removed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Removed {
+    pub containers: usize,
+    pub networks: usize,
+    pub volumes: usize,
+}
+
+/// Errors from a backend; each names the operation and the object.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("cannot reach the Docker engine at {socket}: {reason}\n  hint: start Docker (e.g. `sudo systemctl start docker`), or point DOCKER_HOST at a running engine")]
+    Unreachable { socket: String, reason: String },
+    #[error("image '{image}' is not present locally and the scenario says no way to build it\n  hint: add [app.build] (a Dockerfile context) or a service `recipe`, or build it yourself first")]
+    ImageMissing { image: String },
+    #[error("building image '{image}' failed: {step}\n--- last lines of the build output ---\n{tail}")]
+    BuildFailed { image: String, step: String, tail: String },
+    #[error("failed to {op} '{what}': {reason}")]
+    Op {
+        op: &'static str,
+        what: String,
+        reason: String,
+    },
+    #[error("{op} '{what}' did not finish within {after:?}")]
+    Timeout {
+        op: &'static str,
+        what: String,
+        after: Duration,
+    },
+    #[error("no replica named '{0}'")]
+    UnknownReplica(String),
+}
+
+pub type Result<T> = std::result::Result<T, BackendError>;
+
+/// A place to run the app.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Backend name and engine version, for the report.
+    async fn describe(&self) -> Result<(String, String)>;
+    /// Makes every image the scenario needs available locally (building when missing or
+    /// when `rebuild`), returning (image, id) pairs.
+    async fn ensure_images(&self, scenario: &Scenario, rebuild: bool) -> Result<Vec<(String, String)>>;
+    /// Starts delivering lifecycle events of this run's instances.
+    async fn watch(&self) -> Result<mpsc::UnboundedReceiver<RawLifecycle>>;
+    /// Starts services, then replicas; returns the replicas' endpoints.
+    async fn deploy(&self, deployment: &Deployment) -> Result<Vec<Endpoint>>;
+    /// Ends the replica abruptly (SIGKILL).
+    async fn kill(&self, replica: &str) -> Result<()>;
+    /// Asks the replica to stop (SIGTERM), then kills it after `grace`.
+    async fn stop(&self, replica: &str, grace: Duration) -> Result<()>;
+    /// Starts the same instance again.
+    async fn restart(&self, replica: &str) -> Result<()>;
+    /// Removes the instance and starts a fresh one from the image on the same endpoint.
+    async fn replace(&self, replica: &str) -> Result<()>;
+    /// Output of every instance so far, including replaced ones.
+    async fn logs(&self) -> Vec<RawLog>;
+    /// Removes everything this run created, in order: instances, networks, volumes.
+    async fn teardown(&self) -> Result<Removed>;
+}

@@ -1,0 +1,43 @@
+//! Applying a fault through the Backend, then playing the orchestrator: after the reaction
+//! delay, restart the same instance or replace it with a fresh one.
+
+use crate::backend::Backend;
+use crate::clock::RunClock;
+use crate::record::FaultRecord;
+use crate::scenario::{Action, Fault, FaultKind};
+
+/// Carries out `fault` now and records every instant of it.
+pub async fn apply(index: usize, fault: &Fault, backend: &dyn Backend, clock: &RunClock) -> FaultRecord {
+    let mut rec = FaultRecord {
+        index,
+        kind: fault.kind,
+        action: fault.action,
+        target: fault.target.clone(),
+        planned_us: fault.at.as_micros() as i64,
+        issued_us: clock.now_us(),
+        fault_done_us: None,
+        action_issued_us: None,
+        action_done_us: None,
+        error: None,
+    };
+    let hit = match fault.kind {
+        FaultKind::Kill => backend.kill(&fault.target).await,
+        FaultKind::Stop => backend.stop(&fault.target, fault.grace).await,
+    };
+    rec.fault_done_us = Some(clock.now_us());
+    if let Err(e) = hit {
+        rec.error = Some(e.to_string());
+        return rec;
+    }
+    tokio::time::sleep(fault.delay).await;
+    rec.action_issued_us = Some(clock.now_us());
+    let acted = match fault.action {
+        Action::Restart => backend.restart(&fault.target).await,
+        Action::Replace => backend.replace(&fault.target).await,
+    };
+    rec.action_done_us = Some(clock.now_us());
+    if let Err(e) = acted {
+        rec.error = Some(e.to_string());
+    }
+    rec
+}

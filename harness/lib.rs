@@ -1,0 +1,40 @@
+//! phoenix-bench: kill a service under load, let a fresh one rise from the same image, and
+//! measure what was lost — time to healthy, lost requests, latency during recovery — then
+//! certify it (level and score) with reports full of plots.
+//!
+//! # Layout
+//!
+//! The pipeline flows one way: scenario → plan → execute → record → analyse → certify →
+//! render.
+//!
+//! - [`scenario`]: the scenario file (`file.rs`), its validation into a [`scenario::Scenario`]
+//!   and the [`scenario::plan::Plan`], the one timeline that runs.
+//! - [`backend`]: the `Backend` trait and its Docker implementation (testcontainers +
+//!   bollard); labels and cleanup.
+//! - [`load`]: open-loop load — pacer, worker, recorder.
+//! - [`probe`]: health probing on its own loop.
+//! - [`fault`]: applying a fault and playing the orchestrator.
+//! - [`execute`]: the only module that drives Docker and the network.
+//! - [`record`]: the RunRecord, everything measured.
+//! - [`analysis`]: pure figures from a record.
+//! - [`certify`]: the level and score, one formula.
+//! - [`report`] and [`plot`]: renderers, pure; [`output`] writes them atomically.
+//! - [`commands`]: what each CLI command does; [`cli`]: its arguments.
+
+pub mod analysis;
+pub mod backend;
+pub mod certify;
+pub mod clean;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod execute;
+pub mod fault;
+pub mod load;
+pub mod output;
+pub mod plot;
+pub mod probe;
+pub mod progress;
+pub mod record;
+pub mod report;
+pub mod scenario;

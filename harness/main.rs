@@ -1,0 +1,25 @@
+//! The `phoenix` binary: builds the runtime, parses the command line, calls the library,
+//! prints error chains and exits with the contract's status.
+
+use clap::Parser;
+use phoenix_bench::cli::Cli;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PHOENIX_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(phoenix_bench::commands::dispatch(cli.command));
+    // containers were removed inside the runtime; nothing async may outlive it
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    ExitCode::from(code)
+}

@@ -1,0 +1,148 @@
+//! Timeline of one trial: successful and failed requests per window (stacked), p50 and p99
+//! latency on the right axis, every fault as a shaded band from its instant to healthy.
+
+use super::{err, fault_colour, PlotError, FAILED, OK, P50, P99, SIZE};
+use crate::analysis::{FaultRecovery, TrialSeries};
+use plotters::prelude::*;
+
+const CHART: &str = "timeline";
+
+/// Draws the timeline of `series` with the bands of `faults` (those of this trial).
+pub fn render(series: &TrialSeries, faults: &[&FaultRecovery]) -> Result<String, PlotError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(err(CHART))?;
+        let w = series.window_ms / 1000.0;
+        let end = series.windows.last().map_or(1.0, |l| l.start_ms / 1000.0 + w);
+        let max_count = series.windows.iter().map(|x| x.ok + x.failed).max().unwrap_or(1).max(1) as f64 * 1.1;
+        let max_lat = series.windows.iter().map(|x| x.p99_ms).fold(1.0f64, f64::max) * 1.1;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(56)
+            .right_y_label_area_size(56)
+            .build_cartesian_2d(0f64..end, 0f64..max_count)
+            .map_err(err(CHART))?
+            .set_secondary_coord(0f64..end, 0f64..max_lat);
+        chart
+            .configure_mesh()
+            .x_desc("seconds since the load started")
+            .y_desc(format!("requests per {:.0} ms", series.window_ms))
+            .light_line_style(WHITE)
+            .draw()
+            .map_err(err(CHART))?;
+        chart
+            .configure_secondary_axes()
+            .y_desc("latency (ms)")
+            .draw()
+            .map_err(err(CHART))?;
+        for f in faults {
+            let start = f.at_ms / 1000.0;
+            let stop = f.time_to_healthy_ms.map_or(end, |h| (f.at_ms + h) / 1000.0);
+            let colour = fault_colour(&f.kind);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(start, 0.0), (stop.max(start + w / 4.0), max_count)],
+                    colour.mix(0.22).filled(),
+                )))
+                .map_err(err(CHART))?
+                .label(format!("{} {} then {}", f.kind, f.target, f.action))
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.mix(0.4).filled()));
+        }
+        let steps = |value: &dyn Fn(&crate::analysis::WindowStats) -> f64| {
+            series
+                .windows
+                .iter()
+                .flat_map(|x| {
+                    let s = x.start_ms / 1000.0;
+                    [(s, value(x)), (s + w, value(x))]
+                })
+                .collect::<Vec<_>>()
+        };
+        let total = steps(&|x| (x.ok + x.failed) as f64);
+        let ok = steps(&|x| x.ok as f64);
+        chart
+            .draw_series(AreaSeries::new(total, 0.0, FAILED.mix(0.55)).border_style(FAILED))
+            .map_err(err(CHART))?
+            .label("failed")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], FAILED.filled()));
+        chart
+            .draw_series(AreaSeries::new(ok, 0.0, OK.mix(0.45)).border_style(OK))
+            .map_err(err(CHART))?
+            .label("ok")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], OK.filled()));
+        let line = |value: &dyn Fn(&crate::analysis::WindowStats) -> f64| {
+            series
+                .windows
+                .iter()
+                .filter(|x| x.ok > 0)
+                .map(|x| (x.start_ms / 1000.0 + w / 2.0, value(x)))
+                .collect::<Vec<_>>()
+        };
+        chart
+            .draw_secondary_series(LineSeries::new(line(&|x| x.p50_ms), P50.stroke_width(1)))
+            .map_err(err(CHART))?
+            .label("p50 latency")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], P50.stroke_width(2)));
+        chart
+            .draw_secondary_series(LineSeries::new(line(&|x| x.p99_ms), P99.stroke_width(2)))
+            .map_err(err(CHART))?
+            .label("p99 latency")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], P99.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(err(CHART))?;
+        root.present().map_err(err(CHART))?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{Breakdown, Lost, WindowStats};
+
+    #[test]
+    fn draws_bars_lines_and_a_band() {
+        let windows = (0..50)
+            .map(|k| WindowStats {
+                start_ms: k as f64 * 100.0,
+                ok: if (20..30).contains(&k) { 0 } else { 20 },
+                failed: if (20..30).contains(&k) { 20 } else { 0 },
+                p50_ms: 1.0,
+                p99_ms: 2.0,
+            })
+            .collect();
+        let series = TrialSeries {
+            index: 0,
+            window_ms: 100.0,
+            windows,
+            spans: vec![],
+        };
+        let f = FaultRecovery {
+            trial: 0,
+            index: 0,
+            kind: "kill".into(),
+            action: "restart".into(),
+            target: "app-0".into(),
+            at_ms: 2000.0,
+            time_to_healthy_ms: Some(1000.0),
+            time_to_first_success_ms: None,
+            time_to_steady_ms: None,
+            lost: Lost::default(),
+            breakdown: Breakdown::default(),
+            notes: vec![],
+            error: None,
+        };
+        let svg = render(&series, &[&f]).unwrap();
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.contains("kill app-0 then restart"));
+        assert!(svg.contains("<polyline") || svg.contains("<path"), "no series drawn");
+        assert!(svg.matches("<rect").count() > 3);
+    }
+}

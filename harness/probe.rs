@@ -1,0 +1,249 @@
+//! Health probing on its own loop, independent of the load: every interval a probe opens a
+//! fresh TCP connection (no pool, no client retry), sends `GET <path>` and reads the status
+//! line, all within a short timeout. Samples keep their raw instants; they become
+//! transitions on the trial clock once the clock's origin is known.
+
+use crate::clock::RunClock;
+use crate::record::{ProbeLog, ProbeOutcome, ProbeTransition};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// What to probe and how often.
+#[derive(Debug, Clone)]
+pub struct ProbeSpec {
+    pub replica: String,
+    pub addr: SocketAddr,
+    pub path: String,
+    pub status: u16,
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+/// One probe's result with raw instants.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub sent: Instant,
+    pub done: Instant,
+    pub outcome: ProbeOutcome,
+}
+
+/// A running probe loop.
+pub struct Prober {
+    pub spec: ProbeSpec,
+    samples: Arc<Mutex<Vec<Sample>>>,
+    /// Latest outcome, for waiting on health.
+    pub state: watch::Receiver<Option<ProbeOutcome>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Prober {
+    /// Starts probing until `cancel`.
+    pub fn start(spec: ProbeSpec, cancel: CancellationToken) -> Prober {
+        let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
+        let (tx, rx) = watch::channel(None);
+        let task = tokio::spawn(probe_loop(spec.clone(), samples.clone(), tx, cancel));
+        Prober {
+            spec,
+            samples,
+            state: rx,
+            task,
+        }
+    }
+
+    /// Waits until the latest probe is healthy, at most `within`.
+    pub async fn wait_healthy(&self, within: Duration) -> bool {
+        let mut rx = self.state.clone();
+        tokio::time::timeout(within, rx.wait_for(|o| *o == Some(ProbeOutcome::Healthy)))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Stops the loop (the caller cancels the token first) and returns the log.
+    pub async fn finish(self, clock: &RunClock) -> ProbeLog {
+        let _ = tokio::time::timeout(self.spec.timeout * 2, self.task).await;
+        let samples = std::mem::take(&mut *self.samples.lock().expect("probe samples lock"));
+        to_log(&self.spec, samples, clock)
+    }
+}
+
+/// Orders samples by send time and keeps only changes of outcome.
+pub fn to_log(spec: &ProbeSpec, mut samples: Vec<Sample>, clock: &RunClock) -> ProbeLog {
+    samples.sort_by_key(|s| s.sent);
+    let mut transitions: Vec<ProbeTransition> = Vec::new();
+    for s in &samples {
+        if transitions.last().is_none_or(|t| t.outcome != s.outcome) {
+            transitions.push(ProbeTransition {
+                sent_us: clock.us_of(s.sent),
+                done_us: clock.us_of(s.done),
+                outcome: s.outcome,
+            });
+        }
+    }
+    ProbeLog {
+        replica: spec.replica.clone(),
+        interval_us: spec.interval.as_micros() as i64,
+        sent: samples.len() as u64,
+        transitions,
+    }
+}
+
+async fn probe_loop(
+    spec: ProbeSpec,
+    samples: Arc<Mutex<Vec<Sample>>>,
+    tx: watch::Sender<Option<ProbeOutcome>>,
+    cancel: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(spec.interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let tx = Arc::new(tx);
+    // latest sample by send time wins the live state, whatever order probes finish in
+    let latest_sent: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        while tasks.try_join_next().is_some() {}
+        let (spec, samples, tx, latest_sent) = (spec.clone(), samples.clone(), tx.clone(), latest_sent.clone());
+        tasks.spawn(async move {
+            let sent = Instant::now();
+            let outcome = probe_once(&spec).await;
+            let done = Instant::now();
+            samples
+                .lock()
+                .expect("probe samples lock")
+                .push(Sample { sent, done, outcome });
+            let mut latest = latest_sent.lock().expect("probe state lock");
+            if latest.is_none_or(|l| sent >= l) {
+                *latest = Some(sent);
+                tx.send_replace(Some(outcome));
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// One probe: fresh connection, `GET path`, status line, bounded by the timeout.
+pub async fn probe_once(spec: &ProbeSpec) -> ProbeOutcome {
+    match tokio::time::timeout(spec.timeout, exchange(spec)).await {
+        Err(_) => ProbeOutcome::Timeout,
+        Ok(outcome) => outcome,
+    }
+}
+
+async fn exchange(spec: &ProbeSpec) -> ProbeOutcome {
+    let mut stream = match TcpStream::connect(spec.addr).await {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return ProbeOutcome::Refused,
+        Err(_) => return ProbeOutcome::NoAnswer,
+    };
+    let _ = stream.set_nodelay(true);
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nUser-Agent: phoenix-probe\r\n\r\n",
+        spec.path, spec.addr
+    );
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return ProbeOutcome::NoAnswer;
+    }
+    let mut buf = [0u8; 64];
+    let mut got = 0;
+    // "HTTP/1.1 200" is 12 bytes
+    while got < 12 {
+        match stream.read(&mut buf[got..]).await {
+            Ok(0) | Err(_) => return ProbeOutcome::NoAnswer,
+            Ok(n) => got += n,
+        }
+    }
+    match parse_status(&buf[..got]) {
+        Some(s) if s == spec.status => ProbeOutcome::Healthy,
+        Some(_) => ProbeOutcome::Unhealthy,
+        None => ProbeOutcome::NoAnswer,
+    }
+}
+
+/// Status code of an HTTP/1.x status line.
+fn parse_status(head: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(head).ok()?;
+    let mut parts = text.split_whitespace();
+    parts.next().filter(|v| v.starts_with("HTTP/1."))?;
+    parts.next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_status_lines() {
+        assert_eq!(parse_status(b"HTTP/1.1 200 OK\r\n"), Some(200));
+        assert_eq!(parse_status(b"HTTP/1.0 503 Service"), Some(503));
+        assert_eq!(parse_status(b"SSH-2.0-OpenSSH"), None);
+    }
+
+    #[test]
+    fn log_keeps_only_changes_in_send_order() {
+        let clock = RunClock::start();
+        let o = clock.origin();
+        let ms = |n| o + Duration::from_millis(n);
+        let spec = ProbeSpec {
+            replica: "app-0".into(),
+            addr: "127.0.0.1:1".parse().unwrap(),
+            path: "/health".into(),
+            status: 200,
+            interval: Duration::from_millis(10),
+            timeout: Duration::from_millis(50),
+        };
+        let s = |sent, done, outcome| Sample {
+            sent: ms(sent),
+            done: ms(done),
+            outcome,
+        };
+        let samples = vec![
+            s(20, 21, ProbeOutcome::Refused),
+            s(0, 1, ProbeOutcome::Healthy),
+            s(10, 11, ProbeOutcome::Refused),
+            s(30, 31, ProbeOutcome::Healthy),
+        ];
+        let log = to_log(&spec, samples, &clock);
+        assert_eq!(log.sent, 4);
+        let seen: Vec<_> = log.transitions.iter().map(|t| (t.sent_us, t.outcome)).collect();
+        assert_eq!(
+            seen,
+            vec![
+                (0, ProbeOutcome::Healthy),
+                (10_000, ProbeOutcome::Refused),
+                (30_000, ProbeOutcome::Healthy)
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn probe_against_a_local_server() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 256];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+            }
+        });
+        let spec = ProbeSpec {
+            replica: "x".into(),
+            addr,
+            path: "/health".into(),
+            status: 200,
+            interval: Duration::from_millis(10),
+            timeout: Duration::from_millis(500),
+        };
+        assert_eq!(probe_once(&spec).await, ProbeOutcome::Healthy);
+        let wrong = ProbeSpec { status: 204, ..spec };
+        assert_eq!(probe_once(&wrong).await, ProbeOutcome::Unhealthy);
+    }
+}

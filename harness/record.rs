@@ -1,0 +1,287 @@
+//! The RunRecord: everything measured in a run, raw, serialisable. Analysis, certification
+//! and the reports are pure functions of it, so a saved record can be re-analysed and
+//! re-rendered without Docker (`phoenix report <run-dir>`).
+//!
+//! Times are microseconds on the trial's monotonic clock, whose origin is the start of the
+//! load (`origin_unix_us` places it on the wall clock).
+
+use crate::scenario::{plan::Plan, Action, FaultKind, Scenario};
+use serde::{Deserialize, Serialize};
+
+/// Version of the record's layout on disk.
+pub const RECORD_VERSION: u32 = 1;
+
+/// One run of a scenario: one or more trials.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub record_version: u32,
+    pub run_id: String,
+    /// RFC 3339 UTC.
+    pub started_at: String,
+    pub scenario: Scenario,
+    pub plan: Plan,
+    pub environment: Environment,
+    pub trials: Vec<TrialRecord>,
+    /// False while the run is going, or when it died midway.
+    pub complete: bool,
+    /// Why the run stopped early, if it did.
+    pub aborted: Option<Abort>,
+}
+
+/// Why a run stopped before its plan was done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Abort {
+    pub kind: AbortKind,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AbortKind {
+    /// SIGINT or SIGTERM.
+    Interrupted,
+    /// The harness or the engine failed (exit 1).
+    Runtime,
+    /// The app failed: it never became healthy (exit 3).
+    App,
+}
+
+impl Abort {
+    pub fn new(kind: AbortKind, reason: impl Into<String>) -> Abort {
+        Abort {
+            kind,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Where the run happened.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Environment {
+    pub phoenix_version: String,
+    pub backend: String,
+    pub engine_version: String,
+    pub host: String,
+    /// Image name -> image id.
+    pub images: Vec<(String, String)>,
+}
+
+/// One fresh deployment, its load, its faults and what was seen.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TrialRecord {
+    pub index: u32,
+    /// Wall-clock time of the clock's origin (start of load), µs since the Unix epoch.
+    pub origin_unix_us: i64,
+    /// Deployment to first healthy probe of every replica, µs.
+    pub deploy_us: i64,
+    pub requests: RequestLog,
+    pub probes: Vec<ProbeLog>,
+    pub faults: Vec<FaultRecord>,
+    pub lifecycle: Vec<LifecycleEvent>,
+    pub logs: Vec<InstanceLog>,
+    /// Problems that did not stop the trial (e.g. a restart that failed).
+    pub errors: Vec<String>,
+}
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    /// Connection refused.
+    Refused,
+    /// Connection reset or closed before a response.
+    Reset,
+    /// No response within the request timeout.
+    Timeout,
+    /// A 5xx status.
+    Http5xx,
+    /// Anything else: 4xx, a protocol error, too many in flight.
+    Other,
+}
+
+impl Outcome {
+    /// Every failure class, in report order.
+    pub const FAILURES: [Outcome; 5] = [
+        Outcome::Refused,
+        Outcome::Reset,
+        Outcome::Timeout,
+        Outcome::Http5xx,
+        Outcome::Other,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Refused => "refused",
+            Outcome::Reset => "reset",
+            Outcome::Timeout => "timeout",
+            Outcome::Http5xx => "http_5xx",
+            Outcome::Other => "other",
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        *self == Outcome::Ok
+    }
+}
+
+/// Every request of a trial, in intended-send order, column-wise to stay compact.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RequestLog {
+    /// Intended send time (the open-loop schedule), µs.
+    pub intended_us: Vec<i64>,
+    /// Completion time, µs; latency = done - intended (coordinated omission corrected).
+    pub done_us: Vec<i64>,
+    pub outcome: Vec<Outcome>,
+    /// Index of the replica the request went to.
+    pub replica: Vec<u16>,
+}
+
+impl RequestLog {
+    pub fn len(&self) -> usize {
+        self.intended_us.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.intended_us.is_empty()
+    }
+
+    pub fn push(&mut self, intended_us: i64, done_us: i64, outcome: Outcome, replica: u16) {
+        self.intended_us.push(intended_us);
+        self.done_us.push(done_us);
+        self.outcome.push(outcome);
+        self.replica.push(replica);
+    }
+
+    /// Iterates over (intended, done, outcome, replica).
+    pub fn iter(&self) -> impl Iterator<Item = (i64, i64, Outcome, u16)> + '_ {
+        (0..self.len()).map(|i| (self.intended_us[i], self.done_us[i], self.outcome[i], self.replica[i]))
+    }
+
+    /// Sorts by intended send time (requests complete out of order).
+    pub fn sort(&mut self) {
+        let mut idx: Vec<usize> = (0..self.len()).collect();
+        idx.sort_by_key(|&i| (self.intended_us[i], self.done_us[i]));
+        let take = |v: &Vec<i64>| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        let intended = take(&self.intended_us);
+        let done = take(&self.done_us);
+        let outcome = idx.iter().map(|&i| self.outcome[i]).collect();
+        let replica = idx.iter().map(|&i| self.replica[i]).collect();
+        *self = RequestLog {
+            intended_us: intended,
+            done_us: done,
+            outcome,
+            replica,
+        };
+    }
+}
+
+/// What one health probe saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeOutcome {
+    /// The expected status.
+    Healthy,
+    /// The app answered, with another status.
+    Unhealthy,
+    /// Connection refused.
+    Refused,
+    /// Connected, but closed or reset before an HTTP answer (e.g. Docker's proxy while the
+    /// app has not bound its port yet).
+    NoAnswer,
+    Timeout,
+}
+
+impl ProbeOutcome {
+    /// The app itself answered (any status): its port accepts connections.
+    pub fn app_answered(&self) -> bool {
+        matches!(self, ProbeOutcome::Healthy | ProbeOutcome::Unhealthy)
+    }
+}
+
+/// A change of probe outcome for one replica.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ProbeTransition {
+    /// When the probe that saw the new outcome was sent, µs.
+    pub sent_us: i64,
+    /// When it completed, µs.
+    pub done_us: i64,
+    pub outcome: ProbeOutcome,
+}
+
+/// The health probe loop of one replica, as transitions only.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProbeLog {
+    pub replica: String,
+    pub interval_us: i64,
+    /// Probes sent.
+    pub sent: u64,
+    pub transitions: Vec<ProbeTransition>,
+}
+
+/// A fault as it was carried out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FaultRecord {
+    pub index: usize,
+    pub kind: FaultKind,
+    pub action: Action,
+    pub target: String,
+    /// Planned offset from the start of the load, µs.
+    pub planned_us: i64,
+    /// When the fault was issued (t_f), µs.
+    pub issued_us: i64,
+    /// When the kill/stop call returned, µs.
+    pub fault_done_us: Option<i64>,
+    /// When the restart or replacement was issued, µs.
+    pub action_issued_us: Option<i64>,
+    /// When the restart or replacement call returned, µs.
+    pub action_done_us: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// A lifecycle event of a replica's instance, as the backend reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LifecycleEvent {
+    /// On the trial clock, from the backend's own timestamp, µs.
+    pub at_us: i64,
+    pub replica: String,
+    /// Backend instance id (a container id for Docker).
+    pub instance: String,
+    pub kind: LifecycleKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifecycleKind {
+    Created,
+    Started,
+    Exited,
+    Removed,
+}
+
+/// Output of one instance of a replica (the last lines).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct InstanceLog {
+    pub replica: String,
+    pub instance: String,
+    /// (time on the trial clock in µs, line).
+    pub lines: Vec<(i64, String)>,
+}
+
+impl RunRecord {
+    /// A record for a run that is about to start.
+    pub fn new(run_id: String, started_at: String, scenario: Scenario, plan: Plan) -> RunRecord {
+        RunRecord {
+            record_version: RECORD_VERSION,
+            run_id,
+            started_at,
+            scenario,
+            plan,
+            environment: Environment::default(),
+            trials: Vec::new(),
+            complete: false,
+            aborted: None,
+        }
+    }
+}

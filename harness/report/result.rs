@@ -1,0 +1,209 @@
+//! The result.json contract (schema_version 1): the figures users quote and scripts read.
+//! `schema/result.schema.json` describes it; a test checks the two agree.
+
+use super::Report;
+use crate::analysis::{DurationSummary, LatencySummary, Lost};
+use crate::certify::Component;
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResultJson {
+    pub schema_version: u32,
+    pub scenario: String,
+    pub scenario_file: String,
+    pub run_id: String,
+    pub started_at: String,
+    pub trials: u32,
+    pub complete: bool,
+    pub aborted: Option<String>,
+    pub certification: CertificationJson,
+    pub load: LoadJson,
+    pub faults: Vec<FaultJson>,
+    pub time_to_healthy_ms: TthJson,
+    pub phases: Vec<PhaseJson>,
+    pub checks: Vec<CheckJson>,
+    pub audit: AuditJson,
+    pub environment: EnvironmentJson,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificationJson {
+    pub level: String,
+    pub score: f64,
+    pub required: String,
+    pub passed: bool,
+    pub reasons: Vec<String>,
+    pub components: Vec<Component>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadJson {
+    pub rate: f64,
+    pub duration_ms: f64,
+    pub planned: u64,
+    pub sent: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub failed_by_class: crate::analysis::ClassCounts,
+    pub latency_ms: LatencySummary,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FaultJson {
+    pub kind: String,
+    pub target: String,
+    pub action: String,
+    pub trial: u32,
+    pub at_ms: f64,
+    pub time_to_healthy_ms: Option<f64>,
+    pub time_to_first_success_ms: Option<f64>,
+    pub time_to_steady_ms: Option<f64>,
+    pub lost_requests: u64,
+    pub lost_by_class: Lost,
+    pub breakdown_ms: crate::analysis::Breakdown,
+    pub error: Option<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TthJson {
+    pub count: u64,
+    pub p50: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl From<DurationSummary> for TthJson {
+    fn from(d: DurationSummary) -> Self {
+        TthJson {
+            count: d.count,
+            p50: d.p50,
+            p99: d.p99,
+            max: d.max,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseJson {
+    pub phase: String,
+    pub latency_ms: LatencySummary,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckJson {
+    pub name: String,
+    pub set_up: u64,
+    pub verified: u64,
+    pub lost: u64,
+}
+
+/// Statelessness audit. `measured` is false until the audit runs in a scenario.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuditJson {
+    pub measured: bool,
+    pub local_writes: Vec<String>,
+    pub memory_growth: Vec<String>,
+    pub read_only_trial: Option<bool>,
+    pub fresh_diff: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnvironmentJson {
+    pub phoenix_version: String,
+    pub backend: String,
+    pub engine_version: String,
+    pub host: String,
+    pub images: Vec<ImageJson>,
+    pub replicas: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImageJson {
+    pub image: String,
+    pub id: String,
+}
+
+impl ResultJson {
+    pub fn from_report(r: &Report) -> ResultJson {
+        let rec = &r.record;
+        let a = &r.analysis;
+        let c = &r.certification;
+        ResultJson {
+            schema_version: SCHEMA_VERSION,
+            scenario: rec.scenario.name.clone(),
+            scenario_file: rec.scenario.source.display().to_string(),
+            run_id: rec.run_id.clone(),
+            started_at: rec.started_at.clone(),
+            trials: rec.trials.len() as u32,
+            complete: rec.complete,
+            aborted: rec.aborted.as_ref().map(|a| a.reason.clone()),
+            certification: CertificationJson {
+                level: c.level.to_string(),
+                score: c.score,
+                required: c.required.to_string(),
+                passed: c.passed,
+                reasons: c.reasons.clone(),
+                components: c.components.clone(),
+            },
+            load: LoadJson {
+                rate: rec.scenario.load.rate,
+                duration_ms: rec.scenario.load.duration.as_secs_f64() * 1000.0,
+                planned: a.load.planned,
+                sent: a.load.sent,
+                ok: a.load.ok,
+                failed: a.load.failed,
+                failed_by_class: a.load.failed_by_class.clone(),
+                latency_ms: a.load.latency_ms,
+            },
+            faults: a
+                .faults
+                .iter()
+                .map(|f| FaultJson {
+                    kind: f.kind.clone(),
+                    target: f.target.clone(),
+                    action: f.action.clone(),
+                    trial: f.trial,
+                    at_ms: f.at_ms,
+                    time_to_healthy_ms: f.time_to_healthy_ms,
+                    time_to_first_success_ms: f.time_to_first_success_ms,
+                    time_to_steady_ms: f.time_to_steady_ms,
+                    lost_requests: f.lost.total,
+                    lost_by_class: f.lost.clone(),
+                    breakdown_ms: f.breakdown.clone(),
+                    error: f.error.clone(),
+                    notes: f.notes.clone(),
+                })
+                .collect(),
+            time_to_healthy_ms: a.time_to_healthy_ms.into(),
+            phases: a
+                .phases
+                .iter()
+                .map(|p| PhaseJson {
+                    phase: p.phase.as_str().into(),
+                    latency_ms: p.latency_ms,
+                })
+                .collect(),
+            checks: Vec::new(),
+            audit: AuditJson::default(),
+            environment: EnvironmentJson {
+                phoenix_version: rec.environment.phoenix_version.clone(),
+                backend: rec.environment.backend.clone(),
+                engine_version: rec.environment.engine_version.clone(),
+                host: rec.environment.host.clone(),
+                images: rec
+                    .environment
+                    .images
+                    .iter()
+                    .map(|(i, id)| ImageJson {
+                        image: i.clone(),
+                        id: id.clone(),
+                    })
+                    .collect(),
+                replicas: rec.scenario.app.replicas.len(),
+            },
+        }
+    }
+}

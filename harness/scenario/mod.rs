@@ -1,0 +1,201 @@
+//! Scenarios: what to deploy, what load to put on it, which faults to inject, and what
+//! level it must reach. `file.rs` is what the user wrote, `validate.rs` checks it and
+//! resolves defaults into the `Scenario` below, and `plan.rs` lays it on a timeline.
+
+mod duration;
+mod error;
+mod file;
+pub mod plan;
+mod validate;
+
+pub use duration::{format_duration, parse_duration};
+pub use error::{did_you_mean, line_col, locate, Problem, ScenarioError};
+pub use validate::{MAX_DURATION, MAX_RATE, MAX_REPLICAS, MAX_TRIALS};
+
+use crate::certify::Level;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A validated scenario with every default resolved.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// The file it came from.
+    pub source: PathBuf,
+    /// The file's text, kept for the report.
+    pub text: String,
+    /// Lowest level that exits 0.
+    pub require: Level,
+    pub trials: u32,
+    pub app: App,
+    pub load: Load,
+    pub faults: Vec<Fault>,
+    pub services: Vec<Service>,
+    pub certify: CertifyParams,
+}
+
+/// The application under test.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct App {
+    pub image: String,
+    pub build: Option<Build>,
+    /// Container port the app listens on.
+    pub port: u16,
+    /// Replica names, `app-0`, `app-1`, ...
+    pub replicas: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub health: Health,
+    pub start_timeout: Duration,
+    /// Named volumes mounted into every replica.
+    pub volumes: Vec<VolumeMount>,
+}
+
+/// How to build an image that is not present locally.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Build {
+    /// Absolute build context directory.
+    pub context: PathBuf,
+    /// Dockerfile path inside the context.
+    pub dockerfile: String,
+    /// Run first, from the scenario file's directory.
+    pub command: Option<Vec<String>>,
+    /// Directory the command runs in.
+    pub workdir: PathBuf,
+}
+
+/// A named volume and where it is mounted.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VolumeMount {
+    pub name: String,
+    pub path: String,
+}
+
+/// The health probe.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Health {
+    pub path: String,
+    pub status: u16,
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+/// Open-loop load.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Load {
+    /// Requests per second.
+    pub rate: f64,
+    pub duration: Duration,
+    pub timeout: Duration,
+    pub window: Duration,
+    pub max_in_flight: usize,
+    pub keep_alive: bool,
+    pub requests: Vec<RequestSpec>,
+}
+
+impl Load {
+    /// The number of requests the run will send: rate × duration, rounded down.
+    pub fn planned_requests(&self) -> u64 {
+        (self.rate * self.duration.as_secs_f64()).floor() as u64
+    }
+}
+
+/// One kind of request in the load mix.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestSpec {
+    pub method: String,
+    pub path: String,
+    pub body: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    pub weight: u32,
+}
+
+/// What happens to a replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// SIGKILL.
+    Kill,
+    /// SIGTERM, a grace period, then SIGKILL.
+    Stop,
+}
+
+impl FaultKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FaultKind::Kill => "kill",
+            FaultKind::Stop => "stop",
+        }
+    }
+}
+
+/// What the orchestrator does after the fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Start the same container again.
+    Restart,
+    /// Remove it and start a fresh container from the image on the same port.
+    Replace,
+}
+
+impl Action {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Action::Restart => "restart",
+            Action::Replace => "replace",
+        }
+    }
+}
+
+/// One scheduled fault.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Fault {
+    /// Offset from the start of the load.
+    pub at: Duration,
+    pub kind: FaultKind,
+    pub action: Action,
+    /// Replica name.
+    pub target: String,
+    /// Reaction delay before the action.
+    pub delay: Duration,
+    /// For `stop`: time between SIGTERM and SIGKILL.
+    pub grace: Duration,
+}
+
+/// A dependency container next to the app, reachable by its name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Service {
+    pub name: String,
+    pub image: String,
+    /// Folder holding `build.sh`, absolute.
+    pub recipe: Option<PathBuf>,
+    pub env: BTreeMap<String, String>,
+}
+
+/// Parameters of the analysis and certification.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertifyParams {
+    pub time_to_healthy_target: Duration,
+    pub steady_window: Duration,
+    pub steady_p99_tolerance: f64,
+}
+
+impl Scenario {
+    /// Reads, parses and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses and validates scenario text; `path` names it in errors and anchors
+    /// relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+        validate::parse(path, text)
+    }
+}

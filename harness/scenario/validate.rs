@@ -1,0 +1,594 @@
+//! Raw scenario file -> validated `Scenario`. Every problem is collected (not just the
+//! first), located in the file, and comes with what was expected.
+
+use super::duration::parse_duration;
+use super::error::{did_you_mean, line_col, locate, Problem, ScenarioError};
+use super::file::*;
+use super::*;
+use toml::de::{DeTable, DeValue};
+
+/// Highest load rate accepted, requests per second (a 2-core load generator's ceiling).
+pub const MAX_RATE: f64 = 20_000.0;
+/// Longest load accepted.
+pub const MAX_DURATION: Duration = Duration::from_secs(3600);
+/// Most replicas accepted.
+pub const MAX_REPLICAS: u32 = 16;
+/// Most trials accepted.
+pub const MAX_TRIALS: u32 = 100;
+const MAX_IN_FLIGHT: i64 = 10_000;
+const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+
+pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let raw: ScenarioFile = toml::from_str(text).map_err(|e| ScenarioError::Invalid {
+        path: path.to_path_buf(),
+        problems: vec![parse_problem(text, &e)],
+    })?;
+    let mut v = Validator {
+        text,
+        problems: Vec::new(),
+    };
+    let base = path
+        .parent()
+        .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let scenario = v.scenario(raw, path, &base);
+    if v.problems.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(ScenarioError::Invalid {
+            path: path.to_path_buf(),
+            problems: v.problems,
+        })
+    }
+}
+
+/// Turns a TOML/serde error into a located problem with a hint.
+fn parse_problem(text: &str, e: &toml::de::Error) -> Problem {
+    let message = e.message().trim().to_string();
+    let offset = e.span().map(|s| s.start);
+    let location = offset.map(|o| line_col(text, o));
+    let field = offset.and_then(|o| path_at(text, o)).unwrap_or_default();
+    let mut hint = None;
+    if let Some(unknown) = between(&message, "unknown field `", "`") {
+        let expected: Vec<&str> = message
+            .split("expected ")
+            .nth(1)
+            .map(|s| {
+                s.split(['`', ',', ' '])
+                    .filter(|w| !w.is_empty() && *w != "one" && *w != "of" && *w != "or")
+                    .collect()
+            })
+            .unwrap_or_default();
+        hint = Some(match did_you_mean(unknown, expected.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("remove `{unknown}`; valid keys here: {}", expected.join(", ")),
+        });
+    } else if let Some(missing) = between(&message, "missing field `", "`") {
+        hint = Some(format!(
+            "add `{missing} = ...` (see scenarios/kill-restart.toml for an example)"
+        ));
+    } else if message.contains("invalid type") {
+        hint = Some("check the value's type: strings need quotes, numbers must not have them".into());
+    } else if field.is_empty() {
+        hint = Some("the file is not valid TOML; see https://toml.io for the syntax".into());
+    }
+    Problem {
+        field,
+        location,
+        message,
+        hint,
+    }
+}
+
+fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let i = s.find(start)? + start.len();
+    let j = s[i..].find(end)? + i;
+    Some(&s[i..j])
+}
+
+/// Dotted path of the deepest key whose key or value span holds `offset`.
+fn path_at(text: &str, offset: usize) -> Option<String> {
+    let root = DeTable::parse(text).ok()?;
+    let mut path = String::new();
+    let mut value = DeValue::Table(root.get_ref().clone());
+    loop {
+        let next = match &value {
+            DeValue::Table(t) => t.iter().find_map(|(k, v)| {
+                let inside = k.span().contains(&offset) || v.span().contains(&offset) || v.span().end == offset;
+                inside.then(|| (k.get_ref().to_string(), v.get_ref().clone()))
+            }),
+            DeValue::Array(a) => a.iter().enumerate().find_map(|(i, v)| {
+                v.span()
+                    .contains(&offset)
+                    .then(|| (format!("[{i}]"), v.get_ref().clone()))
+            }),
+            _ => None,
+        };
+        let Some((seg, v)) = next else { break };
+        if !path.is_empty() && !seg.starts_with('[') {
+            path.push('.');
+        }
+        path.push_str(&seg);
+        value = v;
+    }
+    (!path.is_empty()).then_some(path)
+}
+
+struct Validator<'t> {
+    text: &'t str,
+    problems: Vec<Problem>,
+}
+
+impl Validator<'_> {
+    fn problem(&mut self, field: &str, message: impl Into<String>, hint: impl Into<Option<String>>) {
+        self.problems.push(Problem {
+            field: field.to_string(),
+            location: locate(self.text, field),
+            message: message.into(),
+            hint: hint.into(),
+        });
+    }
+
+    fn duration(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        default: Duration,
+        min: Duration,
+        max: Duration,
+    ) -> Duration {
+        let Some(text) = value else { return default };
+        match parse_duration(text) {
+            Ok(d) if d < min => {
+                self.problem(
+                    field,
+                    format!("{text} is too short"),
+                    Some(format!("use at least {}", format_duration(min))),
+                );
+                default
+            }
+            Ok(d) if d > max => {
+                self.problem(
+                    field,
+                    format!("{text} is too long"),
+                    Some(format!("use at most {}", format_duration(max))),
+                );
+                default
+            }
+            Ok(d) => d,
+            Err(e) => {
+                self.problem(
+                    field,
+                    e,
+                    Some("write a number and a unit: \"250ms\", \"5s\", \"2m\"".to_string()),
+                );
+                default
+            }
+        }
+    }
+
+    fn int(&mut self, field: &str, value: Option<i64>, default: i64, min: i64, max: i64) -> i64 {
+        match value {
+            None => default,
+            Some(n) if n < min || n > max => {
+                self.problem(
+                    field,
+                    format!("{n} is out of range"),
+                    Some(format!("use a whole number from {min} to {max}")),
+                );
+                default
+            }
+            Some(n) => n,
+        }
+    }
+
+    fn scenario(&mut self, raw: ScenarioFile, path: &Path, base: &Path) -> Scenario {
+        if raw.name.trim().is_empty() || raw.name.contains(['/', '\\']) {
+            self.problem(
+                "name",
+                "must be a non-empty name without slashes",
+                Some("e.g. name = \"kill-restart\"".into()),
+            );
+        }
+        let require = match raw.require.as_deref() {
+            None => Level::Resilient,
+            Some(s) => Level::parse(s).unwrap_or_else(|| {
+                self.problem(
+                    "require",
+                    format!("unknown level \"{s}\""),
+                    Some(format!("use one of {}", Level::NAMES.join(", "))),
+                );
+                Level::Resilient
+            }),
+        };
+        let trials = self.int("trials", raw.trials, 1, 1, MAX_TRIALS as i64) as u32;
+        let app = self.app(raw.app, base);
+        let load = self.load(raw.load);
+        let faults = raw
+            .faults
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, f)| self.fault(i, f, &app, &load))
+            .collect();
+        let mut services: Vec<Service> = Vec::new();
+        for (i, s) in raw.services.into_iter().enumerate() {
+            let field = format!("service[{i}]");
+            if !valid_name(&s.name) {
+                self.problem(
+                    &format!("{field}.name"),
+                    format!("\"{}\" is not a valid host name", s.name),
+                    Some("use lower-case letters, digits and '-'".into()),
+                );
+            }
+            if services.iter().any(|o| o.name == s.name) || app.replicas.contains(&s.name) {
+                self.problem(
+                    &format!("{field}.name"),
+                    format!("\"{}\" is used twice", s.name),
+                    Some("give every service its own name".into()),
+                );
+            }
+            let recipe = s.recipe.map(|r| base.join(r));
+            if let Some(r) = &recipe {
+                if !r.join("build.sh").is_file() {
+                    self.problem(
+                        &format!("{field}.recipe"),
+                        format!("{} has no build.sh", r.display()),
+                        Some("a recipe is a folder with an executable build.sh that takes the image tag".into()),
+                    );
+                }
+            }
+            services.push(Service {
+                name: s.name,
+                image: s.image,
+                recipe,
+                env: s.env,
+            });
+        }
+        let certify = self.certify(raw.certify);
+        Scenario {
+            name: raw.name,
+            description: raw.description,
+            source: path.to_path_buf(),
+            text: self.text.to_string(),
+            require,
+            trials,
+            app,
+            load,
+            faults,
+            services,
+            certify,
+        }
+    }
+
+    fn app(&mut self, raw: AppFile, base: &Path) -> App {
+        if raw.image.trim().is_empty() {
+            self.problem(
+                "app.image",
+                "is empty",
+                Some("name the image, e.g. image = \"phoenix-demo:latest\"".into()),
+            );
+        }
+        let port = match u16::try_from(raw.port) {
+            Ok(p) if p > 0 => p,
+            _ => {
+                self.problem(
+                    "app.port",
+                    format!("{} is not a TCP port", raw.port),
+                    Some("use the container port the app listens on, 1 to 65535".into()),
+                );
+                8080
+            }
+        };
+        let replicas = self.int("app.replicas", raw.replicas, 1, 1, MAX_REPLICAS as i64);
+        let build = raw.build.map(|b| {
+            let context = base.join(&b.context);
+            let dockerfile = b.dockerfile.unwrap_or_else(|| "Dockerfile".into());
+            if !context.is_dir() {
+                self.problem(
+                    "app.build.context",
+                    format!("{} is not a directory", context.display()),
+                    Some("paths are relative to the scenario file's folder".into()),
+                );
+            } else if !context.join(&dockerfile).is_file() {
+                self.problem(
+                    "app.build.dockerfile",
+                    format!("{} not found", context.join(&dockerfile).display()),
+                    None,
+                );
+            }
+            if let Some(cmd) = &b.command {
+                if cmd.is_empty() {
+                    self.problem(
+                        "app.build.command",
+                        "is empty",
+                        Some("remove it, or name a program and its arguments".into()),
+                    );
+                }
+            }
+            Build {
+                context,
+                dockerfile,
+                command: b.command,
+                workdir: base.to_path_buf(),
+            }
+        });
+        let h = raw.health.unwrap_or(HealthFile {
+            path: None,
+            status: None,
+            interval: None,
+            timeout: None,
+        });
+        let hpath = h.path.unwrap_or_else(|| "/health".into());
+        if !hpath.starts_with('/') {
+            self.problem(
+                "app.health.path",
+                format!("\"{hpath}\" must start with '/'"),
+                Some("probes go only to the replica's own 127.0.0.1 port; give a path".into()),
+            );
+        }
+        let status = self.int("app.health.status", h.status, 200, 100, 599) as u16;
+        let interval = self.duration(
+            "app.health.interval",
+            h.interval.as_deref(),
+            Duration::from_millis(10),
+            Duration::from_millis(1),
+            Duration::from_secs(10),
+        );
+        let timeout = self.duration(
+            "app.health.timeout",
+            h.timeout.as_deref(),
+            Duration::from_millis(50),
+            Duration::from_millis(1),
+            Duration::from_secs(10),
+        );
+        let start_timeout = self.duration(
+            "app.start_timeout",
+            raw.start_timeout.as_deref(),
+            Duration::from_secs(30),
+            Duration::from_millis(100),
+            Duration::from_secs(600),
+        );
+        for k in raw.env.keys() {
+            if k.is_empty() || k.contains('=') {
+                self.problem("app.env", format!("\"{k}\" is not a valid variable name"), None);
+            }
+        }
+        let mut volumes: Vec<VolumeMount> = Vec::new();
+        for (i, v) in raw.volumes.iter().enumerate() {
+            match v.split_once(':') {
+                Some((name, path)) if valid_name(name) && path.starts_with('/') => {
+                    volumes.push(VolumeMount { name: name.into(), path: path.into() })
+                }
+                _ => self.problem(&format!("app.volumes[{i}]"), format!("\"{v}\" is not \"name:/path\""), Some("a named volume and an absolute path inside the container, e.g. \"uploads:/shared\"; host paths are not mounted".into())),
+            }
+        }
+        App {
+            image: raw.image,
+            build,
+            port,
+            replicas: (0..replicas).map(|i| format!("app-{i}")).collect(),
+            env: raw.env,
+            health: Health {
+                path: hpath,
+                status,
+                interval,
+                timeout,
+            },
+            start_timeout,
+            volumes,
+        }
+    }
+
+    fn load(&mut self, raw: LoadFile) -> Load {
+        let rate = if !raw.rate.is_finite() || raw.rate <= 0.0 {
+            self.problem(
+                "load.rate",
+                format!("{} is not a positive rate", raw.rate),
+                Some("requests per second, e.g. rate = 200".into()),
+            );
+            1.0
+        } else if raw.rate > MAX_RATE {
+            self.problem(
+                "load.rate",
+                format!("{} is above the limit of {MAX_RATE}", raw.rate),
+                Some("one load generator process cannot pace more; lower the rate".into()),
+            );
+            MAX_RATE
+        } else {
+            raw.rate
+        };
+        let duration = self.duration(
+            "load.duration",
+            Some(&raw.duration),
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+            MAX_DURATION,
+        );
+        let timeout = self.duration(
+            "load.timeout",
+            raw.timeout.as_deref(),
+            Duration::from_secs(2),
+            Duration::from_millis(1),
+            Duration::from_secs(60),
+        );
+        let window = self.duration(
+            "load.window",
+            raw.window.as_deref(),
+            Duration::from_millis(100),
+            Duration::from_millis(10),
+            Duration::from_secs(10),
+        );
+        let max_in_flight = self.int("load.max_in_flight", raw.max_in_flight, 1000, 1, MAX_IN_FLIGHT) as usize;
+        let mut requests = Vec::new();
+        for (i, r) in raw.requests.into_iter().enumerate() {
+            let field = format!("load.requests[{i}]");
+            let method = r.method.unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
+            if !METHODS.contains(&method.as_str()) {
+                self.problem(
+                    &format!("{field}.method"),
+                    format!("unknown method \"{method}\""),
+                    Some(format!("use one of {}", METHODS.join(", "))),
+                );
+            }
+            if !r.path.starts_with('/') {
+                self.problem(&format!("{field}.path"), format!("\"{}\" is not a path", r.path), Some("load goes only to the replicas' published 127.0.0.1 ports: write a path such as \"/\", not a URL or host".into()));
+            }
+            let weight = self.int(&format!("{field}.weight"), r.weight, 1, 1, 1000) as u32;
+            requests.push(RequestSpec {
+                method,
+                path: r.path,
+                body: r.body,
+                headers: r.headers,
+                weight,
+            });
+        }
+        if requests.is_empty() {
+            requests.push(RequestSpec {
+                method: "GET".into(),
+                path: "/".into(),
+                body: None,
+                headers: Default::default(),
+                weight: 1,
+            });
+        }
+        Load {
+            rate,
+            duration,
+            timeout,
+            window,
+            max_in_flight,
+            keep_alive: raw.keep_alive.unwrap_or(false),
+            requests,
+        }
+    }
+
+    fn fault(&mut self, i: usize, raw: FaultFile, app: &App, load: &Load) -> Option<Fault> {
+        let field = format!("fault[{i}]");
+        let at = self.duration(
+            &format!("{field}.at"),
+            Some(&raw.at),
+            Duration::ZERO,
+            Duration::ZERO,
+            MAX_DURATION,
+        );
+        if at >= load.duration {
+            self.problem(
+                &format!("{field}.at"),
+                format!(
+                    "{} is at or after the end of the load ({})",
+                    raw.at,
+                    format_duration(load.duration)
+                ),
+                Some("schedule it earlier or make load.duration longer".into()),
+            );
+        }
+        let kind = match raw.kind.as_str() {
+            "kill" => FaultKind::Kill,
+            "stop" => FaultKind::Stop,
+            other => {
+                let hint = did_you_mean(other, ["kill", "stop"])
+                    .map_or("use kill or stop".to_string(), |s| format!("did you mean \"{s}\"?"));
+                self.problem(
+                    &format!("{field}.kind"),
+                    format!("unknown fault kind \"{other}\""),
+                    Some(hint),
+                );
+                return None;
+            }
+        };
+        let action = match raw.then.as_deref().unwrap_or("restart") {
+            "restart" => Action::Restart,
+            "replace" => Action::Replace,
+            other => {
+                self.problem(
+                    &format!("{field}.then"),
+                    format!("unknown action \"{other}\""),
+                    Some("use restart (same container) or replace (a fresh container from the image)".into()),
+                );
+                return None;
+            }
+        };
+        if !app.replicas.contains(&raw.target) {
+            self.problem(
+                &format!("{field}.target"),
+                format!("no replica named \"{}\"", raw.target),
+                Some(format!("replicas are named {}", app.replicas.join(", "))),
+            );
+        }
+        let delay = self.duration(
+            &format!("{field}.delay"),
+            raw.delay.as_deref(),
+            Duration::ZERO,
+            Duration::ZERO,
+            Duration::from_secs(600),
+        );
+        let grace = match (kind, raw.grace.as_deref()) {
+            (FaultKind::Kill, Some(_)) => {
+                self.problem(
+                    &format!("{field}.grace"),
+                    "only applies to kind = \"stop\"",
+                    Some("remove it, or use kind = \"stop\"".into()),
+                );
+                Duration::ZERO
+            }
+            (_, g) => self.duration(
+                &format!("{field}.grace"),
+                g,
+                Duration::from_secs(10),
+                Duration::ZERO,
+                Duration::from_secs(600),
+            ),
+        };
+        Some(Fault {
+            at,
+            kind,
+            action,
+            target: raw.target,
+            delay,
+            grace,
+        })
+    }
+
+    fn certify(&mut self, raw: Option<CertifyFile>) -> CertifyParams {
+        let raw = raw.unwrap_or(CertifyFile {
+            time_to_healthy_target: None,
+            steady_window: None,
+            steady_p99_tolerance: None,
+        });
+        let tol = raw.steady_p99_tolerance.unwrap_or(1.5);
+        if !(1.0..=100.0).contains(&tol) {
+            self.problem(
+                "certify.steady_p99_tolerance",
+                format!("{tol} is out of range"),
+                Some("a factor of the baseline p99 from 1.0 to 100, e.g. 1.5".into()),
+            );
+        }
+        CertifyParams {
+            time_to_healthy_target: self.duration(
+                "certify.time_to_healthy_target",
+                raw.time_to_healthy_target.as_deref(),
+                Duration::from_secs(5),
+                Duration::from_millis(1),
+                Duration::from_secs(600),
+            ),
+            steady_window: self.duration(
+                "certify.steady_window",
+                raw.steady_window.as_deref(),
+                Duration::from_secs(1),
+                Duration::from_millis(10),
+                Duration::from_secs(60),
+            ),
+            steady_p99_tolerance: tol,
+        }
+    }
+}
+
+/// Docker-friendly names: lower-case letters, digits and '-', 1 to 63 characters.
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+}

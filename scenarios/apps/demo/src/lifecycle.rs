@@ -1,0 +1,60 @@
+//! Process lifecycle: signal handling (we run as PID 1), and the `ready`/`drained` stdout lines.
+
+use std::io::Write;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::watch;
+
+/// Milliseconds since the Unix epoch.
+pub fn epoch_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+/// Prints one `<word> <epoch ms>` line to stdout and flushes it at once.
+pub fn announce(word: &str) {
+    let mut out = std::io::stdout().lock();
+    // stdout may be closed; nothing sensible to do about it
+    let _ = writeln!(out, "{word} {}", epoch_ms());
+    let _ = out.flush();
+}
+
+/// Installs SIGTERM/SIGINT handlers. As PID 1 in a container the kernel drops
+/// signals that have no handler, so without this `docker stop` waits for SIGKILL.
+///
+/// With `drain`, the first signal flips the returned channel to `true` (graceful
+/// shutdown) and a second one exits at once; without it, the first signal exits
+/// at once (code 0) without finishing in-flight requests.
+pub fn install_signal_handlers(drain: bool) -> std::io::Result<watch::Receiver<bool>> {
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let mut seen = 0u32;
+        loop {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            seen += 1;
+            if !drain {
+                std::process::exit(0);
+            }
+            if seen > 1 {
+                eprintln!("second signal while draining: exiting without finishing requests");
+                std::process::exit(1);
+            }
+            let _ = tx.send(true);
+        }
+    });
+    Ok(rx)
+}
+
+/// Resolves once a shutdown has been requested.
+pub async fn shutdown_requested(mut rx: watch::Receiver<bool>) {
+    // an error means the sender is gone, which never happens while the process runs
+    let _ = rx.wait_for(|stop| *stop).await;
+}

@@ -1,0 +1,66 @@
+//! phoenix-demo entry point: read config, boot (optionally slowly), serve, drain on SIGTERM.
+
+mod cache;
+mod config;
+mod error;
+mod ids;
+mod lifecycle;
+mod redis_conn;
+mod routes;
+mod sessions;
+mod state;
+mod uploads;
+
+use config::Config;
+use state::AppState;
+
+fn main() {
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => fatal(&format!("bad configuration: {e}")),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| fatal(&format!("tokio runtime: {e}")));
+    runtime.block_on(run(config));
+    // drop the runtime without waiting for lingering blocking tasks
+    runtime.shutdown_background();
+}
+
+async fn run(config: Config) {
+    // handlers first: a SIGTERM during a slow boot must still be honoured
+    let shutdown =
+        lifecycle::install_signal_handlers(config.drain).unwrap_or_else(|e| fatal(&format!("signal handlers: {e}")));
+
+    if !config.startup_delay.is_zero() {
+        tokio::select! {
+            _ = tokio::time::sleep(config.startup_delay) => {}
+            _ = lifecycle::shutdown_requested(shutdown.clone()) => {
+                lifecycle::announce("drained");
+                std::process::exit(0);
+            }
+        }
+    }
+
+    let state = AppState::from_config(&config).unwrap_or_else(|e| fatal(&e));
+    let app = routes::router(state);
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .unwrap_or_else(|e| fatal(&format!("bind {}: {e}", config.listen)));
+    lifecycle::announce("ready");
+
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(lifecycle::shutdown_requested(shutdown))
+        .await;
+    if let Err(e) = served {
+        fatal(&format!("server: {e}"));
+    }
+    lifecycle::announce("drained");
+}
+
+fn fatal(msg: &str) -> ! {
+    eprintln!("phoenix-demo: {msg}");
+    std::process::exit(1);
+}

@@ -1,0 +1,76 @@
+//! Helpers shared by the integration tests. Tests that need Docker fail loudly without it:
+//! they never skip.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (scenario paths in tests are relative to it).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Panics with a clear message when the Docker engine is not reachable.
+pub fn require_docker() {
+    let ok = Command::new("docker")
+        .arg("info")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "the Docker engine is not reachable: these integration tests need a running Docker \
+         engine (start it, or point DOCKER_HOST at one); they never skip"
+    );
+}
+
+/// The `phoenix` binary, run from the repository root.
+pub fn phoenix() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_phoenix"));
+    c.current_dir(root());
+    c
+}
+
+/// Runs `phoenix run <scenario> --out <out>` and returns its output.
+pub fn run(scenario: &str, out: &Path, extra: &[&str]) -> Output {
+    let o = phoenix()
+        .args(["run", scenario, "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("phoenix runs");
+    eprintln!("--- phoenix stderr ---\n{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+pub fn read_json(path: &Path) -> Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// Ids of containers, networks and volumes that carry `label` (`key` or `key=value`).
+pub fn labelled(label: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for args in [
+        vec!["ps", "-aq", "--filter"],
+        vec!["network", "ls", "-q", "--filter"],
+        vec!["volume", "ls", "-q", "--filter"],
+    ] {
+        let o = Command::new("docker")
+            .args(&args)
+            .arg(format!("label={label}"))
+            .output()
+            .expect("docker runs");
+        ids.extend(String::from_utf8_lossy(&o.stdout).split_whitespace().map(String::from));
+    }
+    ids
+}
+
+/// Asserts that Docker holds nothing of the run whose result.json is at `result`.
+pub fn assert_nothing_left(result: &Value) {
+    let run_id = result["run_id"].as_str().expect("run_id");
+    let left = labelled(&format!("phoenix-bench.run={run_id}"));
+    assert!(left.is_empty(), "run {run_id} left Docker objects behind: {left:?}");
+}

@@ -1,0 +1,68 @@
+//! The end-to-end slice against real Docker: the bundled kill-restart scenario, its
+//! figures, the app's own `ready` timestamps as ground truth, and a clean engine afterwards.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn kill_then_restart_and_replace_report_time_to_healthy_matching_the_apps_ready_log() {
+    require_docker();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = run("scenarios/kill-restart.toml", &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "phoenix run should meet the required level");
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), out.display().to_string());
+
+    let result = read_json(&out.join("result.json"));
+    assert_nothing_left(&result);
+    assert_eq!(result["schema_version"], 1);
+    let faults = result["faults"].as_array().unwrap();
+    let actions: Vec<_> = faults.iter().map(|f| f["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["restart", "replace"]);
+    for f in faults {
+        let tth = f["time_to_healthy_ms"].as_f64().expect("recovered");
+        assert!(
+            (1000.0..=2500.0).contains(&tth),
+            "time to healthy {tth} ms out of range"
+        );
+        assert!(
+            f["lost_requests"].as_u64().unwrap() > 0,
+            "a single replica killed must lose requests"
+        );
+    }
+    let sent = result["load"]["sent"].as_f64().unwrap();
+    assert!((sent - 4000.0).abs() <= 200.0, "sent {sent}, planned 200 req/s x 20 s");
+
+    // ground truth: the app prints `ready <epoch ms>` right after binding its port
+    let record = read_json(&out.join("record.json"));
+    let trial = &record["trials"][0];
+    let origin_us = trial["origin_unix_us"].as_i64().unwrap();
+    let mut readies: Vec<f64> = trial["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["lines"].as_array().unwrap().iter())
+        .filter_map(|l| l[1].as_str()?.strip_prefix("ready ")?.trim().parse::<i64>().ok())
+        .map(|ms| (ms * 1000 - origin_us) as f64 / 1000.0)
+        .collect();
+    readies.sort_by(f64::total_cmp);
+    let mut diffs = Vec::new();
+    for f in faults {
+        let at = f["at_ms"].as_f64().unwrap();
+        let healthy = at + f["time_to_healthy_ms"].as_f64().unwrap();
+        let ready = readies
+            .iter()
+            .copied()
+            .find(|r| *r > at)
+            .expect("a ready line after the fault");
+        diffs.push(healthy - ready);
+    }
+    eprintln!("time-to-healthy minus the app's own ready time, per fault (ms): {diffs:?}");
+    for d in &diffs {
+        assert!(d.abs() < 25.0, "probe and ready log disagree by {d} ms");
+    }
+
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("kill app-0 then replace"));
+}
