@@ -8,10 +8,14 @@
 //!   0.5 at the target, 0 at 1.5× the target), weight 0.40;
 //! - availability `A = 1 − lost / sent`: `clamp(1 − 5·(1 − A), 0, 1)`, weight 0.35;
 //! - latency degradation `D = disruption p99 / baseline p99`: `clamp(1 − log10(D) / 2, 0, 1)`,
-//!   weight 0.25.
+//!   weight 0.25;
+//! - with two or more trials, trial-to-trial spread: `CV` = standard deviation / mean of the
+//!   per-trial mean TTH, `clamp(1 − 2·CV, 0, 1)`, weight 0.10.
 //!
-//! Level: `phoenix` when TTH p99 ≤ target and score ≥ 85; `resilient` when TTH p99 ≤ target
-//! and score ≥ 50; `fragile` otherwise.
+//! The score is `100 × Σ weight·value / Σ weight`.
+//!
+//! Level: `phoenix` when every fault recovered, TTH p99 ≤ target and score ≥ 85;
+//! `resilient` when every fault recovered and TTH p99 ≤ target; `fragile` otherwise.
 
 use crate::analysis::{Analysis, Phase};
 use crate::scenario::Scenario;
@@ -20,8 +24,6 @@ use std::fmt;
 
 /// Score from which a run within its target is `phoenix`.
 pub const PHOENIX_SCORE: f64 = 85.0;
-/// Score from which a run within its target is `resilient`.
-pub const RESILIENT_SCORE: f64 = 50.0;
 
 /// Certification levels, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -168,14 +170,28 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
         formula: "D = disruption p99 / baseline p99; clamp(1 - log10(D)/2, 0, 1)".into(),
     });
 
+    if let Some(cv) = crate::analysis::spread::coefficient_of_variation(&analysis.time_to_healthy_by_trial_ms) {
+        components.push(Component {
+            name: "trial_spread".into(),
+            weight: 0.10,
+            value: clamp01(1.0 - 2.0 * cv),
+            inputs: vec![
+                ("trials".into(), analysis.time_to_healthy_by_trial_ms.len() as f64),
+                ("coefficient_of_variation".into(), cv),
+            ],
+            formula: "CV = sd/mean of per-trial mean TTH; clamp(1 - 2 CV, 0, 1)".into(),
+        });
+    }
     let total_weight: f64 = components.iter().map(|c| c.weight).sum();
     let score = components.iter().map(|c| c.weight * c.value).sum::<f64>() / total_weight * 100.0;
     let score = (score * 10.0).round() / 10.0;
 
     let within_target = unrecovered.is_empty() && tth_p99.is_none_or(|p| p <= target_ms);
+    // the level is decided by hard criteria; the score ranks runs and separates a phoenix
+    // (little lost, little slowed) from a merely resilient service
     let mut level = if within_target && score >= PHOENIX_SCORE {
         Level::Phoenix
-    } else if within_target && score >= RESILIENT_SCORE {
+    } else if within_target {
         Level::Resilient
     } else {
         Level::Fragile
@@ -186,8 +202,8 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
             "time to healthy p99 {p99:.0} ms is {verb} the {target_ms:.0} ms target"
         ));
     }
-    if score < RESILIENT_SCORE {
-        reasons.push(format!("score {score:.1} is below {RESILIENT_SCORE}"));
+    if within_target && score < PHOENIX_SCORE {
+        reasons.push(format!("score {score:.1} is below the {PHOENIX_SCORE} a phoenix needs"));
     }
     reasons.push(format!(
         "{} of {} requests lost to faults (availability {:.2} %)",

@@ -1,6 +1,7 @@
 //! Finding and removing what dead runs left behind. A resource is an orphan when its owner
-//! label names this host and a process that no longer exists; resources of live runs (in
-//! another terminal, a parallel CI job) and of other hosts are never touched.
+//! labels name a process of this host, boot and pid namespace that no longer exists (see
+//! [`labels::owner_is_dead`]); resources of live runs (in another terminal, a parallel CI
+//! job, a container sharing the engine) and of other hosts are never touched.
 
 use crate::backend::docker::connect;
 use crate::backend::labels;
@@ -36,7 +37,7 @@ pub async fn find(docker: &Docker) -> Result<Vec<Orphan>, BackendError> {
     let mut out = Vec::new();
     let push = |out: &mut Vec<Orphan>, kind, id: String, name: String, l: &HashMap<String, String>| {
         let owner = l.get(labels::OWNER).cloned().unwrap_or_default();
-        if labels::owner_is_dead(&owner) {
+        if labels::owner_is_dead(l) {
             out.push(Orphan {
                 kind,
                 id,
@@ -98,6 +99,19 @@ pub async fn find(docker: &Docker) -> Result<Vec<Orphan>, BackendError> {
     Ok(out)
 }
 
+/// Whether a removal succeeded; an object that is already gone (another reaper, or the
+/// engine's auto-removal, got there first) counts as removed.
+fn gone(r: Result<Result<(), bollard::errors::Error>, tokio::time::error::Elapsed>) -> bool {
+    matches!(
+        r,
+        Ok(Ok(()))
+            | Ok(Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404,
+                ..
+            }))
+    )
+}
+
 /// Removes orphans in order; returns how many went.
 pub async fn remove(docker: &Docker, orphans: &[Orphan]) -> usize {
     let mut n = 0;
@@ -109,19 +123,16 @@ pub async fn remove(docker: &Docker, orphans: &[Orphan]) -> usize {
                     v: true,
                     ..Default::default()
                 };
-                tokio::time::timeout(CALL_TIMEOUT, docker.remove_container(&o.id, Some(opts)))
-                    .await
-                    .is_ok_and(|r| r.is_ok())
+                gone(tokio::time::timeout(CALL_TIMEOUT, docker.remove_container(&o.id, Some(opts))).await)
             }
-            "network" => tokio::time::timeout(CALL_TIMEOUT, docker.remove_network(&o.id))
-                .await
-                .is_ok_and(|r| r.is_ok()),
-            _ => tokio::time::timeout(
-                CALL_TIMEOUT,
-                docker.remove_volume(&o.id, Some(RemoveVolumeOptions { force: true })),
-            )
-            .await
-            .is_ok_and(|r| r.is_ok()),
+            "network" => gone(tokio::time::timeout(CALL_TIMEOUT, docker.remove_network(&o.id)).await),
+            _ => gone(
+                tokio::time::timeout(
+                    CALL_TIMEOUT,
+                    docker.remove_volume(&o.id, Some(RemoveVolumeOptions { force: true })),
+                )
+                .await,
+            ),
         };
         n += usize::from(done);
     }

@@ -1,7 +1,7 @@
 //! What each CLI command does. Errors are printed here as chains; the return value is the
 //! process exit status of the CLI contract: 0 met, 3 fell short, 2 bad input, 1 runtime.
 
-use crate::backend::docker::{connect, DockerBackend};
+use crate::backend::docker::{connect, remove_labelled, DockerBackend};
 use crate::backend::{labels, Backend};
 use crate::cli::Command;
 use crate::execute::{self, Live};
@@ -12,6 +12,7 @@ use crate::scenario::{plan::Plan, Scenario};
 use crate::{clean, progress};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub const EXIT_OK: u8 = 0;
@@ -70,20 +71,77 @@ fn timestamp() -> (String, String) {
     (stamp, rfc)
 }
 
-/// Cancels `token` on SIGINT or SIGTERM.
-fn cancel_on_signals(token: CancellationToken) {
+/// How long an interrupted run may take to stop, tear down and write its report before
+/// the process removes the run's objects by label and exits anyway.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(60);
+/// Bound for the last-resort removal by label on a forced exit.
+const FORCED_CLEANUP: Duration = Duration::from_secs(15);
+
+/// Cancels `token` on SIGINT or SIGTERM; the run then stops, tears down and writes what it
+/// measured. One signal is enough. A second signal, or the run not finishing within
+/// [`INTERRUPT_GRACE`] of the first, removes every object of `run_id` by label (bounded)
+/// and exits with status 1 at once.
+fn cancel_on_signals(token: CancellationToken, run_id: String) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (mut int, mut term) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+        (Ok(i), Ok(t)) => (i, t),
+        // the default actions stay: the process dies and `phoenix clean` reaps its objects
+        _ => return,
+    };
     tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return,
-        };
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = int.recv() => {}
             _ = term.recv() => {}
         }
         eprintln!("phoenix: interrupted; removing this run's containers and writing what was measured");
         token.cancel();
+        tokio::select! {
+            _ = int.recv() => eprintln!("phoenix: interrupted again; removing this run's containers and exiting now"),
+            _ = term.recv() => eprintln!("phoenix: terminated again; removing this run's containers and exiting now"),
+            _ = tokio::time::sleep(INTERRUPT_GRACE) => eprintln!(
+                "phoenix: the run did not stop within {} s of the signal; removing its containers and exiting",
+                INTERRUPT_GRACE.as_secs()
+            ),
+        }
+        let label = format!("{}={run_id}", labels::RUN);
+        let forced = async {
+            if let Ok(docker) = connect().await {
+                remove_labelled(&docker, &label).await;
+            }
+        };
+        if tokio::time::timeout(FORCED_CLEANUP, forced).await.is_err() {
+            eprintln!("warning: could not remove every object of run {run_id}; run `phoenix clean`");
+        }
+        std::process::exit(i32::from(EXIT_RUNTIME));
     });
+}
+
+/// Removes the folders a run created for its report when it ends before measuring
+/// anything: `created` and its ancestors up to (not including) the first one that
+/// existed before. Only empty folders are removed.
+fn discard_run_dir(created: &Path, first_new: Option<&Path>) {
+    let Some(top) = first_new else { return };
+    let mut dir = Some(created);
+    while let Some(d) = dir {
+        if std::fs::remove_dir(d).is_err() || d == top {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
+/// The outermost folder of `path` that does not exist yet (what creating it would add).
+fn first_missing(path: &Path) -> Option<PathBuf> {
+    let mut first = None;
+    let mut p = Some(path);
+    while let Some(d) = p {
+        if d.as_os_str().is_empty() || d.exists() {
+            break;
+        }
+        first = Some(d.to_path_buf());
+        p = d.parent();
+    }
+    first
 }
 
 async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool, reports: &Path) -> u8 {
@@ -96,6 +154,8 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
     };
     let plan = Plan::new(&scenario, trials);
     let (stamp, started_at) = timestamp();
+    // what creating the run folder adds, to take it back if the run ends before measuring
+    let first_new = first_missing(out.unwrap_or(reports));
     let dir = match out {
         Some(o) => RunDir::at(o),
         None => RunDir::create_unique(reports, &stamp, &scenario.name),
@@ -111,12 +171,19 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
             return EXIT_RUNTIME;
         }
     };
+    let first_new = match out {
+        Some(_) => first_new,
+        None => first_new.or_else(|| Some(dir.path.clone())),
+    };
     let run_id = format!("{stamp}-{}-{}", std::process::id(), &scenario.name);
+    // signals count from here: an interrupted image build still exits 1 and tidies up
+    let cancel = CancellationToken::new();
+    cancel_on_signals(cancel.clone(), run_id.clone());
     let backend: Arc<dyn Backend> = match DockerBackend::connect(&run_id).await {
         Ok(b) => Arc::new(b),
         Err(e) => {
             eprintln!("error: {e}");
-            let _ = std::fs::remove_dir(&dir.path); // empty: nothing was measured
+            discard_run_dir(&dir.path, first_new.as_deref()); // empty: nothing was measured
             return EXIT_RUNTIME;
         }
     };
@@ -134,6 +201,7 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
         }
         Err(e) => {
             eprintln!("error: {e}");
+            discard_run_dir(&dir.path, first_new.as_deref());
             return EXIT_RUNTIME;
         }
     }
@@ -142,16 +210,19 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
         Ok(images) => record.environment.images = images,
         Err(e) => {
             eprintln!("error: {e}");
-            let _ = std::fs::remove_dir(&dir.path);
+            discard_run_dir(&dir.path, first_new.as_deref());
             return EXIT_RUNTIME;
         }
+    }
+    if cancel.is_cancelled() {
+        eprintln!("error: interrupted before the run started");
+        discard_run_dir(&dir.path, first_new.as_deref());
+        return EXIT_RUNTIME;
     }
     // a raw record marked incomplete from the start: a run that dies midway leaves it
     if let Ok(bytes) = serde_json::to_vec(&record) {
         let _ = dir.write("record.json", &bytes);
     }
-    let cancel = CancellationToken::new();
-    cancel_on_signals(cancel.clone());
     let live = Arc::new(Live::default());
     let bar = progress::start(live.clone(), record.plan.clone(), record.scenario.load.rate);
     // the run goes on its own task so that a panic in it still reaches the teardown below
@@ -261,11 +332,19 @@ async fn clean_cmd(dry_run: bool) -> u8 {
             o.owner
         );
     }
-    if !dry_run {
+    if orphans.is_empty() {
+        println!("nothing to remove");
+    } else if !dry_run {
         let n = clean::remove(&docker, &orphans).await;
         println!("removed {n} of {} orphaned object(s)", orphans.len());
-    } else if orphans.is_empty() {
-        println!("nothing to remove");
+        if n < orphans.len() {
+            eprintln!(
+                "error: {} object(s) could not be removed\n  hint: see `docker ps -a --filter label={}`, then run `phoenix clean` again",
+                orphans.len() - n,
+                labels::RUN
+            );
+            return EXIT_RUNTIME;
+        }
     }
     EXIT_OK
 }

@@ -3,13 +3,14 @@
 //! every wait is bounded by the plan's deadline.
 
 use crate::backend::{Backend, Deployment, Endpoint, RawLifecycle};
+use crate::check::CheckRun;
 use crate::clock::RunClock;
 use crate::fault;
 use crate::load::{run_load, LiveCounters, LoadConfig, Recorder};
 use crate::probe::{ProbeSpec, Prober};
 use crate::record::{Abort, AbortKind, InstanceLog, LifecycleEvent, RunRecord, TrialRecord};
 use crate::scenario::plan::Plan;
-use crate::scenario::Scenario;
+use crate::scenario::{Fault, Scenario, ALL};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -45,7 +46,7 @@ pub async fn run(backend: &dyn Backend, record: &mut RunRecord, live: &Live, can
         let trial_cancel = cancel.child_token();
         let outcome = tokio::time::timeout(
             plan.trial_deadline,
-            run_trial(backend, &scenario, &plan, index, live, &trial_cancel),
+            run_trial(backend, &scenario, &plan, &record.run_id, index, live, &trial_cancel),
         )
         .await;
         trial_cancel.cancel();
@@ -88,6 +89,7 @@ async fn run_trial(
     backend: &dyn Backend,
     scenario: &Scenario,
     plan: &Plan,
+    run_id: &str,
     index: u32,
     live: &Live,
     cancel: &CancellationToken,
@@ -111,14 +113,20 @@ async fn run_trial(
         .iter()
         .map(|e| Prober::start(probe_spec(scenario, e), probe_cancel.clone()))
         .collect();
-    let mut healthy = true;
-    for p in &probers {
-        let left = scenario.app.start_timeout.saturating_sub(deploy_start.elapsed());
-        healthy &= tokio::select! {
-            ok = p.wait_healthy(left) => ok,
-            _ = cancel.cancelled() => false,
-        };
+    let healthy = all_healthy(
+        &probers,
+        scenario.app.start_timeout.saturating_sub(deploy_start.elapsed()),
+        cancel,
+    )
+    .await;
+    let mut checks = Vec::new();
+    if healthy {
+        live.set_phase(format!("trial {}: setting up state checks", index + 1));
+        for c in &scenario.checks {
+            checks.push(CheckRun::setup(c, &endpoints, run_id).await);
+        }
     }
+    // the clock starts with the load, after deployment and check setup
     let clock = RunClock::at(Instant::now() + LOAD_LEAD);
     trial.origin_unix_us = clock.origin_unix_us();
     trial.deploy_us = deploy_start.elapsed().as_micros() as i64;
@@ -131,10 +139,20 @@ async fn run_trial(
             ),
         ))
     } else if healthy {
-        drive(
-            backend, scenario, plan, &endpoints, &probers, &clock, &mut trial, live, cancel,
-        )
-        .await;
+        let endpoints = &endpoints;
+        let mut ctx = Drive {
+            backend,
+            scenario,
+            plan,
+            endpoints,
+            probers: &probers,
+            clock: &clock,
+            live,
+            cancel,
+            checks,
+        };
+        ctx.drive(&mut trial).await;
+        trial.checks = ctx.checks.into_iter().map(CheckRun::finish).collect();
         None
     } else {
         None
@@ -150,6 +168,7 @@ async fn run_trial(
             replica: log.replica,
             instance: log.instance,
             lines: log.lines.into_iter().map(|(t, l)| (clock.from_unix_us(t), l)).collect(),
+            writes: log.writes,
         });
     }
     match failure {
@@ -158,66 +177,118 @@ async fn run_trial(
     }
 }
 
-/// Load, faults on schedule, then the recovery tail.
-#[allow(clippy::too_many_arguments)]
-async fn drive(
-    backend: &dyn Backend,
-    scenario: &Scenario,
-    plan: &Plan,
-    endpoints: &[Endpoint],
-    probers: &[Prober],
-    clock: &RunClock,
-    trial: &mut TrialRecord,
-    live: &Live,
-    cancel: &CancellationToken,
-) {
-    live.set_phase(format!("trial {}: load", trial.index + 1));
-    let recorder = Recorder::new(live.counters.clone());
-    let targets = endpoints.iter().map(|e| e.addr).collect();
-    let load = run_load(
-        LoadConfig::from(&scenario.load),
-        targets,
-        *clock,
-        recorder,
-        cancel.clone(),
-    );
-    let faults = async {
-        let mut records = Vec::new();
-        for (i, f) in plan.faults.iter().enumerate() {
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = tokio::time::sleep_until(clock.instant_at(f.at.as_micros() as i64).into()) => {}
+/// What the load-and-faults part of a trial works with.
+struct Drive<'a> {
+    backend: &'a dyn Backend,
+    scenario: &'a Scenario,
+    plan: &'a Plan,
+    endpoints: &'a [Endpoint],
+    probers: &'a [Prober],
+    clock: &'a RunClock,
+    live: &'a Live,
+    cancel: &'a CancellationToken,
+    checks: Vec<CheckRun>,
+}
+
+impl Drive<'_> {
+    /// Load, faults on schedule (each followed by verifying the checks once every replica is
+    /// healthy again), then the recovery tail.
+    async fn drive(&mut self, trial: &mut TrialRecord) {
+        let n = trial.index + 1;
+        self.live.set_phase(format!("trial {n}: load"));
+        let recorder = Recorder::new(self.live.counters.clone());
+        let targets = self.endpoints.iter().map(|e| e.addr).collect();
+        let load = run_load(
+            LoadConfig::from(&self.scenario.load),
+            targets,
+            *self.clock,
+            recorder,
+            self.cancel.clone(),
+        );
+        let (backend, plan, clock, live, cancel) = (self.backend, self.plan, self.clock, self.live, self.cancel);
+        let (endpoints, probers, start_timeout) = (self.endpoints, self.probers, self.scenario.app.start_timeout);
+        let checks = &mut self.checks;
+        let faults = async move {
+            let mut records = Vec::new();
+            for f in &plan.faults {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep_until(clock.instant_at(f.at.as_micros() as i64).into()) => {}
+                }
+                // `all`: a rolling fault, each replica in turn once the previous one is healthy
+                let targets: Vec<&Endpoint> = endpoints
+                    .iter()
+                    .filter(|e| f.target == ALL || e.replica == f.target)
+                    .collect();
+                for (k, target) in targets.iter().enumerate() {
+                    if cancel.is_cancelled() {
+                        break;
+                    }
+                    let one = Fault {
+                        target: target.replica.clone(),
+                        ..f.clone()
+                    };
+                    let what = format!("{} {} then {}", one.kind.as_str(), one.target, one.action.as_str());
+                    live.set_phase(format!("trial {n}: {what}"));
+                    let index = records.len();
+                    tokio::select! {
+                        r = fault::apply(index, &one, backend, clock) => records.push(r),
+                        // the teardown that follows removes whatever the fault left half done
+                        _ = cancel.cancelled() => break,
+                    }
+                    live.set_phase(format!("trial {n}: recovering"));
+                    let is_last = k + 1 == targets.len();
+                    let healthy = if !checks.is_empty() || !is_last {
+                        all_healthy(probers, start_timeout, cancel).await
+                    } else {
+                        false
+                    };
+                    if !checks.is_empty() && healthy {
+                        live.set_phase(format!("trial {n}: verifying state after {what}"));
+                        for c in checks.iter_mut() {
+                            c.verify(endpoints, Some(&what), clock.now_us()).await;
+                        }
+                    }
+                }
             }
-            live.set_phase(format!(
-                "trial {}: {} {} then {}",
-                trial.index + 1,
-                f.kind.as_str(),
-                f.target,
-                f.action.as_str()
-            ));
-            records.push(fault::apply(i, f, backend, clock).await);
-            live.set_phase(format!("trial {}: recovering", trial.index + 1));
+            records
+        };
+        let (log, faults) = tokio::join!(load, faults);
+        trial.requests = log;
+        for f in &faults {
+            if let Some(e) = &f.error {
+                trial
+                    .errors
+                    .push(format!("fault {} ({} {}): {e}", f.index, f.kind.as_str(), f.target));
+            }
         }
-        records
-    };
-    let (log, faults) = tokio::join!(load, faults);
-    trial.requests = log;
-    for f in &faults {
-        if let Some(e) = &f.error {
-            trial
-                .errors
-                .push(format!("fault {} ({} {}): {e}", f.index, f.kind.as_str(), f.target));
+        trial.faults = faults;
+        // give a replica that is still down its start-up allowance to come back
+        self.live.set_phase(format!("trial {n}: waiting for recovery"));
+        let healthy = all_healthy(self.probers, start_timeout, self.cancel).await;
+        if self.plan.faults.is_empty() && healthy {
+            self.live.set_phase(format!("trial {n}: verifying state"));
+            for c in self.checks.iter_mut() {
+                c.verify(self.endpoints, None, self.clock.now_us()).await;
+            }
         }
     }
-    trial.faults = faults;
-    // give a replica that is still down its start-up allowance to come back
-    live.set_phase(format!("trial {}: waiting for recovery", trial.index + 1));
+}
+
+/// Waits until every replica probes healthy, at most `within` (false on timeout or cancel).
+async fn all_healthy(probers: &[Prober], within: Duration, cancel: &CancellationToken) -> bool {
+    let deadline = Instant::now() + within;
     for p in probers {
-        tokio::select! {
-            _ = p.wait_healthy(scenario.app.start_timeout) => {}
-            _ = cancel.cancelled() => break,
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ok = tokio::select! {
+            ok = p.wait_healthy(left) => ok,
+            _ = cancel.cancelled() => false,
+        };
+        if !ok {
+            return false;
         }
     }
+    true
 }
 
 fn probe_spec(scenario: &Scenario, e: &Endpoint) -> ProbeSpec {

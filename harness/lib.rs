@@ -24,6 +24,7 @@
 pub mod analysis;
 pub mod backend;
 pub mod certify;
+pub mod check;
 pub mod clean;
 pub mod cli;
 pub mod clock;

@@ -79,6 +79,8 @@ pub struct TrialRecord {
     pub faults: Vec<FaultRecord>,
     pub lifecycle: Vec<LifecycleEvent>,
     pub logs: Vec<InstanceLog>,
+    /// State-survival checks.
+    pub checks: Vec<CheckRecord>,
     /// Problems that did not stop the trial (e.g. a restart that failed).
     pub errors: Vec<String>,
 }
@@ -260,13 +262,61 @@ pub enum LifecycleKind {
     Removed,
 }
 
-/// Output of one instance of a replica (the last lines).
+/// What one instance of a replica left: its last output lines and the files it wrote to
+/// its own filesystem (outside volumes), which a replacement will not have.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct InstanceLog {
     pub replica: String,
     pub instance: String,
     /// (time on the trial clock in µs, line).
     pub lines: Vec<(i64, String)>,
+    /// Paths added to the instance's own filesystem.
+    #[serde(default)]
+    pub writes: Vec<String>,
+}
+
+/// One state check in one trial.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CheckRecord {
+    pub name: String,
+    pub journeys: u32,
+    /// Journeys whose setup steps all passed.
+    pub set_up: u64,
+    /// Set-up journeys that passed every verification.
+    pub verified: u64,
+    pub verifications: Vec<Verification>,
+    /// The first concrete failures (at most 5).
+    pub failures: Vec<CheckFailure>,
+    /// Setup failures, counted.
+    pub setup_failed: u64,
+}
+
+/// Verifying every set-up journey against every replica at one moment.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Verification {
+    /// The fault it follows, in words (None: after the load, no fault).
+    pub after: Option<String>,
+    pub at_us: i64,
+    pub replicas: Vec<String>,
+    pub passed: u64,
+    pub failed: u64,
+}
+
+/// A concrete failed step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckFailure {
+    pub journey: u32,
+    /// `setup` or `verify`.
+    pub phase: String,
+    /// `METHOD path`.
+    pub step: String,
+    pub replica: String,
+    /// The fault the verification followed.
+    pub after: Option<String>,
+    pub expected: String,
+    pub got: String,
+    /// The start of the response body.
+    pub excerpt: String,
 }
 
 impl RunRecord {

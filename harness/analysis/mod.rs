@@ -2,11 +2,14 @@
 //! recovery per fault, phases, windows for the charts. Nothing here touches Docker, the
 //! network or the disk, so it is unit-tested on hand-made records.
 
+pub mod checks;
 pub mod phases;
 pub mod recovery;
+pub mod spread;
 pub mod stats;
 pub mod windows;
 
+pub use checks::CheckSummary;
 pub use phases::{Phase, PhaseSummary, Span};
 pub use recovery::{Breakdown, FaultRecovery, Lost};
 pub use stats::{DurationSummary, LatencySummary};
@@ -72,6 +75,14 @@ pub struct Analysis {
     pub trials: Vec<TrialSeries>,
     /// Requests lost to faults, all trials.
     pub lost_requests: u64,
+    /// 95 % bootstrap interval of the median time to healthy (2+ faults measured).
+    pub time_to_healthy_median_ci95_ms: Option<(f64, f64)>,
+    /// Per trial: the mean time to healthy of its faults, ms.
+    pub time_to_healthy_by_trial_ms: Vec<f64>,
+    /// State checks, summed over trials.
+    pub checks: Vec<CheckSummary>,
+    /// Files instances wrote to their own filesystems (`replica: path`).
+    pub local_writes: Vec<String>,
 }
 
 impl Analysis {
@@ -125,7 +136,23 @@ pub fn analyse(record: &RunRecord) -> Analysis {
     }
     load.latency_ms = LatencySummary::of(&all_ok);
     let tth: Vec<f64> = faults.iter().filter_map(|f| f.time_to_healthy_ms).collect();
+    let by_trial: Vec<f64> = record
+        .trials
+        .iter()
+        .filter_map(|t| {
+            let v: Vec<f64> = faults
+                .iter()
+                .filter(|f| f.trial == t.index)
+                .filter_map(|f| f.time_to_healthy_ms)
+                .collect();
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        })
+        .collect();
     Analysis {
+        time_to_healthy_median_ci95_ms: spread::median_ci95(&tth),
+        time_to_healthy_by_trial_ms: by_trial,
+        checks: checks::summarise(record),
+        local_writes: checks::local_writes(record),
         lost_requests: faults.iter().map(|f| f.lost.total).sum(),
         load,
         time_to_healthy_ms: DurationSummary::of(&tth),

@@ -22,13 +22,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
-use testcontainers::core::{ContainerPort, Mount};
+use testcontainers::core::{ContainerPort, Mount, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 use tokio::sync::{mpsc, Mutex};
 
 /// Bound for one engine call (create, start, kill, remove...).
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bound for one removal (or listing) while tearing down.
+const REMOVE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Bound for a whole teardown, whatever the engine does.
+pub const TEARDOWN_DEADLINE: Duration = Duration::from_secs(45);
 /// Bound for reaching the engine at all.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 /// Lines of output kept per container.
@@ -67,7 +71,11 @@ pub async fn connect() -> Result<Docker> {
     let socket = socket_description();
     let unreachable = |e: String| BackendError::Unreachable {
         socket: socket.clone(),
-        reason: e,
+        reason: if e.contains("ermission denied") {
+            format!("{e} (this user may not use the socket: add it to the `docker` group, or use sudo)")
+        } else {
+            e
+        },
     };
     let docker = Docker::connect_with_defaults().map_err(|e| unreachable(e.to_string()))?;
     let docker = match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
@@ -114,8 +122,13 @@ impl DockerBackend {
         })
     }
 
-    fn short_run(&self) -> &str {
-        &self.run_id[self.run_id.len().saturating_sub(12)..]
+    /// A short name for this run's objects: a hash of the whole run id, so two runs of
+    /// the same scenario never share container or network names.
+    fn short_run(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.run_id.hash(&mut h);
+        format!("{:010x}", h.finish() & 0xff_ffff_ffff)
     }
 
     async fn ensure_image(
@@ -155,12 +168,16 @@ impl DockerBackend {
         role: &str,
         n: usize,
         exposed: Option<u16>,
+        ready_log: Option<&str>,
     ) -> testcontainers::ContainerRequest<GenericImage> {
         let (name, tag) = split_image(image);
         let mut image = GenericImage::new(name, tag);
         if let Some(port) = exposed {
             // the port must be exposed for its binding to apply
             image = image.with_exposed_port(ContainerPort::Tcp(port));
+        }
+        if let Some(line) = ready_log {
+            image = image.with_wait_for(WaitFor::message_on_either_std(line));
         }
         image
             .with_labels(labels::for_member(&self.run_id, member, role))
@@ -176,7 +193,7 @@ impl DockerBackend {
         port: u16,
     ) -> Result<ContainerAsync<GenericImage>> {
         state.started += 1;
-        let mut req = self.request(&d.image, replica, "app", state.started, Some(d.port));
+        let mut req = self.request(&d.image, replica, "app", state.started, Some(d.port), None);
         if let Some(net) = &state.network {
             req = req.with_network(net.clone());
         }
@@ -246,7 +263,30 @@ impl DockerBackend {
             replica: replica.into(),
             instance: id.into(),
             lines,
+            writes: self.fetch_writes(id).await,
         }
+    }
+
+    /// Files the container added to its own filesystem (`docker diff`), leaves only.
+    async fn fetch_writes(&self, id: &str) -> Vec<String> {
+        let changes = match tokio::time::timeout(Duration::from_secs(5), self.docker.container_changes(id)).await {
+            Ok(Ok(Some(c))) => c,
+            _ => return Vec::new(),
+        };
+        let added: Vec<String> = changes
+            .into_iter()
+            .filter(|c| c.kind == bollard::models::ChangeType::_1)
+            .map(|c| c.path)
+            .collect();
+        added
+            .iter()
+            .filter(|p| {
+                !added
+                    .iter()
+                    .any(|q| q.len() > p.len() && q.starts_with(p.as_str()) && q.as_bytes()[p.len()] == b'/')
+            })
+            .cloned()
+            .collect()
     }
 
     /// Removes every object labelled with this run, whatever created it.
@@ -255,7 +295,14 @@ impl DockerBackend {
     }
 }
 
+/// Whether an engine error says the object no longer exists (someone removed it first).
+fn already_gone(e: &BackendError) -> bool {
+    matches!(e, BackendError::Op { reason, .. } if reason.contains("404") || reason.contains("No such"))
+}
+
 /// Removes containers, then networks, then volumes carrying `label` (`key=value`).
+/// Containers go concurrently; every call is bounded, so this ends within a few bounds
+/// whatever the engine does. Objects already gone count as removed by someone else.
 pub async fn remove_labelled(docker: &Docker, label: &str) -> Removed {
     let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
     let mut removed = Removed::default();
@@ -264,34 +311,34 @@ pub async fn remove_labelled(docker: &Docker, label: &str) -> Removed {
         filters: Some(filters.clone()),
         ..Default::default()
     };
-    if let Ok(Ok(cs)) = tokio::time::timeout(CALL_TIMEOUT, docker.list_containers(Some(list))).await {
-        for c in cs {
-            let Some(id) = c.id else { continue };
+    if let Ok(Ok(cs)) = tokio::time::timeout(REMOVE_TIMEOUT, docker.list_containers(Some(list))).await {
+        let ids: Vec<String> = cs.into_iter().filter_map(|c| c.id).collect();
+        let removals = ids.iter().map(|id| {
             let opts = RemoveContainerOptions {
                 force: true,
                 v: true,
                 ..Default::default()
             };
-            if bounded(
+            bounded(
                 "remove container",
-                &id,
-                CALL_TIMEOUT,
-                docker.remove_container(&id, Some(opts)),
+                id,
+                REMOVE_TIMEOUT,
+                docker.remove_container(id, Some(opts)),
             )
+        });
+        removed.containers += futures::future::join_all(removals)
             .await
-            .is_ok()
-            {
-                removed.containers += 1;
-            }
-        }
+            .into_iter()
+            .filter(|r| r.is_ok())
+            .count();
     }
     let nets = ListNetworksOptions {
         filters: Some(filters.clone()),
     };
-    if let Ok(Ok(ns)) = tokio::time::timeout(CALL_TIMEOUT, docker.list_networks(Some(nets))).await {
+    if let Ok(Ok(ns)) = tokio::time::timeout(REMOVE_TIMEOUT, docker.list_networks(Some(nets))).await {
         for n in ns {
             let Some(id) = n.id else { continue };
-            if bounded("remove network", &id, CALL_TIMEOUT, docker.remove_network(&id))
+            if bounded("remove network", &id, REMOVE_TIMEOUT, docker.remove_network(&id))
                 .await
                 .is_ok()
             {
@@ -300,13 +347,13 @@ pub async fn remove_labelled(docker: &Docker, label: &str) -> Removed {
         }
     }
     let vols = ListVolumesOptions { filters: Some(filters) };
-    if let Ok(Ok(vs)) = tokio::time::timeout(CALL_TIMEOUT, docker.list_volumes(Some(vols))).await {
+    if let Ok(Ok(vs)) = tokio::time::timeout(REMOVE_TIMEOUT, docker.list_volumes(Some(vols))).await {
         for v in vs.volumes.unwrap_or_default() {
             let opts = bollard::query_parameters::RemoveVolumeOptions { force: true };
             if bounded(
                 "remove volume",
                 &v.name,
-                CALL_TIMEOUT,
+                REMOVE_TIMEOUT,
                 docker.remove_volume(&v.name, Some(opts)),
             )
             .await
@@ -445,7 +492,14 @@ impl Backend for DockerBackend {
         }
         for s in &d.services {
             state.started += 1;
-            let mut req = self.request(&s.image, &s.name, "service", state.started, None);
+            let mut req = self.request(
+                &s.image,
+                &s.name,
+                "service",
+                state.started,
+                None,
+                s.ready_log.as_deref(),
+            );
             for (k, v) in &s.env {
                 req = req.with_env_var(k.clone(), v.clone());
             }
@@ -558,7 +612,25 @@ impl Backend for DockerBackend {
             let id = old.id().to_string();
             let log = self.fetch_logs(replica, &id).await;
             state.logs.push(log);
-            bounded("remove", replica, CALL_TIMEOUT, old.rm()).await?;
+            // a dropped testcontainers handle removes its container without a time bound:
+            // forget it and remove the container here, bounded
+            std::mem::forget(old);
+            let opts = RemoveContainerOptions {
+                force: true,
+                v: true,
+                ..Default::default()
+            };
+            match bounded(
+                "remove",
+                replica,
+                REMOVE_TIMEOUT,
+                self.docker.remove_container(&id, Some(opts)),
+            )
+            .await
+            {
+                Err(e) if !already_gone(&e) => return Err(e),
+                _ => {}
+            }
         }
         let c = self.start_replica(&mut state, &d, replica, port).await?;
         if let Some(r) = state.replicas.get_mut(replica) {
@@ -582,55 +654,93 @@ impl Backend for DockerBackend {
         if let Some(w) = self.watcher.lock().expect("watcher lock").take() {
             w.abort();
         }
-        let mut state = self.state.lock().await;
-        let mut removed = Removed::default();
-        let mut first_error = None;
-        let services = std::mem::take(&mut state.services);
-        let containers: Vec<ContainerAsync<GenericImage>> = state
-            .replicas
-            .values_mut()
-            .filter_map(|r| r.container.take())
-            .chain(services.into_iter().map(|(_, c)| c))
-            .collect();
-        for c in containers {
-            let id = c.id().to_string();
-            match bounded("remove container", &id, CALL_TIMEOUT, c.rm()).await {
-                Ok(()) => removed.containers += 1,
-                Err(e) => first_error = first_error.or(Some(e)),
+        let work = async {
+            // Take the handles out of the state without awaiting anything else. A
+            // testcontainers handle that is dropped removes its container by blocking the
+            // thread with no time bound, so each handle is forgotten here and its container
+            // removed below through bollard, bounded. If the state is still held (an engine
+            // call stuck elsewhere), the sweep by label below removes everything anyway.
+            let (ids, network, volumes) = match tokio::time::timeout(REMOVE_TIMEOUT, self.state.lock()).await {
+                Ok(mut state) => {
+                    let services = std::mem::take(&mut state.services);
+                    let handles: Vec<ContainerAsync<GenericImage>> = state
+                        .replicas
+                        .values_mut()
+                        .filter_map(|r| r.container.take())
+                        .chain(services.into_iter().map(|(_, c)| c))
+                        .collect();
+                    let ids: Vec<String> = handles.iter().map(|c| c.id().to_string()).collect();
+                    for c in handles {
+                        std::mem::forget(c);
+                    }
+                    state.replicas.clear();
+                    state.deployment = None;
+                    (ids, state.network.take(), std::mem::take(&mut state.volumes))
+                }
+                Err(_) => (Vec::new(), None, Vec::new()),
+            };
+            let mut removed = Removed::default();
+            let mut first_error = None;
+            let removals = ids.iter().map(|id| {
+                let opts = RemoveContainerOptions {
+                    force: true,
+                    v: true,
+                    ..Default::default()
+                };
+                bounded(
+                    "remove container",
+                    id,
+                    REMOVE_TIMEOUT,
+                    self.docker.remove_container(id, Some(opts)),
+                )
+            });
+            for r in futures::future::join_all(removals).await {
+                match r {
+                    Ok(()) => removed.containers += 1,
+                    Err(e) if already_gone(&e) => {}
+                    Err(e) => first_error = first_error.or(Some(e)),
+                }
             }
-        }
-        if let Some(net) = state.network.take() {
-            match bounded("remove network", &net, CALL_TIMEOUT, self.docker.remove_network(&net)).await {
-                Ok(()) => removed.networks += 1,
-                Err(e) => first_error = first_error.or(Some(e)),
+            if let Some(net) = network {
+                match bounded("remove network", &net, REMOVE_TIMEOUT, self.docker.remove_network(&net)).await {
+                    Ok(()) => removed.networks += 1,
+                    Err(e) if already_gone(&e) => {}
+                    Err(e) => first_error = first_error.or(Some(e)),
+                }
             }
-        }
-        for v in std::mem::take(&mut state.volumes) {
-            let opts = bollard::query_parameters::RemoveVolumeOptions { force: true };
-            match bounded(
-                "remove volume",
-                &v,
-                CALL_TIMEOUT,
-                self.docker.remove_volume(&v, Some(opts)),
-            )
-            .await
-            {
-                Ok(()) => removed.volumes += 1,
-                Err(e) => first_error = first_error.or(Some(e)),
+            for v in volumes {
+                let opts = bollard::query_parameters::RemoveVolumeOptions { force: true };
+                match bounded(
+                    "remove volume",
+                    &v,
+                    REMOVE_TIMEOUT,
+                    self.docker.remove_volume(&v, Some(opts)),
+                )
+                .await
+                {
+                    Ok(()) => removed.volumes += 1,
+                    Err(e) if already_gone(&e) => {}
+                    Err(e) => first_error = first_error.or(Some(e)),
+                }
             }
-        }
-        state.replicas.clear();
-        state.deployment = None;
-        drop(state);
-        // anything else with the run label (e.g. a container whose start failed, or one
-        // whose removal above timed out)
-        let swept = self.remove_by_label().await;
-        removed.containers += swept.containers;
-        removed.networks += swept.networks;
-        removed.volumes += swept.volumes;
-        match first_error {
-            Some(e) if swept == Removed::default() => Err(e),
-            _ => Ok(removed),
+            // anything else with the run label (e.g. a container whose start failed, or one
+            // whose removal above timed out)
+            let swept = self.remove_by_label().await;
+            removed.containers += swept.containers;
+            removed.networks += swept.networks;
+            removed.volumes += swept.volumes;
+            match first_error {
+                Some(e) if swept == Removed::default() => Err(e),
+                _ => Ok(removed),
+            }
+        };
+        match tokio::time::timeout(TEARDOWN_DEADLINE, work).await {
+            Ok(r) => r,
+            Err(_) => Err(BackendError::Timeout {
+                op: "tear down",
+                what: format!("run {} (run `phoenix clean` once this process has exited)", self.run_id),
+                after: TEARDOWN_DEADLINE,
+            }),
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct ServiceSpec {
     pub name: String,
     pub image: String,
     pub env: BTreeMap<String, String>,
+    /// Wait for this output line before going on.
+    pub ready_log: Option<String>,
 }
 
 impl Deployment {
@@ -49,6 +51,7 @@ impl Deployment {
                     name: s.name.clone(),
                     image: s.image.clone(),
                     env: s.env.clone(),
+                    ready_log: s.ready_log.clone(),
                 })
                 .collect(),
         }
@@ -72,12 +75,14 @@ pub struct RawLifecycle {
     pub kind: LifecycleKind,
 }
 
-/// Output lines of one instance with wall-clock timestamps.
+/// Output lines of one instance with wall-clock timestamps, and the files it added to its
+/// own filesystem.
 #[derive(Debug, Clone, Default)]
 pub struct RawLog {
     pub replica: String,
     pub instance: String,
     pub lines: Vec<(i64, String)>,
+    pub writes: Vec<String>,
 }
 
 /// What a teardown removed.

@@ -90,3 +90,22 @@ fn levels_order_and_parse() {
         assert_eq!(Level::parse(n).unwrap().as_str(), n);
     }
 }
+
+#[test]
+fn several_trials_add_a_spread_component() {
+    let t = |h| trial((3_000_000, 3_500_000), Outcome::Refused, (0, 0), 0, Some(h));
+    let steady = record(vec![t(3_600_000), t(3_600_000)]);
+    let (a, s) = (analyse(&steady), steady.scenario.clone());
+    let c = certify(&a, &s, &Verdicts::default());
+    let spread = c
+        .components
+        .iter()
+        .find(|c| c.name == "trial_spread")
+        .expect("spread component");
+    assert_eq!(spread.value, 1.0);
+    let mut noisy = record(vec![t(3_600_000), t(5_000_000)]);
+    noisy.trials[1].index = 1;
+    let c2 = certify(&analyse(&noisy), &s, &Verdicts::default());
+    let spread2 = c2.components.iter().find(|c| c.name == "trial_spread").unwrap();
+    assert!(spread2.value < 0.5, "{spread2:?}");
+}

@@ -37,19 +37,6 @@ pub fn render(series: &TrialSeries, faults: &[&FaultRecovery]) -> Result<String,
             .y_desc("latency (ms)")
             .draw()
             .map_err(err(CHART))?;
-        for f in faults {
-            let start = f.at_ms / 1000.0;
-            let stop = f.time_to_healthy_ms.map_or(end, |h| (f.at_ms + h) / 1000.0);
-            let colour = fault_colour(&f.kind);
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(start, 0.0), (stop.max(start + w / 4.0), max_count)],
-                    colour.mix(0.22).filled(),
-                )))
-                .map_err(err(CHART))?
-                .label(format!("{} {} then {}", f.kind, f.target, f.action))
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.mix(0.4).filled()));
-        }
         let steps = |value: &dyn Fn(&crate::analysis::WindowStats) -> f64| {
             series
                 .windows
@@ -63,15 +50,29 @@ pub fn render(series: &TrialSeries, faults: &[&FaultRecovery]) -> Result<String,
         let total = steps(&|x| (x.ok + x.failed) as f64);
         let ok = steps(&|x| x.ok as f64);
         chart
-            .draw_series(AreaSeries::new(total, 0.0, FAILED.mix(0.55)).border_style(FAILED))
+            .draw_series(AreaSeries::new(total, 0.0, FAILED.mix(0.9)).border_style(FAILED))
             .map_err(err(CHART))?
             .label("failed")
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], FAILED.filled()));
         chart
-            .draw_series(AreaSeries::new(ok, 0.0, OK.mix(0.45)).border_style(OK))
+            .draw_series(AreaSeries::new(ok, 0.0, OK.mix(0.9)).border_style(OK))
             .map_err(err(CHART))?
             .label("ok")
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], OK.filled()));
+        // fault bands over the request areas, translucent, under the latency lines
+        for f in faults {
+            let start = f.at_ms / 1000.0;
+            let stop = f.time_to_healthy_ms.map_or(end, |h| (f.at_ms + h) / 1000.0);
+            let colour = fault_colour(&f.kind);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(start, 0.0), (stop.max(start + w / 4.0), max_count)],
+                    colour.mix(0.35).filled(),
+                )))
+                .map_err(err(CHART))?
+                .label(format!("{} {} then {}", f.kind, f.target, f.action))
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.mix(0.4).filled()));
+        }
         let line = |value: &dyn Fn(&crate::analysis::WindowStats) -> f64| {
             series
                 .windows

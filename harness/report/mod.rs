@@ -22,7 +22,7 @@ impl Report {
     pub fn build(record: RunRecord) -> Report {
         let analysis = analyse(&record);
         let verdicts = Verdicts {
-            state_lost: Vec::new(),
+            state_lost: analysis.checks.iter().filter_map(|c| c.problem()).collect(),
             incomplete: (!record.complete).then(|| {
                 record
                     .aborted

@@ -73,15 +73,21 @@ pub struct TthJson {
     pub p50: Option<f64>,
     pub p99: Option<f64>,
     pub max: Option<f64>,
+    /// 95 % bootstrap confidence interval of the median (seeded), with 2+ values.
+    pub median_ci95: Option<(f64, f64)>,
+    /// Mean time to healthy per trial.
+    pub by_trial: Vec<f64>,
 }
 
-impl From<DurationSummary> for TthJson {
-    fn from(d: DurationSummary) -> Self {
+impl TthJson {
+    fn new(d: DurationSummary, a: &crate::analysis::Analysis) -> Self {
         TthJson {
             count: d.count,
             p50: d.p50,
             p99: d.p99,
             max: d.max,
+            median_ci95: a.time_to_healthy_median_ci95_ms,
+            by_trial: a.time_to_healthy_by_trial_ms.clone(),
         }
     }
 }
@@ -92,15 +98,12 @@ pub struct PhaseJson {
     pub latency_ms: LatencySummary,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CheckJson {
-    pub name: String,
-    pub set_up: u64,
-    pub verified: u64,
-    pub lost: u64,
-}
+/// A state check: `lost = set_up − verified`.
+pub type CheckJson = crate::analysis::CheckSummary;
 
-/// Statelessness audit. `measured` is false until the audit runs in a scenario.
+/// Statelessness audit. `local_writes`: files instances added to their own filesystem
+/// (a replacement will not have them). `memory_growth`, `read_only_trial` and `fresh_diff`
+/// are not measured yet and stay empty.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuditJson {
     pub measured: bool,
@@ -177,7 +180,7 @@ impl ResultJson {
                     notes: f.notes.clone(),
                 })
                 .collect(),
-            time_to_healthy_ms: a.time_to_healthy_ms.into(),
+            time_to_healthy_ms: TthJson::new(a.time_to_healthy_ms, a),
             phases: a
                 .phases
                 .iter()
@@ -186,8 +189,12 @@ impl ResultJson {
                     latency_ms: p.latency_ms,
                 })
                 .collect(),
-            checks: Vec::new(),
-            audit: AuditJson::default(),
+            checks: a.checks.clone(),
+            audit: AuditJson {
+                measured: !rec.trials.is_empty(),
+                local_writes: a.local_writes.clone(),
+                ..Default::default()
+            },
             environment: EnvironmentJson {
                 phoenix_version: rec.environment.phoenix_version.clone(),
                 backend: rec.environment.backend.clone(),

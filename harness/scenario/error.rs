@@ -56,7 +56,11 @@ impl Problem {
             Some((l, c)) => format!("{}:{l}:{c}", path.display()),
             None => path.display().to_string(),
         };
-        let mut s = format!("{at}: field `{}`: {}", self.field, self.message);
+        let mut s = if self.field.is_empty() {
+            format!("{at}: {}", self.message)
+        } else {
+            format!("{at}: field `{}`: {}", self.field, self.message)
+        };
         if let Some(h) = &self.hint {
             s.push_str(&format!("\n  hint: {h}"));
         }
@@ -66,13 +70,20 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "field `{}`: {}", self.field, self.message)
+        if self.field.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "field `{}`: {}", self.field, self.message)
+        }
     }
 }
 
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -99,7 +110,53 @@ pub fn locate(text: &str, field: &str) -> Option<(usize, usize)> {
         best = Some(line_col(text, span.start));
         current = Some(v.get_ref().clone());
     }
-    best
+    // Nothing of the path exists: the root table is its parent.
+    best.or(Some((1, 1)))
+}
+
+/// Dotted path (`check[0].setup[1].pat`) of the deepest key or value whose span holds
+/// `offset`. Every table is searched, since a table's own span is only its header.
+pub(crate) fn field_at(text: &str, offset: usize) -> Option<String> {
+    let root = DeTable::parse(text).ok()?;
+    let mut best: Option<(usize, String)> = None;
+    search_table(root.get_ref(), "", 0, offset, &mut best);
+    best.map(|(_, path)| path)
+}
+
+fn search_table(t: &DeTable<'_>, path: &str, depth: usize, offset: usize, best: &mut Option<(usize, String)>) {
+    for (k, v) in t.iter() {
+        let key = k.get_ref().as_ref();
+        let child = if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        };
+        let hit = k.span().contains(&offset) || v.span().contains(&offset);
+        search_value(v.get_ref(), &child, depth + 1, hit, offset, best);
+    }
+}
+
+fn search_value(
+    v: &DeValue<'_>,
+    path: &str,
+    depth: usize,
+    hit: bool,
+    offset: usize,
+    best: &mut Option<(usize, String)>,
+) {
+    if hit && best.as_ref().is_none_or(|(d, _)| depth > *d) {
+        *best = Some((depth, path.to_string()));
+    }
+    match v {
+        DeValue::Table(t) => search_table(t, path, depth, offset, best),
+        DeValue::Array(a) => {
+            for (i, e) in a.iter().enumerate() {
+                let child = format!("{path}[{i}]");
+                search_value(e.get_ref(), &child, depth + 1, e.span().contains(&offset), offset, best);
+            }
+        }
+        _ => {}
+    }
 }
 
 enum Seg<'a> {
@@ -123,14 +180,25 @@ fn segments(field: &str) -> Vec<Seg<'_>> {
     out
 }
 
-/// "did you mean" for a misspelt key, from the list of valid ones.
+/// "did you mean" for a misspelt key, from the list of valid ones: close by Jaro-Winkler
+/// (shared prefix) or by edit distance with transpositions (`sdi` -> `sid`).
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let len = word.chars().count();
+    let max_edits = match len {
+        0..=2 => 0,
+        3..=5 => 1,
+        _ => 2,
+    };
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .filter(|c| *c != word)
+        .filter_map(|c| {
+            let jw = strsim::jaro_winkler(word, c);
+            let edits = strsim::osa_distance(word, c);
+            (jw > 0.8 || edits <= max_edits).then_some((edits, jw, c))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| c)
 }
 
 #[cfg(test)]
@@ -155,5 +223,8 @@ mod tests {
     fn suggests_close_keys_only() {
         assert_eq!(did_you_mean("rat", ["rate", "duration"]), Some("rate"));
         assert_eq!(did_you_mean("zzzz", ["rate", "duration"]), None);
+        assert_eq!(did_you_mean("sdi", ["n", "run", "sid"]), Some("sid"));
+        assert_eq!(did_you_mean("kil", ["kill", "stop"]), Some("kill"));
+        assert_eq!(did_you_mean("x", ["n", "run"]), None);
     }
 }

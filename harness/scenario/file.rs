@@ -21,6 +21,8 @@ pub struct ScenarioFile {
     pub faults: Vec<FaultFile>,
     #[serde(default, rename = "service")]
     pub services: Vec<ServiceFile>,
+    #[serde(default, rename = "check")]
+    pub checks: Vec<CheckFile>,
     pub certify: Option<CertifyFile>,
 }
 
@@ -115,6 +117,8 @@ pub struct ServiceFile {
     pub recipe: Option<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// A line the service prints once it is ready; the app starts after it.
+    pub ready_log: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,4 +127,72 @@ pub struct CertifyFile {
     pub time_to_healthy_target: Option<String>,
     pub steady_window: Option<String>,
     pub steady_p99_tolerance: Option<f64>,
+}
+
+/// A state-survival check: journeys set up before the faults and verified after.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckFile {
+    pub name: String,
+    /// Independent journeys to set up (e.g. 50 users logging in).
+    pub journeys: Option<i64>,
+    /// Missing is reported by validation ("has no steps"), located at the check.
+    #[serde(default)]
+    pub setup: Vec<StepFile>,
+    #[serde(default)]
+    pub verify: Vec<StepFile>,
+}
+
+/// One HTTP request of a journey and what it must return.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepFile {
+    pub method: Option<String>,
+    pub path: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Raw text body.
+    pub body: Option<String>,
+    /// URL-encoded form body.
+    pub form: Option<BTreeMap<String, String>>,
+    /// JSON body, written as TOML.
+    pub json: Option<toml::Value>,
+    /// JSON body, written as JSON text.
+    pub json_text: Option<String>,
+    pub multipart: Option<MultipartFile>,
+    /// Expected status (default 200).
+    pub status: Option<i64>,
+    #[serde(default)]
+    pub capture: BTreeMap<String, CaptureFile>,
+    pub body_contains: Option<String>,
+    pub body_equals: Option<String>,
+    /// JSON pointer -> expected value (templated).
+    pub json_equals: Option<BTreeMap<String, String>>,
+    /// The body must be exactly the bytes this journey uploaded.
+    pub body_equals_upload: Option<bool>,
+}
+
+/// A multipart upload of one file part.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MultipartFile {
+    /// Form field name (default "file").
+    pub field: Option<String>,
+    pub filename: Option<String>,
+    /// A file to upload, relative to the scenario file.
+    pub file: Option<String>,
+    /// Or this many random bytes, different for every journey.
+    pub bytes: Option<i64>,
+}
+
+/// Where a captured value comes from (exactly one).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureFile {
+    pub cookie: Option<String>,
+    /// JSON pointer into the response body, e.g. "/id".
+    pub json: Option<String>,
+    pub header: Option<String>,
+    /// A regex on the body; the first group (or the whole match) is captured.
+    pub regex: Option<String>,
 }

@@ -2,12 +2,14 @@
 //! level it must reach. `file.rs` is what the user wrote, `validate.rs` checks it and
 //! resolves defaults into the `Scenario` below, and `plan.rs` lays it on a timeline.
 
+pub mod checks;
 mod duration;
 mod error;
 mod file;
 pub mod plan;
 mod validate;
 
+pub use checks::{Body, Capture, Check, Expect, Step, Upload};
 pub use duration::{format_duration, parse_duration};
 pub use error::{did_you_mean, line_col, locate, Problem, ScenarioError};
 pub use validate::{MAX_DURATION, MAX_RATE, MAX_REPLICAS, MAX_TRIALS};
@@ -34,6 +36,8 @@ pub struct Scenario {
     pub load: Load,
     pub faults: Vec<Fault>,
     pub services: Vec<Service>,
+    /// State-survival checks.
+    pub checks: Vec<Check>,
     pub certify: CertifyParams,
 }
 
@@ -150,6 +154,9 @@ impl Action {
     }
 }
 
+/// The fault target meaning every replica in turn (a rolling fault).
+pub const ALL: &str = "all";
+
 /// One scheduled fault.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fault {
@@ -157,7 +164,7 @@ pub struct Fault {
     pub at: Duration,
     pub kind: FaultKind,
     pub action: Action,
-    /// Replica name.
+    /// Replica name, or `all` for each replica in turn.
     pub target: String,
     /// Reaction delay before the action.
     pub delay: Duration,
@@ -173,6 +180,8 @@ pub struct Service {
     /// Folder holding `build.sh`, absolute.
     pub recipe: Option<PathBuf>,
     pub env: BTreeMap<String, String>,
+    /// A line the service prints once ready (stdout or stderr).
+    pub ready_log: Option<String>,
 }
 
 /// Parameters of the analysis and certification.

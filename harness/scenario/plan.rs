@@ -26,7 +26,20 @@ impl Plan {
     pub fn new(scenario: &Scenario, trials_override: Option<u32>) -> Plan {
         let mut faults = scenario.faults.clone();
         faults.sort_by_key(|f| f.at);
-        let slowest_fault = faults.iter().map(|f| f.delay + f.grace).max().unwrap_or_default();
+        let replicas = scenario.app.replicas.len() as u32;
+        // a rolling fault (`all`) waits for each replica's recovery in turn
+        let slowest_fault = faults
+            .iter()
+            .map(|f| {
+                let each = f.delay + f.grace;
+                if f.target == super::ALL {
+                    (each + scenario.app.start_timeout) * replicas
+                } else {
+                    each
+                }
+            })
+            .max()
+            .unwrap_or_default();
         let trial_deadline = scenario.app.start_timeout * 2
             + scenario.load.duration
             + slowest_fault

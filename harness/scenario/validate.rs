@@ -2,10 +2,10 @@
 //! first), located in the file, and comes with what was expected.
 
 use super::duration::parse_duration;
-use super::error::{did_you_mean, line_col, locate, Problem, ScenarioError};
+use super::error::{did_you_mean, field_at, line_col, locate, Problem, ScenarioError};
 use super::file::*;
 use super::*;
-use toml::de::{DeTable, DeValue};
+use toml::de::DeTable;
 
 /// Highest load rate accepted, requests per second (a 2-core load generator's ceiling).
 pub const MAX_RATE: f64 = 20_000.0;
@@ -43,14 +43,134 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> 
     }
 }
 
+/// Keys of every table, to say where a key that is unknown here belongs.
+const TABLE_KEYS: [(&str, &[&str]); 11] = [
+    (
+        "the top level",
+        &[
+            "name",
+            "description",
+            "require",
+            "trials",
+            "app",
+            "load",
+            "fault",
+            "service",
+            "check",
+            "certify",
+        ],
+    ),
+    (
+        "[app]",
+        &[
+            "image",
+            "build",
+            "port",
+            "replicas",
+            "env",
+            "health",
+            "start_timeout",
+            "volumes",
+        ],
+    ),
+    ("app.build", &["context", "dockerfile", "command"]),
+    ("app.health", &["path", "status", "interval", "timeout"]),
+    (
+        "[load]",
+        &[
+            "rate",
+            "duration",
+            "timeout",
+            "window",
+            "max_in_flight",
+            "keep_alive",
+            "requests",
+        ],
+    ),
+    ("[[fault]]", &["at", "kind", "then", "target", "delay", "grace"]),
+    ("[[service]]", &["name", "image", "recipe", "env"]),
+    (
+        "[certify]",
+        &["time_to_healthy_target", "steady_window", "steady_p99_tolerance"],
+    ),
+    ("[[check]]", &["name", "journeys", "setup", "verify"]),
+    (
+        "a check step",
+        &[
+            "method",
+            "path",
+            "headers",
+            "body",
+            "form",
+            "json",
+            "json_text",
+            "multipart",
+            "status",
+            "capture",
+            "body_contains",
+            "body_equals",
+            "json_equals",
+            "body_equals_upload",
+        ],
+    ),
+    ("a capture", &["cookie", "json", "header", "regex"]),
+];
+
+/// Fields written as durations (strings with a unit).
+const DURATION_KEYS: [&str; 10] = [
+    "duration",
+    "timeout",
+    "window",
+    "at",
+    "delay",
+    "grace",
+    "interval",
+    "start_timeout",
+    "time_to_healthy_target",
+    "steady_window",
+];
+
+/// An example of a required field, for "add it" hints.
+fn example(field: &str) -> String {
+    match field {
+        "name" => "name = \"kill-restart\"".into(),
+        "app" => "an [app] table with image and port".into(),
+        "load" => "a [load] table with rate and duration".into(),
+        "image" => "image = \"phoenix-demo:latest\"".into(),
+        "port" => "port = 8080".into(),
+        "rate" => "rate = 200".into(),
+        "duration" => "duration = \"20s\"".into(),
+        "at" => "at = \"5s\"".into(),
+        "kind" => "kind = \"kill\"".into(),
+        "target" => "target = \"app-0\"".into(),
+        "path" => "path = \"/\"".into(),
+        "context" => "context = \"apps/demo\"".into(),
+        other => format!("{other} = ..."),
+    }
+}
+
 /// Turns a TOML/serde error into a located problem with a hint.
 fn parse_problem(text: &str, e: &toml::de::Error) -> Problem {
     let message = e.message().trim().to_string();
-    let offset = e.span().map(|s| s.start);
-    let location = offset.map(|o| line_col(text, o));
-    let field = offset.and_then(|o| path_at(text, o)).unwrap_or_default();
-    let mut hint = None;
-    if let Some(unknown) = between(&message, "unknown field `", "`") {
+    let span = e.span();
+    let offset = span.as_ref().map(|s| s.start);
+    // serde reports a field missing at the top level with an empty span at 0.
+    let at_root = span.as_ref().is_none_or(|s| s.is_empty() && s.start == 0);
+    let mut location = offset.map(|o| line_col(text, o));
+    let syntax = DeTable::parse(text).is_err();
+    let mut field = if syntax {
+        offset.and_then(|o| field_on_line(text, o)).unwrap_or_default()
+    } else if at_root {
+        String::new()
+    } else {
+        offset.and_then(|o| field_at(text, o)).unwrap_or_default()
+    };
+    let last = field.rsplit('.').next().unwrap_or("").to_string();
+    let last = last.split('[').next().unwrap_or("").to_string();
+    let hint;
+    if syntax {
+        hint = Some(syntax_hint(&message));
+    } else if let Some(unknown) = between(&message, "unknown field `", "`") {
         let expected: Vec<&str> = message
             .split("expected ")
             .nth(1)
@@ -60,18 +180,48 @@ fn parse_problem(text: &str, e: &toml::de::Error) -> Problem {
                     .collect()
             })
             .unwrap_or_default();
-        hint = Some(match did_you_mean(unknown, expected.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!("remove `{unknown}`; valid keys here: {}", expected.join(", ")),
+        let home = TABLE_KEYS
+            .iter()
+            .find(|(_, keys)| keys.contains(&unknown) && !expected.iter().any(|e| keys.contains(e)));
+        hint = Some(match (did_you_mean(unknown, expected.iter().copied()), home) {
+            (Some(s), _) => format!("did you mean `{s}`?"),
+            (None, Some((table, _))) => format!(
+                "`{unknown}` belongs in {table}, not here; valid keys here: {}",
+                expected.join(", ")
+            ),
+            (None, None) => format!("remove `{unknown}`; valid keys here: {}", expected.join(", ")),
         });
     } else if let Some(missing) = between(&message, "missing field `", "`") {
-        hint = Some(format!(
-            "add `{missing} = ...` (see scenarios/kill-restart.toml for an example)"
-        ));
-    } else if message.contains("invalid type") {
-        hint = Some("check the value's type: strings need quotes, numbers must not have them".into());
-    } else if field.is_empty() {
-        hint = Some("the file is not valid TOML; see https://toml.io for the syntax".into());
+        field = if field.is_empty() {
+            missing.to_string()
+        } else {
+            format!("{field}.{missing}")
+        };
+        if at_root {
+            location = Some((1, 1));
+        }
+        hint = Some(format!("add {} (see scenarios/kill-restart.toml)", example(missing)));
+    } else if message.contains("invalid type") || message.contains("invalid value") {
+        let wants = message.split("expected ").nth(1).unwrap_or("");
+        hint = Some(if DURATION_KEYS.contains(&last.as_str()) {
+            format!("durations are strings with a unit, e.g. {last} = \"5s\"")
+        } else if wants.contains("f64") || wants.contains("i64") || wants.contains("integer") {
+            format!(
+                "write a number without quotes, e.g. {} = 10",
+                if last.is_empty() { "rate" } else { &last }
+            )
+        } else if wants.contains("string") {
+            format!(
+                "put the value in quotes, e.g. {} = \"...\"",
+                if last.is_empty() { "name" } else { &last }
+            )
+        } else if wants.contains("bool") {
+            "write true or false, without quotes".into()
+        } else {
+            format!("this field expects {wants}")
+        });
+    } else {
+        hint = Some("see scenarios/kill-restart.toml for a complete example".into());
     }
     Problem {
         field,
@@ -81,38 +231,63 @@ fn parse_problem(text: &str, e: &toml::de::Error) -> Problem {
     }
 }
 
+/// For a syntax error: a hint that names the usual cause.
+fn syntax_hint(message: &str) -> String {
+    let m = message.to_ascii_lowercase();
+    let cause = if m.contains("string") {
+        "a string is not closed: end it with a quote on the same line (or use \"\"\" for several lines)"
+    } else if m.contains("table") || m.contains("array") && m.contains("]") {
+        "a table header is not closed: write it as [load] or [[fault]]"
+    } else if m.contains("duplicate") {
+        "a key may appear only once in a table"
+    } else {
+        "the file is not valid TOML"
+    };
+    format!("{cause}; see https://toml.io for the syntax")
+}
+
+/// For a syntax error, where the file cannot be parsed: the `table.key` written on the
+/// error's line, found from the line's text and the last table header above it.
+fn field_on_line(text: &str, offset: usize) -> Option<String> {
+    let (line, _) = line_col(text, offset);
+    let lines: Vec<&str> = text.lines().collect();
+    let this = lines.get(line.checked_sub(1)?)?.trim_start();
+    if this.starts_with('[') {
+        return None;
+    }
+    let (key, _) = this.split_once('=')?;
+    let key = key.trim();
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)) {
+        return None;
+    }
+    let header = lines[..line - 1]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['));
+    let Some(header) = header else {
+        return Some(key.to_string());
+    };
+    let name = header.trim_start_matches('[').split(']').next().unwrap_or("").trim();
+    if header.starts_with("[[") {
+        let index = lines[..line - 1]
+            .iter()
+            .filter(|l| {
+                let l = l.trim();
+                l.starts_with("[[") && l.trim_start_matches('[').split(']').next().map(str::trim) == Some(name)
+            })
+            .count()
+            .saturating_sub(1);
+        Some(format!("{name}[{index}].{key}"))
+    } else {
+        Some(format!("{name}.{key}"))
+    }
+}
+
 fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let i = s.find(start)? + start.len();
     let j = s[i..].find(end)? + i;
     Some(&s[i..j])
-}
-
-/// Dotted path of the deepest key whose key or value span holds `offset`.
-fn path_at(text: &str, offset: usize) -> Option<String> {
-    let root = DeTable::parse(text).ok()?;
-    let mut path = String::new();
-    let mut value = DeValue::Table(root.get_ref().clone());
-    loop {
-        let next = match &value {
-            DeValue::Table(t) => t.iter().find_map(|(k, v)| {
-                let inside = k.span().contains(&offset) || v.span().contains(&offset) || v.span().end == offset;
-                inside.then(|| (k.get_ref().to_string(), v.get_ref().clone()))
-            }),
-            DeValue::Array(a) => a.iter().enumerate().find_map(|(i, v)| {
-                v.span()
-                    .contains(&offset)
-                    .then(|| (format!("[{i}]"), v.get_ref().clone()))
-            }),
-            _ => None,
-        };
-        let Some((seg, v)) = next else { break };
-        if !path.is_empty() && !seg.starts_with('[') {
-            path.push('.');
-        }
-        path.push_str(&seg);
-        value = v;
-    }
-    (!path.is_empty()).then_some(path)
 }
 
 struct Validator<'t> {
@@ -144,7 +319,7 @@ impl Validator<'_> {
                 self.problem(
                     field,
                     format!("{text} is too short"),
-                    Some(format!("use at least {}", format_duration(min))),
+                    Some(format!("use at least {}", human(min))),
                 );
                 default
             }
@@ -152,17 +327,18 @@ impl Validator<'_> {
                 self.problem(
                     field,
                     format!("{text} is too long"),
-                    Some(format!("use at most {}", format_duration(max))),
+                    Some(format!("use at most {}", human(max))),
                 );
                 default
             }
             Ok(d) => d,
             Err(e) => {
-                self.problem(
-                    field,
-                    e,
-                    Some("write a number and a unit: \"250ms\", \"5s\", \"2m\"".to_string()),
-                );
+                let hint = if e.contains("too long") {
+                    format!("use at most {}", human(max))
+                } else {
+                    "write a number and a unit: \"250ms\", \"5s\", \"2m\"".to_string()
+                };
+                self.problem(field, e, Some(hint));
                 default
             }
         }
@@ -184,33 +360,54 @@ impl Validator<'_> {
     }
 
     fn scenario(&mut self, raw: ScenarioFile, path: &Path, base: &Path) -> Scenario {
-        if raw.name.trim().is_empty() || raw.name.contains(['/', '\\']) {
+        if raw.name.trim().is_empty()
+            || raw.name.contains(['/', '\\'])
+            || raw.name.chars().any(char::is_control)
+            || raw.name.chars().count() > 100
+            || raw.name == "."
+            || raw.name == ".."
+        {
             self.problem(
                 "name",
-                "must be a non-empty name without slashes",
-                Some("e.g. name = \"kill-restart\"".into()),
+                format!("{:?} cannot name a report folder", raw.name),
+                Some("use a short name without slashes, e.g. name = \"kill-restart\"".into()),
             );
         }
         let require = match raw.require.as_deref() {
             None => Level::Resilient,
             Some(s) => Level::parse(s).unwrap_or_else(|| {
-                self.problem(
-                    "require",
-                    format!("unknown level \"{s}\""),
-                    Some(format!("use one of {}", Level::NAMES.join(", "))),
-                );
+                let hint = match did_you_mean(s, Level::NAMES) {
+                    Some(m) => format!("did you mean \"{m}\"? levels are {}", Level::NAMES.join(", ")),
+                    None => format!("use one of {}", Level::NAMES.join(", ")),
+                };
+                self.problem("require", format!("unknown level \"{s}\""), Some(hint));
                 Level::Resilient
             }),
         };
         let trials = self.int("trials", raw.trials, 1, 1, MAX_TRIALS as i64) as u32;
         let app = self.app(raw.app, base);
         let load = self.load(raw.load);
-        let faults = raw
-            .faults
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, f)| self.fault(i, f, &app, &load))
-            .collect();
+        let mut faults: Vec<Fault> = Vec::new();
+        let mut fault_index = Vec::new();
+        for (i, f) in raw.faults.into_iter().enumerate() {
+            let Some(f) = self.fault(i, f, &app, &load) else {
+                continue;
+            };
+            if let Some(j) = faults.iter().position(|o| o.target == f.target && o.at == f.at) {
+                self.problem(
+                    &format!("fault[{i}].at"),
+                    format!(
+                        "{} already has a fault at {} (fault[{}])",
+                        f.target,
+                        format_duration(f.at),
+                        fault_index[j]
+                    ),
+                    Some("a replica can take one fault at a time; move one of them".into()),
+                );
+            }
+            faults.push(f);
+            fault_index.push(i);
+        }
         let mut services: Vec<Service> = Vec::new();
         for (i, s) in raw.services.into_iter().enumerate() {
             let field = format!("service[{i}]");
@@ -221,11 +418,28 @@ impl Validator<'_> {
                     Some("use lower-case letters, digits and '-'".into()),
                 );
             }
-            if services.iter().any(|o| o.name == s.name) || app.replicas.contains(&s.name) {
+            if let Some(j) = services.iter().position(|o| o.name == s.name) {
                 self.problem(
                     &format!("{field}.name"),
-                    format!("\"{}\" is used twice", s.name),
+                    format!("\"{}\" is already the name of service[{j}]", s.name),
                     Some("give every service its own name".into()),
+                );
+            } else if app.replicas.contains(&s.name) {
+                self.problem(
+                    &format!("{field}.name"),
+                    format!("\"{}\" is also the name of an app replica", s.name),
+                    Some(format!(
+                        "replicas are named {}; pick another name, e.g. \"{}-db\"",
+                        app.replicas.join(", "),
+                        s.name
+                    )),
+                );
+            }
+            if s.image.trim().is_empty() {
+                self.problem(
+                    &format!("{field}.image"),
+                    "is empty",
+                    Some("name the image, e.g. image = \"postgres:16\"".into()),
                 );
             }
             let recipe = s.recipe.map(|r| base.join(r));
@@ -243,7 +457,13 @@ impl Validator<'_> {
                 image: s.image,
                 recipe,
                 env: s.env,
+                ready_log: s.ready_log,
             });
+        }
+        let mut found = Vec::new();
+        let checks = super::checks::validate(raw.checks, base, &mut |f, m, h| found.push((f, m, h)));
+        for (f, m, h) in found {
+            self.problems.push(super::checks::to_problem(f, m, h, self.text));
         }
         let certify = self.certify(raw.certify);
         Scenario {
@@ -257,6 +477,7 @@ impl Validator<'_> {
             load,
             faults,
             services,
+            checks,
             certify,
         }
     }
@@ -350,14 +571,25 @@ impl Validator<'_> {
             Duration::from_secs(600),
         );
         for k in raw.env.keys() {
-            if k.is_empty() || k.contains('=') {
-                self.problem("app.env", format!("\"{k}\" is not a valid variable name"), None);
+            if k.is_empty() || k.contains(['=', '\0']) {
+                self.problem(
+                    &format!("app.env.{k}"),
+                    format!("\"{k}\" is not a valid variable name"),
+                    Some("use letters, digits and '_', e.g. STARTUP_DELAY_MS".into()),
+                );
             }
         }
         let mut volumes: Vec<VolumeMount> = Vec::new();
         for (i, v) in raw.volumes.iter().enumerate() {
             match v.split_once(':') {
                 Some((name, path)) if valid_name(name) && path.starts_with('/') => {
+                    if let Some(j) = volumes.iter().position(|o| o.path == path) {
+                        self.problem(
+                            &format!("app.volumes[{i}]"),
+                            format!("\"{path}\" is already mounted by app.volumes[{j}]"),
+                            Some("mount each path once".into()),
+                        );
+                    }
                     volumes.push(VolumeMount { name: name.into(), path: path.into() })
                 }
                 _ => self.problem(&format!("app.volumes[{i}]"), format!("\"{v}\" is not \"name:/path\""), Some("a named volume and an absolute path inside the container, e.g. \"uploads:/shared\"; host paths are not mounted".into())),
@@ -484,36 +716,53 @@ impl Validator<'_> {
             );
         }
         let kind = match raw.kind.as_str() {
-            "kill" => FaultKind::Kill,
-            "stop" => FaultKind::Stop,
+            "kill" => Some(FaultKind::Kill),
+            "stop" => Some(FaultKind::Stop),
             other => {
-                let hint = did_you_mean(other, ["kill", "stop"])
-                    .map_or("use kill or stop".to_string(), |s| format!("did you mean \"{s}\"?"));
+                let hint = did_you_mean(other, ["kill", "stop"]).map_or(
+                    "use kill (SIGKILL) or stop (SIGTERM, then SIGKILL after `grace`)".to_string(),
+                    |s| format!("did you mean \"{s}\"? kinds are kill and stop"),
+                );
                 self.problem(
                     &format!("{field}.kind"),
                     format!("unknown fault kind \"{other}\""),
                     Some(hint),
                 );
-                return None;
+                None
             }
         };
         let action = match raw.then.as_deref().unwrap_or("restart") {
-            "restart" => Action::Restart,
-            "replace" => Action::Replace,
+            "restart" => Some(Action::Restart),
+            "replace" => Some(Action::Replace),
             other => {
+                let hint = match did_you_mean(other, ["restart", "replace"]) {
+                    Some(s) => format!(
+                        "did you mean \"{s}\"? use restart (same container) or replace (a fresh container from the image)"
+                    ),
+                    None => "use restart (same container) or replace (a fresh container from the image)".into(),
+                };
                 self.problem(
                     &format!("{field}.then"),
                     format!("unknown action \"{other}\""),
-                    Some("use restart (same container) or replace (a fresh container from the image)".into()),
+                    Some(hint),
                 );
-                return None;
+                None
             }
         };
-        if !app.replicas.contains(&raw.target) {
+        if raw.target != ALL && !app.replicas.contains(&raw.target) {
+            let names = format!("{} (or \"all\": each replica in turn)", app.replicas.join(", "));
+            let hint = match did_you_mean(&raw.target, app.replicas.iter().map(String::as_str)) {
+                Some(s) if raw.target.starts_with("app-") => format!(
+                    "there are {} replica(s), named {names}; raise app.replicas or target e.g. \"{s}\"",
+                    app.replicas.len()
+                ),
+                Some(s) => format!("did you mean \"{s}\"? replicas are named {names}"),
+                None => format!("replicas are named {names}"),
+            };
             self.problem(
                 &format!("{field}.target"),
                 format!("no replica named \"{}\"", raw.target),
-                Some(format!("replicas are named {}", app.replicas.join(", "))),
+                Some(hint),
             );
         }
         let delay = self.duration(
@@ -524,10 +773,10 @@ impl Validator<'_> {
             Duration::from_secs(600),
         );
         let grace = match (kind, raw.grace.as_deref()) {
-            (FaultKind::Kill, Some(_)) => {
+            (Some(FaultKind::Kill), Some(_)) => {
                 self.problem(
                     &format!("{field}.grace"),
-                    "only applies to kind = \"stop\"",
+                    "only applies to kind = \"stop\" (a kill is SIGKILL, with no grace period)",
                     Some("remove it, or use kind = \"stop\"".into()),
                 );
                 Duration::ZERO
@@ -540,6 +789,7 @@ impl Validator<'_> {
                 Duration::from_secs(600),
             ),
         };
+        let (kind, action) = (kind?, action?);
         Some(Fault {
             at,
             kind,
@@ -581,6 +831,18 @@ impl Validator<'_> {
             ),
             steady_p99_tolerance: tol,
         }
+    }
+}
+
+/// A duration for a hint, in the largest whole unit: `1h`, `10m`, `5s`, `250ms`.
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    if d.subsec_nanos() == 0 && s > 0 && s.is_multiple_of(3600) {
+        format!("{}h", s / 3600)
+    } else if d.subsec_nanos() == 0 && s > 0 && s.is_multiple_of(60) {
+        format!("{}m", s / 60)
+    } else {
+        format_duration(d)
     }
 }
 

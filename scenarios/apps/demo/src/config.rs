@@ -48,6 +48,8 @@ pub struct Config {
     pub shared_dir: PathBuf,
     pub cache: CacheMode,
     pub redis_url: String,
+    /// `BOOT_ONCE=1`: refuse to boot a second time in the same container (see `boot_once`).
+    pub boot_once: bool,
 }
 
 impl Config {
@@ -90,6 +92,11 @@ impl Config {
             Some(other) => return Err(format!("CACHE={other:?}: expected global or redis")),
         };
 
+        let boot_once = matches!(
+            var("BOOT_ONCE").map(|v| v.to_ascii_lowercase()).as_deref(),
+            Some("1" | "true" | "yes" | "on")
+        );
+
         Ok(Config {
             listen,
             startup_delay,
@@ -103,6 +110,7 @@ impl Config {
             shared_dir: var("SHARED_DIR").unwrap_or_else(|| "/shared/uploads".into()).into(),
             cache,
             redis_url: var("REDIS_URL").unwrap_or_else(|| "redis://redis:6379".into()),
+            boot_once,
         })
     }
 
@@ -144,6 +152,7 @@ mod tests {
         assert_eq!(c.cache, CacheMode::Global);
         assert_eq!(c.redis_url, "redis://redis:6379");
         assert!(!c.uses_redis());
+        assert!(!c.boot_once);
     }
 
     #[test]
@@ -158,6 +167,7 @@ mod tests {
             ("SHARED_DIR", "/mnt/up"),
             ("CACHE", "redis"),
             ("REDIS_URL", "redis://10.0.0.1:7000"),
+            ("BOOT_ONCE", "1"),
         ])
         .unwrap();
         assert_eq!(c.listen, "127.0.0.1:9000".parse().unwrap());
@@ -169,6 +179,14 @@ mod tests {
         assert_eq!(c.cache, CacheMode::Redis);
         assert_eq!(c.redis_url, "redis://10.0.0.1:7000");
         assert!(c.uses_redis());
+        assert!(c.boot_once);
+    }
+
+    #[test]
+    fn boot_once_values() {
+        assert!(parse(&[("BOOT_ONCE", "true")]).unwrap().boot_once);
+        assert!(!parse(&[("BOOT_ONCE", "0")]).unwrap().boot_once);
+        assert!(!parse(&[("BOOT_ONCE", "")]).unwrap().boot_once);
     }
 
     #[test]

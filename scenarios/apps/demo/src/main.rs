@@ -1,5 +1,6 @@
 //! phoenix-demo entry point: read config, boot (optionally slowly), serve, drain on SIGTERM.
 
+mod boot_once;
 mod cache;
 mod config;
 mod error;
@@ -32,6 +33,20 @@ async fn run(config: Config) {
     // handlers first: a SIGTERM during a slow boot must still be honoured
     let shutdown =
         lifecycle::install_signal_handlers(config.drain).unwrap_or_else(|e| fatal(&format!("signal handlers: {e}")));
+
+    if config.boot_once {
+        let marker = std::path::Path::new(boot_once::MARKER);
+        match boot_once::decide(marker) {
+            Ok(boot_once::Decision::Boot) => {}
+            Ok(boot_once::Decision::Refuse) => {
+                println!("refusing to boot again");
+                // never bind: wait (idle) for SIGTERM/SIGINT, then leave at once
+                lifecycle::shutdown_requested(shutdown).await;
+                std::process::exit(0);
+            }
+            Err(e) => fatal(&format!("BOOT_ONCE marker {}: {e}", marker.display())),
+        }
+    }
 
     if !config.startup_delay.is_zero() {
         tokio::select! {

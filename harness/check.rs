@@ -1,0 +1,377 @@
+//! State-survival journeys: set up before the faults (journey n on replica n mod R), then
+//! verified after each recovery against every replica. The harness knows nothing about the
+//! app: a journey is plain HTTP steps with captures and expectations from the scenario.
+
+use crate::backend::Endpoint;
+use crate::record::{CheckFailure, Verification};
+use crate::scenario::checks::render;
+use crate::scenario::{Body, Capture, Check, Expect, Step, Upload};
+use futures::stream::{self, StreamExt};
+use rand::{RngCore, SeedableRng};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// Journeys run at once.
+const CONCURRENCY: usize = 16;
+/// Bound for one step.
+const STEP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Characters of a response body kept in a failure.
+const EXCERPT: usize = 160;
+/// Concrete failures kept per check.
+pub const MAX_FAILURES: usize = 5;
+
+/// One journey's state after its setup.
+#[derive(Debug, Clone, Default)]
+pub struct Journey {
+    pub n: u32,
+    pub vars: HashMap<String, String>,
+    pub upload: Option<Vec<u8>>,
+    /// None when set up; the failure otherwise.
+    pub setup_failure: Option<CheckFailure>,
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .http1_only()
+        .timeout(STEP_TIMEOUT)
+        .pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client with these options always builds")
+}
+
+/// Sets up every journey of `check`, spreading them over the replicas in turn.
+pub async fn setup(check: &Check, endpoints: &[Endpoint], run_id: &str) -> Vec<Journey> {
+    let client = client();
+    // boxed as `dyn Send` futures: stream combinators over borrowing closures otherwise
+    // trip the compiler's higher-ranked Send check when spawned
+    let futures: Vec<Pin<Box<dyn Future<Output = Journey> + Send + '_>>> = (0..check.journeys)
+        .map(|n| {
+            let endpoint = &endpoints[n as usize % endpoints.len()];
+            let client = client.clone();
+            Box::pin(async move {
+                let mut j = Journey {
+                    n,
+                    ..Default::default()
+                };
+                j.vars.insert("n".into(), n.to_string());
+                j.vars.insert("run".into(), run_id.to_string());
+                for step in &check.setup {
+                    if let Err(f) = run_step(&client, step, endpoint, &mut j, "setup", None).await {
+                        j.setup_failure = Some(f);
+                        break;
+                    }
+                }
+                j
+            }) as Pin<Box<dyn Future<Output = Journey> + Send + '_>>
+        })
+        .collect();
+    let mut journeys: Vec<Journey> = stream::iter(futures).buffer_unordered(CONCURRENCY).collect().await;
+    journeys.sort_by_key(|j| j.n);
+    journeys
+}
+
+/// Verifies every set-up journey against every replica; a journey passes when it passes
+/// on all of them. Returns the verification and each journey's result, by journey index.
+pub async fn verify(
+    check: &Check,
+    journeys: &[Journey],
+    endpoints: &[Endpoint],
+    after: Option<&str>,
+    at_us: i64,
+) -> (Verification, Vec<(u32, Result<(), CheckFailure>)>) {
+    let client = client();
+    type Verified = (u32, Result<(), CheckFailure>);
+    let futures: Vec<Pin<Box<dyn Future<Output = Verified> + Send + '_>>> = journeys
+        .iter()
+        .filter(|j| j.setup_failure.is_none())
+        .map(|j| {
+            let client = client.clone();
+            Box::pin(async move {
+                for endpoint in endpoints {
+                    let mut mine = j.clone();
+                    for step in &check.verify {
+                        if let Err(f) = run_step(&client, step, endpoint, &mut mine, "verify", after).await {
+                            return (j.n, Err(f));
+                        }
+                    }
+                }
+                (j.n, Ok(()))
+            }) as Pin<Box<dyn Future<Output = Verified> + Send + '_>>
+        })
+        .collect();
+    let results: Vec<Verified> = stream::iter(futures).buffer_unordered(CONCURRENCY).collect().await;
+    let passed = results.iter().filter(|(_, r)| r.is_ok()).count() as u64;
+    let verification = Verification {
+        after: after.map(String::from),
+        at_us,
+        replicas: endpoints.iter().map(|e| e.replica.clone()).collect(),
+        passed,
+        failed: results.len() as u64 - passed,
+    };
+    (verification, results)
+}
+
+/// The bytes journey `n` uploads: random, different per journey, reproducible.
+pub fn random_bytes(n: u32, len: usize) -> Vec<u8> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5048_4f45_4e49_5800 ^ u64::from(n));
+    let mut v = vec![0u8; len];
+    rng.fill_bytes(&mut v);
+    v
+}
+
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut s: String = text.chars().take(EXCERPT).collect();
+    if text.chars().count() > EXCERPT {
+        s.push('…');
+    }
+    s
+}
+
+fn render_json(v: &serde_json::Value, lookup: &dyn Fn(&str) -> Option<String>) -> serde_json::Value {
+    match v {
+        serde_json::Value::String(s) => serde_json::Value::String(render(s, lookup)),
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(|x| render_json(x, lookup)).collect()),
+        serde_json::Value::Object(o) => {
+            serde_json::Value::Object(o.iter().map(|(k, x)| (k.clone(), render_json(x, lookup))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Runs one step for a journey against one replica, capturing into its variables.
+async fn run_step(
+    client: &reqwest::Client,
+    step: &Step,
+    endpoint: &Endpoint,
+    j: &mut Journey,
+    phase: &str,
+    after: Option<&str>,
+) -> Result<(), CheckFailure> {
+    let vars = j.vars.clone();
+    let lookup = move |k: &str| vars.get(k).cloned();
+    let path = render(&step.path, &lookup);
+    let fail = |expected: String, got: String, body: &[u8]| CheckFailure {
+        journey: j.n,
+        phase: phase.into(),
+        step: format!("{} {path}", step.method),
+        replica: endpoint.replica.clone(),
+        after: after.map(String::from),
+        expected,
+        got,
+        excerpt: excerpt(body),
+    };
+    let method = reqwest::Method::from_bytes(step.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let url = format!("http://{}{path}", endpoint.addr);
+    let mut req = client.request(method, url);
+    for (k, v) in &step.headers {
+        req = req.header(k.as_str(), render(v, &lookup));
+    }
+    req = match &step.body {
+        Body::None => req,
+        Body::Text(t) => req.body(render(t, &lookup)),
+        Body::Form(f) => {
+            let pairs: Vec<(String, String)> = f.iter().map(|(k, v)| (k.clone(), render(v, &lookup))).collect();
+            req.form(&pairs)
+        }
+        Body::Json(v) => req.json(&render_json(v, &lookup)),
+        Body::Multipart {
+            field,
+            filename,
+            upload,
+        } => {
+            let bytes = match upload {
+                Upload::Random(n) => random_bytes(j.n, *n),
+                Upload::File(p) => {
+                    std::fs::read(p).map_err(|e| fail(format!("to read {}", p.display()), e.to_string(), b""))?
+                }
+            };
+            j.upload = Some(bytes.clone());
+            let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.clone());
+            req.multipart(reqwest::multipart::Form::new().part(field.clone(), part))
+        }
+    };
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| fail(format!("status {}", step.status), format!("no response: {e}"), b""))?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| fail(format!("status {}", step.status), format!("body cut short: {e}"), b""))?;
+    if status != step.status {
+        return Err(fail(
+            format!("status {}", step.status),
+            format!("status {status}"),
+            &body,
+        ));
+    }
+    let text = String::from_utf8_lossy(&body);
+    let json = || serde_json::from_slice::<serde_json::Value>(&body).ok();
+    for e in &step.expect {
+        match e {
+            Expect::BodyContains(t) => {
+                let want = render(t, &lookup);
+                if !text.contains(&want) {
+                    return Err(fail(
+                        format!("body containing {want:?}"),
+                        "body without it".into(),
+                        &body,
+                    ));
+                }
+            }
+            Expect::BodyEquals(t) => {
+                let want = render(t, &lookup);
+                if text != want {
+                    return Err(fail(format!("body {want:?}"), "another body".into(), &body));
+                }
+            }
+            Expect::JsonEquals { pointer, value } => {
+                let want = render(value, &lookup);
+                let got = json().and_then(|v| v.pointer(pointer).map(json_text));
+                if got.as_deref() != Some(want.as_str()) {
+                    return Err(fail(
+                        format!("{pointer} = {want:?}"),
+                        format!("{pointer} = {got:?}"),
+                        &body,
+                    ));
+                }
+            }
+            Expect::BodyEqualsUpload => {
+                let same = j.upload.as_deref() == Some(&body[..]);
+                if !same {
+                    let sent = j.upload.as_ref().map_or(0, |u| u.len());
+                    return Err(fail(
+                        format!("the {sent} bytes uploaded"),
+                        format!("{} other bytes", body.len()),
+                        &body,
+                    ));
+                }
+            }
+        }
+    }
+    for (name, c) in &step.captures {
+        let value = match c {
+            Capture::Cookie(cookie) => headers
+                .get_all(reqwest::header::SET_COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .filter_map(|v| v.split(';').next()?.split_once('='))
+                .find(|(k, _)| k.trim() == cookie)
+                .map(|(_, v)| v.trim().to_string()),
+            Capture::Json(pointer) => json().and_then(|v| v.pointer(pointer).map(json_text)),
+            Capture::Header(h) => headers.get(h.as_str()).and_then(|v| v.to_str().ok()).map(String::from),
+            Capture::Regex(r) => regex::Regex::new(r).ok().and_then(|re| {
+                let caps = re.captures(&text)?;
+                caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_str().to_string())
+            }),
+        };
+        match value {
+            Some(v) => {
+                j.vars.insert(name.clone(), v);
+            }
+            None => {
+                return Err(fail(
+                    format!("a value to capture as `{name}` ({c:?})"),
+                    "none".into(),
+                    &body,
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A JSON value as text: strings without quotes, the rest as JSON.
+fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A check in progress: its journeys and every verification so far.
+pub struct CheckRun {
+    check: Check,
+    journeys: Vec<Journey>,
+    verifications: Vec<Verification>,
+    /// Journeys that failed some verification.
+    lost: std::collections::BTreeSet<u32>,
+    failures: Vec<CheckFailure>,
+}
+
+impl CheckRun {
+    /// Sets up the check's journeys.
+    pub async fn setup(check: &Check, endpoints: &[Endpoint], run_id: &str) -> CheckRun {
+        let journeys = setup(check, endpoints, run_id).await;
+        let failures = journeys
+            .iter()
+            .filter_map(|j| j.setup_failure.clone())
+            .take(MAX_FAILURES)
+            .collect();
+        CheckRun {
+            check: check.clone(),
+            journeys,
+            verifications: Vec::new(),
+            lost: Default::default(),
+            failures,
+        }
+    }
+
+    /// Verifies every set-up journey now.
+    pub async fn verify(&mut self, endpoints: &[Endpoint], after: Option<&str>, at_us: i64) {
+        let (v, results) = verify(&self.check, &self.journeys, endpoints, after, at_us).await;
+        for (n, r) in results {
+            if let Err(f) = r {
+                self.lost.insert(n);
+                if self.failures.len() < MAX_FAILURES {
+                    self.failures.push(f);
+                }
+            }
+        }
+        self.verifications.push(v);
+    }
+
+    /// The record of this check.
+    pub fn finish(self) -> crate::record::CheckRecord {
+        let set_up = self.journeys.iter().filter(|j| j.setup_failure.is_none()).count() as u64;
+        crate::record::CheckRecord {
+            name: self.check.name,
+            journeys: self.check.journeys,
+            set_up,
+            verified: set_up - self.lost.len() as u64,
+            verifications: self.verifications,
+            failures: self.failures,
+            setup_failed: self.journeys.len() as u64 - set_up,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_differ_per_journey_and_repeat_per_journey() {
+        assert_eq!(random_bytes(3, 64), random_bytes(3, 64));
+        assert_ne!(random_bytes(3, 64), random_bytes(4, 64));
+    }
+
+    #[test]
+    fn json_values_render_as_text() {
+        assert_eq!(json_text(&serde_json::json!("abc")), "abc");
+        assert_eq!(json_text(&serde_json::json!(42)), "42");
+    }
+
+    #[test]
+    fn excerpts_are_bounded() {
+        let long = vec![b'x'; 1000];
+        assert_eq!(excerpt(&long).chars().count(), EXCERPT + 1);
+    }
+}

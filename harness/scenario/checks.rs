@@ -1,0 +1,480 @@
+//! State-survival checks: HTTP journeys declared in the scenario. Validation resolves
+//! bodies, captures and expectations, and rejects a template that names a variable no
+//! earlier step captures.
+
+use super::error::Problem;
+use super::file::{CaptureFile, CheckFile, StepFile};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Most journeys per check.
+pub const MAX_JOURNEYS: i64 = 10_000;
+/// Largest random upload.
+pub const MAX_UPLOAD: i64 = 10 * 1024 * 1024;
+/// Variables every journey has: its index and the run id.
+pub const BUILTIN_VARS: [&str; 2] = ["n", "run"];
+
+/// A validated check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub journeys: u32,
+    pub setup: Vec<Step>,
+    pub verify: Vec<Step>,
+}
+
+/// A validated step; strings may hold `{{var}}` templates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Step {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+    pub status: u16,
+    pub captures: Vec<(String, Capture)>,
+    pub expect: Vec<Expect>,
+}
+
+impl Step {
+    /// `METHOD path`, for messages.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Body {
+    None,
+    Text(String),
+    Form(Vec<(String, String)>),
+    Json(serde_json::Value),
+    Multipart {
+        field: String,
+        filename: String,
+        upload: Upload,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Upload {
+    File(PathBuf),
+    Random(usize),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capture {
+    Cookie(String),
+    Json(String),
+    Header(String),
+    Regex(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    BodyContains(String),
+    BodyEquals(String),
+    JsonEquals { pointer: String, value: String },
+    BodyEqualsUpload,
+}
+
+/// `{{name}}` variables used in `text`.
+pub fn template_vars(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("{{") {
+        let after = &rest[i + 2..];
+        let Some(j) = after.find("}}") else { break };
+        out.push(after[..j].trim().to_string());
+        rest = &after[j + 2..];
+    }
+    out
+}
+
+/// Replaces `{{name}}` by `lookup(name)`; unknown names stay as they are.
+pub fn render(text: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(j) = after.find("}}") else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        let name = after[..j].trim();
+        match lookup(name) {
+            Some(v) => out.push_str(&v),
+            None => out.push_str(&rest[i..i + 2 + j + 2]),
+        }
+        rest = &after[j + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Validates the checks, pushing problems as (field, message, hint).
+pub(super) fn validate(
+    raw: Vec<CheckFile>,
+    base: &Path,
+    problem: &mut dyn FnMut(String, String, Option<String>),
+) -> Vec<Check> {
+    let mut out: Vec<Check> = Vec::new();
+    for (i, c) in raw.into_iter().enumerate() {
+        let field = format!("check[{i}]");
+        if c.name.trim().is_empty() {
+            problem(
+                format!("{field}.name"),
+                "is empty".into(),
+                Some("name the check, e.g. \"sessions\"".into()),
+            );
+        }
+        if out.iter().any(|o| o.name == c.name) {
+            problem(
+                format!("{field}.name"),
+                format!("\"{}\" is used twice", c.name),
+                Some("give every check its own name".into()),
+            );
+        }
+        let journeys = match c.journeys {
+            None => 10,
+            Some(n) if (1..=MAX_JOURNEYS).contains(&n) => n,
+            Some(n) => {
+                problem(
+                    format!("{field}.journeys"),
+                    format!("{n} is out of range"),
+                    Some(format!("use 1 to {MAX_JOURNEYS}")),
+                );
+                1
+            }
+        } as u32;
+        if c.setup.is_empty() {
+            problem(
+                format!("{field}.setup"),
+                "has no steps".into(),
+                Some("a journey sets state up (e.g. POST /login) before the faults".into()),
+            );
+        }
+        if c.verify.is_empty() {
+            problem(
+                format!("{field}.verify"),
+                "has no steps".into(),
+                Some("a journey verifies the state (e.g. GET /me) after recovery".into()),
+            );
+        }
+        let mut known: BTreeSet<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
+        let mut uploads = false;
+        let setup = steps(&field, "setup", c.setup, base, &mut known, &mut uploads, problem);
+        let verify = steps(&field, "verify", c.verify, base, &mut known, &mut uploads, problem);
+        out.push(Check {
+            name: c.name,
+            journeys,
+            setup,
+            verify,
+        });
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn steps(
+    check: &str,
+    part: &str,
+    raw: Vec<StepFile>,
+    base: &Path,
+    known: &mut BTreeSet<String>,
+    uploads: &mut bool,
+    problem: &mut dyn FnMut(String, String, Option<String>),
+) -> Vec<Step> {
+    let mut out = Vec::new();
+    for (i, s) in raw.into_iter().enumerate() {
+        let field = format!("{check}.{part}[{i}]");
+        let mut used: Vec<(String, String)> = Vec::new();
+        let mut note =
+            |what: &str, text: &str| used.extend(template_vars(text).into_iter().map(|v| (what.to_string(), v)));
+        note("path", &s.path);
+        for (k, v) in &s.headers {
+            note(&format!("headers.{k}"), v);
+        }
+        let method = s.method.clone().unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
+        if !["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"].contains(&method.as_str()) {
+            problem(
+                format!("{field}.method"),
+                format!("unknown method \"{method}\""),
+                Some("use GET, POST, PUT, DELETE, PATCH or HEAD".into()),
+            );
+        }
+        if !s.path.starts_with('/') {
+            problem(
+                format!("{field}.path"),
+                format!("\"{}\" is not a path", s.path),
+                Some("journeys go only to the replicas' 127.0.0.1 ports: write a path such as \"/login\"".into()),
+            );
+        }
+        let bodies = [
+            ("body", s.body.is_some()),
+            ("form", s.form.is_some()),
+            ("json", s.json.is_some()),
+            ("json_text", s.json_text.is_some()),
+            ("multipart", s.multipart.is_some()),
+        ];
+        let given: Vec<&str> = bodies.iter().filter(|b| b.1).map(|b| b.0).collect();
+        if given.len() > 1 {
+            problem(
+                format!("{field}.{}", given[1]),
+                format!("a step has one body, but this one also has `{}`", given[0]),
+                Some(format!("keep only one of {}", given.join(", "))),
+            );
+        }
+        let body = if let Some(t) = s.body {
+            note("body", &t);
+            Body::Text(t)
+        } else if let Some(f) = s.form {
+            for v in f.values() {
+                note("form", v);
+            }
+            Body::Form(f.into_iter().collect())
+        } else if let Some(j) = s.json {
+            let v = serde_json::to_value(&j).unwrap_or(serde_json::Value::Null);
+            note("json", &v.to_string());
+            Body::Json(v)
+        } else if let Some(t) = s.json_text {
+            match serde_json::from_str::<serde_json::Value>(&t) {
+                Ok(v) => {
+                    note("json_text", &t);
+                    Body::Json(v)
+                }
+                Err(e) => {
+                    problem(
+                        format!("{field}.json_text"),
+                        format!("is not valid JSON: {e}"),
+                        Some("write JSON text, or use `json = {{ ... }}` in TOML".into()),
+                    );
+                    Body::None
+                }
+            }
+        } else if let Some(m) = s.multipart {
+            *uploads = true;
+            if m.file.is_some() && m.bytes.is_some() {
+                problem(
+                    format!("{field}.multipart.bytes"),
+                    "conflicts with `file`".into(),
+                    Some("upload either a file or random bytes, not both".into()),
+                );
+            }
+            let upload = match (m.file, m.bytes) {
+                (Some(f), None) => {
+                    let p = base.join(&f);
+                    if !p.is_file() {
+                        problem(
+                            format!("{field}.multipart.file"),
+                            format!("{} does not exist", p.display()),
+                            Some("paths are relative to the scenario file's folder".into()),
+                        );
+                    }
+                    Upload::File(p)
+                }
+                (None, Some(n)) if (1..=MAX_UPLOAD).contains(&n) => Upload::Random(n as usize),
+                (None, Some(n)) => {
+                    problem(
+                        format!("{field}.multipart.bytes"),
+                        format!("{n} is out of range"),
+                        Some(format!("use 1 to {MAX_UPLOAD} (random bytes per journey)")),
+                    );
+                    Upload::Random(1)
+                }
+                (Some(_), Some(_)) => Upload::Random(1),
+                (None, None) => {
+                    problem(
+                        format!("{field}.multipart"),
+                        "needs one of `file` or `bytes`".into(),
+                        Some("e.g. multipart = { field = \"file\", bytes = 4096 }".into()),
+                    );
+                    Upload::Random(1)
+                }
+            };
+            Body::Multipart {
+                field: m.field.unwrap_or_else(|| "file".into()),
+                filename: m.filename.unwrap_or_else(|| "upload.bin".into()),
+                upload,
+            }
+        } else {
+            Body::None
+        };
+        let status = match s.status {
+            None => 200,
+            Some(n) if (100..=599).contains(&n) => n as u16,
+            Some(n) => {
+                problem(
+                    format!("{field}.status"),
+                    format!("{n} is not an HTTP status"),
+                    Some("use 100 to 599".into()),
+                );
+                200
+            }
+        };
+        let mut expect = Vec::new();
+        if let Some(t) = s.body_contains {
+            note("body_contains", &t);
+            expect.push(Expect::BodyContains(t));
+        }
+        if let Some(t) = s.body_equals {
+            note("body_equals", &t);
+            expect.push(Expect::BodyEquals(t));
+        }
+        for (pointer, value) in s.json_equals.unwrap_or_default() {
+            if !pointer.starts_with('/') {
+                problem(
+                    format!("{field}.json_equals"),
+                    format!("\"{pointer}\" is not a JSON pointer"),
+                    Some("pointers start with '/', e.g. \"/note/text\"".into()),
+                );
+            }
+            note("json_equals", &value);
+            expect.push(Expect::JsonEquals { pointer, value });
+        }
+        if s.body_equals_upload == Some(true) {
+            if !*uploads {
+                problem(
+                    format!("{field}.body_equals_upload"),
+                    "no earlier step of this journey uploads anything".into(),
+                    Some("add a step with `multipart = {{ ... }}` before it".into()),
+                );
+            }
+            expect.push(Expect::BodyEqualsUpload);
+        }
+        for (what, var) in used {
+            if !known.contains(&var) {
+                let hint = match super::error::did_you_mean(&var, known.iter().map(|s| s.as_str())) {
+                    Some(s) => format!("did you mean `{{{{{s}}}}}`?"),
+                    None => format!(
+                        "capture it in an earlier step, or use one of: {}",
+                        known.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                problem(
+                    format!("{field}.{what}"),
+                    format!("uses `{{{{{var}}}}}`, which no earlier step captures"),
+                    Some(hint),
+                );
+            }
+        }
+        let mut captures = Vec::new();
+        for (name, c) in s.capture {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+            {
+                problem(
+                    format!("{field}.capture"),
+                    format!("\"{name}\" cannot be used as a variable name"),
+                    Some("use letters, digits, '_' and '-', e.g. sid".into()),
+                );
+                continue;
+            }
+            if BUILTIN_VARS.contains(&name.as_str()) {
+                problem(
+                    format!("{field}.capture.{name}"),
+                    format!("`{name}` is a built-in variable"),
+                    Some(format!(
+                        "pick another name; {} are set for every journey",
+                        BUILTIN_VARS.join(" and ")
+                    )),
+                );
+                continue;
+            }
+            match capture(c) {
+                Ok(cap) => {
+                    known.insert(name.clone());
+                    captures.push((name, cap));
+                }
+                Err((msg, hint)) => problem(format!("{field}.capture.{name}"), msg, Some(hint)),
+            }
+        }
+        let headers = s.headers.into_iter().collect();
+        out.push(Step {
+            method,
+            path: s.path,
+            headers,
+            body,
+            status,
+            captures,
+            expect,
+        });
+    }
+    out
+}
+
+fn capture(c: CaptureFile) -> Result<Capture, (String, String)> {
+    let hint = "use exactly one of cookie = \"name\", json = \"/pointer\", header = \"name\", regex = \"id=(\\\\w+)\""
+        .to_string();
+    match (c.cookie, c.json, c.header, c.regex) {
+        (Some(v), None, None, None) => Ok(Capture::Cookie(v)),
+        (None, Some(v), None, None) if v.starts_with('/') => Ok(Capture::Json(v)),
+        (None, Some(v), None, None) => Err((
+            format!("\"{v}\" is not a JSON pointer"),
+            "pointers start with '/', e.g. \"/id\"".into(),
+        )),
+        (None, None, Some(v), None) => Ok(Capture::Header(v)),
+        (None, None, None, Some(v)) => match regex::Regex::new(&v) {
+            Ok(_) => Ok(Capture::Regex(v)),
+            Err(e) => Err((
+                format!("bad regex: {e}"),
+                "check the pattern; backslashes must be doubled in TOML basic strings".into(),
+            )),
+        },
+        (cookie, json, header, regex) => {
+            let given: Vec<&str> = [
+                ("cookie", cookie.is_some()),
+                ("json", json.is_some()),
+                ("header", header.is_some()),
+                ("regex", regex.is_some()),
+            ]
+            .iter()
+            .filter(|g| g.1)
+            .map(|g| g.0)
+            .collect();
+            let msg = if given.is_empty() {
+                "has no source".to_string()
+            } else {
+                format!(
+                    "has {} sources ({}); a capture takes its value from exactly one",
+                    given.len(),
+                    given.join(", ")
+                )
+            };
+            Err((msg, hint))
+        }
+    }
+}
+
+/// Problems as the validator expects them.
+pub(super) fn to_problem(field: String, message: String, hint: Option<String>, text: &str) -> Problem {
+    Problem {
+        location: super::error::locate(text, &field),
+        field,
+        message,
+        hint,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_render_and_list_their_variables() {
+        assert_eq!(template_vars("sid={{sid}}; u={{ n }}"), vec!["sid", "n"]);
+        let out = render("/files/{{id}}?u={{n}}&x={{missing}}", |k| match k {
+            "id" => Some("abc".into()),
+            "n" => Some("7".into()),
+            _ => None,
+        });
+        assert_eq!(out, "/files/abc?u=7&x={{missing}}");
+    }
+}
