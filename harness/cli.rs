@@ -41,7 +41,8 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
-    /// Re-render a run folder's reports from its record.json (no Docker needed).
+    /// Re-render a run folder's reports from its record.json (no Docker needed), and the
+    /// history page of its reports folder; given a reports folder, rebuild its index.html.
     Report { run_dir: PathBuf },
     /// Remove containers, networks and volumes left by runs whose process is gone.
     Clean {
@@ -53,6 +54,59 @@ pub enum Command {
     List {
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
+    },
+    /// Compare time to healthy, lost requests, level and score of two sets of runs.
+    ///
+    /// Each side is a run folder, a result.json, or a folder of run folders; runs are
+    /// grouped by scenario. Test: two-sided Mann-Whitney U on every fault's time to healthy,
+    /// with a bootstrap 95 % interval of the difference of medians. Prints a Markdown table.
+    /// Exit status: 3 a regression (p < alpha and a median slowdown above --max-slowdown,
+    /// a lower level, or a lost certification), 0 none, 2 unreadable input.
+    Compare {
+        /// The reference runs (e.g. last night's).
+        baseline: PathBuf,
+        /// The runs to judge.
+        candidate: PathBuf,
+        /// Smallest median slowdown of time to healthy that counts as a regression.
+        #[arg(long, default_value = "10%", value_parser = crate::compare::parse_percent)]
+        max_slowdown: f64,
+        /// Significance level of the test.
+        #[arg(long, default_value = "0.05", value_parser = crate::compare::parse_alpha)]
+        alpha: f64,
+    },
+    /// The nightly job: certify every bundled scenario with trials into OUT, write
+    /// OUT/summary.md, and compare with the previous night's OUT.
+    ///
+    /// Exit status: 3 a scenario fell short of its level (or an anti-pattern scenario was
+    /// certified) or recovery regressed against --baseline, 1 a run failed, 2 bad input,
+    /// 0 otherwise.
+    Nightly {
+        /// Folder for this night's run folders (one per scenario) and summary.md.
+        #[arg(long)]
+        out: PathBuf,
+        /// The previous night's --out folder; a missing folder means a first night.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Trials per scenario [default: 3; 1 with --short].
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+        trials: Option<u32>,
+        /// Scenario files or globs [default: scenarios/*.toml; scenarios/kill-restart.toml
+        /// with --short].
+        #[arg(long, num_args = 1..)]
+        scenarios: Vec<String>,
+        /// Scenario names (globs) expected to end not-certified: demonstrations of what
+        /// the harness catches.
+        #[arg(long, num_args = 1.., default_value = crate::nightly::DEFAULT_EXPECT_NOT_CERTIFIED)]
+        expect_not_certified: Vec<String>,
+        /// A quick proof that the job works: kill-restart only, one trial.
+        #[arg(long)]
+        short: bool,
+        /// Smallest median slowdown that counts as a regression (as for `compare`).
+        #[arg(long, default_value = "10%", value_parser = crate::compare::parse_percent)]
+        max_slowdown: f64,
+        /// Significance level of the comparison's test.
+        #[arg(long, default_value = "0.05", value_parser = crate::compare::parse_alpha)]
+        alpha: f64,
     },
 }
 
@@ -70,5 +124,37 @@ mod tests {
     fn trials_out_of_range_is_a_usage_error() {
         let e = Cli::try_parse_from(["phoenix", "run", "x.toml", "--trials", "0"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn compare_thresholds_parse_as_percent_and_level() {
+        let cli = Cli::try_parse_from(["phoenix", "compare", "a", "b", "--max-slowdown", "25%"]).unwrap();
+        match cli.command {
+            Command::Compare {
+                max_slowdown, alpha, ..
+            } => assert_eq!((max_slowdown, alpha), (0.25, 0.05)),
+            other => panic!("{other:?}"),
+        }
+        let e = Cli::try_parse_from(["phoenix", "compare", "a", "b", "--alpha", "2"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn nightly_needs_an_out_folder_and_defaults_to_antipatterns_expected() {
+        assert!(Cli::try_parse_from(["phoenix", "nightly"]).is_err());
+        let cli = Cli::try_parse_from(["phoenix", "nightly", "--out", "n", "--short"]).unwrap();
+        match cli.command {
+            Command::Nightly {
+                short,
+                expect_not_certified,
+                trials,
+                ..
+            } => {
+                assert!(short);
+                assert_eq!(trials, None);
+                assert_eq!(expect_not_certified, vec!["antipattern-*".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -7,7 +7,7 @@ use crate::cli::Command;
 use crate::execute::{self, Live};
 use crate::output::RunDir;
 use crate::record::{Abort, AbortKind, RunRecord};
-use crate::report::{html, json, Report};
+use crate::report::{history, hlog, html, json, junit, markdown, Report};
 use crate::scenario::{plan::Plan, Scenario};
 use crate::{clean, progress};
 use std::path::{Path, PathBuf};
@@ -34,6 +34,35 @@ pub async fn dispatch(command: Command) -> u8 {
         Command::Report { run_dir } => report(&run_dir),
         Command::Clean { dry_run } => clean_cmd(dry_run).await,
         Command::List { reports } => list(&reports),
+        Command::Compare {
+            baseline,
+            candidate,
+            max_slowdown,
+            alpha,
+        } => compare_cmd(
+            &baseline,
+            &candidate,
+            crate::compare::Thresholds { alpha, max_slowdown },
+        ),
+        Command::Nightly {
+            out,
+            baseline,
+            trials,
+            scenarios,
+            expect_not_certified,
+            short,
+            max_slowdown,
+            alpha,
+        } => nightly_cmd(crate::nightly::Options {
+            out,
+            baseline,
+            trials,
+            scenarios,
+            expect_not_certified,
+            short,
+            thresholds: crate::compare::Thresholds { alpha, max_slowdown },
+            exe: PathBuf::new(),
+        }),
     }
 }
 
@@ -123,6 +152,8 @@ fn discard_run_dir(created: &Path, first_new: Option<&Path>) {
     let Some(top) = first_new else { return };
     let mut dir = Some(created);
     while let Some(d) = dir {
+        // a reports folder this run created holds only its marker
+        let _ = std::fs::remove_file(d.join(crate::output::REPORTS_MARKER));
         if std::fs::remove_dir(d).is_err() || d == top {
             break;
         }
@@ -270,16 +301,73 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
     }
 }
 
-/// Writes every report file of a run folder.
+/// Writes every report file of a run folder, each atomically, then rebuilds the history
+/// page of the reports folder that holds it (when it is one, see [`is_reports_dir`]).
 pub fn write_reports(dir: &RunDir, report: &Report) -> Result<(), Box<dyn std::error::Error>> {
     dir.write("record.json", &json::record(report)?)?;
     dir.write("result.json", &json::result(report)?)?;
     dir.write("index.html", &html::render(report)?)?;
+    dir.write("summary.md", &markdown::render(report)?)?;
+    dir.write("junit.xml", &junit::render(report)?)?;
+    dir.write("latency.hlog", &hlog::render(report)?)?;
+    if let Some(parent) = dir.path.parent().filter(|p| is_reports_dir(p)) {
+        // the run's own files are written: a history page that cannot be rebuilt is a warning
+        if let Err(e) = rebuild_history(parent) {
+            eprintln!("warning: {e}");
+        }
+    }
     Ok(())
 }
 
+/// Whether `dir` is a folder of run folders: it carries the marker `phoenix run` leaves
+/// there, or a history page, or it is named `reports`.
+pub fn is_reports_dir(dir: &Path) -> bool {
+    if dir.as_os_str().is_empty() {
+        return false;
+    }
+    dir.join(crate::output::REPORTS_MARKER).is_file()
+        || std::fs::read_to_string(dir.join("index.html")).is_ok_and(|t| t.contains(history::GENERATOR))
+        || dir.file_name().is_some_and(|n| n == "reports")
+}
+
+/// Rewrites `<reports_dir>/index.html`, the history page of every run folder in it. Broken
+/// or partial run folders are listed as such; only an unreadable folder or a failed write
+/// is an error. Returns the number of runs listed.
+pub fn rebuild_history(reports_dir: &Path) -> Result<usize, Box<dyn std::error::Error>> {
+    let entries = history::scan(reports_dir).map_err(|e| format!("cannot read '{}': {e}", reports_dir.display()))?;
+    let page = history::render(&entries)?;
+    crate::output::write_atomic(&reports_dir.join("index.html"), &page)?;
+    Ok(entries.len())
+}
+
+/// Whether `dir` holds at least one run folder (a subfolder with a record.json or result.json).
+fn holds_run_folders(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .any(|p| p.join("record.json").is_file() || p.join("result.json").is_file())
+    })
+}
+
+/// `phoenix report <dir>`: re-renders a run folder from its record.json (and the history
+/// page of the reports folder holding it); given a reports folder instead (no record.json,
+/// but run folders inside), rebuilds its history page.
 fn report(run_dir: &Path) -> u8 {
     let path = run_dir.join("record.json");
+    if !path.exists() && holds_run_folders(run_dir) {
+        return match rebuild_history(run_dir) {
+            Ok(n) => {
+                println!("{}", run_dir.join("index.html").display());
+                eprintln!("phoenix: listed {n} run folder(s)");
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_RUNTIME
+            }
+        };
+    }
     let record: RunRecord = match std::fs::read(&path)
         .map_err(|e| e.to_string())
         .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
@@ -287,7 +375,7 @@ fn report(run_dir: &Path) -> u8 {
         Ok(r) => r,
         Err(e) => {
             eprintln!(
-                "error: cannot read '{}': {e}\n  hint: give a run folder written by `phoenix run`",
+                "error: cannot read '{}': {e}\n  hint: give a run folder written by `phoenix run`, or a reports folder holding run folders",
                 path.display()
             );
             return EXIT_BAD_INPUT;
@@ -349,33 +437,48 @@ async fn clean_cmd(dry_run: bool) -> u8 {
     EXIT_OK
 }
 
+/// `phoenix list`: every run folder, newest first, with its verdict (the history page's
+/// rows, as text).
 fn list(reports: &Path) -> u8 {
-    let Ok(entries) = std::fs::read_dir(reports) else {
-        println!("no runs in {}", reports.display());
-        return EXIT_OK;
+    let entries = match history::scan(reports) {
+        Ok(e) if !e.is_empty() => e,
+        _ => {
+            println!("no runs in {}", reports.display());
+            return EXIT_OK;
+        }
     };
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs.reverse();
-    for d in dirs {
-        let summary = std::fs::read(d.join("result.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<crate::report::result::ResultJson>(&b).ok())
-            .map(|r| {
+    for e in entries {
+        let summary = match &e.run {
+            history::RunState::Broken { reason } => format!("broken: {reason}"),
+            history::RunState::Complete { result: r } | history::RunState::Partial { result: r } => {
+                let partial = if r.complete { "" } else { "  (partial)" };
                 format!(
-                    "{:<14} score {:>5.1}  TTH p99 {:>8}  lost {:>6}",
+                    "{:<14} score {:>5.1}  TTH p99 {:>8}  lost {:>6}{partial}",
                     r.certification.level,
                     r.certification.score,
                     r.time_to_healthy_ms.p99.map_or("—".into(), |v| format!("{v:.0} ms")),
                     r.faults.iter().map(|f| f.lost_requests).sum::<u64>()
                 )
-            })
-            .unwrap_or_else(|| "incomplete or unreadable".into());
-        println!("{}  {summary}", d.display());
+            }
+        };
+        println!("{}  {summary}", reports.join(&e.dir).display());
     }
     EXIT_OK
+}
+
+/// `phoenix compare`: see `compare.rs`.
+fn compare_cmd(baseline: &Path, candidate: &Path, thresholds: crate::compare::Thresholds) -> u8 {
+    crate::compare::run(baseline, candidate, thresholds)
+}
+
+/// `phoenix nightly`: see `nightly.rs`; each scenario runs through this same executable.
+fn nightly_cmd(mut options: crate::nightly::Options) -> u8 {
+    options.exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("error: cannot find the phoenix executable to run the scenarios: {e}");
+            return EXIT_RUNTIME;
+        }
+    };
+    crate::nightly::run(&options)
 }

@@ -11,6 +11,7 @@ use crate::probe::{ProbeSpec, Prober};
 use crate::record::{Abort, AbortKind, InstanceLog, LifecycleEvent, RunRecord, TrialRecord};
 use crate::scenario::plan::Plan;
 use crate::scenario::{Fault, Scenario, ALL};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -104,13 +105,21 @@ async fn run_trial(
         Err(e) => return Err((trial, Abort::new(AbortKind::Runtime, e.to_string()))),
     };
     let deploy_start = Instant::now();
-    let endpoints = match backend.deploy(&Deployment::of(scenario)).await {
-        Ok(e) => e,
+    let deployed = match backend.deploy(&Deployment::of(scenario)).await {
+        Ok(d) => d,
         Err(e) => return Err((trial, Abort::new(AbortKind::Runtime, format!("deployment failed: {e}")))),
     };
+    let endpoints = deployed.replicas.clone();
+    // the load goes through the balancer when there is one, else to the replicas in turn
+    let load_targets: Vec<SocketAddr> = match &deployed.front {
+        Some(f) => vec![f.addr],
+        None => endpoints.iter().map(|e| e.addr).collect(),
+    };
     let probe_cancel = cancel.child_token();
+    // the balancer is probed like a replica: its health path answers through it
     let probers: Vec<Prober> = endpoints
         .iter()
+        .chain(deployed.front.iter())
         .map(|e| Prober::start(probe_spec(scenario, e), probe_cancel.clone()))
         .collect();
     let healthy = all_healthy(
@@ -145,6 +154,7 @@ async fn run_trial(
             scenario,
             plan,
             endpoints,
+            load_targets: &load_targets,
             probers: &probers,
             clock: &clock,
             live,
@@ -183,6 +193,7 @@ struct Drive<'a> {
     scenario: &'a Scenario,
     plan: &'a Plan,
     endpoints: &'a [Endpoint],
+    load_targets: &'a [SocketAddr],
     probers: &'a [Prober],
     clock: &'a RunClock,
     live: &'a Live,
@@ -197,7 +208,7 @@ impl Drive<'_> {
         let n = trial.index + 1;
         self.live.set_phase(format!("trial {n}: load"));
         let recorder = Recorder::new(self.live.counters.clone());
-        let targets = self.endpoints.iter().map(|e| e.addr).collect();
+        let targets = self.load_targets.to_vec();
         let load = run_load(
             LoadConfig::from(&self.scenario.load),
             targets,

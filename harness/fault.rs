@@ -1,10 +1,13 @@
 //! Applying a fault through the Backend, then playing the orchestrator: after the reaction
-//! delay, restart the same instance or replace it with a fresh one.
+//! delay (or the fault's duration), restart, replace, unpause, reconnect or add the replica.
 
 use crate::backend::Backend;
 use crate::clock::RunClock;
 use crate::record::FaultRecord;
 use crate::scenario::{Action, Fault, FaultKind};
+
+/// Grace period when a replica is scaled down.
+const REMOVE_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Carries out `fault` now and records every instant of it.
 pub async fn apply(index: usize, fault: &Fault, backend: &dyn Backend, clock: &RunClock) -> FaultRecord {
@@ -23,6 +26,10 @@ pub async fn apply(index: usize, fault: &Fault, backend: &dyn Backend, clock: &R
     let hit = match fault.kind {
         FaultKind::Kill => backend.kill(&fault.target).await,
         FaultKind::Stop => backend.stop(&fault.target, fault.grace).await,
+        FaultKind::Pause => backend.pause(&fault.target).await,
+        FaultKind::Disconnect => backend.disconnect(&fault.target).await,
+        // scaling down is graceful, as an orchestrator would do it
+        FaultKind::Remove => backend.remove(&fault.target, REMOVE_GRACE).await,
     };
     rec.fault_done_us = Some(clock.now_us());
     if let Err(e) = hit {
@@ -34,6 +41,9 @@ pub async fn apply(index: usize, fault: &Fault, backend: &dyn Backend, clock: &R
     let acted = match fault.action {
         Action::Restart => backend.restart(&fault.target).await,
         Action::Replace => backend.replace(&fault.target).await,
+        Action::Unpause => backend.unpause(&fault.target).await,
+        Action::Reconnect => backend.reconnect(&fault.target).await,
+        Action::Add => backend.add(&fault.target).await,
     };
     rec.action_done_us = Some(clock.now_us());
     if let Err(e) = acted {

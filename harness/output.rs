@@ -15,6 +15,10 @@ pub enum OutputError {
     Write { path: PathBuf, source: std::io::Error },
 }
 
+/// A file `RunDir::create_unique` leaves in the folder of run folders, so that the history
+/// page (`reports/index.html`) is rebuilt there and never in an arbitrary `--out` parent.
+pub const REPORTS_MARKER: &str = ".phoenix-reports";
+
 /// A run folder.
 #[derive(Debug, Clone)]
 pub struct RunDir {
@@ -28,6 +32,8 @@ impl RunDir {
             path: reports.into(),
             source,
         })?;
+        // best effort: without it, only a folder named `reports` gets a history page
+        let _ = std::fs::write(reports.join(REPORTS_MARKER), b"phoenix-bench run folders\n");
         for n in 1..1000 {
             let dir = if n == 1 {
                 format!("{stamp}-{name}")

@@ -128,6 +128,7 @@ impl PhaseHistograms {
             .map(|(p, h)| PhaseSummary {
                 phase: *p,
                 latency_ms: LatencySummary::of(h),
+                curve: percentile_curve(h),
             })
             .collect()
     }
@@ -138,6 +139,36 @@ impl PhaseHistograms {
 pub struct PhaseSummary {
     pub phase: Phase,
     pub latency_ms: LatencySummary,
+    /// The percentile curve for the "nines" plot: (percentile in %, latency in ms), from
+    /// 50 % to 99.99 %, evenly spaced on a log axis of 1 / (1 − p). Empty without requests.
+    #[serde(default)]
+    pub curve: Vec<(f64, f64)>,
+}
+
+/// Highest percentile of the curve: 99.99 %, i.e. 10^4 on the 1 / (1 − p) axis.
+pub const CURVE_MAX_NINES: f64 = 4.0;
+/// Points per decade of 1 / (1 − p).
+const CURVE_STEPS_PER_DECADE: usize = 10;
+
+/// Percentiles from 50 % to 99.99 %, `CURVE_STEPS_PER_DECADE` per decade of 1 / (1 − p).
+pub fn curve_percentiles() -> Vec<f64> {
+    let start = 2f64.log10(); // 1 / (1 - 0.5)
+    let n = ((CURVE_MAX_NINES - start) * CURVE_STEPS_PER_DECADE as f64).ceil() as usize;
+    (0..=n)
+        .map(|k| (start + k as f64 / CURVE_STEPS_PER_DECADE as f64).min(CURVE_MAX_NINES))
+        .map(|nines| (1.0 - 10f64.powf(-nines)) * 100.0)
+        .collect()
+}
+
+/// The percentile curve of a latency histogram (µs), in ms.
+pub fn percentile_curve(h: &Histogram<u64>) -> Vec<(f64, f64)> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    curve_percentiles()
+        .into_iter()
+        .map(|p| (p, h.value_at_percentile(p) as f64 / 1000.0))
+        .collect()
 }
 
 #[cfg(test)]
@@ -177,6 +208,20 @@ mod tests {
                 (Phase::Steady, 6_500_000, 20_000_000),
             ]
         );
+    }
+
+    #[test]
+    fn percentile_curve_spans_fifty_to_four_nines_and_rises() {
+        let mut h = new_histogram();
+        for us in 1..=100_000 {
+            record(&mut h, us);
+        }
+        let c = percentile_curve(&h);
+        assert!((c[0].0 - 50.0).abs() < 1e-9, "{:?}", c[0]);
+        assert!((c.last().unwrap().0 - 99.99).abs() < 1e-9);
+        assert!((c[0].1 - 50.0).abs() < 0.1, "p50 of 1..100 ms is 50 ms: {:?}", c[0]);
+        assert!(c.windows(2).all(|w| w[1].0 > w[0].0 && w[1].1 >= w[0].1));
+        assert!(percentile_curve(&new_histogram()).is_empty());
     }
 
     #[test]

@@ -149,7 +149,9 @@ pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams) -> F
         trial
             .requests
             .iter()
-            .filter(|(i, _, o, _)| o.is_ok() && *i > f)
+            // after the first failure, and completed after the fault (a request in flight
+            // since an earlier fault can fail with a send time before this one)
+            .filter(|(i, d, o, _)| o.is_ok() && *i > f && *d >= t_f)
             .map(|(_, d, _, _)| d)
             .min()
     });

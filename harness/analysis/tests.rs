@@ -154,6 +154,8 @@ fn requests_in_flight_at_the_fault_count_as_lost() {
     assert_eq!(a.faults[0].lost.in_flight, 1);
     assert_eq!(a.faults[0].lost.reset, 1);
     assert_eq!(a.faults[0].lost.total, 201);
+    // first success counts from the fault, never before it
+    assert_eq!(a.faults[0].time_to_first_success_ms, Some(1001.0));
 }
 
 #[test]

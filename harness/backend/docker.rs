@@ -5,12 +5,16 @@
 
 use super::images;
 use super::labels;
-use super::{Backend, BackendError, Deployment, Endpoint, RawLifecycle, RawLog, Removed, Result};
+use super::{
+    Backend, BackendError, Deployed, Deployment, Endpoint, FrontDeploy, RawLifecycle, RawLog, Removed, Result,
+};
+use crate::front::{haproxy_config, CONFIG_PATH, LISTEN_PORT};
 use crate::record::LifecycleKind;
 use crate::scenario::Scenario;
 use async_trait::async_trait;
 use bollard::models::{
-    EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, PortBinding, VolumeCreateRequest,
+    EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, PortBinding,
+    VolumeCreateRequest,
 };
 use bollard::query_parameters::{
     EventsOptions, KillContainerOptions, ListContainersOptions, ListNetworksOptions, ListVolumesOptions, LogsOptions,
@@ -166,7 +170,7 @@ impl DockerBackend {
         image: &str,
         member: &str,
         role: &str,
-        n: usize,
+        n: Option<usize>,
         exposed: Option<u16>,
         ready_log: Option<&str>,
     ) -> testcontainers::ContainerRequest<GenericImage> {
@@ -181,7 +185,10 @@ impl DockerBackend {
         }
         image
             .with_labels(labels::for_member(&self.run_id, member, role))
-            .with_container_name(format!("phoenix-{}-{member}-{n}", self.short_run()))
+            .with_container_name(match n {
+                Some(n) => format!("{}-{n}", self.container_name(member)),
+                None => self.container_name(member),
+            })
             .with_startup_timeout(CALL_TIMEOUT)
     }
 
@@ -193,7 +200,7 @@ impl DockerBackend {
         port: u16,
     ) -> Result<ContainerAsync<GenericImage>> {
         state.started += 1;
-        let mut req = self.request(&d.image, replica, "app", state.started, Some(d.port), None);
+        let mut req = self.request(&d.image, replica, "app", None, Some(d.port), None);
         if let Some(net) = &state.network {
             req = req.with_network(net.clone());
         }
@@ -203,21 +210,60 @@ impl DockerBackend {
         for v in &d.volumes {
             req = req.with_mount(Mount::volume_mount(self.volume_name(&v.name), v.path.clone()));
         }
-        let container_port = format!("{}/tcp", d.port);
-        let req = req.with_host_config_modifier(move |hc| {
-            hc.publish_all_ports = Some(false);
-            hc.privileged = Some(false);
-            hc.port_bindings = Some(HashMap::from([(
-                container_port.clone(),
-                Some(vec![PortBinding {
-                    host_ip: Some(Ipv4Addr::LOCALHOST.to_string()),
-                    host_port: Some(port.to_string()),
-                }]),
-            )]));
-        });
+        let req = Self::publish(req, d.port, port);
         bounded(
             "start replica",
             replica,
+            CALL_TIMEOUT + Duration::from_secs(5),
+            req.start(),
+        )
+        .await
+    }
+
+    /// The container name of a member; a replica keeps it across replacements (the old
+    /// container is removed first), so a balancer finds it by name through Docker's DNS.
+    fn container_name(&self, member: &str) -> String {
+        format!("phoenix-{}-{member}", self.short_run())
+    }
+
+    /// Binds `container_port` to a fixed `127.0.0.1:host_port`.
+    fn publish(
+        req: testcontainers::ContainerRequest<GenericImage>,
+        container_port: u16,
+        host_port: u16,
+    ) -> testcontainers::ContainerRequest<GenericImage> {
+        let key = format!("{container_port}/tcp");
+        req.with_host_config_modifier(move |hc| {
+            hc.publish_all_ports = Some(false);
+            hc.privileged = Some(false);
+            hc.port_bindings = Some(HashMap::from([(
+                key.clone(),
+                Some(vec![PortBinding {
+                    host_ip: Some(Ipv4Addr::LOCALHOST.to_string()),
+                    host_port: Some(host_port.to_string()),
+                }]),
+            )]));
+        })
+    }
+
+    async fn start_front(&self, state: &State, f: &FrontDeploy, port: u16) -> Result<ContainerAsync<GenericImage>> {
+        let servers: Vec<(String, String)> = state
+            .replicas
+            .keys()
+            .map(|r| (r.clone(), self.container_name(r)))
+            .collect();
+        let port_in_app = state.deployment.as_ref().map_or(8080, |d| d.port);
+        let config = haproxy_config(&servers, port_in_app, &f.options);
+        let mut req = self
+            .request(&f.image, "front", "front", None, Some(LISTEN_PORT), None)
+            .with_copy_to(CONFIG_PATH, config.into_bytes());
+        if let Some(net) = &state.network {
+            req = req.with_network(net.clone());
+        }
+        let req = Self::publish(req, LISTEN_PORT, port);
+        bounded(
+            "start front",
+            "haproxy",
             CALL_TIMEOUT + Duration::from_secs(5),
             req.start(),
         )
@@ -418,6 +464,10 @@ impl Backend for DockerBackend {
             let id = self.ensure_image(&s.image, None, s.recipe.as_deref(), false).await?;
             out.push((s.image.clone(), id));
         }
+        if let Some(f) = &scenario.front {
+            let id = self.ensure_image(&f.image, None, f.recipe.as_deref(), false).await?;
+            out.push((f.image.clone(), id));
+        }
         Ok(out)
     }
 
@@ -461,7 +511,7 @@ impl Backend for DockerBackend {
         Ok(rx)
     }
 
-    async fn deploy(&self, d: &Deployment) -> Result<Vec<Endpoint>> {
+    async fn deploy(&self, d: &Deployment) -> Result<Deployed> {
         let mut state = self.state.lock().await;
         let net_name = format!("phoenix-{}", self.short_run());
         let req = NetworkCreateRequest {
@@ -496,7 +546,7 @@ impl Backend for DockerBackend {
                 &s.image,
                 &s.name,
                 "service",
-                state.started,
+                Some(state.started),
                 None,
                 s.ready_log.as_deref(),
             );
@@ -549,7 +599,22 @@ impl Backend for DockerBackend {
             });
         }
         state.deployment = Some(d.clone());
-        Ok(endpoints)
+        let front = match &d.front {
+            Some(f) => {
+                let port = free_port()?;
+                let c = self.start_front(&state, f, port).await?;
+                state.services.push(("front".into(), c));
+                Some(Endpoint {
+                    replica: "front".into(),
+                    addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+                })
+            }
+            None => None,
+        };
+        Ok(Deployed {
+            replicas: endpoints,
+            front,
+        })
     }
 
     async fn kill(&self, replica: &str) -> Result<()> {
@@ -596,42 +661,111 @@ impl Backend for DockerBackend {
     }
 
     async fn replace(&self, replica: &str) -> Result<()> {
+        self.remove(replica, Duration::ZERO).await?;
+        self.add(replica).await
+    }
+
+    async fn pause(&self, replica: &str) -> Result<()> {
+        let id = Self::replica_id(&*self.state.lock().await, replica)?;
+        bounded("pause", replica, CALL_TIMEOUT, self.docker.pause_container(&id)).await
+    }
+
+    async fn unpause(&self, replica: &str) -> Result<()> {
+        let id = Self::replica_id(&*self.state.lock().await, replica)?;
+        bounded("unpause", replica, CALL_TIMEOUT, self.docker.unpause_container(&id)).await
+    }
+
+    async fn disconnect(&self, replica: &str) -> Result<()> {
+        let state = self.state.lock().await;
+        let id = Self::replica_id(&state, replica)?;
+        let net = state.network.clone().unwrap_or_default();
+        let req = NetworkDisconnectRequest {
+            container: id,
+            force: Some(true),
+        };
+        bounded(
+            "disconnect",
+            replica,
+            CALL_TIMEOUT,
+            self.docker.disconnect_network(&net, req),
+        )
+        .await
+    }
+
+    async fn reconnect(&self, replica: &str) -> Result<()> {
+        let state = self.state.lock().await;
+        let id = Self::replica_id(&state, replica)?;
+        let net = state.network.clone().unwrap_or_default();
+        let req = NetworkConnectRequest {
+            container: id,
+            endpoint_config: None,
+        };
+        bounded(
+            "reconnect",
+            replica,
+            CALL_TIMEOUT,
+            self.docker.connect_network(&net, req),
+        )
+        .await
+    }
+
+    async fn remove(&self, replica: &str, grace: Duration) -> Result<()> {
+        let mut state = self.state.lock().await;
+        let old = state
+            .replicas
+            .get_mut(replica)
+            .ok_or_else(|| BackendError::UnknownReplica(replica.into()))?
+            .container
+            .take();
+        let Some(old) = old else { return Ok(()) };
+        let id = old.id().to_string();
+        // a dropped testcontainers handle removes its container without a time bound:
+        // forget it and remove the container here, bounded
+        std::mem::forget(old);
+        if !grace.is_zero() {
+            let opts = StopContainerOptions {
+                t: Some(grace.as_secs_f64().ceil() as i32),
+                signal: None,
+            };
+            let _ = bounded(
+                "stop",
+                replica,
+                grace + CALL_TIMEOUT,
+                self.docker.stop_container(&id, Some(opts)),
+            )
+            .await;
+        }
+        let log = self.fetch_logs(replica, &id).await;
+        state.logs.push(log);
+        let opts = RemoveContainerOptions {
+            force: true,
+            v: true,
+            ..Default::default()
+        };
+        match bounded(
+            "remove",
+            replica,
+            REMOVE_TIMEOUT,
+            self.docker.remove_container(&id, Some(opts)),
+        )
+        .await
+        {
+            Err(e) if !already_gone(&e) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    async fn add(&self, replica: &str) -> Result<()> {
         let mut state = self.state.lock().await;
         let d = state
             .deployment
             .clone()
             .ok_or_else(|| BackendError::UnknownReplica(replica.into()))?;
-        let (port, old) = {
-            let r = state
-                .replicas
-                .get_mut(replica)
-                .ok_or_else(|| BackendError::UnknownReplica(replica.into()))?;
-            (r.port, r.container.take())
-        };
-        if let Some(old) = old {
-            let id = old.id().to_string();
-            let log = self.fetch_logs(replica, &id).await;
-            state.logs.push(log);
-            // a dropped testcontainers handle removes its container without a time bound:
-            // forget it and remove the container here, bounded
-            std::mem::forget(old);
-            let opts = RemoveContainerOptions {
-                force: true,
-                v: true,
-                ..Default::default()
-            };
-            match bounded(
-                "remove",
-                replica,
-                REMOVE_TIMEOUT,
-                self.docker.remove_container(&id, Some(opts)),
-            )
-            .await
-            {
-                Err(e) if !already_gone(&e) => return Err(e),
-                _ => {}
-            }
-        }
+        let port = state
+            .replicas
+            .get(replica)
+            .ok_or_else(|| BackendError::UnknownReplica(replica.into()))?
+            .port;
         let c = self.start_replica(&mut state, &d, replica, port).await?;
         if let Some(r) = state.replicas.get_mut(replica) {
             r.container = Some(c);

@@ -141,14 +141,20 @@ pub async fn build(docker: &Docker, image: &str, b: &Build) -> Result<()> {
     }
 }
 
-/// Runs `<recipe>/build.sh <image>`.
+/// Runs `<recipe>/build.sh <image>` from the recipe's folder.
 pub async fn build_recipe(image: &str, recipe: &Path) -> Result<()> {
+    // absolute, since the script runs from the recipe's own folder
+    let recipe = recipe.canonicalize().map_err(|e| BackendError::BuildFailed {
+        image: image.into(),
+        step: format!("finding the recipe {}", recipe.display()),
+        tail: e.to_string(),
+    })?;
     let script = recipe.join("build.sh");
     run_step(
         image,
         "bash",
         &[script.display().to_string(), image.to_string()],
-        recipe,
+        &recipe,
     )
     .await
 }

@@ -24,6 +24,23 @@ pub struct Deployment {
     pub volumes: Vec<VolumeMount>,
     pub replicas: Vec<String>,
     pub services: Vec<ServiceSpec>,
+    /// A load balancer in front of the replicas.
+    pub front: Option<FrontDeploy>,
+}
+
+/// A balancer to start after the replicas.
+#[derive(Debug, Clone)]
+pub struct FrontDeploy {
+    pub image: String,
+    pub options: crate::front::HaproxyOptions,
+}
+
+/// Where a deployment can be reached.
+#[derive(Debug, Clone)]
+pub struct Deployed {
+    pub replicas: Vec<Endpoint>,
+    /// The balancer, when there is one: where the load goes.
+    pub front: Option<Endpoint>,
 }
 
 /// A dependency, reachable from the app by `name`.
@@ -54,6 +71,18 @@ impl Deployment {
                     ready_log: s.ready_log.clone(),
                 })
                 .collect(),
+            front: scenario.front.as_ref().map(|f| FrontDeploy {
+                image: f.image.clone(),
+                options: crate::front::HaproxyOptions {
+                    check_interval: f.check_interval,
+                    fall: f.fall,
+                    retries: f.retries,
+                    redispatch: f.redispatch,
+                    server_timeout: scenario.load.timeout,
+                    health_path: scenario.app.health.path.clone(),
+                    health_status: scenario.app.health.status,
+                },
+            }),
         }
     }
 }
@@ -131,7 +160,7 @@ pub trait Backend: Send + Sync {
     /// Starts delivering lifecycle events of this run's instances.
     async fn watch(&self) -> Result<mpsc::UnboundedReceiver<RawLifecycle>>;
     /// Starts services, then replicas; returns the replicas' endpoints.
-    async fn deploy(&self, deployment: &Deployment) -> Result<Vec<Endpoint>>;
+    async fn deploy(&self, deployment: &Deployment) -> Result<Deployed>;
     /// Ends the replica abruptly (SIGKILL).
     async fn kill(&self, replica: &str) -> Result<()>;
     /// Asks the replica to stop (SIGTERM), then kills it after `grace`.
@@ -140,6 +169,19 @@ pub trait Backend: Send + Sync {
     async fn restart(&self, replica: &str) -> Result<()>;
     /// Removes the instance and starts a fresh one from the image on the same endpoint.
     async fn replace(&self, replica: &str) -> Result<()>;
+    /// Freezes every process of the replica.
+    async fn pause(&self, replica: &str) -> Result<()>;
+    /// Thaws a paused replica.
+    async fn unpause(&self, replica: &str) -> Result<()>;
+    /// Cuts the replica off the run's network.
+    async fn disconnect(&self, replica: &str) -> Result<()>;
+    /// Connects a cut-off replica again.
+    async fn reconnect(&self, replica: &str) -> Result<()>;
+    /// Scales down: stops the replica (SIGTERM, then SIGKILL after `grace`) and removes it;
+    /// its endpoint stays reserved.
+    async fn remove(&self, replica: &str, grace: Duration) -> Result<()>;
+    /// Scales up: starts a fresh instance from the image on the replica's endpoint.
+    async fn add(&self, replica: &str) -> Result<()>;
     /// Output of every instance so far, including replaced ones.
     async fn logs(&self) -> Vec<RawLog>;
     /// Removes everything this run created, in order: instances, networks, volumes.

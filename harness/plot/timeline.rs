@@ -1,11 +1,15 @@
 //! Timeline of one trial: successful and failed requests per window (stacked), p50 and p99
-//! latency on the right axis, every fault as a shaded band from its instant to healthy.
+//! latency on the right axis, every fault as a shaded band from its instant to healthy
+//! (coloured by kind), and markers at time to healthy, first success and steady.
 
-use super::{err, fault_colour, PlotError, FAILED, OK, P50, P99, SIZE};
+use super::{err, fault_colour, PlotError, FAILED, FIRST_SUCCESS_MARK, HEALTHY_MARK, OK, P50, P99, SIZE, STEADY_MARK};
 use crate::analysis::{FaultRecovery, TrialSeries};
 use plotters::prelude::*;
 
 const CHART: &str = "timeline";
+
+/// A recovery marker: its legend name, its colour, and its delay after the fault instant.
+type Marker = (&'static str, RGBColor, fn(&FaultRecovery) -> Option<f64>);
 
 /// Draws the timeline of `series` with the bands of `faults` (those of this trial).
 pub fn render(series: &TrialSeries, faults: &[&FaultRecovery]) -> Result<String, PlotError> {
@@ -73,6 +77,32 @@ pub fn render(series: &TrialSeries, faults: &[&FaultRecovery]) -> Result<String,
                 .label(format!("{} {} then {}", f.kind, f.target, f.action))
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.mix(0.4).filled()));
         }
+        // recovery markers: a vertical line per fault and stage, one legend entry per stage
+        let markers: [Marker; 3] = [
+            ("healthy", HEALTHY_MARK, |f| f.time_to_healthy_ms),
+            ("first success", FIRST_SUCCESS_MARK, |f| f.time_to_first_success_ms),
+            ("steady", STEADY_MARK, |f| f.time_to_steady_ms),
+        ];
+        for (name, colour, at) in markers {
+            let xs: Vec<f64> = faults
+                .iter()
+                .filter_map(|f| at(f).map(|d| (f.at_ms + d) / 1000.0))
+                .filter(|x| *x <= end)
+                .collect();
+            if xs.is_empty() {
+                continue;
+            }
+            chart
+                .draw_series(xs.iter().flat_map(|&x| {
+                    [
+                        PathElement::new([(x, 0.0), (x, max_count)], colour.stroke_width(2)).into_dyn(),
+                        TriangleMarker::new((x, max_count * 0.97), 6, colour.filled()).into_dyn(),
+                    ]
+                }))
+                .map_err(err(CHART))?
+                .label(name)
+                .legend(move |(x, y)| PathElement::new([(x + 7, y - 6), (x + 7, y + 6)], colour.stroke_width(2)));
+        }
         let line = |value: &dyn Fn(&crate::analysis::WindowStats) -> f64| {
             series
                 .windows
@@ -91,13 +121,7 @@ pub fn render(series: &TrialSeries, faults: &[&FaultRecovery]) -> Result<String,
             .map_err(err(CHART))?
             .label("p99 latency")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], P99.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(err(CHART))?;
+        super::legend(&mut chart, SeriesLabelPosition::UpperRight, CHART)?;
         root.present().map_err(err(CHART))?;
     }
     Ok(svg)
@@ -133,8 +157,8 @@ mod tests {
             target: "app-0".into(),
             at_ms: 2000.0,
             time_to_healthy_ms: Some(1000.0),
-            time_to_first_success_ms: None,
-            time_to_steady_ms: None,
+            time_to_first_success_ms: Some(300.0),
+            time_to_steady_ms: Some(1500.0),
             lost: Lost::default(),
             breakdown: Breakdown::default(),
             notes: vec![],
@@ -145,5 +169,8 @@ mod tests {
         assert!(svg.contains("kill app-0 then restart"));
         assert!(svg.contains("<polyline") || svg.contains("<path"), "no series drawn");
         assert!(svg.matches("<rect").count() > 3);
+        for marker in ["healthy", "first success", "steady"] {
+            assert!(svg.contains(marker), "no {marker} marker in the legend");
+        }
     }
 }

@@ -1,6 +1,7 @@
-//! The run page (index.html): self-contained HTML with inline CSS and SVG charts, rendered
-//! by minijinja with auto-escaping on, so nothing from the app or the scenario can inject
-//! markup.
+//! The run page (index.html): self-contained HTML with inline CSS and SVG charts (no
+//! script, no external asset), rendered by minijinja with auto-escaping on, so nothing from
+//! the app or the scenario can inject markup. The charts come from `plot/`, whose SVG
+//! backend escapes every text it draws; they are the only values marked safe.
 
 use super::result::ResultJson;
 use super::{RenderError, Report};
@@ -14,6 +15,11 @@ fn fail(e: impl std::fmt::Display) -> RenderError {
         what: "index.html",
         why: e.to_string(),
     }
+}
+
+/// A chart's SVG, drawn by plotters' SVG backend (which escapes its texts), as markup.
+fn safe(svg: String) -> minijinja::Value {
+    minijinja::Value::from_safe_string(svg)
 }
 
 /// Renders index.html.
@@ -30,7 +36,30 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             .filter(|f| f.trial == series.index)
             .collect();
         let svg = plot::timeline::render(series, &faults).map_err(fail)?;
-        timelines.push(context! { trial => series.index + 1, svg => minijinja::Value::from_safe_string(svg) });
+        timelines.push(context! { trial => series.index + 1, svg => safe(svg) });
+    }
+    let a = &report.analysis;
+    let target_ms = report.record.scenario.certify.time_to_healthy_target.as_secs_f64() * 1000.0;
+    let percentiles = safe(plot::percentiles::render(&a.phases).map_err(fail)?);
+    let tth = safe(
+        plot::tth::render(
+            &a.faults,
+            &a.time_to_healthy_ms,
+            target_ms,
+            report.record.trials.len() as u32,
+        )
+        .map_err(fail)?,
+    );
+    let mut waterfalls = Vec::new();
+    for f in &a.faults {
+        waterfalls.push(context! {
+            trial => f.trial + 1,
+            kind => f.kind,
+            target => f.target,
+            action => f.action,
+            at_ms => f.at_ms,
+            svg => safe(plot::waterfall::render(f).map_err(fail)?),
+        });
     }
     let result = ResultJson::from_report(report);
     let html = env
@@ -41,8 +70,39 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             description => report.record.scenario.description,
             scenario_text => report.record.scenario.text,
             timelines => timelines,
+            percentiles => percentiles,
+            tth => tth,
+            target_ms => target_ms,
+            waterfalls => waterfalls,
             errors => report.record.trials.iter().flat_map(|t| t.errors.iter().cloned()).collect::<Vec<_>>(),
         })
         .map_err(fail)?;
     Ok(html.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+
+    #[test]
+    fn run_page_of_the_fixture() {
+        let html = String::from_utf8(render(&Report::build(fixture::record())).unwrap()).unwrap();
+        for section in [
+            "Verdict",
+            "Timeline",
+            "Latency by percentile",
+            "Time to healthy",
+            "Recovery breakdown",
+            "State checks",
+            "Lost requests by class",
+            "Environment",
+        ] {
+            assert!(html.contains(&format!(">{section}<")), "no {section} section");
+        }
+        // 2 timelines, 1 percentile plot, 1 TTH plot, 4 waterfalls
+        assert_eq!(html.matches("<svg").count(), 2 + 1 + 1 + 4);
+        assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("<link"));
+        insta::assert_snapshot!(html);
+    }
 }

@@ -1,8 +1,24 @@
-//! Reports: one renderer per format, each a pure function from a `Report` to bytes.
-//! `output.rs` is the one place that writes them to disk.
+//! Reports: one renderer per format, each a pure function from a `Report` to bytes, with no
+//! clock and no disk inside (so they are snapshot-tested on the hand-made record of
+//! `fixture.rs`). `output.rs` is the one place that writes them, through
+//! `commands::write_reports`:
+//!
+//! - `json.rs`: result.json (the contract, `result.rs`, schema in `schema/result.schema.json`)
+//!   and record.json (the raw record);
+//! - `html.rs`: index.html, the run page (`templates/run.html`, charts from `plot/`);
+//! - `markdown.rs`: summary.md, for CI job summaries;
+//! - `junit.rs`: junit.xml, a testcase per certification criterion and per state check;
+//! - `hlog.rs`: latency.hlog, an HdrHistogram interval log;
+//! - `history.rs`: reports/index.html, every run of a reports folder with trend charts.
 
+#[doc(hidden)]
+pub mod fixture;
+pub mod history;
+pub mod hlog;
 pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod result;
 
 use crate::analysis::{analyse, Analysis};

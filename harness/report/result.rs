@@ -214,3 +214,102 @@ impl ResultJson {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+    use serde_json::Value;
+
+    fn schema() -> Value {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/result.schema.json");
+        let text = std::fs::read_to_string(path).expect("schema/result.schema.json is committed");
+        serde_json::from_str(&text).expect("the schema is JSON")
+    }
+
+    fn validate(instance: &Value) -> Vec<String> {
+        let validator = jsonschema::validator_for(&schema()).expect("the schema is a valid JSON Schema");
+        validator
+            .iter_errors(instance)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect()
+    }
+
+    #[test]
+    fn generated_result_json_matches_the_committed_schema() {
+        for names in [fixture::Names::default(), fixture::Names::hostile("<x>\"'")] {
+            let report = Report::build(fixture::record_with(&names));
+            let json: Value = serde_json::from_slice(&crate::report::json::result(&report).unwrap()).unwrap();
+            let errors = validate(&json);
+            assert!(errors.is_empty(), "result.json does not match the schema: {errors:#?}");
+        }
+        // an incomplete run with no trial at all (nulls everywhere) matches too
+        let mut rec = fixture::record();
+        rec.trials.clear();
+        rec.complete = false;
+        let json = serde_json::to_value(ResultJson::from_report(&Report::build(rec))).unwrap();
+        let errors = validate(&json);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+
+    #[test]
+    fn schema_rejects_a_result_missing_a_contract_key() {
+        let report = Report::build(fixture::record());
+        let mut json = serde_json::to_value(ResultJson::from_report(&report)).unwrap();
+        json.as_object_mut().unwrap().remove("certification");
+        assert!(!validate(&json).is_empty());
+    }
+
+    #[test]
+    fn schema_keys_are_exactly_the_serialised_keys() {
+        let schema = schema();
+        let json = serde_json::to_value(ResultJson::from_report(&Report::build(fixture::record()))).unwrap();
+        // every object of the schema that lists properties must list exactly the keys the
+        // struct writes at the same place, and require them all
+        fn check(schema: &Value, json: &Value, root: &Value, at: &str) {
+            let schema = match schema.get("$ref").and_then(Value::as_str) {
+                Some(r) => root
+                    .pointer(r.trim_start_matches('#'))
+                    .unwrap_or_else(|| panic!("dangling $ref {r}")),
+                None => schema,
+            };
+            match json {
+                Value::Object(map) => {
+                    let props = schema["properties"]
+                        .as_object()
+                        .unwrap_or_else(|| panic!("no properties at {at}"));
+                    let mut declared: Vec<&String> = props.keys().collect();
+                    let mut written: Vec<&String> = map.keys().collect();
+                    declared.sort();
+                    written.sort();
+                    assert_eq!(
+                        declared, written,
+                        "schema properties differ from result.json keys at {at}"
+                    );
+                    let mut required: Vec<&str> = schema["required"]
+                        .as_array()
+                        .unwrap_or_else(|| panic!("no required at {at}"))
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    required.sort();
+                    assert_eq!(
+                        required,
+                        written.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                        "required keys at {at}"
+                    );
+                    for (k, v) in map {
+                        check(&props[k], v, root, &format!("{at}/{k}"));
+                    }
+                }
+                Value::Array(items) if schema.get("items").is_some_and(Value::is_object) => {
+                    for (i, v) in items.iter().enumerate() {
+                        check(&schema["items"], v, root, &format!("{at}/{i}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        check(&schema, &json, &schema, "");
+    }
+}

@@ -24,6 +24,7 @@ pub struct ScenarioFile {
     #[serde(default, rename = "check")]
     pub checks: Vec<CheckFile>,
     pub certify: Option<CertifyFile>,
+    pub front: Option<FrontFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +107,17 @@ pub struct FaultFile {
     pub delay: Option<String>,
     /// For `stop`: how long SIGTERM may take before SIGKILL.
     pub grace: Option<String>,
+    /// For `pause`, `disconnect` and `remove`: how long the fault lasts.
+    #[serde(rename = "for")]
+    pub for_: Option<String>,
+    /// For `chaos`: the fault to inject each time.
+    pub fault: Option<String>,
+    /// For `chaos`: time between two faults.
+    pub every: Option<String>,
+    /// For `chaos`: how many faults.
+    pub count: Option<i64>,
+    /// For `chaos`: seed of the random choice of replicas (same seed, same replicas).
+    pub seed: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -195,4 +207,23 @@ pub struct CaptureFile {
     pub header: Option<String>,
     /// A regex on the body; the first group (or the whole match) is captured.
     pub regex: Option<String>,
+}
+
+/// What stands in front of the replicas.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrontFile {
+    /// `haproxy`, or `none` (the harness spreads the load over the replicas).
+    pub kind: String,
+    pub image: Option<String>,
+    /// Folder with `build.sh <image>`, relative to the scenario file.
+    pub recipe: Option<String>,
+    /// Health check interval.
+    pub check_interval: Option<String>,
+    /// Failed checks before a replica is taken out.
+    pub fall: Option<i64>,
+    /// Attempts per idempotent request on a failure.
+    pub retries: Option<i64>,
+    /// Retry on another replica.
+    pub redispatch: Option<bool>,
 }

@@ -5,6 +5,7 @@
 pub mod checks;
 mod duration;
 mod error;
+mod faults;
 mod file;
 pub mod plan;
 mod validate;
@@ -39,6 +40,20 @@ pub struct Scenario {
     /// State-survival checks.
     pub checks: Vec<Check>,
     pub certify: CertifyParams,
+    /// A load balancer in front of the replicas (None: the harness spreads the load).
+    pub front: Option<Front>,
+}
+
+/// An HAProxy in front of the replicas.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Front {
+    pub image: String,
+    /// Folder holding `build.sh`, absolute.
+    pub recipe: Option<PathBuf>,
+    pub check_interval: Duration,
+    pub fall: u32,
+    pub retries: u32,
+    pub redispatch: bool,
 }
 
 /// The application under test.
@@ -124,13 +139,47 @@ pub enum FaultKind {
     Kill,
     /// SIGTERM, a grace period, then SIGKILL.
     Stop,
+    /// Freeze every process of the replica.
+    Pause,
+    /// Cut the replica off its network(s).
+    Disconnect,
+    /// Scale down: remove the replica.
+    Remove,
 }
 
 impl FaultKind {
+    pub const NAMES: [&'static str; 5] = ["kill", "stop", "pause", "disconnect", "remove"];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             FaultKind::Kill => "kill",
             FaultKind::Stop => "stop",
+            FaultKind::Pause => "pause",
+            FaultKind::Disconnect => "disconnect",
+            FaultKind::Remove => "remove",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FaultKind> {
+        Self::NAMES.iter().position(|n| *n == s).map(|i| {
+            [
+                FaultKind::Kill,
+                FaultKind::Stop,
+                FaultKind::Pause,
+                FaultKind::Disconnect,
+                FaultKind::Remove,
+            ][i]
+        })
+    }
+
+    /// The action that ends a fault of this kind when the scenario names none, and whether
+    /// the scenario may choose (`restart` or `replace`).
+    pub fn default_action(&self) -> (Action, bool) {
+        match self {
+            FaultKind::Kill | FaultKind::Stop => (Action::Restart, true),
+            FaultKind::Pause => (Action::Unpause, false),
+            FaultKind::Disconnect => (Action::Reconnect, false),
+            FaultKind::Remove => (Action::Add, false),
         }
     }
 }
@@ -143,6 +192,12 @@ pub enum Action {
     Restart,
     /// Remove it and start a fresh container from the image on the same port.
     Replace,
+    /// Thaw a paused replica.
+    Unpause,
+    /// Connect a cut-off replica again.
+    Reconnect,
+    /// Scale up: a fresh replica in the removed one's place.
+    Add,
 }
 
 impl Action {
@@ -150,12 +205,25 @@ impl Action {
         match self {
             Action::Restart => "restart",
             Action::Replace => "replace",
+            Action::Unpause => "unpause",
+            Action::Reconnect => "reconnect",
+            Action::Add => "add",
         }
     }
 }
 
 /// The fault target meaning every replica in turn (a rolling fault).
 pub const ALL: &str = "all";
+/// The chaos target: a replica drawn at random (seeded) each time.
+pub const RANDOM: &str = "random";
+
+/// A chaos loop: `count` faults, one every `every`, each on a replica drawn with `seed`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Chaos {
+    pub every: Duration,
+    pub count: u32,
+    pub seed: u64,
+}
 
 /// One scheduled fault.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -164,12 +232,15 @@ pub struct Fault {
     pub at: Duration,
     pub kind: FaultKind,
     pub action: Action,
-    /// Replica name, or `all` for each replica in turn.
+    /// Replica name, `all` for each replica in turn, or `random` in a chaos loop.
     pub target: String,
-    /// Reaction delay before the action.
+    /// Time from the fault to the action: the orchestrator's reaction delay (kill, stop)
+    /// or how long the fault lasts (pause, disconnect, remove).
     pub delay: Duration,
     /// For `stop`: time between SIGTERM and SIGKILL.
     pub grace: Duration,
+    /// Set for a chaos loop, which the plan expands into single faults.
+    pub chaos: Option<Chaos>,
 }
 
 /// A dependency container next to the app, reachable by its name.

@@ -24,7 +24,11 @@ pub struct Plan {
 impl Plan {
     /// Lays out a scenario, with an optional trial count from the command line.
     pub fn new(scenario: &Scenario, trials_override: Option<u32>) -> Plan {
-        let mut faults = scenario.faults.clone();
+        let mut faults: Vec<Fault> = scenario
+            .faults
+            .iter()
+            .flat_map(|f| expand(f, &scenario.app.replicas))
+            .collect();
         faults.sort_by_key(|f| f.at);
         let replicas = scenario.app.replicas.len() as u32;
         // a rolling fault (`all`) waits for each replica's recovery in turn
@@ -53,8 +57,83 @@ impl Plan {
         }
     }
 
+    /// Targets of the planned faults, in order.
+    pub fn targets(&self) -> Vec<&str> {
+        self.faults.iter().map(|f| f.target.as_str()).collect()
+    }
+
     /// Upper bound for the whole run.
     pub fn deadline(&self) -> Duration {
         self.trial_deadline * self.trials
+    }
+}
+
+/// A chaos loop becomes `count` single faults on replicas drawn with its seed; any other
+/// fault stays as it is.
+fn expand(f: &Fault, replicas: &[String]) -> Vec<Fault> {
+    use rand::{Rng, SeedableRng};
+    let Some(chaos) = f.chaos else { return vec![f.clone()] };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(chaos.seed);
+    (0..chaos.count)
+        .map(|k| {
+            let target = if f.target == super::RANDOM {
+                replicas[rng.random_range(0..replicas.len())].clone()
+            } else {
+                f.target.clone()
+            };
+            Fault {
+                at: f.at + chaos.every * k,
+                target,
+                chaos: None,
+                ..f.clone()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const CHAOS: &str = r#"
+name = "chaos"
+[app]
+image = "x:1"
+port = 8080
+replicas = 3
+[load]
+rate = 10
+duration = "30s"
+[[fault]]
+at = "2s"
+kind = "chaos"
+fault = "kill"
+then = "restart"
+target = "random"
+every = "3s"
+count = 6
+seed = 42
+"#;
+
+    #[test]
+    fn chaos_loop_expands_on_schedule_with_seeded_targets() {
+        let s = Scenario::parse(Path::new("chaos.toml"), CHAOS).unwrap();
+        let a = Plan::new(&s, None);
+        let b = Plan::new(&s, None);
+        assert_eq!(a.faults.len(), 6);
+        assert_eq!(a.targets(), b.targets(), "same seed, same replicas");
+        let at: Vec<u64> = a.faults.iter().map(|f| f.at.as_secs()).collect();
+        assert_eq!(at, [2, 5, 8, 11, 14, 17]);
+        assert!(a
+            .faults
+            .iter()
+            .all(|f| f.chaos.is_none() && s.app.replicas.contains(&f.target)));
+        let other = Scenario::parse(Path::new("chaos.toml"), &CHAOS.replace("seed = 42", "seed = 7")).unwrap();
+        assert_ne!(
+            Plan::new(&other, None).targets(),
+            a.targets(),
+            "another seed, another draw"
+        );
     }
 }

@@ -290,13 +290,13 @@ fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
     Some(&s[i..j])
 }
 
-struct Validator<'t> {
+pub(super) struct Validator<'t> {
     text: &'t str,
     problems: Vec<Problem>,
 }
 
 impl Validator<'_> {
-    fn problem(&mut self, field: &str, message: impl Into<String>, hint: impl Into<Option<String>>) {
+    pub(super) fn problem(&mut self, field: &str, message: impl Into<String>, hint: impl Into<Option<String>>) {
         self.problems.push(Problem {
             field: field.to_string(),
             location: locate(self.text, field),
@@ -305,7 +305,7 @@ impl Validator<'_> {
         });
     }
 
-    fn duration(
+    pub(super) fn duration(
         &mut self,
         field: &str,
         value: Option<&str>,
@@ -344,7 +344,7 @@ impl Validator<'_> {
         }
     }
 
-    fn int(&mut self, field: &str, value: Option<i64>, default: i64, min: i64, max: i64) -> i64 {
+    pub(super) fn int(&mut self, field: &str, value: Option<i64>, default: i64, min: i64, max: i64) -> i64 {
         match value {
             None => default,
             Some(n) if n < min || n > max => {
@@ -466,6 +466,7 @@ impl Validator<'_> {
             self.problems.push(super::checks::to_problem(f, m, h, self.text));
         }
         let certify = self.certify(raw.certify);
+        let front = raw.front.and_then(|f| self.front(f, base));
         Scenario {
             name: raw.name,
             description: raw.description,
@@ -479,6 +480,7 @@ impl Validator<'_> {
             services,
             checks,
             certify,
+            front,
         }
     }
 
@@ -695,108 +697,42 @@ impl Validator<'_> {
         }
     }
 
-    fn fault(&mut self, i: usize, raw: FaultFile, app: &App, load: &Load) -> Option<Fault> {
-        let field = format!("fault[{i}]");
-        let at = self.duration(
-            &format!("{field}.at"),
-            Some(&raw.at),
-            Duration::ZERO,
-            Duration::ZERO,
-            MAX_DURATION,
-        );
-        if at >= load.duration {
-            self.problem(
-                &format!("{field}.at"),
-                format!(
-                    "{} is at or after the end of the load ({})",
-                    raw.at,
-                    format_duration(load.duration)
-                ),
-                Some("schedule it earlier or make load.duration longer".into()),
-            );
-        }
-        let kind = match raw.kind.as_str() {
-            "kill" => Some(FaultKind::Kill),
-            "stop" => Some(FaultKind::Stop),
+    fn front(&mut self, raw: FrontFile, base: &Path) -> Option<Front> {
+        match raw.kind.as_str() {
+            "none" => return None,
+            "haproxy" => {}
             other => {
-                let hint = did_you_mean(other, ["kill", "stop"]).map_or(
-                    "use kill (SIGKILL) or stop (SIGTERM, then SIGKILL after `grace`)".to_string(),
-                    |s| format!("did you mean \"{s}\"? kinds are kill and stop"),
-                );
-                self.problem(
-                    &format!("{field}.kind"),
-                    format!("unknown fault kind \"{other}\""),
-                    Some(hint),
-                );
-                None
-            }
-        };
-        let action = match raw.then.as_deref().unwrap_or("restart") {
-            "restart" => Some(Action::Restart),
-            "replace" => Some(Action::Replace),
-            other => {
-                let hint = match did_you_mean(other, ["restart", "replace"]) {
-                    Some(s) => format!(
-                        "did you mean \"{s}\"? use restart (same container) or replace (a fresh container from the image)"
-                    ),
-                    None => "use restart (same container) or replace (a fresh container from the image)".into(),
+                let hint = match did_you_mean(other, ["haproxy", "none"]) {
+                    Some(s) => format!("did you mean \"{s}\"?"),
+                    None => "use haproxy, or none (the harness spreads the load over the replicas)".into(),
                 };
-                self.problem(
-                    &format!("{field}.then"),
-                    format!("unknown action \"{other}\""),
-                    Some(hint),
-                );
-                None
+                self.problem("front.kind", format!("unknown front \"{other}\""), Some(hint));
+                return None;
             }
-        };
-        if raw.target != ALL && !app.replicas.contains(&raw.target) {
-            let names = format!("{} (or \"all\": each replica in turn)", app.replicas.join(", "));
-            let hint = match did_you_mean(&raw.target, app.replicas.iter().map(String::as_str)) {
-                Some(s) if raw.target.starts_with("app-") => format!(
-                    "there are {} replica(s), named {names}; raise app.replicas or target e.g. \"{s}\"",
-                    app.replicas.len()
-                ),
-                Some(s) => format!("did you mean \"{s}\"? replicas are named {names}"),
-                None => format!("replicas are named {names}"),
-            };
-            self.problem(
-                &format!("{field}.target"),
-                format!("no replica named \"{}\"", raw.target),
-                Some(hint),
-            );
         }
-        let delay = self.duration(
-            &format!("{field}.delay"),
-            raw.delay.as_deref(),
-            Duration::ZERO,
-            Duration::ZERO,
-            Duration::from_secs(600),
-        );
-        let grace = match (kind, raw.grace.as_deref()) {
-            (Some(FaultKind::Kill), Some(_)) => {
+        let recipe = raw.recipe.map(|r| base.join(r));
+        if let Some(r) = &recipe {
+            if !r.join("build.sh").is_file() {
                 self.problem(
-                    &format!("{field}.grace"),
-                    "only applies to kind = \"stop\" (a kill is SIGKILL, with no grace period)",
-                    Some("remove it, or use kind = \"stop\"".into()),
+                    "front.recipe",
+                    format!("{} has no build.sh", r.display()),
+                    Some("a recipe is a folder with an executable build.sh that takes the image tag".into()),
                 );
-                Duration::ZERO
             }
-            (_, g) => self.duration(
-                &format!("{field}.grace"),
-                g,
+        }
+        Some(Front {
+            image: raw.image.unwrap_or_else(|| "phoenix/haproxy:bookworm".into()),
+            recipe,
+            check_interval: self.duration(
+                "front.check_interval",
+                raw.check_interval.as_deref(),
+                Duration::from_millis(100),
+                Duration::from_millis(10),
                 Duration::from_secs(10),
-                Duration::ZERO,
-                Duration::from_secs(600),
             ),
-        };
-        let (kind, action) = (kind?, action?);
-        Some(Fault {
-            at,
-            kind,
-            action,
-            target: raw.target,
-            delay,
-            grace,
+            fall: self.int("front.fall", raw.fall, 1, 1, 10) as u32,
+            retries: self.int("front.retries", raw.retries, 3, 0, 10) as u32,
+            redispatch: raw.redispatch.unwrap_or(true),
         })
     }
 

@@ -1,0 +1,581 @@
+//! `phoenix compare <baseline> <candidate>`: did recovery regress? Each side is a run folder,
+//! a `result.json`, or a folder of run folders; runs are grouped by scenario name and, per
+//! scenario, the time-to-healthy values of every fault of every trial and run are compared.
+//!
+//! The stated test: a two-sided **Mann-Whitney U** test (normal approximation with tie and
+//! continuity correction; good from about 8 values a side) on the TTH distributions, plus a
+//! seeded percentile-bootstrap 95 % interval of the difference of medians (candidate −
+//! baseline). A scenario *regressed* when
+//! - TTH is significantly different (`p < alpha`) **and** the candidate's median is slower
+//!   than the baseline's by more than `max_slowdown`; or
+//! - its certification level dropped, or it met its required level in the baseline and no
+//!   longer does; or
+//! - a fault that always recovered in the baseline never recovered in the candidate.
+//!
+//! Lost requests and scores are shown beside them (they feed the level). Pure apart from
+//! [`load`], which reads the result files.
+
+use crate::certify::Level;
+use rand::{Rng, SeedableRng};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Bootstrap resamples for the interval of the difference of medians.
+pub const RESAMPLES: usize = 4000;
+/// Fixed seed: the same inputs always give the same interval.
+pub const SEED: u64 = 0x0063_6f6d_7061_7265;
+/// Below this many values a side, the normal approximation is rough and the test weak.
+pub const FEW: usize = 8;
+
+/// When a difference counts as a regression.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// Significance level of the Mann-Whitney test (default 0.05).
+    pub alpha: f64,
+    /// Smallest median slowdown that counts, as a fraction (default 0.10 = 10 %).
+    pub max_slowdown: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            alpha: 0.05,
+            max_slowdown: 0.10,
+        }
+    }
+}
+
+/// Parses a slowdown threshold: `10%`, `10` (both 10 %) or `12.5%`.
+pub fn parse_percent(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let number = t.strip_suffix('%').unwrap_or(t).trim();
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v / 100.0),
+        _ => Err(format!("'{s}' is not a percentage (write e.g. 10%)")),
+    }
+}
+
+/// Parses a significance level in (0, 1).
+pub fn parse_alpha(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
+        _ => Err(format!("'{s}' is not a significance level in (0, 1), e.g. 0.05")),
+    }
+}
+
+/// Why a side could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error("cannot read '{path}': {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("'{path}' is not a phoenix result.json: {reason}")]
+    Parse { path: PathBuf, reason: String },
+    #[error("'{path}' holds no run: no result.json in it nor in any folder directly inside it\n  hint: give a run folder written by `phoenix run`, its result.json, or a folder of run folders")]
+    NoRuns { path: PathBuf },
+}
+
+/// The fields of result.json (schema version 1) a comparison reads; other keys are ignored,
+/// so later schema additions do not break comparisons with older baselines.
+#[derive(Debug, Clone, Deserialize)]
+struct ResultView {
+    scenario: String,
+    certification: CertificationView,
+    #[serde(default)]
+    load: Option<LoadView>,
+    #[serde(default)]
+    faults: Vec<FaultView>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct CertificationView {
+    level: String,
+    score: f64,
+    required: String,
+    passed: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct LoadView {
+    sent: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct FaultView {
+    time_to_healthy_ms: Option<f64>,
+    #[serde(default)]
+    lost_requests: u64,
+}
+
+/// One side's runs of one scenario, merged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Side {
+    pub scenario: String,
+    /// Runs merged here.
+    pub runs: usize,
+    /// TTH of every fault that recovered, ms.
+    pub tth_ms: Vec<f64>,
+    /// Faults whose target never became healthy again.
+    pub never_healthy: usize,
+    /// Requests lost to faults, summed.
+    pub lost: u64,
+    /// Requests sent, summed.
+    pub sent: u64,
+    /// The worst level of the runs.
+    pub level: Level,
+    /// Mean score of the runs.
+    pub score: f64,
+    /// The required level (of the last run read).
+    pub required: String,
+    /// Every run met its required level.
+    pub passed: bool,
+}
+
+impl Side {
+    fn add(&mut self, r: &ResultView) {
+        let level = Level::parse(&r.certification.level).unwrap_or(Level::NotCertified);
+        self.score = (self.score * self.runs as f64 + r.certification.score) / (self.runs + 1) as f64;
+        self.level = if self.runs == 0 { level } else { self.level.min(level) };
+        self.passed = (self.runs == 0 || self.passed) && r.certification.passed;
+        self.runs += 1;
+        self.required = r.certification.required.clone();
+        for f in &r.faults {
+            match f.time_to_healthy_ms {
+                Some(v) => self.tth_ms.push(v),
+                None => self.never_healthy += 1,
+            }
+            self.lost += f.lost_requests;
+        }
+        self.sent += r.load.as_ref().map_or(0, |l| l.sent);
+    }
+
+    fn new(scenario: &str) -> Side {
+        Side {
+            scenario: scenario.to_string(),
+            runs: 0,
+            tth_ms: Vec::new(),
+            never_healthy: 0,
+            lost: 0,
+            sent: 0,
+            level: Level::NotCertified,
+            score: 0.0,
+            required: String::new(),
+            passed: false,
+        }
+    }
+
+    /// Median TTH, ms.
+    pub fn median(&self) -> Option<f64> {
+        median_of(&self.tth_ms)
+    }
+}
+
+/// Scenario name → merged runs.
+pub type Runs = BTreeMap<String, Side>;
+
+fn read_result(path: &Path) -> Result<ResultView, CompareError> {
+    let bytes = std::fs::read(path).map_err(|source| CompareError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| CompareError::Parse {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// Reads a side: a `result.json`, a run folder, or a folder of run folders (folders directly
+/// inside it that hold no result.json, e.g. a run that never measured, are skipped).
+pub fn load(path: &Path) -> Result<Runs, CompareError> {
+    let mut files = Vec::new();
+    if path.is_file() {
+        files.push(path.to_path_buf());
+    } else if path.join("result.json").is_file() {
+        files.push(path.join("result.json"));
+    } else {
+        let entries = std::fs::read_dir(path).map_err(|source| CompareError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.join("result.json").is_file())
+            .collect();
+        dirs.sort();
+        files.extend(dirs.into_iter().map(|d| d.join("result.json")));
+    }
+    if files.is_empty() {
+        return Err(CompareError::NoRuns {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut runs = Runs::new();
+    for f in files {
+        let r = read_result(&f)?;
+        runs.entry(r.scenario.clone())
+            .or_insert_with(|| Side::new(&r.scenario))
+            .add(&r);
+    }
+    Ok(runs)
+}
+
+fn median_sorted(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// Median (None when empty).
+pub fn median_of(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    Some(median_sorted(&v))
+}
+
+/// A Mann-Whitney U test of `candidate` against `baseline`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MannWhitney {
+    /// U of the candidate: how many (candidate, baseline) pairs have the candidate larger
+    /// (ties count ½). `n_candidate · n_baseline / 2` when the two are alike.
+    pub u: f64,
+    /// Standard score with tie and continuity correction.
+    pub z: f64,
+    /// Two-sided p-value.
+    pub p: f64,
+}
+
+/// Two-sided Mann-Whitney U test, normal approximation with tie correction
+/// (`σ² = n₁n₂/12 · ((N+1) − Σ(t³−t)/(N(N−1)))`) and continuity correction. None when a
+/// side is empty. Exact enough from about 8 values a side.
+pub fn mann_whitney(baseline: &[f64], candidate: &[f64]) -> Option<MannWhitney> {
+    let (n1, n2) = (candidate.len(), baseline.len());
+    if n1 == 0 || n2 == 0 {
+        return None;
+    }
+    // (value, from candidate)
+    let mut all: Vec<(f64, bool)> = candidate
+        .iter()
+        .map(|&v| (v, true))
+        .chain(baseline.iter().map(|&v| (v, false)))
+        .collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let n = all.len();
+    let mut rank_sum = 0.0;
+    let mut ties = 0.0;
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && all[j + 1].0 == all[i].0 {
+            j += 1;
+        }
+        // ranks i+1 ..= j+1 share their mean
+        let rank = (i + j + 2) as f64 / 2.0;
+        let t = (j - i + 1) as f64;
+        ties += t * t * t - t;
+        rank_sum += rank * all[i..=j].iter().filter(|x| x.1).count() as f64;
+        i = j + 1;
+    }
+    let (n1f, n2f, nf) = (n1 as f64, n2 as f64, n as f64);
+    let u = rank_sum - n1f * (n1f + 1.0) / 2.0;
+    let mean = n1f * n2f / 2.0;
+    let tie_term = if n > 1 { ties / (nf * (nf - 1.0)) } else { 0.0 };
+    let var = n1f * n2f / 12.0 * ((nf + 1.0) - tie_term);
+    if var <= 0.0 {
+        // every value equal: no evidence of any difference
+        return Some(MannWhitney { u, z: 0.0, p: 1.0 });
+    }
+    let d = u - mean;
+    let corrected = (d.abs() - 0.5).max(0.0) * d.signum();
+    let z = corrected / var.sqrt();
+    let p = erfc(z.abs() / std::f64::consts::SQRT_2).min(1.0);
+    Some(MannWhitney { u, z, p })
+}
+
+/// Complementary error function (Chebyshev fit, relative error below 1.2e-7; Numerical
+/// Recipes `erfcc`).
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// Seeded percentile-bootstrap 95 % interval of `median(candidate) − median(baseline)`;
+/// None when a side has fewer than 2 values.
+pub fn median_diff_ci95(baseline: &[f64], candidate: &[f64]) -> Option<(f64, f64)> {
+    if baseline.len() < 2 || candidate.len() < 2 {
+        return None;
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(SEED);
+    let mut resample = |values: &[f64], buf: &mut Vec<f64>| {
+        buf.clear();
+        buf.extend((0..values.len()).map(|_| values[rng.random_range(0..values.len())]));
+        buf.sort_by(f64::total_cmp);
+        median_sorted(buf)
+    };
+    let (mut b, mut c) = (Vec::new(), Vec::new());
+    let mut diffs: Vec<f64> = (0..RESAMPLES)
+        .map(|_| {
+            let mb = resample(baseline, &mut b);
+            resample(candidate, &mut c) - mb
+        })
+        .collect();
+    diffs.sort_by(f64::total_cmp);
+    let at = |q: f64| diffs[((q * (RESAMPLES - 1) as f64).round() as usize).min(RESAMPLES - 1)];
+    Some((at(0.025), at(0.975)))
+}
+
+/// One scenario's comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioComparison {
+    pub scenario: String,
+    pub baseline: Option<Side>,
+    pub candidate: Option<Side>,
+    pub test: Option<MannWhitney>,
+    /// `median(candidate) / median(baseline) − 1`.
+    pub slowdown: Option<f64>,
+    /// 95 % bootstrap interval of the difference of medians, ms.
+    pub median_diff_ci95: Option<(f64, f64)>,
+    /// Why it regressed; empty when it did not.
+    pub regressions: Vec<String>,
+    /// Significantly faster (p < alpha and faster by more than the threshold).
+    pub improved: bool,
+}
+
+/// A whole comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub thresholds: Thresholds,
+    pub scenarios: Vec<ScenarioComparison>,
+}
+
+impl Comparison {
+    /// Whether any scenario regressed.
+    pub fn regressed(&self) -> bool {
+        self.scenarios.iter().any(|s| !s.regressions.is_empty())
+    }
+}
+
+/// Compares one scenario's two sides.
+pub fn compare_sides(baseline: &Side, candidate: &Side, t: Thresholds) -> ScenarioComparison {
+    let test = mann_whitney(&baseline.tth_ms, &candidate.tth_ms);
+    let slowdown = match (baseline.median(), candidate.median()) {
+        (Some(b), Some(c)) if b > 0.0 => Some(c / b - 1.0),
+        _ => None,
+    };
+    let significant = test.is_some_and(|m| m.p < t.alpha);
+    let mut regressions = Vec::new();
+    if let (true, Some(s)) = (significant, slowdown) {
+        if s > t.max_slowdown {
+            regressions.push(format!(
+                "time to healthy {:.0} % slower (median), p = {} < {}",
+                s * 100.0,
+                fmt_p(test.map_or(1.0, |m| m.p)),
+                t.alpha
+            ));
+        }
+    }
+    if candidate.level < baseline.level {
+        regressions.push(format!("level dropped: {} → {}", baseline.level, candidate.level));
+    }
+    if baseline.passed && !candidate.passed {
+        regressions.push(format!("certification lost: no longer meets '{}'", candidate.required));
+    }
+    if baseline.never_healthy == 0 && candidate.never_healthy > 0 {
+        regressions.push(format!("{} fault(s) never recovered", candidate.never_healthy));
+    }
+    ScenarioComparison {
+        scenario: candidate.scenario.clone(),
+        baseline: Some(baseline.clone()),
+        candidate: Some(candidate.clone()),
+        test,
+        slowdown,
+        median_diff_ci95: median_diff_ci95(&baseline.tth_ms, &candidate.tth_ms),
+        improved: significant && slowdown.is_some_and(|s| s < -t.max_slowdown),
+        regressions,
+    }
+}
+
+/// Compares every scenario of two sides; scenarios present on one side only are listed
+/// and never count as regressions.
+pub fn compare(baseline: &Runs, candidate: &Runs, t: Thresholds) -> Comparison {
+    let mut names: Vec<&String> = baseline.keys().chain(candidate.keys()).collect();
+    names.sort();
+    names.dedup();
+    let scenarios = names
+        .into_iter()
+        .map(|name| match (baseline.get(name), candidate.get(name)) {
+            (Some(b), Some(c)) => compare_sides(b, c, t),
+            (b, c) => ScenarioComparison {
+                scenario: name.clone(),
+                baseline: b.cloned(),
+                candidate: c.cloned(),
+                test: None,
+                slowdown: None,
+                median_diff_ci95: None,
+                regressions: Vec::new(),
+                improved: false,
+            },
+        })
+        .collect();
+    Comparison {
+        thresholds: t,
+        scenarios,
+    }
+}
+
+/// A p-value: three decimals, or scientific below 0.001.
+fn fmt_p(p: f64) -> String {
+    if p < 0.001 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| format!("{v:.0}"))
+}
+
+fn pair(b: Option<String>, c: Option<String>) -> String {
+    format!(
+        "{} → {}",
+        b.unwrap_or_else(|| "—".into()),
+        c.unwrap_or_else(|| "—".into())
+    )
+}
+
+fn lost(s: &Side) -> String {
+    if s.sent > 0 {
+        format!("{} ({:.2} %)", s.lost, 100.0 * s.lost as f64 / s.sent as f64)
+    } else {
+        s.lost.to_string()
+    }
+}
+
+/// The comparison as a Markdown table, with the test stated below it.
+pub fn markdown(c: &Comparison) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "| scenario | TTH values | TTH median, ms | Δ median [95 % CI], ms | slowdown | Mann-Whitney p | lost | level | score | verdict |\n",
+    );
+    out.push_str("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for s in &c.scenarios {
+        let (b, cand) = (s.baseline.as_ref(), s.candidate.as_ref());
+        let verdict = if !s.regressions.is_empty() {
+            format!("**REGRESSION**: {}", s.regressions.join("; "))
+        } else if b.is_none() {
+            "new (no baseline)".into()
+        } else if cand.is_none() {
+            "not run".into()
+        } else if s.improved {
+            "faster".into()
+        } else {
+            "ok".into()
+        };
+        let ci = s
+            .median_diff_ci95
+            .map_or("—".into(), |(lo, hi)| format!("[{lo:+.0}, {hi:+.0}]"));
+        let diff = match (b.and_then(Side::median), cand.and_then(Side::median)) {
+            (Some(x), Some(y)) => format!("{:+.0} {ci}", y - x),
+            _ => "—".into(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            s.scenario,
+            pair(
+                b.map(|x| x.tth_ms.len().to_string()),
+                cand.map(|x| x.tth_ms.len().to_string())
+            ),
+            pair(b.map(|x| ms(x.median())), cand.map(|x| ms(x.median()))),
+            diff,
+            s.slowdown.map_or("—".into(), |v| format!("{:+.1} %", v * 100.0)),
+            s.test.map_or("—".into(), |m| {
+                let few = b
+                    .zip(cand)
+                    .is_some_and(|(x, y)| x.tth_ms.len().min(y.tth_ms.len()) < FEW);
+                format!("{}{}", fmt_p(m.p), if few { " †" } else { "" })
+            }),
+            pair(b.map(lost), cand.map(lost)),
+            pair(b.map(|x| x.level.to_string()), cand.map(|x| x.level.to_string())),
+            pair(
+                b.map(|x| format!("{:.1}", x.score)),
+                cand.map(|x| format!("{:.1}", x.score))
+            ),
+            verdict
+        );
+    }
+    let _ = write!(
+        out,
+        "\nTest: two-sided Mann-Whitney U on the time to healthy of every fault (normal \
+         approximation, tie- and continuity-corrected); Δ median is candidate − baseline with a \
+         seeded bootstrap 95 % interval. A regression is p < {} with a median slowdown above \
+         {:.0} %, a lower level, a lost certification, or a fault that never recovered.\n",
+        c.thresholds.alpha,
+        c.thresholds.max_slowdown * 100.0
+    );
+    let few = c.scenarios.iter().any(|s| {
+        s.test.is_some()
+            && s.baseline
+                .as_ref()
+                .zip(s.candidate.as_ref())
+                .is_some_and(|(x, y)| x.tth_ms.len().min(y.tth_ms.len()) < FEW)
+    });
+    if few {
+        let _ = writeln!(
+            out,
+            "
+† fewer than {FEW} values on a side: the test has little power there (run more trials, `--trials`)."
+        );
+    }
+    out
+}
+
+/// `phoenix compare`: reads both sides, prints the table, returns the exit status
+/// (0 no regression, 3 regression, 2 unreadable input).
+pub fn run(baseline: &Path, candidate: &Path, t: Thresholds) -> u8 {
+    let (b, c) = match (load(baseline), load(candidate)) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return crate::commands::EXIT_BAD_INPUT;
+        }
+    };
+    let comparison = compare(&b, &c, t);
+    print!("{}", markdown(&comparison));
+    if comparison.regressed() {
+        eprintln!("phoenix: recovery regressed");
+        crate::commands::EXIT_FELL_SHORT
+    } else {
+        crate::commands::EXIT_OK
+    }
+}
+
+#[cfg(test)]
+mod tests;

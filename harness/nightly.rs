@@ -1,0 +1,402 @@
+//! `phoenix nightly`: the nightly job as one command that works the same locally and in CI.
+//! It certifies every bundled scenario (`scenarios/*.toml`) with trials — each through the
+//! `phoenix run` pipeline of the current executable, into `<out>/<scenario>/` — writes
+//! `<out>/summary.md` (one table), compares with the previous night's folder when one is
+//! given (through [`crate::compare`]), and returns the exit status:
+//!
+//! - 3 when a scenario fell short of its required level, an anti-pattern scenario was
+//!   certified (its detector missed), or recovery regressed against the baseline;
+//! - 1 when a run failed for another reason (Docker unreachable, an image build failed);
+//! - 2 on bad input (no scenario matched, an invalid scenario, an output folder in use);
+//! - 0 otherwise.
+//!
+//! Anti-pattern scenarios demonstrate what the harness catches: they are *expected* to end
+//! `not-certified` (exit 3 of `phoenix run`), so for them that verdict is the pass.
+
+use crate::certify::Level;
+use crate::commands::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_OK, EXIT_RUNTIME};
+use crate::compare::{self, Thresholds};
+use crate::output::RunDir;
+use crate::scenario::Scenario;
+use serde::Deserialize;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// Scenarios certified by default.
+pub const DEFAULT_SCENARIOS: &str = "scenarios/*.toml";
+/// Scenario names expected to end `not-certified` by default.
+pub const DEFAULT_EXPECT_NOT_CERTIFIED: &str = "antipattern-*";
+/// Trials per scenario by default (enough values for the comparison's test).
+pub const DEFAULT_TRIALS: u32 = 3;
+/// What `--short` runs: one scenario, one trial — enough to prove the command works.
+pub const SHORT_SCENARIO: &str = "scenarios/kill-restart.toml";
+
+/// What `phoenix nightly` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Folder of this night's run folders and summary.md.
+    pub out: PathBuf,
+    /// The previous night's `out` folder.
+    pub baseline: Option<PathBuf>,
+    pub trials: Option<u32>,
+    /// Scenario files or globs (`*` and `?` in the file name).
+    pub scenarios: Vec<String>,
+    /// Scenario name globs expected to end `not-certified`.
+    pub expect_not_certified: Vec<String>,
+    pub short: bool,
+    pub thresholds: Thresholds,
+    /// The `phoenix` executable that runs each scenario.
+    pub exe: PathBuf,
+}
+
+/// What one scenario's run gave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub scenario: String,
+    /// Exit status of `phoenix run` (None: killed by a signal).
+    pub exit: Option<i32>,
+    /// None when the run left no result.json.
+    pub result: Option<Summary>,
+    pub expect_not_certified: bool,
+}
+
+/// The figures of one result.json the summary shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub level: String,
+    pub required: String,
+    pub passed: bool,
+    pub complete: bool,
+    pub score: f64,
+    pub tth_p99_ms: Option<f64>,
+    pub lost: u64,
+}
+
+#[derive(Deserialize)]
+struct View {
+    #[serde(default = "yes")]
+    complete: bool,
+    certification: CertView,
+    time_to_healthy_ms: TthView,
+    #[serde(default)]
+    faults: Vec<FaultView>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+struct CertView {
+    level: String,
+    score: f64,
+    required: String,
+    passed: bool,
+}
+
+#[derive(Deserialize)]
+struct TthView {
+    p99: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct FaultView {
+    #[serde(default)]
+    lost_requests: u64,
+}
+
+/// Reads the figures of a run folder's result.json.
+pub fn read_summary(run_dir: &Path) -> Option<Summary> {
+    let bytes = std::fs::read(run_dir.join("result.json")).ok()?;
+    let v: View = serde_json::from_slice(&bytes).ok()?;
+    Some(Summary {
+        level: v.certification.level,
+        required: v.certification.required,
+        passed: v.certification.passed,
+        complete: v.complete,
+        score: v.certification.score,
+        tth_p99_ms: v.time_to_healthy_ms.p99,
+        lost: v.faults.iter().map(|f| f.lost_requests).sum(),
+    })
+}
+
+/// How a row is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Met its required level, or (anti-pattern) was rightly not certified.
+    Ok,
+    /// Fell short of its required level.
+    FellShort,
+    /// An anti-pattern scenario was certified: the harness missed what it should catch.
+    DetectorMissed,
+    /// No result (runtime failure: Docker, image build, interrupted).
+    RunFailed,
+}
+
+impl Row {
+    pub fn verdict(&self) -> Verdict {
+        let Some(r) = &self.result else {
+            return Verdict::RunFailed;
+        };
+        if self.exit == Some(i32::from(EXIT_RUNTIME)) || self.exit.is_none() {
+            return Verdict::RunFailed;
+        }
+        if self.expect_not_certified {
+            match Level::parse(&r.level) {
+                Some(Level::NotCertified) if r.complete => Verdict::Ok,
+                Some(Level::NotCertified) => Verdict::RunFailed,
+                _ => Verdict::DetectorMissed,
+            }
+        } else if r.passed {
+            Verdict::Ok
+        } else {
+            Verdict::FellShort
+        }
+    }
+}
+
+/// Whether `name` matches a glob with `*` (any run) and `?` (one character).
+pub fn wildcard(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some(('*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
+            Some(('?', rest)) => !n.is_empty() && go(rest, &n[1..]),
+            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
+}
+
+/// Scenario files named by `patterns`: a path as is, or a glob in its last component
+/// (`scenarios/*.toml`). Sorted, without duplicates.
+pub fn resolve(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for pattern in patterns {
+        let path = Path::new(pattern);
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if !file.contains(['*', '?']) {
+            out.push(path.to_path_buf());
+            continue;
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read '{}': {e}", dir.display()))?;
+        let before = out.len();
+        out.extend(
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| wildcard(&file, &e.file_name().to_string_lossy()))
+                .map(|e| dir.join(e.file_name()))
+                .filter(|p| p.is_file()),
+        );
+        if out.len() == before {
+            return Err(format!("no scenario file matches '{pattern}'"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The summary table (Markdown).
+pub fn table(rows: &[Row]) -> String {
+    let mut out = String::from("| scenario | level | required | passed | score | TTH p99 | lost | verdict |\n");
+    out.push_str("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for row in rows {
+        let verdict = match row.verdict() {
+            Verdict::Ok if row.expect_not_certified => "ok (not certified, as expected)".to_string(),
+            Verdict::Ok => "ok".into(),
+            Verdict::FellShort => "**FELL SHORT**".into(),
+            Verdict::DetectorMissed => "**CERTIFIED, expected not-certified**".into(),
+            Verdict::RunFailed => format!(
+                "**RUN FAILED** (exit {})",
+                row.exit.map_or("by signal".into(), |c| c.to_string())
+            ),
+        };
+        let _ = match &row.result {
+            Some(r) => writeln!(
+                out,
+                "| {} | {} | {} | {} | {:.1} | {} | {} | {} |",
+                row.scenario,
+                r.level,
+                r.required,
+                yes_no(r.passed),
+                r.score,
+                r.tth_p99_ms.map_or("—".into(), |v| format!("{v:.0} ms")),
+                r.lost,
+                verdict
+            ),
+            None => writeln!(out, "| {} | — | — | — | — | — | — | {} |", row.scenario, verdict),
+        };
+    }
+    out
+}
+
+/// The exit status for a night: 3 on any shortfall, missed detection or regression, else 1
+/// on any failed run, else 0.
+pub fn exit_status(rows: &[Row], regressed: bool) -> u8 {
+    let verdicts: Vec<Verdict> = rows.iter().map(Row::verdict).collect();
+    if regressed
+        || verdicts
+            .iter()
+            .any(|v| matches!(v, Verdict::FellShort | Verdict::DetectorMissed))
+    {
+        EXIT_FELL_SHORT
+    } else if verdicts.contains(&Verdict::RunFailed) {
+        EXIT_RUNTIME
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Runs the night. Prints the summary to stdout and returns the exit status.
+pub fn run(o: &Options) -> u8 {
+    let patterns = if o.scenarios.is_empty() {
+        vec![if o.short { SHORT_SCENARIO } else { DEFAULT_SCENARIOS }.to_string()]
+    } else {
+        o.scenarios.clone()
+    };
+    let trials = o.trials.unwrap_or(if o.short { 1 } else { DEFAULT_TRIALS });
+    let files = match resolve(&patterns) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    // validate everything and check the output folders before running anything
+    let mut scenarios: Vec<(PathBuf, String)> = Vec::new();
+    for f in &files {
+        match Scenario::load(f) {
+            Ok(s) if scenarios.iter().any(|(_, n)| *n == s.name) => {
+                eprintln!(
+                    "error: two scenario files are named '{}' ({})\n  hint: scenario names must be unique: they name the run folders",
+                    s.name,
+                    f.display()
+                );
+                return EXIT_BAD_INPUT;
+            }
+            Ok(s) => scenarios.push((f.clone(), s.name)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    for (_, name) in &scenarios {
+        let dir = o.out.join(name);
+        if dir.exists() {
+            eprintln!(
+                "error: '{}' already exists\n  hint: give `phoenix nightly` a new --out folder (reports are never overwritten)",
+                dir.display()
+            );
+            return EXIT_BAD_INPUT;
+        }
+    }
+    if let Err(e) = std::fs::create_dir_all(&o.out) {
+        eprintln!("error: cannot create '{}': {e}", o.out.display());
+        return EXIT_RUNTIME;
+    }
+    let mut rows = Vec::new();
+    for (i, (file, name)) in scenarios.iter().enumerate() {
+        eprintln!(
+            "phoenix nightly: [{}/{}] {name} ({trials} trial(s))",
+            i + 1,
+            scenarios.len()
+        );
+        let status = std::process::Command::new(&o.exe)
+            .arg("run")
+            .arg(file)
+            .arg("--out")
+            .arg(o.out.join(name))
+            .arg("--trials")
+            .arg(trials.to_string())
+            .stdin(Stdio::null())
+            // the run prints its folder on stdout; keep stdout for the summary
+            .stdout(Stdio::null())
+            .status();
+        let exit = match status {
+            Ok(s) => s.code(),
+            Err(e) => {
+                eprintln!("error: cannot start '{}': {e}", o.exe.display());
+                return EXIT_RUNTIME;
+            }
+        };
+        rows.push(Row {
+            scenario: name.clone(),
+            exit,
+            result: read_summary(&o.out.join(name)),
+            expect_not_certified: o.expect_not_certified.iter().any(|g| wildcard(g, name)),
+        });
+    }
+    let mut summary = format!(
+        "# phoenix nightly\n\n{} scenario(s), {trials} trial(s) each, in `{}`.\n\n{}",
+        rows.len(),
+        o.out.display(),
+        table(&rows)
+    );
+    let mut regressed = false;
+    summary.push_str("\n## Compared with the baseline\n\n");
+    match &o.baseline {
+        None => summary.push_str("No baseline given (`--baseline`): nothing compared.\n"),
+        Some(b) if !b.exists() => {
+            let _ = writeln!(
+                summary,
+                "No baseline at `{}` yet (first night?): nothing compared.",
+                b.display()
+            );
+        }
+        Some(b) => match (compare::load(b), compare::load(&o.out)) {
+            (Ok(base), Ok(now)) => {
+                let c = compare::compare(&base, &now, o.thresholds);
+                regressed = c.regressed();
+                let _ = writeln!(summary, "Baseline: `{}`.\n", b.display());
+                summary.push_str(&compare::markdown(&c));
+            }
+            (Err(e), _) => {
+                eprintln!("error: the baseline cannot be read: {e}");
+                return EXIT_BAD_INPUT;
+            }
+            (_, Err(e)) => {
+                let _ = writeln!(summary, "Nothing to compare: {e}");
+            }
+        },
+    }
+    let code = exit_status(&rows, regressed);
+    let _ = write!(
+        summary,
+        "\n**Result: {}** (exit {code})\n",
+        match code {
+            EXIT_OK => "every scenario met its expectation, no regression",
+            EXIT_FELL_SHORT => "a scenario fell short or regressed",
+            _ => "a run failed",
+        }
+    );
+    if let Err(e) = RunDir::existing(&o.out).write("summary.md", summary.as_bytes()) {
+        eprintln!("error: {e}");
+        return EXIT_RUNTIME;
+    }
+    print!("{summary}");
+    eprintln!("phoenix nightly: wrote {}", o.out.join("summary.md").display());
+    code
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,217 @@
+//! summary.md: the verdict in Markdown, short enough for a CI job summary
+//! (`cat summary.md >> "$GITHUB_STEP_SUMMARY"`): level, score, components, faults, checks and
+//! lost requests by class. Every string that comes from the app or the scenario goes through
+//! [`escape`]: no raw HTML and no Markdown markup can get through.
+
+use super::result::{FaultJson, ResultJson};
+use super::{RenderError, Report};
+use std::fmt::Write;
+
+/// Escapes text for Markdown (GitHub flavour), in running text and in table cells: HTML
+/// specials become entities, Markdown punctuation is backslash-escaped, line breaks become
+/// spaces (a cell is one line).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '~' | '!' | '{' | '}' | '+' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| format!("{v:.0}"))
+}
+
+fn fault_name(f: &FaultJson) -> String {
+    escape(&format!("{} {} then {}", f.kind, f.target, f.action))
+}
+
+/// Renders summary.md. Writing to a `String` cannot fail, so the `write!` results are ignored.
+pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
+    let r = ResultJson::from_report(report);
+    let c = &r.certification;
+    let mut m = String::new();
+    let _ = writeln!(m, "## phoenix-bench: {}\n", escape(&r.scenario));
+    let _ = writeln!(
+        m,
+        "**{}** · score **{:.1}** / 100 · required {}: **{}**\n",
+        c.level,
+        c.score,
+        c.required,
+        if c.passed { "met" } else { "not met" }
+    );
+    if !r.complete {
+        let why = r.aborted.as_deref().unwrap_or("the run stopped midway");
+        let _ = writeln!(m, "> **Incomplete run:** {}\n", escape(why));
+    }
+    for reason in &c.reasons {
+        let _ = writeln!(m, "- {}", escape(reason));
+    }
+    let _ = writeln!(m, "\n### Score components\n");
+    let _ = writeln!(
+        m,
+        "| component | weight | value | inputs |\n| --- | ---: | ---: | --- |"
+    );
+    for comp in &c.components {
+        let inputs: Vec<String> = comp
+            .inputs
+            .iter()
+            .map(|(k, v)| format!("{} = {v:.3}", escape(k)))
+            .collect();
+        let _ = writeln!(
+            m,
+            "| {} | {:.2} | {:.3} | {} |",
+            escape(&comp.name),
+            comp.weight,
+            comp.value,
+            inputs.join(", ")
+        );
+    }
+    let _ = writeln!(m, "\n### Faults\n");
+    if r.faults.is_empty() {
+        let _ = writeln!(m, "No fault in this run.");
+    } else {
+        let _ = writeln!(
+            m,
+            "| trial | fault | at (ms) | time to healthy (ms) | first success (ms) | steady (ms) | lost |\n\
+             | ---: | --- | ---: | ---: | ---: | ---: | ---: |"
+        );
+        for f in &r.faults {
+            let tth = f
+                .time_to_healthy_ms
+                .map_or("**not recovered**".into(), |v| format!("{v:.0}"));
+            let _ = writeln!(
+                m,
+                "| {} | {} | {:.0} | {tth} | {} | {} | {} |",
+                f.trial + 1,
+                fault_name(f),
+                f.at_ms,
+                ms(f.time_to_first_success_ms),
+                ms(f.time_to_steady_ms),
+                f.lost_requests
+            );
+        }
+        let t = &r.time_to_healthy_ms;
+        let _ = writeln!(
+            m,
+            "\nTime to healthy: p50 {} ms, p99 {} ms, max {} ms over {} fault(s).",
+            ms(t.p50),
+            ms(t.p99),
+            ms(t.max),
+            t.count
+        );
+    }
+    let _ = writeln!(m, "\n### State checks\n");
+    if r.checks.is_empty() {
+        let _ = writeln!(m, "No state check: state survival was not measured.");
+    } else {
+        let _ = writeln!(
+            m,
+            "| check | journeys | set up | verified | lost | first failure |\n| --- | ---: | ---: | ---: | ---: | --- |"
+        );
+        for ch in &r.checks {
+            let first = ch.failures.first().map_or("—".into(), |f| {
+                escape(&format!(
+                    "{} on {}{}: expected {}, got {} — {}",
+                    f.step,
+                    f.replica,
+                    f.after.as_deref().map_or(String::new(), |a| format!(" after {a}")),
+                    f.expected,
+                    f.got,
+                    f.excerpt
+                ))
+            });
+            let lost = if ch.lost > 0 {
+                format!("**{}**", ch.lost)
+            } else {
+                "0".into()
+            };
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {lost} | {first} |",
+                escape(&ch.name),
+                ch.journeys,
+                ch.set_up,
+                ch.verified
+            );
+        }
+    }
+    let _ = writeln!(m, "\n### Lost requests by class\n");
+    if r.faults.is_empty() {
+        let _ = writeln!(m, "No fault in this run.");
+    } else {
+        let _ = writeln!(
+            m,
+            "| fault | in flight | refused | reset | timeout | 5xx | other | total |\n\
+             | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+        for f in &r.faults {
+            let l = &f.lost_by_class;
+            let _ = writeln!(
+                m,
+                "| trial {}: {} | {} | {} | {} | {} | {} | {} | {} |",
+                f.trial + 1,
+                fault_name(f),
+                l.in_flight,
+                l.refused,
+                l.reset,
+                l.timeout,
+                l.http_5xx,
+                l.other,
+                l.total
+            );
+        }
+    }
+    let l = &r.load;
+    let _ = writeln!(
+        m,
+        "\nLoad: {} of {} planned requests sent, {} ok, {} failed; latency p50 {:.1} ms, p99 {:.1} ms.",
+        l.sent, l.planned, l.ok, l.failed, l.latency_ms.p50, l.latency_ms.p99
+    );
+    let e = &r.environment;
+    let _ = writeln!(
+        m,
+        "\nRun {} · started {} · {} trial(s) · {} {} · {} replica(s) · phoenix-bench {}",
+        escape(&r.run_id),
+        escape(&r.started_at),
+        r.trials,
+        escape(&e.backend),
+        escape(&e.engine_version),
+        e.replicas,
+        escape(&e.phoenix_version)
+    );
+    Ok(m.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixture;
+
+    #[test]
+    fn summary_of_the_fixture() {
+        let md = render(&Report::build(fixture::record())).unwrap();
+        insta::assert_snapshot!(String::from_utf8(md).unwrap());
+    }
+
+    #[test]
+    fn escape_leaves_no_tag_and_no_markup() {
+        let e = escape("<script>alert(1)</script> \"><img src=x onerror=alert(1)> | *x* [l](u)\nnext");
+        assert!(!e.contains('<') && !e.contains('>'), "{e}");
+        assert!(e.contains("\\|") && e.contains("\\*x\\*") && e.contains("\\[l\\]\\(u\\)"));
+        assert!(!e.contains('\n'));
+    }
+}

@@ -1,0 +1,251 @@
+//! Validating `[[fault]]` entries: the kind, what ends it, its target and its timing.
+//! A chaos loop stays one entry here; the plan expands it into single faults.
+
+use super::duration::format_duration;
+use super::error::did_you_mean;
+use super::file::FaultFile;
+use super::validate::{Validator, MAX_DURATION};
+use super::{Action, App, Chaos, Fault, FaultKind, Load, ALL, RANDOM};
+use std::time::Duration;
+
+/// Most faults in one chaos loop.
+pub const MAX_CHAOS_COUNT: i64 = 1000;
+const CHAOS: &str = "chaos";
+
+impl Validator<'_> {
+    pub(super) fn fault(&mut self, i: usize, raw: FaultFile, app: &App, load: &Load) -> Option<Fault> {
+        let field = format!("fault[{i}]");
+        let f = |k: &str| format!("{field}.{k}");
+        let at = self.duration(&f("at"), Some(&raw.at), Duration::ZERO, Duration::ZERO, MAX_DURATION);
+        if at >= load.duration {
+            self.problem(
+                &f("at"),
+                format!(
+                    "{} is at or after the end of the load ({})",
+                    raw.at,
+                    format_duration(load.duration)
+                ),
+                Some("schedule it earlier or make load.duration longer".into()),
+            );
+        }
+        let chaos_loop = raw.kind == CHAOS;
+        let kind_name = if chaos_loop {
+            raw.fault.clone().unwrap_or_default()
+        } else {
+            raw.kind.clone()
+        };
+        let kind_field = if chaos_loop { f("fault") } else { f("kind") };
+        let kind = FaultKind::parse(&kind_name);
+        if kind.is_none() {
+            let all: Vec<&str> = FaultKind::NAMES
+                .iter()
+                .copied()
+                .chain((!chaos_loop).then_some(CHAOS))
+                .collect();
+            let hint = match did_you_mean(&kind_name, all.iter().copied()) {
+                Some(s) => format!("did you mean \"{s}\"? kinds are {}", all.join(", ")),
+                None => format!("use one of {}", all.join(", ")),
+            };
+            let message = if chaos_loop && raw.fault.is_none() {
+                "a chaos loop needs `fault`, the kind it injects".to_string()
+            } else {
+                format!("unknown fault kind \"{kind_name}\"")
+            };
+            self.problem(&kind_field, message, Some(hint));
+        }
+        if !chaos_loop {
+            for (key, present) in [
+                ("fault", raw.fault.is_some()),
+                ("every", raw.every.is_some()),
+                ("count", raw.count.is_some()),
+                ("seed", raw.seed.is_some()),
+            ] {
+                if present {
+                    self.problem(
+                        &f(key),
+                        "only applies to kind = \"chaos\"",
+                        Some("remove it, or make this fault a chaos loop".into()),
+                    );
+                }
+            }
+        }
+        let action = kind.and_then(|k| self.action(&field, k, raw.then.as_deref()));
+        self.target(&field, &raw.target, app, chaos_loop);
+        let lasting = matches!(kind, Some(FaultKind::Pause | FaultKind::Disconnect | FaultKind::Remove));
+        let delay = if lasting {
+            if raw.delay.is_some() {
+                self.problem(
+                    &f("delay"),
+                    "does not apply to a fault that lasts `for` a while",
+                    Some("use `for = \"2s\"`: how long it lasts".into()),
+                );
+            }
+            if raw.for_.is_none() {
+                self.problem(
+                    &field,
+                    format!("a {kind_name} fault needs `for`, how long it lasts"),
+                    Some("add e.g. for = \"2s\"".into()),
+                );
+            }
+            self.duration(
+                &f("for"),
+                raw.for_.as_deref(),
+                Duration::from_secs(1),
+                Duration::from_millis(1),
+                Duration::from_secs(600),
+            )
+        } else {
+            if raw.for_.is_some() && kind.is_some() {
+                self.problem(
+                    &f("for"),
+                    format!("does not apply to kind = \"{kind_name}\""),
+                    Some("use `delay` for the orchestrator's reaction delay".into()),
+                );
+            }
+            self.duration(
+                &f("delay"),
+                raw.delay.as_deref(),
+                Duration::ZERO,
+                Duration::ZERO,
+                Duration::from_secs(600),
+            )
+        };
+        let grace = match (kind, raw.grace.as_deref()) {
+            (Some(FaultKind::Stop), g) => self.duration(
+                &f("grace"),
+                g,
+                Duration::from_secs(10),
+                Duration::ZERO,
+                Duration::from_secs(600),
+            ),
+            (Some(k), Some(_)) => {
+                self.problem(
+                    &f("grace"),
+                    format!("only applies to kind = \"stop\" (a {} has no grace period)", k.as_str()),
+                    Some("remove it, or use kind = \"stop\"".into()),
+                );
+                Duration::ZERO
+            }
+            _ => Duration::ZERO,
+        };
+        let chaos = chaos_loop.then(|| self.chaos(&field, &raw, at, load));
+        Some(Fault {
+            at,
+            kind: kind?,
+            action: action?,
+            target: raw.target,
+            delay,
+            grace,
+            chaos: chaos.flatten(),
+        })
+    }
+
+    fn action(&mut self, field: &str, kind: FaultKind, then: Option<&str>) -> Option<Action> {
+        let (default, choosable) = kind.default_action();
+        match (then, choosable) {
+            (None, _) => Some(default),
+            (Some("restart"), true) => Some(Action::Restart),
+            (Some("replace"), true) => Some(Action::Replace),
+            (Some(other), true) => {
+                let hint = match did_you_mean(other, ["restart", "replace"]) {
+                    Some(s) => format!("did you mean \"{s}\"? use restart (same container) or replace (a fresh container from the image)"),
+                    None => "use restart (same container) or replace (a fresh container from the image)".into(),
+                };
+                self.problem(
+                    &format!("{field}.then"),
+                    format!("unknown action \"{other}\""),
+                    Some(hint),
+                );
+                None
+            }
+            (Some(t), false) if t == default.as_str() => Some(default),
+            (Some(other), false) => {
+                self.problem(
+                    &format!("{field}.then"),
+                    format!(
+                        "a {} fault always ends with {}, not \"{other}\"",
+                        kind.as_str(),
+                        default.as_str()
+                    ),
+                    Some("remove `then`".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn target(&mut self, field: &str, target: &str, app: &App, chaos_loop: bool) {
+        let ok = app.replicas.iter().any(|r| r == target) || target == ALL || (chaos_loop && target == RANDOM);
+        if ok {
+            return;
+        }
+        let mut names = app.replicas.join(", ");
+        names.push_str(if chaos_loop {
+            " (or \"random\": a replica drawn each time)"
+        } else {
+            " (or \"all\": each replica in turn)"
+        });
+        let hint = match did_you_mean(target, app.replicas.iter().map(String::as_str)) {
+            Some(s) if target.starts_with("app-") => {
+                format!(
+                    "there are {} replica(s), named {names}; raise app.replicas or target e.g. \"{s}\"",
+                    app.replicas.len()
+                )
+            }
+            Some(s) => format!("did you mean \"{s}\"? replicas are named {names}"),
+            None => format!("replicas are named {names}"),
+        };
+        self.problem(
+            &format!("{field}.target"),
+            format!("no replica named \"{target}\""),
+            Some(hint),
+        );
+    }
+
+    fn chaos(&mut self, field: &str, raw: &FaultFile, at: Duration, load: &Load) -> Option<Chaos> {
+        let every = match raw.every.as_deref() {
+            Some(e) => self.duration(
+                &format!("{field}.every"),
+                Some(e),
+                Duration::from_secs(1),
+                Duration::from_millis(100),
+                Duration::from_secs(3600),
+            ),
+            None => {
+                self.problem(
+                    field,
+                    "a chaos loop needs `every`, the time between faults",
+                    Some("add e.g. every = \"3s\"".into()),
+                );
+                return None;
+            }
+        };
+        let count = self.int(&format!("{field}.count"), raw.count, 3, 1, MAX_CHAOS_COUNT) as u32;
+        let seed = match raw.seed {
+            Some(s) if s >= 0 => s as u64,
+            Some(s) => {
+                self.problem(
+                    &format!("{field}.seed"),
+                    format!("{s} is negative"),
+                    Some("use a whole number from 0".into()),
+                );
+                0
+            }
+            None => 1,
+        };
+        let last = at + every * count.saturating_sub(1);
+        if last >= load.duration {
+            self.problem(
+                &format!("{field}.count"),
+                format!(
+                    "the last of {count} faults every {} would fall at {}, after the load ends ({})",
+                    format_duration(every),
+                    format_duration(last),
+                    format_duration(load.duration)
+                ),
+                Some("lower `count` or `every`, or make load.duration longer".into()),
+            );
+        }
+        Some(Chaos { every, count, seed })
+    }
+}
