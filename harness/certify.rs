@@ -128,12 +128,16 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
         name: "time_to_healthy".into(),
         weight: 0.40,
         value: if unrecovered.is_empty() { tth_value } else { 0.0 },
-        inputs: vec![
-            ("time_to_healthy_p99_ms".into(), tth_p99.unwrap_or(f64::NAN)),
-            ("target_ms".into(), target_ms),
-            ("faults".into(), analysis.faults.len() as f64),
-            ("unrecovered".into(), unrecovered.len() as f64),
-        ],
+        // an unmeasured p99 is left out: JSON has no NaN
+        inputs: tth_p99
+            .map(|p| ("time_to_healthy_p99_ms".to_string(), p))
+            .into_iter()
+            .chain([
+                ("target_ms".into(), target_ms),
+                ("faults".into(), analysis.faults.len() as f64),
+                ("unrecovered".into(), unrecovered.len() as f64),
+            ])
+            .collect(),
         formula: "clamp(1.5 - p99 / target, 0, 1)".into(),
     });
 

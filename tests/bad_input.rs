@@ -827,3 +827,21 @@ fn every_problem_in_a_file_is_reported_not_just_the_first() {
         &["field `app.replicas`", "2 problems in"],
     );
 }
+
+#[test]
+fn an_invalid_load_header_is_rejected_before_it_fails_every_request() {
+    let text = GOOD.replace(
+        "requests = [{ path = \"/\" }]",
+        "requests = [{ path = \"/\", headers = { \"X Bad\" = \"1\" } }]",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("header.toml");
+    std::fs::write(&path, text).unwrap();
+    let o = phoenix().arg("validate").arg(&path).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("is not a valid header name") && err.contains("headers.X Bad"),
+        "{err}"
+    );
+}

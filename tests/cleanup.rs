@@ -324,7 +324,9 @@ fn clean_removes_only_objects_whose_owner_is_certainly_dead() {
     let (ns_boot, _) = own_id.split_once('/').unwrap();
     // (name suffix, owner, owner id, removed by clean?)
     let cases: Vec<(&str, String, Option<String>, bool)> = vec![
-        ("dead", format!("{host}:9999999"), None, true),
+        ("dead", format!("{host}:9999999"), Some(own_id.clone()), true),
+        // labelled without an owner id: never judged, whatever its pid
+        ("legacy", format!("{host}:9999999"), None, false),
         ("live", format!("{host}:{}", sleeper.id()), None, false),
         ("other-host", "some-other-host:9999999".into(), None, false),
         // same host name, but a pid namespace we cannot see into (a run in a container

@@ -81,7 +81,7 @@ pub fn summarise(record: &RunRecord) -> Vec<CheckSummary> {
             s.journeys += u64::from(c.journeys);
             s.set_up += c.set_up;
             s.verified += c.verified;
-            s.lost += c.set_up - c.verified;
+            s.lost += c.set_up.saturating_sub(c.verified);
             s.setup_failed += c.setup_failed;
             s.verifications += c.verifications.len() as u64;
             for f in &c.failures {

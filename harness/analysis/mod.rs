@@ -177,11 +177,29 @@ fn trial_recoveries(record: &RunRecord, trial: &TrialRecord, end_us: i64) -> Vec
         baseline_p99_us: (!baseline.is_empty()).then(|| baseline.value_at_quantile(0.99) as i64),
         end_us,
     };
-    trial
-        .faults
-        .iter()
-        .map(|f| recovery::recover(trial, f, params))
-        .collect()
+    // each failed request belongs to one fault at most: windows end at the next fault
+    let mut order: Vec<&crate::record::FaultRecord> = trial.faults.iter().collect();
+    order.sort_by_key(|f| f.issued_us);
+    let mut previous_end_us = i64::MIN;
+    let mut out = Vec::new();
+    for (k, f) in order.iter().enumerate() {
+        let next_fault_us = order.get(k + 1).map(|n| n.issued_us);
+        let r = recovery::recover(
+            trial,
+            f,
+            params,
+            recovery::Claim {
+                previous_end_us,
+                next_fault_us,
+            },
+        );
+        let own_end = r
+            .time_to_steady_ms
+            .map_or(end_us, |s| f.issued_us + (s * 1000.0).round() as i64);
+        previous_end_us = next_fault_us.map_or(own_end, |n| own_end.min(n));
+        out.push(r);
+    }
+    out
 }
 
 #[cfg(test)]

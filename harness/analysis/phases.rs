@@ -113,15 +113,6 @@ impl PhaseHistograms {
         }
     }
 
-    pub fn get(&self, phase: Phase) -> &Histogram<u64> {
-        &self
-            .by_phase
-            .iter()
-            .find(|(p, _)| *p == phase)
-            .expect("every phase is present")
-            .1
-    }
-
     pub fn summaries(&self) -> Vec<PhaseSummary> {
         self.by_phase
             .iter()

@@ -113,8 +113,25 @@ pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64) -> Option<i64> {
     (!saw_unhealthy && healthy_before).then_some(t_f)
 }
 
+/// Where one fault's claim on failed requests starts and stops, so that no failed request
+/// is counted for two faults: requests in flight at the fault count only if sent after the
+/// previous fault's window (`previous_end_us`), and the window stops at the next fault.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim {
+    pub previous_end_us: i64,
+    pub next_fault_us: Option<i64>,
+}
+
+impl Claim {
+    /// A fault alone in its trial.
+    pub const ALONE: Claim = Claim {
+        previous_end_us: i64::MIN,
+        next_fault_us: None,
+    };
+}
+
 /// Everything about one fault's recovery.
-pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams) -> FaultRecovery {
+pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, claim: Claim) -> FaultRecovery {
     let t_f = fault.issued_us;
     let mut notes = Vec::new();
     let healthy = healthy_at(trial, &fault.target, t_f);
@@ -135,8 +152,8 @@ pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams) -> F
         if outcome.is_ok() {
             continue;
         }
-        let in_window = intended >= t_f && intended <= lost_until;
-        let in_flight = intended < t_f && done > t_f;
+        let in_window = intended >= t_f && intended <= lost_until && claim.next_fault_us.is_none_or(|n| intended < n);
+        let in_flight = intended < t_f && done > t_f && intended >= claim.previous_end_us;
         if in_window || in_flight {
             lost.add(outcome);
             if in_flight {

@@ -199,3 +199,19 @@ fn windows_show_the_outage() {
     assert_eq!((w[30].ok, w[30].failed), (0, 20));
     assert_eq!((w[40].ok, w[40].failed), (20, 0));
 }
+
+#[test]
+fn overlapping_faults_never_count_a_failed_request_twice() {
+    let mut t = trial((3_000_000, 4_000_000), Outcome::Refused, (0, 0), 0, Some(4_010_000));
+    // a second fault on the same replica before the first one was steady
+    let mut second = t.faults[0].clone();
+    second.index = 1;
+    second.issued_us = 3_500_000;
+    second.planned_us = 3_500_000;
+    t.faults.push(second);
+    let a = analyse(&record(vec![t]));
+    assert_eq!(a.load.failed, 200);
+    let per_fault: Vec<u64> = a.faults.iter().map(|f| f.lost.total).collect();
+    assert_eq!(per_fault, [100, 100]);
+    assert_eq!(a.lost_requests, 200, "the total may not exceed the failed requests");
+}

@@ -18,7 +18,7 @@ use bollard::models::{
 };
 use bollard::query_parameters::{
     EventsOptions, KillContainerOptions, ListContainersOptions, ListNetworksOptions, ListVolumesOptions, LogsOptions,
-    RemoveContainerOptions, StopContainerOptions,
+    RemoveContainerOptions, RenameContainerOptions, StopContainerOptions,
 };
 use bollard::Docker;
 use futures::StreamExt;
@@ -174,7 +174,7 @@ impl DockerBackend {
         exposed: Option<u16>,
         ready_log: Option<&str>,
     ) -> testcontainers::ContainerRequest<GenericImage> {
-        let (name, tag) = split_image(image);
+        let (name, tag) = images::split_image(image);
         let mut image = GenericImage::new(name, tag);
         if let Some(port) = exposed {
             // the port must be exposed for its binding to apply
@@ -410,13 +410,6 @@ pub async fn remove_labelled(docker: &Docker, label: &str) -> Removed {
         }
     }
     removed
-}
-
-fn split_image(image: &str) -> (String, String) {
-    match image.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => (name.to_string(), tag.to_string()),
-        _ => (image.to_string(), "latest".to_string()),
-    }
 }
 
 fn parse_rfc3339_us(ts: &str) -> Option<i64> {
@@ -661,8 +654,59 @@ impl Backend for DockerBackend {
     }
 
     async fn replace(&self, replica: &str) -> Result<()> {
-        self.remove(replica, Duration::ZERO).await?;
-        self.add(replica).await
+        let mut state = self.state.lock().await;
+        let d = state
+            .deployment
+            .clone()
+            .ok_or_else(|| BackendError::UnknownReplica(replica.into()))?;
+        let (port, old) = {
+            let r = state
+                .replicas
+                .get_mut(replica)
+                .ok_or_else(|| BackendError::UnknownReplica(replica.into()))?;
+            (r.port, r.container.take())
+        };
+        // the fresh container comes first: the old one (dead, its port free) only gives up
+        // its name, and its logs and `docker diff` are read after, off the recovery's path
+        let old_id = old.map(|c| {
+            let id = c.id().to_string();
+            // a dropped testcontainers handle removes its container without a time bound
+            std::mem::forget(c);
+            id
+        });
+        if let Some(id) = &old_id {
+            let retired = format!("{}-replaced-{}", self.container_name(replica), &id[..id.len().min(12)]);
+            let rename = self
+                .docker
+                .rename_container(id, RenameContainerOptions { name: retired });
+            bounded("rename", replica, CALL_TIMEOUT, rename).await?;
+        }
+        let started = self.start_replica(&mut state, &d, replica, port).await;
+        if let Some(id) = &old_id {
+            let log = self.fetch_logs(replica, id).await;
+            state.logs.push(log);
+            let opts = RemoveContainerOptions {
+                force: true,
+                v: true,
+                ..Default::default()
+            };
+            match bounded(
+                "remove",
+                replica,
+                REMOVE_TIMEOUT,
+                self.docker.remove_container(id, Some(opts)),
+            )
+            .await
+            {
+                Err(e) if !already_gone(&e) => return Err(e),
+                _ => {}
+            }
+        }
+        let c = started?;
+        if let Some(r) = state.replicas.get_mut(replica) {
+            r.container = Some(c);
+        }
+        Ok(())
     }
 
     async fn pause(&self, replica: &str) -> Result<()> {

@@ -161,9 +161,9 @@ pub async fn build_recipe(image: &str, recipe: &Path) -> Result<()> {
 
 /// Pulls `image` (the last resort: there may be no registry).
 pub async fn pull(docker: &Docker, image: &str) -> Result<()> {
-    let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
+    let (name, tag) = split_image(image);
     let options = CreateImageOptions {
-        from_image: Some(name.into()),
+        from_image: Some(name),
         tag: Some(tag.into()),
         ..Default::default()
     };
@@ -205,4 +205,34 @@ fn add_dir(b: &mut tar::Builder<Vec<u8>>, root: &Path, rel: &Path) -> std::io::R
         }
     }
     Ok(())
+}
+
+/// `name:tag` -> (name, tag); a registry port (`host:5000/app`) is not a tag.
+pub(super) fn split_image(image: &str) -> (String, String) {
+    match image.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name.to_string(), tag.to_string()),
+        _ => (image.to_string(), "latest".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_image;
+
+    #[test]
+    fn a_registry_port_is_not_a_tag() {
+        assert_eq!(
+            split_image("phoenix-demo:latest"),
+            ("phoenix-demo".into(), "latest".into())
+        );
+        assert_eq!(split_image("phoenix/redis"), ("phoenix/redis".into(), "latest".into()));
+        assert_eq!(
+            split_image("localhost:5000/app"),
+            ("localhost:5000/app".into(), "latest".into())
+        );
+        assert_eq!(
+            split_image("localhost:5000/app:v2"),
+            ("localhost:5000/app".into(), "v2".into())
+        );
+    }
 }

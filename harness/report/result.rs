@@ -253,6 +253,17 @@ mod tests {
     }
 
     #[test]
+    fn result_json_without_any_measured_recovery_reads_back() {
+        // the history page and `phoenix compare` read result.json back: no NaN may reach it
+        let mut rec = fixture::record();
+        rec.trials.clear();
+        rec.complete = false;
+        let bytes = crate::report::json::result(&Report::build(rec)).unwrap();
+        let back: Result<ResultJson, _> = serde_json::from_slice(&bytes);
+        assert!(back.is_ok(), "{back:?}");
+    }
+
+    #[test]
     fn schema_rejects_a_result_missing_a_contract_key() {
         let report = Report::build(fixture::record());
         let mut json = serde_json::to_value(ResultJson::from_report(&report)).unwrap();

@@ -199,6 +199,14 @@ fn steps(
         note("path", &s.path);
         for (k, v) in &s.headers {
             note(&format!("headers.{k}"), v);
+            // values may hold templates; they are checked once rendered, at run time
+            if let Some(why) = super::validate::header_problem(k, None) {
+                problem(
+                    format!("{field}.headers.{k}"),
+                    why,
+                    Some("header names are tokens: letters, digits and '-'".into()),
+                );
+            }
         }
         let method = s.method.clone().unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
         if !["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"].contains(&method.as_str()) {

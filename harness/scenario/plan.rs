@@ -8,6 +8,10 @@ use std::time::Duration;
 
 /// Margin after the load for the last recovery, state checks and teardown.
 const TAIL_MARGIN: Duration = Duration::from_secs(30);
+/// Engine calls of one fault (kill, restart, replace...), each bounded well below this.
+const CALL_ALLOWANCE: Duration = Duration::from_secs(30);
+/// Setting up or verifying the state checks once.
+const CHECK_ALLOWANCE: Duration = Duration::from_secs(60);
 
 /// An absolute timeline for one scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -30,23 +34,28 @@ impl Plan {
             .flat_map(|f| expand(f, &scenario.app.replicas))
             .collect();
         faults.sort_by_key(|f| f.at);
+        // faults run one after another; each may wait for its targets' recovery (a rolling
+        // fault between replicas, and before verifying state checks) and verify them
         let replicas = scenario.app.replicas.len() as u32;
-        // a rolling fault (`all`) waits for each replica's recovery in turn
-        let slowest_fault = faults
+        let checks = !scenario.checks.is_empty();
+        let all_faults: Duration = faults
             .iter()
             .map(|f| {
-                let each = f.delay + f.grace;
-                if f.target == super::ALL {
-                    (each + scenario.app.start_timeout) * replicas
+                let targets = if f.target == super::ALL { replicas } else { 1 };
+                let waits = if checks { targets } else { targets - 1 };
+                let verify = if checks {
+                    CHECK_ALLOWANCE * targets
                 } else {
-                    each
-                }
+                    Duration::ZERO
+                };
+                (f.delay + f.grace + CALL_ALLOWANCE) * targets + scenario.app.start_timeout * waits + verify
             })
-            .max()
-            .unwrap_or_default();
+            .sum();
+        let setup = if checks { CHECK_ALLOWANCE } else { Duration::ZERO };
         let trial_deadline = scenario.app.start_timeout * 2
+            + setup
             + scenario.load.duration
-            + slowest_fault
+            + all_faults
             + scenario.load.timeout
             + TAIL_MARGIN;
         Plan {
@@ -60,11 +69,6 @@ impl Plan {
     /// Targets of the planned faults, in order.
     pub fn targets(&self) -> Vec<&str> {
         self.faults.iter().map(|f| f.target.as_str()).collect()
-    }
-
-    /// Upper bound for the whole run.
-    pub fn deadline(&self) -> Duration {
-        self.trial_deadline * self.trials
     }
 }
 

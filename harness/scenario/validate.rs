@@ -668,6 +668,18 @@ impl Validator<'_> {
             if !r.path.starts_with('/') {
                 self.problem(&format!("{field}.path"), format!("\"{}\" is not a path", r.path), Some("load goes only to the replicas' published 127.0.0.1 ports: write a path such as \"/\", not a URL or host".into()));
             }
+            for (k, v) in &r.headers {
+                if let Some(why) = header_problem(k, Some(v)) {
+                    self.problem(
+                        &format!("{field}.headers.{k}"),
+                        why,
+                        Some(
+                            "header names are tokens (letters, digits, '-'), values are one line of visible text"
+                                .into(),
+                        ),
+                    );
+                }
+            }
             let weight = self.int(&format!("{field}.weight"), r.weight, 1, 1, 1000) as u32;
             requests.push(RequestSpec {
                 method,
@@ -789,4 +801,15 @@ fn valid_name(s: &str) -> bool {
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
+}
+
+/// Why an HTTP header cannot be sent as written (a bad one would fail every request).
+pub(super) fn header_problem(name: &str, value: Option<&str>) -> Option<String> {
+    if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Some(format!("\"{name}\" is not a valid header name"));
+    }
+    match value.map(reqwest::header::HeaderValue::from_str) {
+        Some(Err(_)) => Some(format!("the value of {name} is not a valid header value")),
+        _ => None,
+    }
 }
