@@ -164,7 +164,7 @@ pub async fn pull(docker: &Docker, image: &str) -> Result<()> {
     let (name, tag) = split_image(image);
     let options = CreateImageOptions {
         from_image: Some(name),
-        tag: Some(tag.into()),
+        tag: Some(tag),
         ..Default::default()
     };
     let mut stream = docker.create_image(Some(options), None, None);
