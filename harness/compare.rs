@@ -225,24 +225,7 @@ pub fn load(path: &Path) -> Result<Runs, CompareError> {
     Ok(runs)
 }
 
-fn median_sorted(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    }
-}
-
-/// Median (None when empty).
-pub fn median_of(values: &[f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    Some(median_sorted(&v))
-}
+pub use crate::analysis::spread::{median_of, median_sorted};
 
 /// A Mann-Whitney U test of `candidate` against `baseline`.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -8,7 +8,8 @@ pub const RESAMPLES: usize = 2000;
 /// Fixed seed: the same measurements always give the same interval.
 pub const SEED: u64 = 0x0070_686f_656e_6978;
 
-fn median(sorted: &[f64]) -> f64 {
+/// Median of already sorted values (not empty).
+pub fn median_sorted(sorted: &[f64]) -> f64 {
     let n = sorted.len();
     if n % 2 == 1 {
         sorted[n / 2]
@@ -24,7 +25,7 @@ pub fn median_of(values: &[f64]) -> Option<f64> {
     }
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
-    Some(median(&v))
+    Some(median_sorted(&v))
 }
 
 /// 95 % percentile-bootstrap interval of the median; None with fewer than 2 values.
@@ -40,7 +41,7 @@ pub fn median_ci95(values: &[f64]) -> Option<(f64, f64)> {
             *s = values[rng.random_range(0..values.len())];
         }
         sample.sort_by(f64::total_cmp);
-        medians.push(median(&sample));
+        medians.push(median_sorted(&sample));
     }
     medians.sort_by(f64::total_cmp);
     let at = |q: f64| medians[((q * (RESAMPLES - 1) as f64).round() as usize).min(RESAMPLES - 1)];
