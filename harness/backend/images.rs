@@ -92,16 +92,13 @@ fn tail(text: &str) -> String {
 }
 
 /// Builds `image` from a scenario's build section: the command, then the Dockerfile
-/// context through the engine's classic builder (BuildKit sessions need a newer API).
+/// context through the engine's classic builder (BuildKit sessions need a newer API),
+/// packed as the docker CLI packs it (`context.rs`).
 pub async fn build(docker: &Docker, image: &str, b: &Build) -> Result<()> {
     if let Some(cmd) = &b.command {
         run_step(image, &cmd[0], &cmd[1..], &b.workdir).await?;
     }
-    let context = tar_context(&b.context).map_err(|e| BackendError::BuildFailed {
-        image: image.into(),
-        step: format!("packing the context {}", b.context.display()),
-        tail: e.to_string(),
-    })?;
+    let context = pack_context(image, b).await?;
     let options = BuildImageOptions {
         dockerfile: b.dockerfile.clone(),
         t: Some(image.to_string()),
@@ -111,7 +108,7 @@ pub async fn build(docker: &Docker, image: &str, b: &Build) -> Result<()> {
         ..Default::default()
     };
     let mut output = String::new();
-    let mut stream = docker.build_image(options, None, Some(bollard::body_full(context.into())));
+    let mut stream = docker.build_image(options, None, Some(bollard::body_try_stream(context)));
     let result = tokio::time::timeout(BUILD_TIMEOUT, async {
         while let Some(item) = stream.next().await {
             match item {
@@ -181,30 +178,34 @@ pub async fn pull(docker: &Docker, image: &str) -> Result<()> {
     }
 }
 
-/// A tar of the build context, leaving out build output and VCS folders.
-fn tar_context(dir: &Path) -> std::io::Result<Vec<u8>> {
-    let mut builder = tar::Builder::new(Vec::new());
-    builder.follow_symlinks(true);
-    add_dir(&mut builder, dir, Path::new(""))?;
-    builder.into_inner()
-}
-
-fn add_dir(b: &mut tar::Builder<Vec<u8>>, root: &Path, rel: &Path) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(root.join(rel))? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if matches!(name.to_str(), Some("target" | ".git")) {
-            continue;
-        }
-        let rel_path = rel.join(&name);
-        let path = root.join(&rel_path);
-        if path.is_dir() {
-            add_dir(b, root, &rel_path)?;
-        } else {
-            b.append_path_with_name(&path, &rel_path)?;
-        }
-    }
-    Ok(())
+/// Packs the build context (see `context.rs`) off the async threads, into an unnamed
+/// temporary file, and streams it in chunks: a large context never sits in memory.
+async fn pack_context(
+    image: &str,
+    b: &Build,
+) -> Result<impl futures::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static> {
+    let (dir, dockerfile) = (b.context.clone(), b.dockerfile.clone());
+    let packed = tokio::task::spawn_blocking(move || super::context::pack_to_temp(&dir, &dockerfile))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    let (file, bytes) = packed.map_err(|tail| BackendError::BuildFailed {
+        image: image.into(),
+        step: format!("packing the context {}", b.context.display()),
+        tail,
+    })?;
+    tracing::info!(
+        "building {image}: context {} ({bytes} bytes of tar)",
+        b.context.display()
+    );
+    let file = tokio::fs::File::from_std(file);
+    Ok(futures::stream::try_unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut chunk = vec![0u8; 256 * 1024];
+        let n = file.read(&mut chunk).await?;
+        chunk.truncate(n);
+        Ok((n > 0).then(|| (bytes::Bytes::from(chunk), file)))
+    }))
 }
 
 /// `name:tag` -> (name, tag); a registry port (`host:5000/app`) is not a tag.

@@ -2,8 +2,10 @@
 //! The trait speaks of replicas, instances and endpoints, not containers, so a Kubernetes
 //! backend can implement it later; `docker.rs` is the one implementation today.
 
+mod context;
 pub mod docker;
-mod images;
+mod dockerignore;
+pub(crate) mod images;
 pub mod labels;
 
 use crate::record::LifecycleKind;
