@@ -1,37 +1,28 @@
 //! A real browser reads a real run's page: headless Chromium (Debian's `chromium`, installed
-//! here with apt-get when missing — CI runs as root) loads index.html from a short Docker
-//! run, takes a screenshot, reports no console error, and every chart has drawn content.
+//! by `.ci/setup`; the test fails naming that fix when it is missing) loads index.html from
+//! a short Docker run, takes a screenshot, reports no console error, and every chart has
+//! drawn content.
 
 mod common;
 
 use std::path::Path;
 use std::process::Command;
 
-/// Makes sure `chromium` is on the PATH, installing Debian's package if needed.
+/// Fails loudly, naming the fix, when `chromium` does not run: tests never install anything
+/// (`.ci/setup` does, and `.ci/run` calls it first).
 fn ensure_chromium() {
-    let present = || {
-        Command::new("chromium")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if present() {
-        return;
+    let version = Command::new("chromium").arg("--version").output();
+    match version {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "`chromium --version` failed ({}): {}\n  fix: run `sudo .ci/setup` (installs Debian's chromium)",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => panic!(
+            "chromium is not installed ({e}); this test needs a real browser\n  fix: run `sudo .ci/setup` (installs Debian's chromium)"
+        ),
     }
-    eprintln!("chromium is missing: installing Debian's package (needs root)");
-    let apt = |args: &[&str]| {
-        Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    assert!(apt(&["update"]), "apt-get update failed: install chromium by hand");
-    assert!(
-        apt(&["install", "-y", "--no-install-recommends", "chromium"]),
-        "apt-get install chromium failed: install it by hand"
-    );
-    assert!(present(), "chromium still does not run after installing it");
 }
 
 /// Runs headless Chromium on `page` with `args`; returns (stdout, stderr).

@@ -88,11 +88,8 @@ if [[ -s $cache_tar ]]; then
   echo "debootstrap-image: using cached rootfs $cache_tar" >&2
   tar -C "$rootfs" -xpf "$cache_tar"
 else
-  if ! command -v debootstrap >/dev/null; then
-    echo "debootstrap-image: installing debootstrap" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
-  fi
+  command -v debootstrap >/dev/null ||
+    die "debootstrap is not installed; fix: run \`sudo .ci/setup\` from the repository (or apt-get install debootstrap)"
   echo "debootstrap-image: debootstrap $SUITE [$sorted_pkgs] from $mirror" >&2
   debootstrap --variant=minbase --include="$sorted_pkgs" "$SUITE" "$rootfs" "$mirror" \
     >"$workdir/debootstrap.log" 2>&1 || { tail -n 40 "$workdir/debootstrap.log" >&2; die "debootstrap failed"; }
