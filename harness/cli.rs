@@ -50,6 +50,18 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Check that this machine can run the scenarios: the engine and its API version, each
+    /// image present or buildable, debootstrap for recipes, free disk, chromium (info).
+    ///
+    /// One line per check: ok, problem (with its fix) or info. Exit status: 0 no problem,
+    /// 1 a problem.
+    Doctor {
+        /// Scenario files [default: scenarios/*.toml].
+        scenarios: Vec<PathBuf>,
+        /// Also build every missing image the scenarios can build (as `run` would).
+        #[arg(long)]
+        build: bool,
+    },
     /// List run folders with their verdicts.
     List {
         #[arg(long, default_value = "reports")]

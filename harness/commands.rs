@@ -34,6 +34,7 @@ pub async fn dispatch(command: Command) -> u8 {
         Command::Report { run_dir } => report(&run_dir),
         Command::Clean { dry_run } => clean_cmd(dry_run).await,
         Command::List { reports } => list(&reports),
+        Command::Doctor { scenarios, build } => crate::doctor::doctor(&scenarios, build).await,
         Command::Compare {
             baseline,
             candidate,

@@ -19,7 +19,8 @@
 //! - [`analysis`]: pure figures from a record.
 //! - [`certify`]: the level and score, one formula.
 //! - [`report`] and [`plot`]: renderers, pure; [`output`] writes them atomically.
-//! - [`commands`]: what each CLI command does; [`cli`]: its arguments.
+//! - [`commands`]: what each CLI command does; [`cli`]: its arguments; [`doctor`]: the
+//!   first-run check of a machine.
 
 pub mod analysis;
 pub mod backend;
@@ -30,6 +31,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod compare;
+pub mod doctor;
 pub mod execute;
 pub mod fault;
 pub mod front;
