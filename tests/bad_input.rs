@@ -1,5 +1,7 @@
-//! Bad scenario files exit 2 with a message naming the file, the line and column, the
-//! field and the fix, create no report folder, and never touch Docker.
+//! Bad scenario files are refused with a message naming the file, the line and column,
+//! the field and the fix. The table of single-rule cases runs in-process (the validation
+//! function, not a process per case); a few tests run the real binary for what only it
+//! shows: exit status 2, no report folder, a FIFO and /dev/zero refused within a second.
 //!
 //! Every case starts from `GOOD` (which `phoenix validate` accepts) and changes exactly one
 //! thing, so each test proves one rule.
@@ -55,23 +57,19 @@ fn good_plus(extra: &str) -> String {
     format!("{GOOD}{extra}")
 }
 
-/// Runs `phoenix run` on `text` and asserts exit 2 within a second, a message that names
-/// `file:line:col`, the field and every fragment, and no report folder.
+/// Validates `text` in-process and asserts it is refused within a second with a message
+/// that names `file:line:col`, the field, a hint and every fragment.
 fn check(name: &str, text: &str, field: Option<&str>, at: (usize, usize), expect: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join(name);
     std::fs::write(&path, text).unwrap();
     let start = Instant::now();
-    let o = phoenix()
-        .arg("run")
-        .arg(&path)
-        .arg("--reports")
-        .arg(tmp.path().join("reports"))
-        .output()
-        .unwrap();
+    let result = phoenix_bench::scenario::Scenario::load(&path);
     let elapsed = start.elapsed();
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+    let err = match result {
+        Ok(_) => panic!("{name}: accepted"),
+        Err(e) => e.to_string(),
+    };
     assert!(elapsed < Duration::from_secs(1), "{name}: took {elapsed:?}");
     let located = format!("{}:{}:{}: ", path.display(), at.0, at.1);
     assert!(
@@ -86,10 +84,6 @@ fn check(name: &str, text: &str, field: Option<&str>, at: (usize, usize), expect
     for e in expect {
         assert!(err.contains(e), "{name}: message lacks {e:?}: {err}");
     }
-    assert!(
-        !tmp.path().join("reports").exists(),
-        "{name}: a report folder was created for bad input"
-    );
 }
 
 // --- phoenix validate ---------------------------------------------------------------------
@@ -117,12 +111,17 @@ fn validate_rejects_a_bad_file_with_exit_2_and_a_located_message() {
 }
 
 #[test]
-fn validate_accepts_the_bundled_scenario() {
+fn validate_accepts_the_bundled_scenario_and_names_the_host_commands_it_runs() {
     let o = phoenix()
         .args(["validate", "scenarios/kill-restart.toml"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("will run on this host: bash apps/demo/build.sh (in scenarios)"),
+        "{out}"
+    );
 }
 
 // --- malformed TOML -----------------------------------------------------------------------
@@ -567,7 +566,7 @@ fn health_path_without_leading_slash_is_rejected() {
         &text,
         Some("app.health.path"),
         (6, 12),
-        &["\"health\" must start with '/'"],
+        &["\"health\" is not a path: it must start with '/'"],
     );
 }
 
@@ -709,7 +708,7 @@ fn multipart_file_that_does_not_exist_is_rejected() {
         &text,
         Some("check[0].setup[0].multipart.file"),
         (25, 15),
-        &["missing.bin does not exist", "relative to the scenario file"],
+        &["\"missing.bin\"", "No such file", "relative to the scenario file"],
     );
 }
 
@@ -830,18 +829,77 @@ fn every_problem_in_a_file_is_reported_not_just_the_first() {
 
 #[test]
 fn an_invalid_load_header_is_rejected_before_it_fails_every_request() {
-    let text = GOOD.replace(
+    let text = good_with(
         "requests = [{ path = \"/\" }]",
         "requests = [{ path = \"/\", headers = { \"X Bad\" = \"1\" } }]",
     );
+    check(
+        "header.toml",
+        &text,
+        Some("load.requests[0].headers.X Bad"),
+        (11, 39),
+        &["is not a valid header name"],
+    );
+}
+
+// --- the real binary ----------------------------------------------------------------------
+
+#[test]
+fn run_refuses_bad_input_with_exit_2_and_creates_no_report_folder() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("header.toml");
-    std::fs::write(&path, text).unwrap();
-    let o = phoenix().arg("validate").arg(&path).output().unwrap();
+    let path = tmp.path().join("bad.toml");
+    std::fs::write(&path, good_with("rate = 10", "rate = 0")).unwrap();
+    let o = phoenix()
+        .arg("run")
+        .arg(&path)
+        .arg("--reports")
+        .arg(tmp.path().join("reports"))
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("bad.toml:9:1: field `load.rate`"), "{err}");
     assert!(
-        err.contains("is not a valid header name") && err.contains("headers.X Bad"),
-        "{err}"
+        !tmp.path().join("reports").exists(),
+        "a report folder was created for bad input"
     );
+}
+
+/// Runs `phoenix validate <path>` and asserts exit 2 within a second and a hint.
+fn refused_at_once(path: &std::path::Path, says: &str) {
+    let start = Instant::now();
+    let o = phoenix().arg("validate").arg(path).output().unwrap();
+    let elapsed = start.elapsed();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    assert!(err.contains(says) && err.contains("hint: "), "{err}");
+}
+
+#[test]
+fn validate_refuses_a_fifo_within_a_second_without_opening_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("s.toml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo failed");
+    refused_at_once(&fifo, "is a FIFO (named pipe), not a regular file");
+}
+
+#[test]
+fn validate_refuses_dev_zero_within_a_second() {
+    refused_at_once(
+        std::path::Path::new("/dev/zero"),
+        "is a character device, not a regular file",
+    );
+}
+
+#[test]
+fn validate_never_prints_a_raw_escape_sequence_from_the_file() {
+    // an unknown key that would erase the error line and print a forged `ok`
+    let text = format!("\"\\u001b[2K\\u001b[1Gs.toml: ok\" = 1\n{GOOD}");
+    let o = validate(&text);
+    let out = [o.stdout, o.stderr].concat();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!out.contains(&0x1b), "{}", String::from_utf8_lossy(&out));
+    assert!(String::from_utf8_lossy(&out).contains("\\x1b[2K"));
 }
