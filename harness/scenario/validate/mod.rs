@@ -125,7 +125,7 @@ impl Validator<'_> {
     fn scenario(&mut self, raw: ScenarioFile, path: &Path) -> Scenario {
         let bad_name = raw.name.trim().is_empty()
             || raw.name.contains(['/', '\\'])
-            || raw.name.chars().any(|c| super::error::needs_escape(c))
+            || raw.name.chars().any(super::error::needs_escape)
             || raw.name == "."
             || raw.name == "..";
         if bad_name {
