@@ -865,6 +865,28 @@ fn run_refuses_bad_input_with_exit_2_and_creates_no_report_folder() {
     );
 }
 
+#[test]
+fn run_refuses_a_trials_override_that_plans_more_requests_than_the_run_can_keep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("busy.toml");
+    let text = good_with("rate = 10", "rate = 5000").replacen("duration = \"5s\"", "duration = \"60s\"", 1);
+    std::fs::write(&path, text).unwrap();
+    let o = phoenix()
+        .arg("run")
+        .arg(&path)
+        .args(["--trials", "100", "--reports"])
+        .arg(tmp.path().join("reports"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("5000 req/s × 60s × 100 trial(s) = 30000000 planned requests"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("reports").exists());
+}
+
 /// Runs `phoenix validate <path>` and asserts exit 2 within a second and a hint.
 fn refused_at_once(path: &std::path::Path, says: &str) {
     let start = Instant::now();

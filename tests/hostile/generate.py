@@ -115,6 +115,8 @@ CASES = {
     # --- D. bounded validation -------------------------------------------------------------
     "deep-nesting-arrays": ('@x = ' + "[" * 10000 + "]" * 10000 + '\n' + GOOD, "x", "nest deeper than 32"),
     "deep-nesting-inline-tables": (app('@env = ' + "{a=" * 2000 + "1" + "}" * 2000 + '\n'), "app.env", "nest deeper than 32"),
+    "deep-dotted-key": (app('@env.%s = "1"\n' % ".".join(["a"] * 5000)), "app.env.a.a.a.a...", "more than 32 dotted parts"),
+    "deep-dotted-header": (GOOD + '@[%s]\nx = 1\n' % ".".join(["t"] * 5000), "t.t.t.t...", "more than 32 dotted parts"),
     "ten-thousand-volumes": (app('@volumes = [' + ", ".join('"v%d:/d%d"' % (i, i) for i in range(10000)) + ']\n'), "app.volumes", "over the limit of 32"),
     "ten-thousand-env": (app('@env = { ' + ", ".join('V%d = "1"' % i for i in range(10000)) + ' }\n'), "app.env", "over the limit of 256"),
     "duplicate-key": (GOOD.replace('rate = 10\n', 'rate = 10\n@rate = 20\n'), "load.rate", "duplicate key"),

@@ -102,6 +102,9 @@ pub const MAX_NESTING: usize = 32;
 /// Refuses arrays or inline tables nested deeper than [`MAX_NESTING`] before the parser
 /// sees them: it recurses once per level. A light scan that skips strings and comments.
 pub(super) fn nesting_problem(text: &str) -> Option<Problem> {
+    if let Some(p) = dotted_problem(text) {
+        return Some(p);
+    }
     let b = text.as_bytes();
     let (mut i, mut depth) = (0, 0usize);
     while i < b.len() {
@@ -145,6 +148,36 @@ pub(super) fn nesting_problem(text: &str) -> Option<Problem> {
             _ => {}
         }
         i += 1;
+    }
+    None
+}
+
+/// Refuses keys with more than [`MAX_NESTING`] dotted parts (`a.b.c...`, in a table
+/// header, a key or an inline table): each part is a nested table, and the parser's own
+/// recursion limit reports no location.
+fn dotted_problem(text: &str) -> Option<Problem> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        let keys: Vec<&str> = if let Some(header) = t.strip_prefix('[') {
+            header.trim_start_matches('[').split(']').next().into_iter().collect()
+        } else if t.starts_with('#') {
+            Vec::new()
+        } else {
+            t.split(['{', ','])
+                .filter_map(|piece| piece.split_once('=').map(|(k, _)| k))
+                .collect()
+        };
+        if keys.iter().any(|k| k.matches('.').count() >= MAX_NESTING) {
+            let at = offset + (line.len() - t.len());
+            return Some(Problem {
+                field: field_on_line(text, at).unwrap_or_default(),
+                location: Some(line_col(text, at)),
+                message: format!("a key has more than {MAX_NESTING} dotted parts (tables nested that deep)"),
+                hint: Some("no scenario field nests that deep; flatten the key".into()),
+            });
+        }
+        offset += line.len();
     }
     None
 }
@@ -263,7 +296,8 @@ pub(super) fn parse_problem(text: &str, e: &toml::de::Error) -> Problem {
     }
     Problem {
         field,
-        location,
+        // an error the parser cannot place (e.g. its recursion limit) still names a line
+        location: location.or(Some((1, 1))),
         message,
         hint,
     }
