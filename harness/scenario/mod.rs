@@ -296,9 +296,15 @@ impl Scenario {
             .iter()
             .map(|s| (&s.recipe, &s.image))
             .chain(self.front.iter().map(|f| (&f.recipe, &f.image)));
+        // recipes are resolved (absolute): shown from the current folder when inside it
+        let here = std::env::current_dir().and_then(|d| d.canonicalize()).ok();
         for (recipe, image) in recipes {
             if let Some(r) = recipe {
-                out.push((format!("bash {}/build.sh {image}", r.display()), r.clone()));
+                let r = here
+                    .as_ref()
+                    .and_then(|h| r.strip_prefix(h).ok())
+                    .map_or_else(|| r.clone(), Path::to_path_buf);
+                out.push((format!("bash {}/build.sh {image}", r.display()), r));
             }
         }
         out
