@@ -219,6 +219,18 @@ fn a_file_over_one_mebibyte_is_refused_before_it_is_parsed() {
 }
 
 #[test]
+fn text_over_one_mebibyte_given_directly_is_refused_unparsed() {
+    let text = format!("name = \"x\"\ndescription = \"{}\"\n", "d".repeat(50 * 1024 * 1024));
+    let start = Instant::now();
+    let err = Scenario::parse(Path::new("big.toml"), &text).unwrap_err();
+    assert!(start.elapsed() < Duration::from_millis(100), "{:?}", start.elapsed());
+    let shown = err.to_string();
+    let want = format!("big.toml:1:1: the text is {} bytes, over the limit", text.len());
+    assert!(shown.starts_with(&want), "{shown}");
+    assert!(shown.contains("\n  hint: "), "{shown}");
+}
+
+#[test]
 fn every_bundled_scenario_stays_valid() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut n = 0;

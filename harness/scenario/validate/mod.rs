@@ -27,6 +27,19 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> 
         path: path.to_path_buf(),
         problems,
     };
+    // the same bound as for a file, for text that did not come from `Scenario::load`
+    let limit = super::read::MAX_FILE_BYTES;
+    if text.len() as u64 > limit {
+        return Err(invalid(vec![Problem {
+            field: String::new(),
+            location: Some((1, 1)),
+            message: format!(
+                "the text is {} bytes, over the limit of {limit} bytes (1 MiB) for a scenario",
+                text.len()
+            ),
+            hint: Some("a scenario is a short TOML file; split it, or remove generated content".into()),
+        }]));
+    }
     if let Some(p) = syntax::nesting_problem(text) {
         return Err(invalid(vec![p]));
     }
