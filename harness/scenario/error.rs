@@ -11,7 +11,8 @@ use toml::de::{DeTable, DeValue};
 pub struct Problem {
     /// Dotted path of the field, e.g. `load.rate` or `fault[1].target`.
     pub field: String,
-    /// 1-based line and column of the field's value, when it can be located.
+    /// 1-based line and column of the field's value, when it can be located (only the
+    /// first [`MAX_LISTED`] problems of a file are: the others are counted, not shown).
     pub location: Option<(usize, usize)>,
     pub message: String,
     pub hint: Option<String>,
@@ -320,6 +321,28 @@ mod tests {
     #[test]
     fn falls_back_to_parent_when_field_is_missing() {
         assert_eq!(locate(DOC, "load.duration"), Some((2, 2)));
+    }
+
+    #[test]
+    fn escapes_controls_and_formatting_characters_only() {
+        assert_eq!(escape("caf\u{e9} ok"), "caf\u{e9} ok");
+        assert_eq!(escape("\u{1b}[2K\r\n\u{7f}"), "\\x1b[2K\\x0d\\x0a\\x7f");
+        assert_eq!(
+            escape("\u{9b}a\u{202e}b\u{2066}\u{200b}"),
+            "\\u{9b}a\\u{202e}b\\u{2066}\\u{200b}"
+        );
+    }
+
+    #[test]
+    fn long_user_text_is_cut_when_shown() {
+        let p = Problem {
+            field: "k".repeat(5000),
+            location: Some((1, 1)),
+            message: "m".into(),
+            hint: None,
+        };
+        let shown = p.render(std::path::Path::new("s.toml"));
+        assert!(shown.len() < 1200 && shown.contains("(4000 more bytes)"), "{shown}");
     }
 
     #[test]
