@@ -65,11 +65,10 @@ pub const CASES: &[Case] = &[
         rule: "load target must be a path not a url",
         file: "url.toml",
         text: || {
-            let text = good_with(
+            good_with(
                 "requests = [{ path = \"/\" }]",
                 "requests = [{ path = \"http://10.0.0.1/\" }]",
-            );
-            text
+            )
         },
         field: Some("load.requests[0].path"),
         at: (11, 15),
@@ -79,11 +78,10 @@ pub const CASES: &[Case] = &[
         rule: "unknown http method lists the methods",
         file: "method.toml",
         text: || {
-            let text = good_with(
+            good_with(
                 "requests = [{ path = \"/\" }]",
                 "requests = [{ method = \"FETCH\", path = \"/\" }]",
-            );
-            text
+            )
         },
         field: Some("load.requests[0].method"),
         at: (11, 15),
@@ -268,11 +266,10 @@ pub const CASES: &[Case] = &[
         rule: "multipart file that does not exist is rejected",
         file: "upload.toml",
         text: || {
-            let text = good_with(
+            good_with(
                 r#"json_text = '{"user": "u{{n}}"}'"#,
                 r#"multipart = { file = "missing.bin" }"#,
-            );
-            text
+            )
         },
         field: Some("check[0].setup[0].multipart.file"),
         at: (25, 15),
@@ -290,10 +287,7 @@ pub const CASES: &[Case] = &[
         rule: "duplicate check names are rejected",
         file: "check-dup.toml",
         text: || {
-            let text = good_plus(
-                "[[check]]\nname = \"sessions\"\n[[check.setup]]\npath = \"/\"\n[[check.verify]]\npath = \"/\"\n",
-            );
-            text
+            good_plus("[[check]]\nname = \"sessions\"\n[[check.setup]]\npath = \"/\"\n[[check.verify]]\npath = \"/\"\n")
         },
         field: Some("check[1].name"),
         at: (34, 1),
@@ -303,11 +297,10 @@ pub const CASES: &[Case] = &[
         rule: "check without verify steps points at the check",
         file: "no-verify.toml",
         text: || {
-            let text = good_with(
+            good_with(
 "[[check.verify]]\npath = \"/me\"\nheaders = { Cookie = \"sid={{sid}}\" }\nbody_contains = \"u{{n}}\"\n",
 "",
-);
-            text
+)
         },
         field: Some("check[0].verify"),
         at: (20, 1),
@@ -325,11 +318,7 @@ pub const CASES: &[Case] = &[
     Case {
         rule: "unknown require level suggests the closest",
         file: "require.toml",
-        text: || {
-            let text = good_plus("");
-            let text = text.replacen("name = \"t\"\n", "name = \"t\"\nrequire = \"resilent\"\n", 1);
-            text
-        },
+        text: || GOOD.replacen("name = \"t\"\n", "name = \"t\"\nrequire = \"resilent\"\n", 1),
         field: Some("require"),
         at: (2, 1),
         says: &["unknown level \"resilent\"", "did you mean \"resilient\"?"],
@@ -370,11 +359,10 @@ pub const CASES: &[Case] = &[
         rule: "an invalid load header is rejected before it fails every request",
         file: "header.toml",
         text: || {
-            let text = good_with(
+            good_with(
                 "requests = [{ path = \"/\" }]",
                 "requests = [{ path = \"/\", headers = { \"X Bad\" = \"1\" } }]",
-            );
-            text
+            )
         },
         field: Some("load.requests[0].headers.X Bad"),
         at: (11, 39),
