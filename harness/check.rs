@@ -5,6 +5,7 @@
 use crate::backend::Endpoint;
 use crate::record::{CheckFailure, Verification};
 use crate::scenario::checks::render;
+use crate::scenario::http::encode_target;
 use crate::scenario::{Body, Capture, Check, Expect, Step, Upload};
 use futures::stream::{self, StreamExt};
 use rand::{RngCore, SeedableRng};
@@ -154,7 +155,9 @@ async fn run_step(
 ) -> Result<(), CheckFailure> {
     let vars = j.vars.clone();
     let lookup = move |k: &str| vars.get(k).cloned();
-    let path = render(&step.path, &lookup);
+    // captured values come from the app under test: whatever they hold, the request line
+    // gets only visible ASCII (anything else percent-encoded)
+    let path = encode_target(&render(&step.path, &lookup)).into_owned();
     let fail = |expected: String, got: String, body: &[u8]| CheckFailure {
         journey: j.n,
         phase: phase.into(),
@@ -166,10 +169,24 @@ async fn run_step(
         excerpt: excerpt(body),
     };
     let method = reqwest::Method::from_bytes(step.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-    let url = format!("http://{}{path}", endpoint.addr);
+    let url = reqwest::Url::parse(&format!("http://{}{path}", endpoint.addr))
+        .map_err(|e| fail("a valid request URL".into(), format!("{path}: {e}"), b""))?;
     let mut req = client.request(method, url);
     for (k, v) in &step.headers {
-        req = req.header(k.as_str(), render(v, &lookup));
+        let value = render(v, &lookup);
+        // a rendered value with CR/LF or another control character would inject headers:
+        // the step fails instead of sending it
+        let valid = reqwest::header::HeaderValue::from_str(&value)
+            .ok()
+            .filter(|_| !value.chars().any(char::is_control));
+        let Some(value) = valid else {
+            return Err(fail(
+                format!("header {k} with a one-line value"),
+                "a rendered value with a line break or control character (not sent)".into(),
+                b"",
+            ));
+        };
+        req = req.header(k.as_str(), value);
     }
     req = match &step.body {
         Body::None => req,
@@ -367,6 +384,55 @@ mod tests {
     fn json_values_render_as_text() {
         assert_eq!(json_text(&serde_json::json!("abc")), "abc");
         assert_eq!(json_text(&serde_json::json!(42)), "42");
+    }
+
+    #[tokio::test]
+    async fn a_captured_value_with_cr_lf_fails_the_step_instead_of_injecting() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 4096];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                log.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
+            }
+        });
+        let endpoint = Endpoint {
+            replica: "app-0".into(),
+            addr,
+        };
+        let step = |path: &str, headers: Vec<(String, String)>| Step {
+            method: "GET".into(),
+            path: path.into(),
+            headers,
+            body: Body::None,
+            status: 200,
+            captures: vec![],
+            expect: vec![],
+        };
+        let mut j = Journey::default();
+        j.vars.insert("evil".into(), "x\r\nX-Injected: 1 \u{1b}".into());
+        let c = client();
+        let header = step("/", vec![("X-Sid".into(), "{{evil}}".into())]);
+        let f = run_step(&c, &header, &endpoint, &mut j, "setup", None)
+            .await
+            .unwrap_err();
+        assert!(f.expected.contains("header X-Sid"), "{f:?}");
+        let path = step("/p/{{evil}}", vec![]);
+        run_step(&c, &path, &endpoint, &mut j, "setup", None).await.unwrap();
+        let requests = seen.lock().unwrap().clone();
+        assert_eq!(requests.len(), 1, "the bad header was never sent");
+        assert!(
+            requests[0].starts_with("GET /p/x%0D%0AX-Injected:%201%20%1B HTTP/1.1\r\n"),
+            "{requests:?}"
+        );
+        assert!(!requests[0].contains("\r\nX-Injected"), "{requests:?}");
     }
 
     #[test]

@@ -71,14 +71,24 @@ fn validate(paths: &[PathBuf]) -> u8 {
     let mut code = EXIT_OK;
     for p in paths {
         match Scenario::load(p) {
-            Ok(s) => println!(
-                "{}: ok ({} replica(s), {} fault(s), {} req/s for {:?})",
-                p.display(),
-                s.app.replicas.len(),
-                s.faults.len(),
-                s.load.rate,
-                s.load.duration
-            ),
+            Ok(s) => {
+                println!(
+                    "{}: ok ({} replica(s), {} fault(s), {} req/s for {:?})",
+                    crate::scenario::escape(&p.display().to_string()),
+                    s.app.replicas.len(),
+                    s.faults.len(),
+                    s.load.rate,
+                    s.load.duration
+                );
+                // a scenario runs code on the host, like a Makefile: say which
+                for (command, folder) in s.host_commands() {
+                    println!(
+                        "  will run on this host: {} (in {})",
+                        crate::scenario::escape(&command),
+                        crate::scenario::escape(&folder.display().to_string())
+                    );
+                }
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 code = EXIT_BAD_INPUT;
@@ -185,6 +195,10 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
         }
     };
     let plan = Plan::new(&scenario, trials);
+    if let Some(why) = trials.and_then(|_| crate::scenario::request_budget_problem(&scenario.load, plan.trials)) {
+        eprintln!("error: --trials {}: {why}\n  hint: run fewer trials", plan.trials);
+        return EXIT_BAD_INPUT;
+    }
     let (stamp, started_at) = timestamp();
     // what creating the run folder adds, to take it back if the run ends before measuring
     let first_new = first_missing(out.unwrap_or(reports));

@@ -144,9 +144,16 @@ async fn exchange(spec: &ProbeSpec) -> ProbeOutcome {
         Err(_) => return ProbeOutcome::NoAnswer,
     };
     let _ = stream.set_nodelay(true);
+    // validation lets only visible ASCII through; should anything else arrive, it is
+    // percent-encoded rather than written raw into the request line
+    debug_assert!(
+        crate::scenario::http::target_problem(&spec.path).is_none(),
+        "an unvalidated health path reached the probe"
+    );
     let request = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nUser-Agent: phoenix-probe\r\n\r\n",
-        spec.path, spec.addr
+        crate::scenario::http::encode_target(&spec.path),
+        spec.addr
     );
     if stream.write_all(request.as_bytes()).await.is_err() {
         return ProbeOutcome::NoAnswer;

@@ -1,5 +1,6 @@
 //! Property tests: `Scenario::parse` never panics, whatever the text, and every error it
-//! returns names at least one problem and renders without panicking.
+//! returns names at least one problem and renders without panicking and without a raw
+//! control or formatting character, whatever the file holds.
 
 use phoenix_bench::scenario::{Scenario, ScenarioError};
 use proptest::prelude::*;
@@ -35,6 +36,10 @@ fn parse_at(path: &Path, text: &str) {
             }
             let shown = e.to_string();
             assert!(shown.starts_with(&path.display().to_string()), "{shown}");
+            let raw = shown
+                .chars()
+                .find(|&c| c != '\n' && phoenix_bench::scenario::escape(&c.to_string()) != c.to_string());
+            assert!(raw.is_none(), "raw {raw:?} in {shown:?}");
             assert!(matches!(e, ScenarioError::Invalid { .. }));
         }
     }
@@ -193,6 +198,18 @@ fn structured() -> impl Strategy<Value = String> {
         })
 }
 
+/// `s` as a TOML basic string's content: control and formatting characters as `\uXXXX`.
+fn toml_escaped(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '"' => "\\\"".to_string(),
+            '\\' => "\\\\".to_string(),
+            c if phoenix_bench::scenario::escape(&c.to_string()) != c.to_string() => format!("\\u{:04X}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2500, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -214,6 +231,21 @@ proptest! {
         }
         parse_at(&bundled_path(), &text);
         parse_checked(&text);
+    }
+
+    #[test]
+    fn control_characters_in_keys_and_values_are_escaped_in_messages(
+        key in "[a-z\u{1b}\r\n\u{7f}\u{9b}\u{202e}\u{2066}\u{200b}\\[]{1,12}",
+        value in "[a-z\u{1b}\r\n\u{7f}\u{9b}\u{202e}\u{2066}\u{200b}\\[ /]{0,12}",
+        section in prop::sample::select(vec!["", "[app]\n", "[load]\n"]),
+    ) {
+        let (k, v) = (toml_escaped(&key), toml_escaped(&value));
+        let text = format!(
+            "name = \"{v}\"\n[app]\nimage = \"{v}\"\nport = 1\nenv = {{ \"{k}\" = \"{v}\" }}\n\
+             health = {{ path = \"{v}\" }}\n[load]\nrate = 1\nduration = \"5s\"\n{section}\"{k}\" = 1\n"
+        );
+        parse_checked(&text);
+        parse_checked(&text.replace(&format!("{section}\"{k}\" = 1\n"), ""));
     }
 
     #[test]

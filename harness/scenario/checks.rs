@@ -2,11 +2,14 @@
 //! bodies, captures and expectations, and rejects a template that names a variable no
 //! earlier step captures.
 
-use super::error::Problem;
 use super::file::{CaptureFile, CheckFile, StepFile};
+use super::http;
+pub use super::template::{render, template_vars};
+use super::validate::bounds::{MAX_BODY_BYTES, MAX_CAPTURES, MAX_HEADERS, MAX_STEPS};
+use super::validate::paths::{Project, Want};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Most journeys per check.
 pub const MAX_JOURNEYS: i64 = 10_000;
@@ -82,45 +85,10 @@ pub enum Expect {
     BodyEqualsUpload,
 }
 
-/// `{{name}}` variables used in `text`.
-pub fn template_vars(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("{{") {
-        let after = &rest[i + 2..];
-        let Some(j) = after.find("}}") else { break };
-        out.push(after[..j].trim().to_string());
-        rest = &after[j + 2..];
-    }
-    out
-}
-
-/// Replaces `{{name}}` by `lookup(name)`; unknown names stay as they are.
-pub fn render(text: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("{{") {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 2..];
-        let Some(j) = after.find("}}") else {
-            out.push_str(&rest[i..]);
-            return out;
-        };
-        let name = after[..j].trim();
-        match lookup(name) {
-            Some(v) => out.push_str(&v),
-            None => out.push_str(&rest[i..i + 2 + j + 2]),
-        }
-        rest = &after[j + 2..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Validates the checks, pushing problems as (field, message, hint).
 pub(super) fn validate(
     raw: Vec<CheckFile>,
-    base: &Path,
+    project: &Project,
     problem: &mut dyn FnMut(String, String, Option<String>),
 ) -> Vec<Check> {
     let mut out: Vec<Check> = Vec::new();
@@ -168,8 +136,8 @@ pub(super) fn validate(
         }
         let mut known: BTreeSet<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
         let mut uploads = false;
-        let setup = steps(&field, "setup", c.setup, base, &mut known, &mut uploads, problem);
-        let verify = steps(&field, "verify", c.verify, base, &mut known, &mut uploads, problem);
+        let setup = steps(&field, "setup", c.setup, project, &mut known, &mut uploads, problem);
+        let verify = steps(&field, "verify", c.verify, project, &mut known, &mut uploads, problem);
         out.push(Check {
             name: c.name,
             journeys,
@@ -185,43 +153,61 @@ fn steps(
     check: &str,
     part: &str,
     raw: Vec<StepFile>,
-    base: &Path,
+    project: &Project,
     known: &mut BTreeSet<String>,
     uploads: &mut bool,
     problem: &mut dyn FnMut(String, String, Option<String>),
 ) -> Vec<Step> {
     let mut out = Vec::new();
-    for (i, s) in raw.into_iter().enumerate() {
+    if raw.len() > MAX_STEPS {
+        problem(
+            format!("{check}.{part}"),
+            format!("has {} steps, over the limit of {MAX_STEPS}", raw.len()),
+            Some(format!(
+                "keep at most {MAX_STEPS} steps; only the first {MAX_STEPS} were checked"
+            )),
+        );
+    }
+    for (i, s) in raw.into_iter().take(MAX_STEPS).enumerate() {
         let field = format!("{check}.{part}[{i}]");
         let mut used: Vec<(String, String)> = Vec::new();
         let mut note =
             |what: &str, text: &str| used.extend(template_vars(text).into_iter().map(|v| (what.to_string(), v)));
         note("path", &s.path);
-        for (k, v) in &s.headers {
-            note(&format!("headers.{k}"), v);
-            // values may hold templates; they are checked once rendered, at run time
-            if let Some(why) = super::validate::header_problem(k, None) {
+        for (n, (k, v)) in s.headers.iter().enumerate() {
+            if n == MAX_HEADERS {
                 problem(
-                    format!("{field}.headers.{k}"),
-                    why,
-                    Some("header names are tokens: letters, digits and '-'".into()),
+                    format!("{field}.headers"),
+                    format!("has {} headers, over the limit of {MAX_HEADERS}", s.headers.len()),
+                    Some(format!("keep at most {MAX_HEADERS} headers")),
                 );
+                break;
+            }
+            note(&format!("headers.{k}"), v);
+            // templates are visible text; their rendered values are checked again at run time
+            if let Some(why) = http::header_problem(k, Some(v)) {
+                problem(format!("{field}.headers.{k}"), why, Some(http::HEADER_HINT.into()));
             }
         }
         let method = s.method.clone().unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
-        if !["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"].contains(&method.as_str()) {
+        if let Some(why) = http::method_problem(&method) {
             problem(
                 format!("{field}.method"),
-                format!("unknown method \"{method}\""),
-                Some("use GET, POST, PUT, DELETE, PATCH or HEAD".into()),
+                why,
+                Some(format!("use one of {}", http::METHODS.join(", "))),
             );
         }
-        if !s.path.starts_with('/') {
-            problem(
-                format!("{field}.path"),
-                format!("\"{}\" is not a path", s.path),
-                Some("journeys go only to the replicas' 127.0.0.1 ports: write a path such as \"/login\"".into()),
-            );
+        if let Some(why) = http::target_problem(&s.path) {
+            problem(format!("{field}.path"), why, Some(http::TARGET_HINT.into()));
+        }
+        for (what, text) in [("body", &s.body), ("json_text", &s.json_text)] {
+            if let Some(t) = text.as_ref().filter(|t| t.len() > MAX_BODY_BYTES) {
+                problem(
+                    format!("{field}.{what}"),
+                    format!("is {} bytes, over the limit of {MAX_BODY_BYTES} bytes", t.len()),
+                    Some("use a shorter body, or multipart.bytes for a large upload".into()),
+                );
+            }
         }
         let bodies = [
             ("body", s.body.is_some()),
@@ -276,15 +262,14 @@ fn steps(
             }
             let upload = match (m.file, m.bytes) {
                 (Some(f), None) => {
-                    let p = base.join(&f);
-                    if !p.is_file() {
-                        problem(
-                            format!("{field}.multipart.file"),
-                            format!("{} does not exist", p.display()),
-                            Some("paths are relative to the scenario file's folder".into()),
-                        );
+                    let max_bytes = MAX_UPLOAD as u64;
+                    match project.resolve(&f, Want::File { max_bytes }) {
+                        Ok(r) => Upload::File(r.path),
+                        Err((m, h)) => {
+                            problem(format!("{field}.multipart.file"), m, Some(h));
+                            Upload::Random(1)
+                        }
                     }
-                    Upload::File(p)
                 }
                 (None, Some(n)) if (1..=MAX_UPLOAD).contains(&n) => Upload::Random(n as usize),
                 (None, Some(n)) => {
@@ -305,6 +290,16 @@ fn steps(
                     Upload::Random(1)
                 }
             };
+            for (what, name) in [("field", &m.field), ("filename", &m.filename)] {
+                let bad = |n: &String| n.len() > 256 || n.chars().any(|c| c.is_control() || c == '"');
+                if name.as_ref().is_some_and(bad) {
+                    problem(
+                        format!("{field}.multipart.{what}"),
+                        "is not a short line of text (control characters and '\"' are refused)".into(),
+                        Some("it goes into the part's Content-Disposition header; e.g. \"upload.bin\"".into()),
+                    );
+                }
+            }
             Body::Multipart {
                 field: m.field.unwrap_or_else(|| "file".into()),
                 filename: m.filename.unwrap_or_else(|| "upload.bin".into()),
@@ -372,7 +367,14 @@ fn steps(
             }
         }
         let mut captures = Vec::new();
-        for (name, c) in s.capture {
+        if s.capture.len() > MAX_CAPTURES {
+            problem(
+                format!("{field}.capture"),
+                format!("has {} captures, over the limit of {MAX_CAPTURES}", s.capture.len()),
+                Some(format!("keep at most {MAX_CAPTURES} captures per step")),
+            );
+        }
+        for (name, c) in s.capture.into_iter().take(MAX_CAPTURES) {
             if name.is_empty()
                 || !name
                     .chars()
@@ -458,16 +460,6 @@ fn capture(c: CaptureFile) -> Result<Capture, (String, String)> {
             };
             Err((msg, hint))
         }
-    }
-}
-
-/// Problems as the validator expects them.
-pub(super) fn to_problem(field: String, message: String, hint: Option<String>, text: &str) -> Problem {
-    Problem {
-        location: super::error::locate(text, &field),
-        field,
-        message,
-        hint,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Scenario errors that say where and what to do: file, line and column, the field,
 //! what was expected, and a hint (e.g. "did you mean `rate`?").
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 use toml::de::{DeTable, DeValue};
@@ -10,70 +11,140 @@ use toml::de::{DeTable, DeValue};
 pub struct Problem {
     /// Dotted path of the field, e.g. `load.rate` or `fault[1].target`.
     pub field: String,
-    /// 1-based line and column of the field's value, when it can be located.
+    /// 1-based line and column of the field's value, when it can be located (only the
+    /// first [`MAX_LISTED`] problems of a file are: the others are counted, not shown).
     pub location: Option<(usize, usize)>,
     pub message: String,
     pub hint: Option<String>,
 }
 
+/// Most problems listed in a message; the rest are counted.
+pub const MAX_LISTED: usize = 20;
+
 /// Everything wrong with a scenario file (never empty).
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("cannot read scenario file '{}': {source}", path.display())]
+    #[error("cannot read scenario file '{}': {source}\n  hint: check the path and its permissions", escape(&path.display().to_string()))]
     Read { path: PathBuf, source: std::io::Error },
+    /// Not a regular file (a FIFO, a device, a directory...): refused before it is opened.
+    #[error("'{}' is {kind}, not a regular file\n  hint: name a scenario file (.toml); FIFOs, devices and folders are never read", escape(&path.display().to_string()))]
+    NotAFile { path: PathBuf, kind: &'static str },
+    /// Larger than [`super::read::MAX_FILE_BYTES`]: refused before it is read.
+    #[error("'{}' is {size} bytes, over the limit of {limit} bytes (1 MiB) for a scenario file\n  hint: a scenario is a short TOML file; split it, or remove generated content", escape(&path.display().to_string()))]
+    TooLarge { path: PathBuf, size: u64, limit: u64 },
     #[error("{}", render_problems(path, problems))]
     Invalid { path: PathBuf, problems: Vec<Problem> },
 }
 
 impl ScenarioError {
-    /// The problems found, empty for a read error.
+    /// The problems found, empty for an error reading the file.
     pub fn problems(&self) -> &[Problem] {
         match self {
-            ScenarioError::Read { .. } => &[],
             ScenarioError::Invalid { problems, .. } => problems,
+            _ => &[],
         }
     }
+}
+
+/// Escapes every character that could move the cursor, recolour, erase, reorder or hide
+/// text on a terminal or in a log: C0 and C1 controls and DEL as `\x1b`, invisible and
+/// bidirectional formatting characters (U+202A–U+202E, U+2066–U+2069, zero-width ones,
+/// line separators, BOM) as `\u{202e}`. Every user-supplied string in a message goes
+/// through here, so what a scenario file holds can never forge or hide output.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !needs_escape(c) {
+            out.push(c);
+        } else if (c as u32) < 0x80 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Characters [`escape`] rewrites.
+pub fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
 }
 
 fn render_problems(path: &std::path::Path, problems: &[Problem]) -> String {
     let mut out = String::new();
     let n = problems.len();
-    for (i, p) in problems.iter().enumerate() {
+    for (i, p) in problems.iter().take(MAX_LISTED).enumerate() {
         if i > 0 {
             out.push('\n');
         }
         out.push_str(&p.render(path));
     }
+    if n > MAX_LISTED {
+        out.push_str(&format!("\nand {} more problems", n - MAX_LISTED));
+    }
     if n > 1 {
-        out.push_str(&format!("\n{n} problems in '{}'", path.display()));
+        out.push_str(&format!("\n{n} problems in '{}'", escape(&path.display().to_string())));
     }
     out
 }
 
 impl Problem {
     fn render(&self, path: &std::path::Path) -> String {
+        let file = path.display().to_string();
+        let file = escape(&file);
         let at = match self.location {
-            Some((l, c)) => format!("{}:{l}:{c}", path.display()),
-            None => path.display().to_string(),
+            Some((l, c)) => format!("{file}:{l}:{c}"),
+            None => file.to_string(),
         };
         let mut s = if self.field.is_empty() {
-            format!("{at}: {}", self.message)
+            format!("{at}: {}", shown(&self.message))
         } else {
-            format!("{at}: field `{}`: {}", self.field, self.message)
+            format!("{at}: field `{}`: {}", shown(&self.field), shown(&self.message))
         };
         if let Some(h) = &self.hint {
-            s.push_str(&format!("\n  hint: {h}"));
+            s.push_str(&format!("\n  hint: {}", shown(h)));
         }
         s
     }
 }
 
+/// Longest text shown of one field, message or hint, in bytes; the rest is counted.
+pub const MAX_SHOWN_BYTES: usize = 1000;
+
+/// `s` escaped and cut to [`MAX_SHOWN_BYTES`]: a 1 MiB key echoed in full, several times,
+/// would bury the message.
+fn shown(s: &str) -> String {
+    let escaped = escape(s);
+    if escaped.len() <= MAX_SHOWN_BYTES {
+        return escaped.into_owned();
+    }
+    let mut cut = MAX_SHOWN_BYTES;
+    while !escaped.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… ({} more bytes)", &escaped[..cut], escaped.len() - cut)
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.field.is_empty() {
-            write!(f, "{}", self.message)
+            write!(f, "{}", shown(&self.message))
         } else {
-            write!(f, "field `{}`: {}", self.field, self.message)
+            write!(f, "field `{}`: {}", shown(&self.field), shown(&self.message))
         }
     }
 }
@@ -91,27 +162,52 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Locates a dotted field path (`load.rate`, `fault[1].target`) in the document text.
-/// Falls back to the nearest located parent.
+/// Falls back to the nearest located parent. Parses the text; to locate many fields,
+/// build one [`Locator`].
 pub fn locate(text: &str, field: &str) -> Option<(usize, usize)> {
-    let root = DeTable::parse(text).ok()?;
-    let mut best = None;
-    let mut current: Option<DeValue<'_>> = Some(DeValue::Table(root.get_ref().clone()));
-    for seg in segments(field) {
-        let value = current.take()?;
-        let next = match (&value, seg) {
-            (DeValue::Table(t), Seg::Key(k)) => t
-                .iter()
-                .find(|(key, _)| key.get_ref().as_ref() == k)
-                .map(|(key, v)| (key.span(), v)),
-            (DeValue::Array(a), Seg::Index(i)) => a.get(i).map(|v| (v.span(), v)),
-            _ => None,
-        };
-        let Some((span, v)) = next else { break };
-        best = Some(line_col(text, span.start));
-        current = Some(v.get_ref().clone());
+    Locator::new(text).locate(field)
+}
+
+/// A document parsed once for locating any number of fields (re-parsing per problem made
+/// a file with thousands of problems quadratic).
+pub(crate) struct Locator<'t> {
+    text: &'t str,
+    root: Option<toml::Spanned<DeTable<'t>>>,
+}
+
+impl<'t> Locator<'t> {
+    pub(crate) fn new(text: &'t str) -> Locator<'t> {
+        Locator {
+            text,
+            root: DeTable::parse(text).ok(),
+        }
     }
-    // Nothing of the path exists: the root table is its parent.
-    best.or(Some((1, 1)))
+
+    /// 1-based line and column of `field`, or of its nearest present parent.
+    pub(crate) fn locate(&self, field: &str) -> Option<(usize, usize)> {
+        let root = self.root.as_ref()?;
+        let mut best = None;
+        let mut table: Option<&DeTable<'t>> = Some(root.get_ref());
+        let mut array: Option<&DeValue<'t>> = None;
+        for seg in segments(field) {
+            let next = match (table, array, seg) {
+                (Some(t), _, Seg::Key(k)) => t
+                    .iter()
+                    .find(|(key, _)| key.get_ref().as_ref() == k)
+                    .map(|(key, v)| (key.span(), v)),
+                (_, Some(DeValue::Array(a)), Seg::Index(i)) => a.get(i).map(|v| (v.span(), v)),
+                _ => None,
+            };
+            let Some((span, v)) = next else { break };
+            best = Some(line_col(self.text, span.start));
+            (table, array) = match v.get_ref() {
+                DeValue::Table(t) => (Some(t), None),
+                other => (None, Some(other)),
+            };
+        }
+        // Nothing of the path exists: the root table is its parent.
+        best.or(Some((1, 1)))
+    }
 }
 
 /// Dotted path (`check[0].setup[1].pat`) of the deepest key or value whose span holds
@@ -180,9 +276,17 @@ fn segments(field: &str) -> Vec<Seg<'_>> {
     out
 }
 
+/// Longest name "did you mean" compares.
+pub const MAX_SUGGEST_BYTES: usize = 64;
+
 /// "did you mean" for a misspelt key, from the list of valid ones: close by Jaro-Winkler
 /// (shared prefix) or by edit distance with transpositions (`sdi` -> `sid`).
+/// Names longer than [`MAX_SUGGEST_BYTES`] get no suggestion: the distance is quadratic in
+/// the length, and no key of a scenario file is that long.
 pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if word.len() > MAX_SUGGEST_BYTES {
+        return None;
+    }
     let len = word.chars().count();
     let max_edits = match len {
         0..=2 => 0,
@@ -191,7 +295,7 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
     };
     candidates
         .into_iter()
-        .filter(|c| *c != word)
+        .filter(|c| *c != word && c.len() <= MAX_SUGGEST_BYTES)
         .filter_map(|c| {
             let jw = strsim::jaro_winkler(word, c);
             let edits = strsim::osa_distance(word, c);
@@ -217,6 +321,28 @@ mod tests {
     #[test]
     fn falls_back_to_parent_when_field_is_missing() {
         assert_eq!(locate(DOC, "load.duration"), Some((2, 2)));
+    }
+
+    #[test]
+    fn escapes_controls_and_formatting_characters_only() {
+        assert_eq!(escape("caf\u{e9} ok"), "caf\u{e9} ok");
+        assert_eq!(escape("\u{1b}[2K\r\n\u{7f}"), "\\x1b[2K\\x0d\\x0a\\x7f");
+        assert_eq!(
+            escape("\u{9b}a\u{202e}b\u{2066}\u{200b}"),
+            "\\u{9b}a\\u{202e}b\\u{2066}\\u{200b}"
+        );
+    }
+
+    #[test]
+    fn long_user_text_is_cut_when_shown() {
+        let p = Problem {
+            field: "k".repeat(5000),
+            location: Some((1, 1)),
+            message: "m".into(),
+            hint: None,
+        };
+        let shown = p.render(std::path::Path::new("s.toml"));
+        assert!(shown.len() < 1200 && shown.contains("(4000 more bytes)"), "{shown}");
     }
 
     #[test]

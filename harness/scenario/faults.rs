@@ -4,7 +4,7 @@
 use super::duration::format_duration;
 use super::error::did_you_mean;
 use super::file::FaultFile;
-use super::validate::{Validator, MAX_DURATION};
+use super::validate::{Validator, MAX_DURATION, MIN_BASELINE};
 use super::{Action, App, Chaos, Fault, FaultKind, Load, ALL, RANDOM};
 use std::time::Duration;
 
@@ -16,8 +16,21 @@ impl Validator<'_> {
     pub(super) fn fault(&mut self, i: usize, raw: FaultFile, app: &App, load: &Load) -> Option<Fault> {
         let field = format!("fault[{i}]");
         let f = |k: &str| format!("{field}.{k}");
-        let at = self.duration(&f("at"), Some(&raw.at), Duration::ZERO, Duration::ZERO, MAX_DURATION);
-        if at >= load.duration {
+        let at = self.duration(&f("at"), Some(&raw.at), MIN_BASELINE, Duration::ZERO, MAX_DURATION);
+        if at < MIN_BASELINE {
+            self.problem(
+                &f("at"),
+                format!(
+                    "{} leaves no baseline: the load must run at least {} before the first fault",
+                    raw.at,
+                    format_duration(MIN_BASELINE)
+                ),
+                Some(format!(
+                    "use at = \"{}\" or later; recovery is measured against the load before the fault",
+                    format_duration(MIN_BASELINE)
+                )),
+            );
+        } else if self.load_known && at >= load.duration {
             self.problem(
                 &f("at"),
                 format!(
@@ -234,7 +247,7 @@ impl Validator<'_> {
             None => 1,
         };
         let last = at + every * count.saturating_sub(1);
-        if last >= load.duration {
+        if self.load_known && last >= load.duration {
             self.problem(
                 &format!("{field}.count"),
                 format!(

@@ -1,19 +1,25 @@
 //! Scenarios: what to deploy, what load to put on it, which faults to inject, and what
-//! level it must reach. `file.rs` is what the user wrote, `validate.rs` checks it and
-//! resolves defaults into the `Scenario` below, and `plan.rs` lays it on a timeline.
+//! level it must reach. A scenario file is untrusted input: `read.rs` reads it within
+//! bounds, `file.rs` is what the user wrote, `validate/` checks it and resolves defaults
+//! into the `Scenario` below, and `plan.rs` lays it on a timeline.
 
 pub mod checks;
 mod duration;
 mod error;
 mod faults;
 mod file;
+pub mod http;
 pub mod plan;
+mod read;
+mod template;
 mod validate;
 
 pub use checks::{Body, Capture, Check, Expect, Step, Upload};
 pub use duration::{format_duration, parse_duration};
-pub use error::{did_you_mean, line_col, locate, Problem, ScenarioError};
-pub use validate::{MAX_DURATION, MAX_RATE, MAX_REPLICAS, MAX_TRIALS};
+pub use error::{did_you_mean, escape, line_col, locate, Problem, ScenarioError, MAX_LISTED};
+pub use read::MAX_FILE_BYTES;
+pub use validate::bounds::*;
+pub use validate::{MAX_ENV, MAX_ENV_VALUE_BYTES, MAX_IMAGE_NAME};
 
 use crate::certify::Level;
 use serde::{Deserialize, Serialize};
@@ -265,12 +271,43 @@ pub struct CertifyParams {
 
 impl Scenario {
     /// Reads, parses and validates a scenario file.
+    /// A FIFO, a device or a folder is refused before it is opened, a file over
+    /// [`MAX_FILE_BYTES`] before it is read.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read::read_bounded(path)?;
         Self::parse(path, &text)
+    }
+
+    /// The commands this scenario runs on the host (not in a container), each with the
+    /// folder it runs in: the app's build command and every recipe's `build.sh`. They
+    /// run only when the image is missing (or with `--rebuild`).
+    pub fn host_commands(&self) -> Vec<(String, PathBuf)> {
+        let mut out = Vec::new();
+        if let Some(Build {
+            command: Some(cmd),
+            workdir,
+            ..
+        }) = &self.app.build
+        {
+            out.push((cmd.join(" "), workdir.clone()));
+        }
+        let recipes = self
+            .services
+            .iter()
+            .map(|s| (&s.recipe, &s.image))
+            .chain(self.front.iter().map(|f| (&f.recipe, &f.image)));
+        // recipes are resolved (absolute): shown from the current folder when inside it
+        let here = std::env::current_dir().and_then(|d| d.canonicalize()).ok();
+        for (recipe, image) in recipes {
+            if let Some(r) = recipe {
+                let r = here
+                    .as_ref()
+                    .and_then(|h| r.strip_prefix(h).ok())
+                    .map_or_else(|| r.clone(), Path::to_path_buf);
+                out.push((format!("bash {}/build.sh {image}", r.display()), r));
+            }
+        }
+        out
     }
 
     /// Parses and validates scenario text; `path` names it in errors and anchors

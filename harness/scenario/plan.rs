@@ -74,7 +74,7 @@ impl Plan {
 
 /// A chaos loop becomes `count` single faults on replicas drawn with its seed; any other
 /// fault stays as it is.
-fn expand(f: &Fault, replicas: &[String]) -> Vec<Fault> {
+pub(super) fn expand(f: &Fault, replicas: &[String]) -> Vec<Fault> {
     use rand::{Rng, SeedableRng};
     let Some(chaos) = f.chaos else { return vec![f.clone()] };
     let mut rng = rand::rngs::StdRng::seed_from_u64(chaos.seed);

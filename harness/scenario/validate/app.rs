@@ -1,0 +1,289 @@
+//! `[app]`, `[[service]]` and `[front]`: what runs, how it is built, what it is given.
+//! Build contexts, Dockerfiles and recipes must stay inside the project (see `paths.rs`).
+
+use super::super::file::{AppFile, FrontFile, HealthFile, ServiceFile};
+use super::super::http;
+use super::super::{App, Build, Front, Health, Service, VolumeMount};
+use super::bounds::{MAX_REPLICAS, MAX_SERVICES, MAX_VOLUMES};
+use super::docker::{self, MAX_ENV};
+use super::paths::Want;
+use super::{valid_name, Validator};
+use crate::scenario::error::did_you_mean;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Largest Dockerfile read, in bytes.
+const MAX_DOCKERFILE_BYTES: u64 = 1024 * 1024;
+/// Largest recipe `build.sh`, in bytes.
+const MAX_RECIPE_BYTES: u64 = 1024 * 1024;
+const RECIPE_HINT: &str = "a recipe is a folder with an executable build.sh that takes the image tag";
+
+impl Validator<'_> {
+    pub(super) fn app(&mut self, raw: AppFile) -> App {
+        self.image("app.image", &raw.image);
+        let port = match u16::try_from(raw.port) {
+            Ok(p) if p > 0 => p,
+            _ => {
+                self.problem(
+                    "app.port",
+                    format!("{} is not a TCP port", raw.port),
+                    Some("use the container port the app listens on, 1 to 65535".into()),
+                );
+                8080
+            }
+        };
+        let replicas = self.int("app.replicas", raw.replicas, 1, 1, MAX_REPLICAS as i64);
+        let build = raw.build.map(|b| {
+            let dockerfile = b.dockerfile.unwrap_or_else(|| "Dockerfile".into());
+            let context = match self.project.resolve(&b.context, Want::Dir) {
+                Ok(r) => {
+                    let max_bytes = MAX_DOCKERFILE_BYTES;
+                    match self
+                        .project
+                        .resolve_from(&r.path, &dockerfile, Want::File { max_bytes })
+                    {
+                        Err((m, h)) => self.problem("app.build.dockerfile", m, Some(h)),
+                        Ok(d) if !d.path.starts_with(&r.path) => self.problem(
+                            "app.build.dockerfile",
+                            format!("\"{dockerfile}\" is outside the build context {}", r.path.display()),
+                            Some("the Dockerfile is a path inside app.build.context".into()),
+                        ),
+                        Ok(_) => {}
+                    }
+                    r.path
+                }
+                Err((m, h)) => {
+                    self.problem("app.build.context", m, Some(h));
+                    self.project.base.join(&b.context)
+                }
+            };
+            if let Some(cmd) = &b.command {
+                match cmd.first() {
+                    None => self.problem(
+                        "app.build.command",
+                        "is empty",
+                        Some("remove it, or name a program and its arguments".into()),
+                    ),
+                    Some(p) if p.trim().is_empty() => self.problem(
+                        "app.build.command",
+                        "names no program (its first element is empty)",
+                        Some("e.g. command = [\"bash\", \"apps/demo/build.sh\"]".into()),
+                    ),
+                    _ => {}
+                }
+                if cmd.iter().any(|a| a.contains('\0')) {
+                    self.problem(
+                        "app.build.command",
+                        "an argument contains a NUL character",
+                        Some("no program argument can hold NUL; remove it".into()),
+                    );
+                }
+                self.at_most("app.build.command", cmd.len(), 256, "arguments");
+            }
+            Build {
+                context,
+                dockerfile,
+                command: b.command,
+                workdir: self.project.base.clone(),
+            }
+        });
+        let h = raw.health.unwrap_or(HealthFile {
+            path: None,
+            status: None,
+            interval: None,
+            timeout: None,
+        });
+        let hpath = h.path.unwrap_or_else(|| "/health".into());
+        if let Some(why) = http::target_problem(&hpath) {
+            self.problem("app.health.path", why, Some(http::TARGET_HINT.into()));
+        }
+        let status = self.int("app.health.status", h.status, 200, 200, 399) as u16;
+        let interval = self.duration(
+            "app.health.interval",
+            h.interval.as_deref(),
+            Duration::from_millis(10),
+            Duration::from_millis(1),
+            Duration::from_secs(10),
+        );
+        let timeout = self.duration(
+            "app.health.timeout",
+            h.timeout.as_deref(),
+            Duration::from_millis(50),
+            Duration::from_millis(1),
+            Duration::from_secs(10),
+        );
+        let start_timeout = self.duration(
+            "app.start_timeout",
+            raw.start_timeout.as_deref(),
+            Duration::from_secs(30),
+            Duration::from_millis(100),
+            Duration::from_secs(600),
+        );
+        self.env("app.env", &raw.env);
+        let mut volumes: Vec<VolumeMount> = Vec::new();
+        let n = self.at_most("app.volumes", raw.volumes.len(), MAX_VOLUMES, "volumes");
+        for (i, v) in raw.volumes.iter().take(n).enumerate() {
+            let field = format!("app.volumes[{i}]");
+            let Some((name, path)) = v.split_once(':').filter(|(name, _)| valid_name(name)) else {
+                self.problem(&field, format!("\"{v}\" is not \"name:/path\""), Some("a named volume and an absolute path inside the container, e.g. \"uploads:/shared\"; host paths are not mounted".into()));
+                continue;
+            };
+            match docker::volume_target(path) {
+                Err(why) => self.problem(
+                    &field,
+                    why,
+                    Some("mount volumes on a folder of the app's own, e.g. \"uploads:/shared\"; /, /proc, /sys and /dev are refused".into()),
+                ),
+                Ok(path) => {
+                    if let Some(j) = volumes.iter().position(|o| o.path == path) {
+                        self.problem(
+                            &field,
+                            format!("\"{path}\" is already mounted by app.volumes[{j}]"),
+                            Some("mount each path once".into()),
+                        );
+                    }
+                    volumes.push(VolumeMount { name: name.into(), path })
+                }
+            }
+        }
+        App {
+            image: raw.image,
+            build,
+            port,
+            replicas: (0..replicas).map(|i| format!("app-{i}")).collect(),
+            env: raw.env,
+            health: Health {
+                path: hpath,
+                status,
+                interval,
+                timeout,
+            },
+            start_timeout,
+            volumes,
+        }
+    }
+
+    pub(super) fn image(&mut self, field: &str, image: &str) {
+        if let Some(why) = docker::image_problem(image) {
+            self.problem(field, why, Some(docker::IMAGE_HINT.into()));
+        }
+    }
+
+    /// POSIX names, values without NUL, at most [`MAX_ENV`] of them.
+    pub(super) fn env(&mut self, field: &str, env: &BTreeMap<String, String>) {
+        let n = self.at_most(field, env.len(), MAX_ENV, "variables");
+        for (k, v) in env.iter().take(n) {
+            if !docker::env_name_ok(k) {
+                self.problem(
+                    &format!("{field}.{k}"),
+                    format!("\"{k}\" is not a valid variable name"),
+                    Some(
+                        "use a POSIX name: a letter or '_', then letters, digits and '_', e.g. STARTUP_DELAY_MS".into(),
+                    ),
+                );
+            } else if let Some(why) = docker::env_value_problem(v) {
+                self.problem(
+                    &format!("{field}.{k}"),
+                    why,
+                    Some("environment values are text without NUL".into()),
+                );
+            }
+        }
+    }
+
+    /// A recipe folder inside the project with a `build.sh` inside the project.
+    fn recipe(&mut self, field: &str, written: Option<String>) -> Option<PathBuf> {
+        let written = written?;
+        let folder = match self.project.resolve(&written, Want::Dir) {
+            Ok(r) => r.path,
+            Err((m, h)) => {
+                self.problem(field, m, Some(format!("{h}; {RECIPE_HINT}")));
+                return None;
+            }
+        };
+        let max_bytes = MAX_RECIPE_BYTES;
+        if let Err((m, _)) = self.project.resolve_from(&folder, "build.sh", Want::File { max_bytes }) {
+            self.problem(field, format!("{written}/build.sh: {m}"), Some(RECIPE_HINT.into()));
+        }
+        Some(folder)
+    }
+
+    pub(super) fn services(&mut self, raw: Vec<ServiceFile>, replicas: &[String]) -> Vec<Service> {
+        let mut services: Vec<Service> = Vec::new();
+        let n = self.at_most("service", raw.len(), MAX_SERVICES, "services");
+        for (i, s) in raw.into_iter().take(n).enumerate() {
+            let field = format!("service[{i}]");
+            if !valid_name(&s.name) {
+                self.problem(
+                    &format!("{field}.name"),
+                    format!("\"{}\" is not a valid host name", s.name),
+                    Some("use lower-case letters, digits and '-'".into()),
+                );
+            }
+            if let Some(j) = services.iter().position(|o| o.name == s.name) {
+                self.problem(
+                    &format!("{field}.name"),
+                    format!("\"{}\" is already the name of service[{j}]", s.name),
+                    Some("give every service its own name".into()),
+                );
+            } else if replicas.contains(&s.name) {
+                self.problem(
+                    &format!("{field}.name"),
+                    format!("\"{}\" is also the name of an app replica", s.name),
+                    Some(format!(
+                        "replicas are named {}; pick another name, e.g. \"{}-db\"",
+                        replicas.join(", "),
+                        s.name
+                    )),
+                );
+            }
+            self.image(&format!("{field}.image"), &s.image);
+            self.env(&format!("{field}.env"), &s.env);
+            if let Some(line) = &s.ready_log {
+                self.bytes_at_most(&format!("{field}.ready_log"), line, 1024);
+            }
+            let recipe = self.recipe(&format!("{field}.recipe"), s.recipe);
+            services.push(Service {
+                name: s.name,
+                image: s.image,
+                recipe,
+                env: s.env,
+                ready_log: s.ready_log,
+            });
+        }
+        services
+    }
+
+    pub(super) fn front(&mut self, raw: FrontFile) -> Option<Front> {
+        match raw.kind.as_str() {
+            "none" => return None,
+            "haproxy" => {}
+            other => {
+                let hint = match did_you_mean(other, ["haproxy", "none"]) {
+                    Some(s) => format!("did you mean \"{s}\"?"),
+                    None => "use haproxy, or none (the harness spreads the load over the replicas)".into(),
+                };
+                self.problem("front.kind", format!("unknown front \"{other}\""), Some(hint));
+                return None;
+            }
+        }
+        let recipe = self.recipe("front.recipe", raw.recipe);
+        let image = raw.image.unwrap_or_else(|| "phoenix/haproxy:bookworm".into());
+        self.image("front.image", &image);
+        Some(Front {
+            image,
+            recipe,
+            check_interval: self.duration(
+                "front.check_interval",
+                raw.check_interval.as_deref(),
+                Duration::from_millis(100),
+                Duration::from_millis(10),
+                Duration::from_secs(10),
+            ),
+            fall: self.int("front.fall", raw.fall, 1, 1, 10) as u32,
+            retries: self.int("front.retries", raw.retries, 3, 0, 10) as u32,
+            redispatch: raw.redispatch.unwrap_or(true),
+        })
+    }
+}

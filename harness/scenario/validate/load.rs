@@ -1,0 +1,146 @@
+//! `[load]` and `[certify]`: the open-loop traffic (every request line and header checked
+//! before it can reach a socket) and the certification parameters.
+
+use super::super::file::{CertifyFile, LoadFile};
+use super::super::http;
+use super::super::{CertifyParams, Load, RequestSpec};
+use super::bounds::{MAX_BODY_BYTES, MAX_DURATION, MAX_HEADERS, MAX_IN_FLIGHT, MAX_RATE, MAX_REQUEST_KINDS};
+use super::Validator;
+use std::time::Duration;
+
+impl Validator<'_> {
+    pub(super) fn load(&mut self, raw: LoadFile) -> Load {
+        let rate = if !raw.rate.is_finite() || raw.rate <= 0.0 {
+            self.problem(
+                "load.rate",
+                format!("{} is not a positive rate", shown(raw.rate)),
+                Some("requests per second, e.g. rate = 200".into()),
+            );
+            1.0
+        } else if raw.rate > MAX_RATE {
+            self.problem(
+                "load.rate",
+                format!("{} is above the limit of {MAX_RATE}", shown(raw.rate)),
+                Some("one load generator process cannot pace more; lower the rate".into()),
+            );
+            MAX_RATE
+        } else {
+            raw.rate
+        };
+        let duration = self.duration(
+            "load.duration",
+            Some(&raw.duration),
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+            MAX_DURATION,
+        );
+        let timeout = self.duration(
+            "load.timeout",
+            raw.timeout.as_deref(),
+            Duration::from_secs(2),
+            Duration::from_millis(1),
+            Duration::from_secs(60),
+        );
+        let window = self.duration(
+            "load.window",
+            raw.window.as_deref(),
+            Duration::from_millis(100),
+            Duration::from_millis(10),
+            Duration::from_secs(10),
+        );
+        let max_in_flight = self.int("load.max_in_flight", raw.max_in_flight, 1000, 1, MAX_IN_FLIGHT) as usize;
+        let mut requests = Vec::new();
+        let n = self.at_most("load.requests", raw.requests.len(), MAX_REQUEST_KINDS, "requests");
+        for (i, r) in raw.requests.into_iter().take(n).enumerate() {
+            let field = format!("load.requests[{i}]");
+            let method = r.method.unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
+            if let Some(why) = http::method_problem(&method) {
+                self.problem(
+                    &format!("{field}.method"),
+                    why,
+                    Some(format!("use one of {}", http::METHODS.join(", "))),
+                );
+            }
+            if let Some(why) = http::target_problem(&r.path) {
+                self.problem(&format!("{field}.path"), why, Some(http::TARGET_HINT.into()));
+            }
+            let h = self.at_most(&format!("{field}.headers"), r.headers.len(), MAX_HEADERS, "headers");
+            for (k, v) in r.headers.iter().take(h) {
+                if let Some(why) = http::header_problem(k, Some(v)) {
+                    self.problem(&format!("{field}.headers.{k}"), why, Some(http::HEADER_HINT.into()));
+                }
+            }
+            if let Some(body) = &r.body {
+                self.bytes_at_most(&format!("{field}.body"), body, MAX_BODY_BYTES);
+            }
+            let weight = self.int(&format!("{field}.weight"), r.weight, 1, 1, 1000) as u32;
+            requests.push(RequestSpec {
+                method,
+                path: r.path,
+                body: r.body,
+                headers: r.headers,
+                weight,
+            });
+        }
+        if requests.is_empty() {
+            requests.push(RequestSpec {
+                method: "GET".into(),
+                path: "/".into(),
+                body: None,
+                headers: Default::default(),
+                weight: 1,
+            });
+        }
+        Load {
+            rate,
+            duration,
+            timeout,
+            window,
+            max_in_flight,
+            keep_alive: raw.keep_alive.unwrap_or(false),
+            requests,
+        }
+    }
+
+    pub(super) fn certify(&mut self, raw: Option<CertifyFile>) -> CertifyParams {
+        let raw = raw.unwrap_or(CertifyFile {
+            time_to_healthy_target: None,
+            steady_window: None,
+            steady_p99_tolerance: None,
+        });
+        let tol = raw.steady_p99_tolerance.unwrap_or(1.5);
+        if !(1.0..=100.0).contains(&tol) {
+            self.problem(
+                "certify.steady_p99_tolerance",
+                format!("{tol} is out of range"),
+                Some("a factor of the baseline p99 from 1.0 to 100, e.g. 1.5".into()),
+            );
+        }
+        CertifyParams {
+            time_to_healthy_target: self.duration(
+                "certify.time_to_healthy_target",
+                raw.time_to_healthy_target.as_deref(),
+                Duration::from_secs(5),
+                Duration::from_millis(1),
+                Duration::from_secs(600),
+            ),
+            steady_window: self.duration(
+                "certify.steady_window",
+                raw.steady_window.as_deref(),
+                Duration::from_secs(1),
+                Duration::from_millis(10),
+                Duration::from_secs(60),
+            ),
+            steady_p99_tolerance: tol,
+        }
+    }
+}
+
+/// A rate for a message: huge values in exponent form, not 300 digits.
+fn shown(rate: f64) -> String {
+    if rate.abs() >= 1e9 {
+        format!("{rate:e}")
+    } else {
+        rate.to_string()
+    }
+}

@@ -1,0 +1,264 @@
+//! Raw scenario file -> validated `Scenario`. Every problem is collected (not just the
+//! first) and comes with what was expected; the first [`MAX_LISTED`] are located in the
+//! file, from one parse of it. Split by concern: `syntax` (what serde refuses), `app`
+//! (app, services, front), `load` (load, certify), `paths` (what a scenario may name on
+//! the host), `docker` (images, env, volumes), `bounds` (resource limits); faults and
+//! checks live next door in `faults.rs` and `checks.rs`.
+
+mod app;
+pub(super) mod bounds;
+mod docker;
+mod load;
+pub(super) mod paths;
+mod syntax;
+
+pub use bounds::*;
+pub use docker::{MAX_ENV, MAX_ENV_VALUE_BYTES, MAX_IMAGE_NAME};
+pub(crate) use syntax::field_on_line;
+
+use super::duration::parse_duration;
+use super::error::{did_you_mean, Locator, Problem, ScenarioError, MAX_LISTED};
+use super::file::*;
+use super::*;
+use paths::Project;
+
+pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let invalid = |problems| ScenarioError::Invalid {
+        path: path.to_path_buf(),
+        problems,
+    };
+    // the same bound as for a file, for text that did not come from `Scenario::load`
+    let limit = super::read::MAX_FILE_BYTES;
+    if text.len() as u64 > limit {
+        return Err(invalid(vec![Problem {
+            field: String::new(),
+            location: Some((1, 1)),
+            message: format!(
+                "the text is {} bytes, over the limit of {limit} bytes (1 MiB) for a scenario",
+                text.len()
+            ),
+            hint: Some("a scenario is a short TOML file; split it, or remove generated content".into()),
+        }]));
+    }
+    if let Some(p) = syntax::nesting_problem(text) {
+        return Err(invalid(vec![p]));
+    }
+    let raw: ScenarioFile = toml::from_str(text).map_err(|e| invalid(vec![syntax::parse_problem(text, &e)]))?;
+    let mut v = Validator {
+        text,
+        problems: Vec::new(),
+        project: Project::of(path),
+        load_known: true,
+    };
+    let scenario = v.scenario(raw, path);
+    if v.problems.is_empty() {
+        return Ok(scenario);
+    }
+    let locator = Locator::new(text);
+    for p in v.problems.iter_mut().take(MAX_LISTED) {
+        p.location = locator.locate(&p.field);
+    }
+    Err(invalid(v.problems))
+}
+
+pub(super) struct Validator<'t> {
+    text: &'t str,
+    problems: Vec<Problem>,
+    project: Project,
+    /// False once `load.duration` is refused: faults are then not compared with a made-up
+    /// end of the load (one mistake, one problem).
+    pub(super) load_known: bool,
+}
+
+impl Validator<'_> {
+    /// Records a problem; it is located once validation ends (only those listed are).
+    pub(super) fn problem(&mut self, field: &str, message: impl Into<String>, hint: impl Into<Option<String>>) {
+        self.problems.push(Problem {
+            field: field.to_string(),
+            location: None,
+            message: message.into(),
+            hint: hint.into(),
+        });
+    }
+
+    pub(super) fn duration(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        default: Duration,
+        min: Duration,
+        max: Duration,
+    ) -> Duration {
+        let Some(text) = value else { return default };
+        match parse_duration(text) {
+            Ok(d) if d < min => {
+                self.problem(
+                    field,
+                    format!("{text} is too short"),
+                    Some(format!("use at least {}", human(min))),
+                );
+                default
+            }
+            Ok(d) if d > max => {
+                self.problem(
+                    field,
+                    format!("{text} is too long"),
+                    Some(format!("use at most {}", human(max))),
+                );
+                default
+            }
+            Ok(d) => d,
+            Err(e) => {
+                let hint = if e.contains("too long") {
+                    format!("use at most {}", human(max))
+                } else {
+                    "write a number and a unit: \"250ms\", \"5s\", \"2m\"".to_string()
+                };
+                self.problem(field, e, Some(hint));
+                default
+            }
+        }
+    }
+
+    pub(super) fn int(&mut self, field: &str, value: Option<i64>, default: i64, min: i64, max: i64) -> i64 {
+        match value {
+            None => default,
+            Some(n) if n < min || n > max => {
+                self.problem(
+                    field,
+                    format!("{n} is out of range"),
+                    Some(format!("use a whole number from {min} to {max}")),
+                );
+                default
+            }
+            Some(n) => n,
+        }
+    }
+
+    fn scenario(&mut self, raw: ScenarioFile, path: &Path) -> Scenario {
+        let bad_name = raw.name.trim().is_empty()
+            || raw.name.contains(['/', '\\'])
+            || raw.name.chars().any(super::error::needs_escape)
+            || raw.name == "."
+            || raw.name == "..";
+        if bad_name {
+            self.problem(
+                "name",
+                format!("{:?} cannot name a report folder", raw.name),
+                Some("use a short name without slashes or control characters, e.g. name = \"kill-restart\"".into()),
+            );
+        } else if raw.name.len() > MAX_NAME_BYTES {
+            self.problem(
+                "name",
+                format!("is {} bytes, over the limit of {MAX_NAME_BYTES} bytes", raw.name.len()),
+                Some("use a short name, e.g. name = \"kill-restart\"".into()),
+            );
+        }
+        self.bytes_at_most("description", &raw.description, MAX_DESCRIPTION_BYTES);
+        if raw
+            .description
+            .chars()
+            .any(|c| c != '\n' && c != '\t' && super::error::needs_escape(c))
+        {
+            self.problem(
+                "description",
+                "contains control or invisible formatting characters",
+                Some("write plain text; line breaks and tabs are allowed".into()),
+            );
+        }
+        let require = match raw.require.as_deref() {
+            None => Level::Resilient,
+            Some(s) => Level::parse(s).unwrap_or_else(|| {
+                let hint = match did_you_mean(s, Level::NAMES) {
+                    Some(m) => format!("did you mean \"{m}\"? levels are {}", Level::NAMES.join(", ")),
+                    None => format!("use one of {}", Level::NAMES.join(", ")),
+                };
+                self.problem("require", format!("unknown level \"{s}\""), Some(hint));
+                Level::Resilient
+            }),
+        };
+        let trials = self.int("trials", raw.trials, 1, 1, MAX_TRIALS as i64) as u32;
+        let app = self.app(raw.app);
+        let before = self.problems.len();
+        let load = self.load(raw.load);
+        self.load_known = !self.problems[before..].iter().any(|p| p.field == "load.duration");
+        self.request_budget(&load, trials);
+        let mut faults: Vec<(usize, Fault)> = Vec::new();
+        let n = self.at_most("fault", raw.faults.len(), MAX_FAULT_ENTRIES, "faults");
+        for (i, f) in raw.faults.into_iter().take(n).enumerate() {
+            let Some(f) = self.fault(i, f, &app, &load) else {
+                continue;
+            };
+            if let Some((j, _)) = faults.iter().find(|(_, o)| o.target == f.target && o.at == f.at) {
+                self.problem(
+                    &format!("fault[{i}].at"),
+                    format!(
+                        "{} already has a fault at {} (fault[{j}])",
+                        f.target,
+                        format_duration(f.at)
+                    ),
+                    Some("a replica can take one fault at a time; move one of them".into()),
+                );
+            }
+            faults.push((i, f));
+        }
+        if self.load_known {
+            self.fault_timeline(&faults, &app.replicas, &load);
+        }
+        let services = self.services(raw.services, &app.replicas);
+        let checks = self.checks(raw.checks);
+        let certify = self.certify(raw.certify);
+        let front = raw.front.and_then(|f| self.front(f));
+        Scenario {
+            name: raw.name,
+            description: raw.description,
+            source: path.to_path_buf(),
+            text: self.text.to_string(),
+            require,
+            trials,
+            app,
+            load,
+            faults: faults.into_iter().map(|(_, f)| f).collect(),
+            services,
+            checks,
+            certify,
+            front,
+        }
+    }
+
+    /// The `[[check]]` entries, with uploads resolved inside the project and bounded.
+    fn checks(&mut self, raw: Vec<CheckFile>) -> Vec<Check> {
+        let n = self.at_most("check", raw.len(), MAX_CHECKS, "checks");
+        let mut found = Vec::new();
+        let checks = checks::validate(raw.into_iter().take(n).collect(), &self.project, &mut |f, m, h| {
+            found.push((f, m, h))
+        });
+        for (f, m, h) in found {
+            self.problem(&f, m, h);
+        }
+        let sizes = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        self.upload_budget(&checks, &sizes);
+        checks
+    }
+}
+
+/// A duration for a hint, in the largest whole unit: `1h`, `10m`, `5s`, `250ms`.
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    if d.subsec_nanos() == 0 && s > 0 && s.is_multiple_of(3600) {
+        format!("{}h", s / 3600)
+    } else if d.subsec_nanos() == 0 && s > 0 && s.is_multiple_of(60) {
+        format!("{}m", s / 60)
+    } else {
+        format_duration(d)
+    }
+}
+
+/// Docker-friendly names: lower-case letters, digits and '-', 1 to 63 characters.
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+}
