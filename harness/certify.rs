@@ -24,9 +24,9 @@
 //! A component that was not measured carries no weight: the score is
 //! `100 × Σ weight·value / Σ weight` over the measured components only (0 with none).
 //!
-//! Level: `phoenix` when every fault recovered, TTH p99 ≤ target and score ≥ 85; `resilient` when every fault recovered and TTH p99 ≤ target;
-//! `fragile` otherwise. Then capped at `untested` by the evidence rules, then
-//! `not-certified` by the hard rules.
+//! Level: `phoenix` when every fault recovered, TTH p99 ≤ target and score ≥ 85;
+//! `resilient` when every fault recovered and TTH p99 ≤ target; `fragile` otherwise. Then
+//! capped at `untested` by the evidence rules, then `not-certified` by the hard rules.
 
 use crate::analysis::{Analysis, RecoveryStatus};
 use crate::scenario::Scenario;
@@ -186,7 +186,9 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
             "time to healthy p99 {p99:.0} ms is {verb} the {target_ms:.0} ms target"
         ));
     }
-    if within_target && score < PHOENIX_SCORE {
+    let unmeasured = evidence_gaps(analysis, &components);
+    // a run capped at untested was never in the running for phoenix
+    if within_target && score < PHOENIX_SCORE && unmeasured.is_empty() {
         reasons.push(format!("score {score:.1} is below the {PHOENIX_SCORE} a phoenix needs"));
     }
     // with no fault, the one evidence line below says it all
@@ -195,13 +197,18 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
         reasons.push(format!("{} not measured, its weight went to the others: {why}", c.name));
     }
     let sent = analysis.load.sent;
-    reasons.push(format!(
-        "{} of {sent} requests lost to faults (availability {:.2} %)",
-        analysis.lost_requests,
-        (1.0 - analysis.lost_requests as f64 / sent.max(1) as f64) * 100.0
-    ));
+    let lost = analysis.lost_requests;
+    if components.iter().any(|c| c.name == "availability" && c.measured) {
+        let availability = (1.0 - lost as f64 / sent.max(1) as f64) * 100.0;
+        reasons.push(format!(
+            "{lost} of {sent} requests lost to faults (availability {availability:.2} %)"
+        ));
+    } else if !analysis.faults.is_empty() {
+        reasons.push(format!(
+            "{lost} of {sent} requests lost to faults (availability not measured)"
+        ));
+    }
 
-    let unmeasured = evidence_gaps(analysis, &components);
     if !unmeasured.is_empty() {
         level = level.min(Level::Untested);
         reasons.extend(unmeasured.iter().map(|g| format!("untested: {g}")));

@@ -113,6 +113,7 @@ mod tests {
         assert!(html.contains("badge untested"));
         assert!(html.contains("<strong>not measured</strong>: the scenario has no fault"));
         assert!(html.contains("<strong>Untested:</strong>"));
+        assert!(html.contains("<li>untested: the scenario has no fault, so no recovery was measured</li>"));
         let html = page(fixture::record_without_verifications());
         assert!(html.contains("20 journey(s) never verified: trials 1, 2: no verification ran"));
     }

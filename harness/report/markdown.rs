@@ -64,11 +64,8 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     if !c.unmeasured.is_empty() {
         let _ = writeln!(
             m,
-            "\n**Untested**: a level above untested certifies the recovery from every fault, and this run did not measure:\n"
+            "\n**Untested**: a level above untested certifies the recovery from every fault; the lines marked *untested* above say what this run did not measure."
         );
-        for u in &c.unmeasured {
-            let _ = writeln!(m, "- {}", escape(u));
-        }
     }
     let _ = writeln!(m, "\n### Score components\n");
     let _ = writeln!(
@@ -236,6 +233,11 @@ mod tests {
         let md = |r| String::from_utf8(render(&Report::build(r)).unwrap()).unwrap();
         let s = md(fixture::record_without_faults());
         assert!(s.contains("**untested** · score **0.0**"), "{s}");
+        assert!(
+            s.contains("- untested: the scenario has no fault, so no recovery was measured"),
+            "{s}"
+        );
+        assert!(!s.contains("availability 100"), "an availability nothing measured: {s}");
         assert!(
             s.contains("| availability | 0.35 | 0.000 | not measured: the scenario has no fault"),
             "{s}"
