@@ -92,10 +92,14 @@ pub struct Component {
     pub weight: f64,
     /// The share of the score it carried: `weight / Σ weight` of the measured components,
     /// 0 when it was not measured (its weight went to the others).
+    #[serde(default)]
     pub effective_weight: f64,
-    /// False when its inputs were not measured; it then carries no weight.
+    /// False when its inputs were not measured; it then carries no weight. (Results written
+    /// before it existed counted every component: they read back as measured.)
+    #[serde(default = "measured_by_default")]
     pub measured: bool,
     /// Why it was not measured (None when it was).
+    #[serde(default)]
     pub reason: Option<String>,
     /// In [0, 1]; None when not measured.
     pub value: Option<f64>,
@@ -104,6 +108,10 @@ pub struct Component {
     pub inputs: Vec<(String, f64)>,
     /// The formula, in words.
     pub formula: String,
+}
+
+fn measured_by_default() -> bool {
+    true
 }
 
 /// The verdict.

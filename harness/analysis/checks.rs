@@ -20,8 +20,10 @@ pub struct CheckSummary {
     pub verified: u64,
     /// Set-up journeys no verification ever looked at (their trial ran none): neither
     /// verified nor lost, their state survival is unknown.
+    #[serde(default)]
     pub unverified: u64,
     /// Why some journeys were never verified, when they were not (null otherwise).
+    #[serde(default)]
     pub unverified_reason: Option<String>,
     /// set_up − verified − unverified: state that did not survive.
     pub lost: u64,

@@ -48,17 +48,23 @@ fn cases(r: &ResultJson, target_ms: f64) -> Vec<Case> {
                     tth.p50, tth.max, tth.count
                 ),
             )),
-            None if r.faults.iter().any(|f| f.recovery == RecoveryStatus::NotRecovered) => Some((
-                "no fault recovered: time to healthy was never measured".into(),
-                String::new(),
-            )),
+            None if r
+                .faults
+                .iter()
+                .any(|f| f.recovery == Some(RecoveryStatus::NotRecovered)) =>
+            {
+                Some((
+                    "no fault recovered: time to healthy was never measured".into(),
+                    String::new(),
+                ))
+            }
             _ => None,
         },
     });
     let unrecovered: Vec<String> = r
         .faults
         .iter()
-        .filter(|f| f.recovery == RecoveryStatus::NotRecovered)
+        .filter(|f| f.recovery == Some(RecoveryStatus::NotRecovered))
         .map(|f| {
             format!(
                 "trial {}: {} {} then {} at {:.0} ms did not become healthy again",

@@ -102,7 +102,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         );
         for f in &r.faults {
             let tth = match (f.recovery, f.time_to_healthy_ms) {
-                (RecoveryStatus::NotObserved, _) => "**not observed**".into(),
+                (Some(RecoveryStatus::NotObserved), _) => "**not observed**".into(),
                 (_, None) => "**not recovered**".into(),
                 (_, Some(v)) => format!("{v:.0}"),
             };

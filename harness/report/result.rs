@@ -35,7 +35,10 @@ pub struct CertificationJson {
     pub required: String,
     pub passed: bool,
     pub reasons: Vec<String>,
-    /// What the run did not measure that a level above `untested` needs.
+    /// What the run did not measure that a level above `untested` needs. (Results written
+    /// before it existed read back with none, like the other keys marked `serde(default)`:
+    /// the history page and `phoenix compare` still read them.)
+    #[serde(default)]
     pub unmeasured: Vec<String>,
     pub components: Vec<Component>,
 }
@@ -59,10 +62,14 @@ pub struct FaultJson {
     pub action: String,
     pub trial: u32,
     pub at_ms: f64,
-    /// `recovered`, `not_recovered` or `not_observed`.
-    pub recovery: crate::analysis::RecoveryStatus,
+    /// `recovered`, `not_recovered` or `not_observed`; always written, None only when read
+    /// from a result written before it existed.
+    #[serde(default)]
+    pub recovery: Option<crate::analysis::RecoveryStatus>,
     pub time_to_healthy_ms: Option<f64>,
-    pub requests_in_disruption: u64,
+    /// Always written; None only when read from a result written before it existed.
+    #[serde(default)]
+    pub requests_in_disruption: Option<u64>,
     pub time_to_first_success_ms: Option<f64>,
     pub time_to_steady_ms: Option<f64>,
     pub lost_requests: u64,
@@ -176,9 +183,9 @@ impl ResultJson {
                     action: f.action.clone(),
                     trial: f.trial,
                     at_ms: f.at_ms,
-                    recovery: f.recovery,
+                    recovery: Some(f.recovery),
                     time_to_healthy_ms: f.time_to_healthy_ms,
-                    requests_in_disruption: f.requests_in_disruption,
+                    requests_in_disruption: Some(f.requests_in_disruption),
                     time_to_first_success_ms: f.time_to_first_success_ms,
                     time_to_steady_ms: f.time_to_steady_ms,
                     lost_requests: f.lost.total,
@@ -297,6 +304,33 @@ mod tests {
             reasons.contains("never verified, so state survival is unknown"),
             "{reasons}"
         );
+    }
+
+    #[test]
+    fn a_result_written_before_the_not_measured_keys_still_reads_back() {
+        // the history page lists old runs from their result.json: the keys added with the
+        // untested level must not turn them into "broken" runs
+        let mut json = serde_json::to_value(ResultJson::from_report(&Report::build(fixture::record()))).unwrap();
+        json["certification"].as_object_mut().unwrap().remove("unmeasured");
+        for c in json["certification"]["components"].as_array_mut().unwrap() {
+            for k in ["effective_weight", "measured", "reason"] {
+                c.as_object_mut().unwrap().remove(k);
+            }
+        }
+        for f in json["faults"].as_array_mut().unwrap() {
+            f.as_object_mut().unwrap().remove("recovery");
+            f.as_object_mut().unwrap().remove("requests_in_disruption");
+        }
+        for c in json["checks"].as_array_mut().unwrap() {
+            c.as_object_mut().unwrap().remove("unverified");
+            c.as_object_mut().unwrap().remove("unverified_reason");
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("result.json"), json.to_string()).unwrap();
+        let entry = crate::report::history::read_entry(tmp.path());
+        let r = entry.result().expect("an old result.json is not a broken run");
+        assert!(r.certification.components.iter().all(|c| c.measured));
+        assert_eq!(r.faults[0].recovery, None);
     }
 
     #[test]
