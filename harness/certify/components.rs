@@ -104,7 +104,7 @@ pub(super) fn availability(a: &Analysis) -> Component {
         .collect();
     let sent = a.load.sent as f64;
     let availability = 1.0 - a.lost_requests as f64 / sent.max(1.0);
-    let c = Component {
+    let mut c = Component {
         inputs: vec![
             ("availability".into(), availability),
             ("lost_requests".into(), a.lost_requests as f64),
@@ -117,16 +117,16 @@ pub(super) fn availability(a: &Analysis) -> Component {
         ],
         ..c
     };
-    if a.faults.is_empty() {
-        c.not_measured("the scenario has no fault: nothing could be lost to one".into())
+    let why_not = if a.faults.is_empty() {
+        "the scenario has no fault: nothing could be lost to one"
     } else if seen.is_empty() {
-        c.not_measured(
-            "no request was sent during any fault's disruption window (fault instant to healthy): no client saw an outage"
-                .into(),
-        )
+        "no request was sent during any fault's disruption window (fault instant to healthy): no client saw an outage"
     } else {
-        c.measured_as(1.0 - 5.0 * (1.0 - availability))
-    }
+        return c.measured_as(1.0 - 5.0 * (1.0 - availability));
+    };
+    // an availability no outage tested is not a figure to show
+    c.inputs.retain(|(k, _)| k != "availability");
+    c.not_measured(why_not.into())
 }
 
 /// Latency degradation `D = disruption p99 / baseline p99`: measured when both phases hold

@@ -202,6 +202,10 @@ fn a_fault_window_no_request_fell_into_measures_neither_availability_nor_latency
     let av = component(&c, "availability");
     assert!(!av.measured && av.effective_weight == 0.0);
     assert!(av.reason.as_deref().unwrap().contains("no request was sent"), "{av:?}");
+    assert!(
+        !av.inputs.iter().any(|(k, _)| k == "availability"),
+        "no figure for what was not measured"
+    );
     assert!(!component(&c, "latency_degradation").measured);
     // the time to healthy alone would make it resilient; what it supports is untested
     assert_eq!(c.score, 100.0);
