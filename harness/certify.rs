@@ -1,48 +1,67 @@
 //! Certification: one documented formula from the analysis to a level and a 0–100 score.
-//! Pure. The README's "Certification" section describes the same formula; keep them in step.
+//! Pure. The README's "Certification" section describes the same formula and the rules
+//! below; keep them in step.
 //!
 //! Hard rules first (any one makes the run `not-certified`, whatever its speed): state lost
 //! in a check, a fault the service never recovered from, a run that did not complete.
-//! Otherwise the score is a weighted mean of components in [0, 1]:
+//!
+//! Never certify what was not measured: `phoenix`, `resilient` and `fragile` each certify
+//! how the service recovered from every fault of the scenario, so a run that lacks any of
+//! this evidence is at most `untested` (see [`certify`]'s rules): no fault; a fault whose
+//! recovery the probe did not observe; a fault whose disruption window no request fell
+//! into; no baseline before the first fault.
+//!
+//! Otherwise the score is a weighted mean of components in [0, 1] (`components.rs`):
 //! - time to healthy: `clamp(1.5 − TTH_p99 / target, 0, 1)` (1 at half the target or faster,
 //!   0.5 at the target, 0 at 1.5× the target), weight 0.40;
 //! - availability `A = 1 − lost / sent`: `clamp(1 − 5·(1 − A), 0, 1)`, weight 0.35;
 //! - latency degradation `D = disruption p99 / baseline p99`: `clamp(1 − log10(D) / 2, 0, 1)`,
-//!   weight 0.25;
+//!   weight 0.25, measured only when both phases hold at least [`MIN_P99_SAMPLES`]
+//!   successful requests;
 //! - with two or more trials, trial-to-trial spread: `CV` = standard deviation / mean of the
 //!   per-trial mean TTH, `clamp(1 − 2·CV, 0, 1)`, weight 0.10.
 //!
-//! The score is `100 × Σ weight·value / Σ weight`.
+//! A component that was not measured carries no weight: the score is
+//! `100 × Σ weight·value / Σ weight` over the measured components only (0 with none).
 //!
 //! Level: `phoenix` when every fault recovered, TTH p99 ≤ target and score ≥ 85;
-//! `resilient` when every fault recovered and TTH p99 ≤ target; `fragile` otherwise.
+//! `resilient` when every fault recovered and TTH p99 ≤ target; `fragile` otherwise. Then
+//! capped at `untested` by the evidence rules, then `not-certified` by the hard rules.
 
-use crate::analysis::{Analysis, Phase};
+use crate::analysis::{Analysis, RecoveryStatus};
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod components;
+pub use components::MIN_P99_SAMPLES;
+
 /// Score from which a run within its target is `phoenix`.
 pub const PHOENIX_SCORE: f64 = 85.0;
 
-/// Certification levels, best first.
+/// Certification levels, best first: phoenix > resilient > fragile > untested >
+/// not-certified. `untested` sits below every level that certifies a recovery, so no
+/// `require` above it is met by a run that measured none, and above `not-certified`,
+/// which a run earns by failing (lost state, no recovery, incomplete).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Level {
     NotCertified = 0,
-    Fragile = 1,
-    Resilient = 2,
-    Phoenix = 3,
+    Untested = 1,
+    Fragile = 2,
+    Resilient = 3,
+    Phoenix = 4,
 }
 
 impl Level {
-    pub const NAMES: [&'static str; 4] = ["phoenix", "resilient", "fragile", "not-certified"];
+    pub const NAMES: [&'static str; 5] = ["phoenix", "resilient", "fragile", "untested", "not-certified"];
 
     pub fn parse(s: &str) -> Option<Level> {
         match s {
             "phoenix" => Some(Level::Phoenix),
             "resilient" => Some(Level::Resilient),
             "fragile" => Some(Level::Fragile),
+            "untested" => Some(Level::Untested),
             "not-certified" => Some(Level::NotCertified),
             _ => None,
         }
@@ -53,6 +72,7 @@ impl Level {
             Level::Phoenix => "phoenix",
             Level::Resilient => "resilient",
             Level::Fragile => "fragile",
+            Level::Untested => "untested",
             Level::NotCertified => "not-certified",
         }
     }
@@ -68,13 +88,30 @@ impl fmt::Display for Level {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Component {
     pub name: String,
+    /// The nominal weight.
     pub weight: f64,
-    /// In [0, 1].
-    pub value: f64,
-    /// The measured inputs, by name (units in the name).
+    /// The share of the score it carried: `weight / Σ weight` of the measured components,
+    /// 0 when it was not measured (its weight went to the others).
+    #[serde(default)]
+    pub effective_weight: f64,
+    /// False when its inputs were not measured; it then carries no weight. (Results written
+    /// before it existed counted every component: they read back as measured.)
+    #[serde(default = "measured_by_default")]
+    pub measured: bool,
+    /// Why it was not measured (None when it was).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// In [0, 1]; None when not measured.
+    pub value: Option<f64>,
+    /// The inputs, by name (units in the name); an input that could not be measured is
+    /// left out.
     pub inputs: Vec<(String, f64)>,
     /// The formula, in words.
     pub formula: String,
+}
+
+fn measured_by_default() -> bool {
+    true
 }
 
 /// The verdict.
@@ -84,6 +121,9 @@ pub struct Certification {
     /// 0–100, one decimal.
     pub score: f64,
     pub reasons: Vec<String>,
+    /// What the run did not measure that a level above `untested` needs, one line each;
+    /// non-empty makes the run at most `untested`.
+    pub unmeasured: Vec<String>,
     pub components: Vec<Component>,
     /// The level the scenario requires to pass.
     pub required: Level,
@@ -99,97 +139,45 @@ pub struct Verdicts {
     pub incomplete: Option<String>,
 }
 
-fn clamp01(x: f64) -> f64 {
-    if x.is_nan() {
-        0.0
-    } else {
-        x.clamp(0.0, 1.0)
-    }
-}
-
-/// Certifies an analysed run.
+/// Certifies an analysed run. The level is the lowest that these rules allow, in order:
+///
+/// 1. from the figures: `phoenix` (every fault recovered, TTH p99 ≤ target, score ≥
+///    [`PHOENIX_SCORE`] over the measured components), else `resilient` (every fault
+///    recovered, TTH p99 ≤ target), else `fragile`;
+/// 2. evidence (never certify what was not measured), each makes it at most `untested`:
+///    no fault; a fault whose recovery the probe did not observe; a recovered fault whose
+///    disruption window (fault instant to healthy) no request fell into; no request
+///    succeeded before the first fault (no baseline); the time-to-healthy component not
+///    measured;
+/// 3. hard rules, each makes it `not-certified`: a fault never recovered; state lost or
+///    never verified; the run did not complete.
 pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) -> Certification {
     let target_ms = scenario.certify.time_to_healthy_target.as_secs_f64() * 1000.0;
     let mut reasons = Vec::new();
-    let mut components = Vec::new();
+
+    let mut components = vec![
+        components::time_to_healthy(analysis, target_ms),
+        components::availability(analysis),
+        components::latency_degradation(analysis),
+    ];
+    components.extend(components::trial_spread(analysis));
+    let measured_weight: f64 = components.iter().filter(|c| c.measured).map(|c| c.weight).sum();
+    for c in components.iter_mut().filter(|c| c.measured) {
+        c.effective_weight = c.weight / measured_weight;
+    }
+    let score = if measured_weight > 0.0 {
+        let sum: f64 = components.iter().filter_map(|c| c.value.map(|v| c.weight * v)).sum();
+        (sum / measured_weight * 1000.0).round() / 10.0
+    } else {
+        0.0
+    };
 
     let unrecovered: Vec<_> = analysis
         .faults
         .iter()
-        .filter(|f| f.time_to_healthy_ms.is_none())
+        .filter(|f| f.recovery == RecoveryStatus::NotRecovered)
         .collect();
     let tth_p99 = analysis.time_to_healthy_ms.p99;
-    let tth_value = match tth_p99 {
-        Some(p99) => clamp01(1.5 - p99 / target_ms),
-        None if analysis.faults.is_empty() => 1.0,
-        None => 0.0,
-    };
-    components.push(Component {
-        name: "time_to_healthy".into(),
-        weight: 0.40,
-        value: if unrecovered.is_empty() { tth_value } else { 0.0 },
-        // an unmeasured p99 is left out: JSON has no NaN
-        inputs: tth_p99
-            .map(|p| ("time_to_healthy_p99_ms".to_string(), p))
-            .into_iter()
-            .chain([
-                ("target_ms".into(), target_ms),
-                ("faults".into(), analysis.faults.len() as f64),
-                ("unrecovered".into(), unrecovered.len() as f64),
-            ])
-            .collect(),
-        formula: "clamp(1.5 - p99 / target, 0, 1)".into(),
-    });
-
-    let sent = analysis.load.sent.max(1) as f64;
-    let availability = 1.0 - analysis.lost_requests as f64 / sent;
-    components.push(Component {
-        name: "availability".into(),
-        weight: 0.35,
-        value: clamp01(1.0 - 5.0 * (1.0 - availability)),
-        inputs: vec![
-            ("availability".into(), availability),
-            ("lost_requests".into(), analysis.lost_requests as f64),
-            ("sent".into(), analysis.load.sent as f64),
-        ],
-        formula: "A = 1 - lost/sent; clamp(1 - 5(1 - A), 0, 1)".into(),
-    });
-
-    let base = analysis.phase(Phase::Baseline).p99;
-    let disrupted = analysis.phase(Phase::Disruption).p99;
-    let degradation = if base > 0.0 && disrupted > 0.0 {
-        (disrupted / base).max(1.0)
-    } else {
-        1.0
-    };
-    components.push(Component {
-        name: "latency_degradation".into(),
-        weight: 0.25,
-        value: clamp01(1.0 - degradation.log10() / 2.0),
-        inputs: vec![
-            ("baseline_p99_ms".into(), base),
-            ("disruption_p99_ms".into(), disrupted),
-            ("degradation".into(), degradation),
-        ],
-        formula: "D = disruption p99 / baseline p99; clamp(1 - log10(D)/2, 0, 1)".into(),
-    });
-
-    if let Some(cv) = crate::analysis::spread::coefficient_of_variation(&analysis.time_to_healthy_by_trial_ms) {
-        components.push(Component {
-            name: "trial_spread".into(),
-            weight: 0.10,
-            value: clamp01(1.0 - 2.0 * cv),
-            inputs: vec![
-                ("trials".into(), analysis.time_to_healthy_by_trial_ms.len() as f64),
-                ("coefficient_of_variation".into(), cv),
-            ],
-            formula: "CV = sd/mean of per-trial mean TTH; clamp(1 - 2 CV, 0, 1)".into(),
-        });
-    }
-    let total_weight: f64 = components.iter().map(|c| c.weight).sum();
-    let score = components.iter().map(|c| c.weight * c.value).sum::<f64>() / total_weight * 100.0;
-    let score = (score * 10.0).round() / 10.0;
-
     let within_target = unrecovered.is_empty() && tth_p99.is_none_or(|p| p <= target_ms);
     // the level is decided by hard criteria; the score ranks runs and separates a phoenix
     // (little lost, little slowed) from a merely resilient service
@@ -206,15 +194,34 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
             "time to healthy p99 {p99:.0} ms is {verb} the {target_ms:.0} ms target"
         ));
     }
-    if within_target && score < PHOENIX_SCORE {
+    let unmeasured = evidence_gaps(analysis, &components);
+    // a run capped at untested was never in the running for phoenix
+    if within_target && score < PHOENIX_SCORE && unmeasured.is_empty() {
         reasons.push(format!("score {score:.1} is below the {PHOENIX_SCORE} a phoenix needs"));
     }
-    reasons.push(format!(
-        "{} of {} requests lost to faults (availability {:.2} %)",
-        analysis.lost_requests,
-        analysis.load.sent,
-        availability * 100.0
-    ));
+    // with no fault, the one evidence line below says it all
+    for c in components.iter().filter(|c| !c.measured && !analysis.faults.is_empty()) {
+        let why = c.reason.as_deref().unwrap_or("no input");
+        reasons.push(format!("{} not measured, its weight went to the others: {why}", c.name));
+    }
+    let sent = analysis.load.sent;
+    let lost = analysis.lost_requests;
+    if components.iter().any(|c| c.name == "availability" && c.measured) {
+        let availability = (1.0 - lost as f64 / sent.max(1) as f64) * 100.0;
+        reasons.push(format!(
+            "{lost} of {sent} requests lost to faults (availability {availability:.2} %)"
+        ));
+    } else if !analysis.faults.is_empty() {
+        reasons.push(format!(
+            "{lost} of {sent} requests lost to faults (availability not measured)"
+        ));
+    }
+
+    if !unmeasured.is_empty() {
+        level = level.min(Level::Untested);
+        reasons.extend(unmeasured.iter().map(|g| format!("untested: {g}")));
+    }
+
     for f in &unrecovered {
         reasons.push(format!(
             "{} after {} then {} at {:.0} ms did not become healthy again",
@@ -234,10 +241,57 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
         level,
         score,
         reasons,
+        unmeasured,
         components,
         required: scenario.require,
         passed: level >= scenario.require,
     }
+}
+
+/// What a level needs but the run did not measure, one line each (empty: nothing missing).
+fn evidence_gaps(a: &Analysis, components: &[Component]) -> Vec<String> {
+    let mut gaps = Vec::new();
+    if a.faults.is_empty() {
+        gaps.push("the scenario has no fault, so no recovery was measured".to_string());
+        return gaps;
+    }
+    let name = |f: &crate::analysis::FaultRecovery| {
+        format!(
+            "trial {}: {} {} then {} at {:.0} ms",
+            f.trial + 1,
+            f.kind,
+            f.target,
+            f.action,
+            f.at_ms
+        )
+    };
+    for f in &a.faults {
+        match f.recovery {
+            RecoveryStatus::NotObserved => gaps.push(format!(
+                "{}: the probe never saw {} unhealthy, so its recovery was not observed (the fault failed, or the outage was shorter than the probe can see)",
+                name(f),
+                f.target
+            )),
+            RecoveryStatus::Recovered if f.requests_in_disruption == 0 => gaps.push(format!(
+                "{}: no request was sent in the {:.0} ms {} was down, so no client saw this fault (raise load.rate)",
+                name(f),
+                f.time_to_healthy_ms.unwrap_or(0.0),
+                f.target
+            )),
+            _ => {}
+        }
+    }
+    if a.phase(crate::analysis::Phase::Baseline).count == 0 {
+        gaps.push(format!(
+            "no request succeeded before the first fault (at {:.0} ms), so there is no baseline to compare with",
+            a.faults.iter().map(|f| f.at_ms).fold(f64::INFINITY, f64::min)
+        ));
+    }
+    let tth_measured = components.iter().any(|c| c.name == "time_to_healthy" && c.measured);
+    if !tth_measured && gaps.is_empty() {
+        gaps.push("time to healthy was not measured".into());
+    }
+    gaps
 }
 
 #[cfg(test)]

@@ -107,6 +107,10 @@ struct LoadView {
 
 #[derive(Debug, Clone, Deserialize)]
 struct FaultView {
+    /// `recovered`, `not_recovered` or `not_observed`; absent from results written before
+    /// it existed, where a null time to healthy always meant "never recovered".
+    #[serde(default)]
+    recovery: Option<String>,
     time_to_healthy_ms: Option<f64>,
     #[serde(default)]
     lost_requests: u64,
@@ -145,9 +149,11 @@ impl Side {
         self.runs += 1;
         self.required = r.certification.required.clone();
         for f in &r.faults {
-            match f.time_to_healthy_ms {
-                Some(v) => self.tth_ms.push(v),
-                None => self.never_healthy += 1,
+            match (f.time_to_healthy_ms, f.recovery.as_deref()) {
+                (Some(v), _) => self.tth_ms.push(v),
+                // the probe never saw an outage: no time to compare, and no failure either
+                (None, Some("not_observed")) => {}
+                (None, _) => self.never_healthy += 1,
             }
             self.lost += f.lost_requests;
         }

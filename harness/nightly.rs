@@ -128,7 +128,8 @@ pub enum Verdict {
     Ok,
     /// Fell short of its required level.
     FellShort,
-    /// An anti-pattern scenario was certified: the harness missed what it should catch.
+    /// An anti-pattern scenario was certified, or ended `untested` (its faults measured
+    /// nothing): the harness missed what it should catch.
     DetectorMissed,
     /// No result (runtime failure: Docker, image build, interrupted).
     RunFailed,
@@ -224,6 +225,11 @@ pub fn table(rows: &[Row]) -> String {
             Verdict::Ok if row.expect_not_certified => "ok (not certified, as expected)".to_string(),
             Verdict::Ok => "ok".into(),
             Verdict::FellShort => "**FELL SHORT**".into(),
+            Verdict::DetectorMissed
+                if row.result.as_ref().and_then(|r| Level::parse(&r.level)) == Some(Level::Untested) =>
+            {
+                "**UNTESTED, expected not-certified**".into()
+            }
             Verdict::DetectorMissed => "**CERTIFIED, expected not-certified**".into(),
             Verdict::RunFailed => format!(
                 "**RUN FAILED** (exit {})",

@@ -16,9 +16,16 @@ pub struct CheckSummary {
     pub journeys: u64,
     /// Journeys whose setup passed.
     pub set_up: u64,
-    /// Set-up journeys that passed every verification.
+    /// Set-up journeys that passed every verification, in trials where a verification ran.
     pub verified: u64,
-    /// set_up − verified: state that did not survive.
+    /// Set-up journeys no verification ever looked at (their trial ran none): neither
+    /// verified nor lost, their state survival is unknown.
+    #[serde(default)]
+    pub unverified: u64,
+    /// Why some journeys were never verified, when they were not (null otherwise).
+    #[serde(default)]
+    pub unverified_reason: Option<String>,
+    /// set_up − verified − unverified: state that did not survive.
     pub lost: u64,
     pub setup_failed: u64,
     /// How many times the journeys were verified.
@@ -48,8 +55,17 @@ impl CheckSummary {
             ))
         } else if self.verifications == 0 {
             Some(format!(
-                "{}: the journeys were never verified (the app did not recover)",
-                self.name
+                "{}: the journeys were never verified, so state survival is unknown: {}",
+                self.name,
+                self.unverified_reason.as_deref().unwrap_or(NO_VERIFICATION)
+            ))
+        } else if self.unverified > 0 {
+            Some(format!(
+                "{}: {} of {} journeys set up were never verified, so their state survival is unknown: {}",
+                self.name,
+                self.unverified,
+                self.set_up,
+                self.unverified_reason.as_deref().unwrap_or(NO_VERIFICATION)
             ))
         } else if self.lost > 0 {
             Some(format!(
@@ -62,26 +78,43 @@ impl CheckSummary {
     }
 }
 
-/// Sums each check over the trials, in scenario order.
+/// Why a trial ran no verification: the harness verifies after each fault once every
+/// replica is healthy again within the start-up allowance (after the load when there is
+/// no fault), so none ran when that never happened or the run stopped first.
+pub const NO_VERIFICATION: &str = "no verification ran: the replicas were never all healthy again within the start-up allowance after a fault, or the run stopped first";
+
+/// Sums each check over the trials, in scenario order. A trial's record counts a journey as
+/// verified when no verification failed it, which includes trials that verified nothing:
+/// here those journeys are `unverified`, never `verified`.
 pub fn summarise(record: &RunRecord) -> Vec<CheckSummary> {
-    let mut out: Vec<CheckSummary> = record
+    let mut out: Vec<(CheckSummary, Vec<String>)> = record
         .scenario
         .checks
         .iter()
-        .map(|c| CheckSummary {
-            name: c.name.clone(),
-            ..Default::default()
+        .map(|c| {
+            let s = CheckSummary {
+                name: c.name.clone(),
+                ..Default::default()
+            };
+            (s, Vec::new())
         })
         .collect();
     for trial in &record.trials {
         for c in &trial.checks {
-            let Some(s) = out.iter_mut().find(|s| s.name == c.name) else {
+            let Some((s, unverified_trials)) = out.iter_mut().find(|(s, _)| s.name == c.name) else {
                 continue;
             };
             s.journeys += u64::from(c.journeys);
             s.set_up += c.set_up;
-            s.verified += c.verified;
-            s.lost += c.set_up.saturating_sub(c.verified);
+            if c.verifications.is_empty() {
+                s.unverified += c.set_up;
+                if c.set_up > 0 {
+                    unverified_trials.push((trial.index + 1).to_string());
+                }
+            } else {
+                s.verified += c.verified;
+                s.lost += c.set_up.saturating_sub(c.verified);
+            }
             s.setup_failed += c.setup_failed;
             s.verifications += c.verifications.len() as u64;
             for f in &c.failures {
@@ -91,7 +124,15 @@ pub fn summarise(record: &RunRecord) -> Vec<CheckSummary> {
             }
         }
     }
-    out
+    out.into_iter()
+        .map(|(mut s, trials)| {
+            if !trials.is_empty() {
+                let which = if trials.len() == 1 { "trial" } else { "trials" };
+                s.unverified_reason = Some(format!("{which} {}: {NO_VERIFICATION}", trials.join(", ")));
+            }
+            s
+        })
+        .collect()
 }
 
 /// Files instances added to their own filesystems, as `replica: path`, without repeats.
@@ -157,6 +198,69 @@ mod tests {
             p.contains("after kill app-0 then replace: GET /me on app-1: expected status 200, got status 401"),
             "{p}"
         );
+    }
+
+    /// A record of one check over trials, each `(set_up, verified as recorded, verifications)`.
+    fn record_of(trials: &[(u64, u64, usize)]) -> RunRecord {
+        let text = r#"
+name = "c"
+[app]
+image = "x:1"
+port = 8080
+[load]
+rate = 10
+duration = "5s"
+[[check]]
+name = "sessions"
+journeys = 20
+setup = [{ method = "GET", path = "/" }]
+verify = [{ method = "GET", path = "/" }]
+"#;
+        let s = crate::scenario::Scenario::parse(std::path::Path::new("c.toml"), text).unwrap();
+        let plan = crate::scenario::plan::Plan::new(&s, None);
+        let mut r = RunRecord::new("run".into(), "2026-01-01T00:00:00Z".into(), s, plan);
+        r.trials = trials
+            .iter()
+            .enumerate()
+            .map(|(i, &(set_up, verified, n))| crate::record::TrialRecord {
+                index: i as u32,
+                checks: vec![crate::record::CheckRecord {
+                    name: "sessions".into(),
+                    journeys: 20,
+                    set_up,
+                    verified,
+                    verifications: vec![Default::default(); n],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            })
+            .collect();
+        r
+    }
+
+    #[test]
+    fn journeys_no_verification_looked_at_are_unverified_not_verified() {
+        // the trial's record says 20 verified (none failed) but nothing verified them
+        let s = &summarise(&record_of(&[(20, 20, 0)]))[0];
+        assert_eq!((s.verified, s.unverified, s.lost, s.verifications), (0, 20, 0, 0));
+        assert!(s
+            .unverified_reason
+            .as_deref()
+            .unwrap()
+            .starts_with("trial 1: no verification ran"));
+        let p = s.problem().unwrap();
+        assert!(p.contains("never verified, so state survival is unknown"), "{p}");
+        // one trial verified, the other did not: only the first counts as verified
+        let s = &summarise(&record_of(&[(20, 18, 1), (20, 20, 0)]))[0];
+        assert_eq!((s.verified, s.unverified, s.lost), (18, 20, 2));
+        assert!(s.unverified_reason.as_deref().unwrap().starts_with("trial 2: "));
+        // every trial verified: no reason, no unverified journey
+        let s = &summarise(&record_of(&[(20, 20, 2), (20, 20, 2)]))[0];
+        assert_eq!(
+            (s.verified, s.unverified, s.unverified_reason.as_deref()),
+            (40, 0, None)
+        );
+        assert_eq!(s.problem(), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod windows;
 
 pub use checks::CheckSummary;
 pub use phases::{Phase, PhaseSummary, Span};
-pub use recovery::{Breakdown, FaultRecovery, Lost};
+pub use recovery::{Breakdown, FaultRecovery, Lost, RecoveryStatus};
 pub use stats::{DurationSummary, LatencySummary};
 pub use windows::WindowStats;
 

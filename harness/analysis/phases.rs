@@ -57,7 +57,7 @@ pub fn spans(recoveries: &[&FaultRecovery], end_us: i64) -> Vec<Span> {
             start_us: cursor,
             end_us: t_f,
         });
-        let healthy = r.time_to_healthy_ms.map_or(end_us, |h| (t_f + us(h)).min(end_us));
+        let healthy = r.healthy_offset_ms().map_or(end_us, |h| (t_f + us(h)).min(end_us));
         out.push(Span {
             phase: Phase::Disruption,
             start_us: t_f,
@@ -165,7 +165,7 @@ pub fn percentile_curve(h: &Histogram<u64>) -> Vec<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::recovery::{Breakdown, Lost};
+    use crate::analysis::recovery::{Breakdown, Lost, RecoveryStatus};
 
     fn rec(at_ms: f64, tth: Option<f64>, tts: Option<f64>) -> FaultRecovery {
         FaultRecovery {
@@ -175,7 +175,13 @@ mod tests {
             action: "restart".into(),
             target: "app-0".into(),
             at_ms,
+            recovery: if tth.is_some() {
+                RecoveryStatus::Recovered
+            } else {
+                RecoveryStatus::NotRecovered
+            },
             time_to_healthy_ms: tth,
+            requests_in_disruption: 0,
             time_to_first_success_ms: None,
             time_to_steady_ms: tts,
             lost: Lost::default(),

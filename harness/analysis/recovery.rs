@@ -55,6 +55,30 @@ impl Lost {
     }
 }
 
+/// What the health probe saw of a fault's target after the fault instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecoveryStatus {
+    /// Seen unhealthy (or unreachable), then healthy again: time to healthy is measured.
+    Recovered,
+    /// Never healthy again before the end of the trial.
+    NotRecovered,
+    /// Healthy before the fault and never seen otherwise after it: the fault failed, or the
+    /// outage was shorter than the probe could see. No recovery was measured, so time to
+    /// healthy is not 0 but unknown.
+    NotObserved,
+}
+
+impl RecoveryStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RecoveryStatus::Recovered => "recovered",
+            RecoveryStatus::NotRecovered => "not_recovered",
+            RecoveryStatus::NotObserved => "not_observed",
+        }
+    }
+}
+
 /// One fault's recovery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultRecovery {
@@ -65,7 +89,14 @@ pub struct FaultRecovery {
     pub target: String,
     /// Fault instant, ms on the trial clock.
     pub at_ms: f64,
+    pub recovery: RecoveryStatus,
+    /// Measured only when `recovery` is `Recovered`.
     pub time_to_healthy_ms: Option<f64>,
+    /// Requests (any outcome) intended in the disruption window, from the fault instant to
+    /// healthy (to the end of the load if never healthy; 0 when the recovery was not
+    /// observed). With none, no client saw the outage: availability and latency during
+    /// this fault were not measured.
+    pub requests_in_disruption: u64,
     pub time_to_first_success_ms: Option<f64>,
     pub time_to_steady_ms: Option<f64>,
     pub lost: Lost,
@@ -92,15 +123,42 @@ fn ms(us: i64) -> f64 {
     (us as f64 / 1000.0 * 1000.0).round() / 1000.0
 }
 
-/// Instant (µs) the replica became healthy after `t_f`: the first transition to Healthy
-/// after it; `Some(t_f)` if it never looked unhealthy; None if it never recovered.
-pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64) -> Option<i64> {
-    let probes = trial.probes.iter().find(|p| p.replica == replica)?;
+impl FaultRecovery {
+    /// Where the disruption phase ends, ms after the fault instant: time to healthy when
+    /// measured, 0 when the target never looked unhealthy (nothing to attribute to a
+    /// disruption), None when it never recovered.
+    pub fn healthy_offset_ms(&self) -> Option<f64> {
+        match self.recovery {
+            RecoveryStatus::Recovered => self.time_to_healthy_ms,
+            RecoveryStatus::NotObserved => Some(0.0),
+            RecoveryStatus::NotRecovered => None,
+        }
+    }
+}
+
+/// What the probe of `replica` saw after `t_f`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Healthy {
+    /// Became healthy at this instant (µs) after being seen otherwise.
+    At(i64),
+    /// Healthy before `t_f` and never seen otherwise after it.
+    NeverLeft,
+    /// Not healthy again before the end of the trial.
+    Never,
+}
+
+/// The first transition to Healthy after `t_f` that follows a probe seeing the replica
+/// otherwise. A replica healthy before the fault whose probe never saw anything else after
+/// it did not show an outage: that is `NeverLeft`, not a time to healthy of 0.
+pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64) -> Healthy {
+    let Some(probes) = trial.probes.iter().find(|p| p.replica == replica) else {
+        return Healthy::Never;
+    };
     let after = probes.transitions.iter().filter(|t| t.done_us > t_f);
     let mut saw_unhealthy = false;
     for t in after {
         if t.outcome == ProbeOutcome::Healthy {
-            return Some(t.done_us);
+            return Healthy::At(t.done_us);
         }
         saw_unhealthy = true;
     }
@@ -110,7 +168,11 @@ pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64) -> Option<i64> {
         .rev()
         .find(|t| t.done_us <= t_f)
         .is_some_and(|t| t.outcome == ProbeOutcome::Healthy);
-    (!saw_unhealthy && healthy_before).then_some(t_f)
+    if !saw_unhealthy && healthy_before {
+        Healthy::NeverLeft
+    } else {
+        Healthy::Never
+    }
 }
 
 /// Where one fault's claim on failed requests starts and stops, so that no failed request
@@ -134,10 +196,32 @@ impl Claim {
 pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, claim: Claim) -> FaultRecovery {
     let t_f = fault.issued_us;
     let mut notes = Vec::new();
-    let healthy = healthy_at(trial, &fault.target, t_f);
-    if healthy.is_none() {
-        notes.push(format!(
+    let seen = healthy_at(trial, &fault.target, t_f);
+    let (recovery, healthy) = match seen {
+        Healthy::At(h) => (RecoveryStatus::Recovered, Some(h)),
+        // the disruption, if any, ended before the probe could see it: later figures
+        // (steady, lost requests) still count from the fault instant
+        Healthy::NeverLeft => (RecoveryStatus::NotObserved, Some(t_f)),
+        Healthy::Never => (RecoveryStatus::NotRecovered, None),
+    };
+    match recovery {
+        RecoveryStatus::NotRecovered => notes.push(format!(
             "{} did not become healthy again before the end of the trial",
+            fault.target
+        )),
+        RecoveryStatus::NotObserved => notes.push(format!(
+            "the probe never saw {} unhealthy after the fault: its recovery was not observed, so time to healthy is not measured (the fault failed, or the outage was shorter than the probe can see)",
+            fault.target
+        )),
+        RecoveryStatus::Recovered => {}
+    }
+    let disruption_end = healthy.unwrap_or(p.end_us.max(t_f));
+    let intended = &trial.requests.intended_us;
+    let requests_in_disruption =
+        (intended.partition_point(|&t| t < disruption_end) - intended.partition_point(|&t| t < t_f)) as u64;
+    if recovery == RecoveryStatus::Recovered && requests_in_disruption == 0 {
+        notes.push(format!(
+            "no request was sent while {} was down: availability and latency during this fault were not measured (raise load.rate)",
             fault.target
         ));
     }
@@ -175,7 +259,7 @@ pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, clai
     if first_failure.is_none() {
         notes.push("no request failed: clients saw no interruption".into());
     }
-    let breakdown = breakdown(trial, fault, healthy);
+    let breakdown = breakdown(trial, fault, healthy.filter(|_| recovery == RecoveryStatus::Recovered));
     FaultRecovery {
         trial: trial.index,
         index: fault.index,
@@ -183,7 +267,11 @@ pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, clai
         action: fault.action.as_str().into(),
         target: fault.target.clone(),
         at_ms: ms(t_f),
-        time_to_healthy_ms: healthy.map(|h| ms(h - t_f)),
+        recovery,
+        time_to_healthy_ms: healthy
+            .filter(|_| recovery == RecoveryStatus::Recovered)
+            .map(|h| ms(h - t_f)),
+        requests_in_disruption,
         time_to_first_success_ms: first_success.map(|s| ms(s - t_f)),
         time_to_steady_ms: steady.map(|s| ms(s - t_f)),
         lost,

@@ -215,3 +215,17 @@ fn overlapping_faults_never_count_a_failed_request_twice() {
     assert_eq!(per_fault, [100, 100]);
     assert_eq!(a.lost_requests, 200, "the total may not exceed the failed requests");
 }
+
+#[test]
+fn requests_in_the_disruption_window_are_counted_whatever_their_outcome() {
+    // 200 req/s; healthy 1.01 s after the fault: 202 requests intended in [3 s, 4.01 s)
+    let t = trial((3_000_000, 4_000_000), Outcome::Refused, (0, 0), 0, Some(4_010_000));
+    let a = analyse(&record(vec![t]));
+    assert_eq!(a.faults[0].recovery, RecoveryStatus::Recovered);
+    assert_eq!(a.faults[0].requests_in_disruption, 202);
+    // never healthy again: the window runs to the end of the load (3 s to 10 s)
+    let t = trial((3_000_000, 10_000_000), Outcome::Refused, (0, 0), 0, None);
+    let a = analyse(&record(vec![t]));
+    assert_eq!(a.faults[0].recovery, RecoveryStatus::NotRecovered);
+    assert_eq!(a.faults[0].requests_in_disruption, 1400);
+}

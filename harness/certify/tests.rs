@@ -1,9 +1,11 @@
-//! Certification on hand-made analyses.
+//! Certification on hand-made analyses, and one test per "never certify what was not
+//! measured" rule.
 
 use super::*;
 use crate::analysis::analyse;
 use crate::analysis::tests::{record, trial};
-use crate::record::Outcome;
+use crate::analysis::Phase;
+use crate::record::{Outcome, ProbeOutcome, ProbeTransition, TrialRecord};
 
 fn analysis_with(outage_us: i64, healthy_after_us: Option<i64>) -> (Analysis, Scenario) {
     let end = 3_000_000 + outage_us;
@@ -73,22 +75,32 @@ fn every_component_shows_its_inputs() {
     let c = certify(&a, &s, &Verdicts::default());
     let names: Vec<_> = c.components.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["time_to_healthy", "availability", "latency_degradation"]);
-    assert!(c
-        .components
-        .iter()
-        .all(|c| !c.inputs.is_empty() && (0.0..=1.0).contains(&c.value)));
+    assert!(c.components.iter().all(|c| !c.inputs.is_empty()));
+    for comp in c.components.iter().filter(|c| c.measured) {
+        assert!(comp.value.is_some_and(|v| (0.0..=1.0).contains(&v)), "{comp:?}");
+        assert_eq!(comp.reason, None);
+    }
     let total: f64 = c.components.iter().map(|c| c.weight).sum();
     assert!((total - 1.0).abs() < 1e-9);
+    let shares: f64 = c.components.iter().map(|c| c.effective_weight).sum();
+    assert!(
+        (shares - 1.0).abs() < 1e-9,
+        "the measured components carry the whole score"
+    );
 }
 
 #[test]
 fn levels_order_and_parse() {
     assert!(
-        Level::Phoenix > Level::Resilient && Level::Resilient > Level::Fragile && Level::Fragile > Level::NotCertified
+        Level::Phoenix > Level::Resilient
+            && Level::Resilient > Level::Fragile
+            && Level::Fragile > Level::Untested
+            && Level::Untested > Level::NotCertified
     );
     for n in Level::NAMES {
         assert_eq!(Level::parse(n).unwrap().as_str(), n);
     }
+    assert_eq!(Level::NAMES.len(), 5);
 }
 
 #[test]
@@ -102,10 +114,232 @@ fn several_trials_add_a_spread_component() {
         .iter()
         .find(|c| c.name == "trial_spread")
         .expect("spread component");
-    assert_eq!(spread.value, 1.0);
+    assert_eq!(spread.value, Some(1.0));
     let mut noisy = record(vec![t(3_600_000), t(5_000_000)]);
     noisy.trials[1].index = 1;
     let c2 = certify(&analyse(&noisy), &s, &Verdicts::default());
     let spread2 = c2.components.iter().find(|c| c.name == "trial_spread").unwrap();
-    assert!(spread2.value < 0.5, "{spread2:?}");
+    assert!(spread2.value.unwrap() < 0.5, "{spread2:?}");
+}
+
+// --- never certify what was not measured ------------------------------------------------
+
+/// The hand-made trial (200 req/s for 10 s, fault at 3 s) with the fault at `at_us`, the
+/// target refused from the fault for `outage_us`, then healthy 10 ms later.
+fn faulted_at(at_us: i64, outage_us: i64) -> TrialRecord {
+    let healthy = at_us + outage_us + 10_000;
+    let mut t = trial((at_us, at_us + outage_us), Outcome::Refused, (0, 0), 0, Some(healthy));
+    let f = &mut t.faults[0];
+    (f.planned_us, f.issued_us) = (at_us, at_us);
+    let transitions = &mut t.probes[0].transitions;
+    transitions.retain(|p| p.done_us < 0 || p.done_us == healthy);
+    transitions.insert(
+        1,
+        ProbeTransition {
+            sent_us: at_us + 4_000,
+            done_us: at_us + 5_000,
+            outcome: ProbeOutcome::Refused,
+        },
+    );
+    t
+}
+
+fn certified(trials: Vec<TrialRecord>) -> (Analysis, Certification) {
+    let r = record(trials);
+    let a = analyse(&r);
+    let c = certify(&a, &r.scenario, &Verdicts::default());
+    (a, c)
+}
+
+fn component<'a>(c: &'a Certification, name: &str) -> &'a Component {
+    c.components.iter().find(|c| c.name == name).expect(name)
+}
+
+#[test]
+fn a_run_without_a_fault_is_untested_and_fails_a_resilient_requirement() {
+    let mut t = trial((0, 0), Outcome::Refused, (0, 0), 0, None);
+    t.faults.clear();
+    let (_, c) = certified(vec![t.clone()]);
+    assert_eq!(c.level, Level::Untested, "{c:#?}");
+    assert_eq!(c.required, Level::Resilient);
+    assert!(!c.passed, "exit 3 when resilient is required");
+    assert!(c
+        .components
+        .iter()
+        .all(|c| !c.measured && c.value.is_none() && c.reason.is_some()));
+    assert_eq!(c.score, 0.0, "nothing measured, nothing scored");
+    assert!(
+        c.unmeasured.iter().any(|u| u.contains("no fault")),
+        "{:?}",
+        c.unmeasured
+    );
+    // a scenario that asks for no more than `untested` passes
+    let r = record(vec![t.clone()]);
+    let mut s = r.scenario.clone();
+    s.require = Level::Untested;
+    assert!(certify(&analyse(&r), &s, &Verdicts::default()).passed);
+    // and the hard rules still win: untested is above not-certified
+    let v = Verdicts {
+        state_lost: vec![],
+        incomplete: Some("stopped".into()),
+    };
+    assert_eq!(certify(&analyse(&r), &s, &v).level, Level::NotCertified);
+}
+
+#[test]
+fn a_fault_window_no_request_fell_into_measures_neither_availability_nor_latency() {
+    // one request per 2 s (rate 0.5/s): none falls into the 1 s outage at 3 s
+    let mut t = faulted_at(3_000_000, 1_000_000);
+    t.requests = crate::record::RequestLog::default();
+    for at in [1_000_000, 5_000_000, 7_000_000, 9_000_000] {
+        t.requests.push(at, at + 1_000, Outcome::Ok, 0);
+    }
+    let (a, c) = certified(vec![t]);
+    assert_eq!(a.faults[0].recovery, RecoveryStatus::Recovered);
+    assert_eq!(a.faults[0].requests_in_disruption, 0);
+    let tth = component(&c, "time_to_healthy");
+    assert!(tth.measured && (tth.effective_weight - 1.0).abs() < 1e-9, "{tth:?}");
+    let av = component(&c, "availability");
+    assert!(!av.measured && av.effective_weight == 0.0);
+    assert!(av.reason.as_deref().unwrap().contains("no request was sent"), "{av:?}");
+    assert!(
+        !av.inputs.iter().any(|(k, _)| k == "availability"),
+        "no figure for what was not measured"
+    );
+    assert!(!component(&c, "latency_degradation").measured);
+    // the time to healthy alone would make it resilient; what it supports is untested
+    assert_eq!(c.score, 100.0);
+    assert_eq!(c.level, Level::Untested, "{c:#?}");
+    assert!(c.unmeasured.iter().any(|u| u.contains("no client saw this fault")));
+    assert!(!c.passed);
+}
+
+#[test]
+fn a_fault_at_zero_has_no_baseline_and_is_untested() {
+    let (a, c) = certified(vec![faulted_at(0, 500_000)]);
+    assert_eq!(a.phase(Phase::Baseline).count, 0);
+    assert_eq!(a.faults[0].recovery, RecoveryStatus::Recovered);
+    let lat = component(&c, "latency_degradation");
+    assert!(
+        !lat.measured && lat.reason.as_deref().unwrap().contains("no baseline"),
+        "{lat:?}"
+    );
+    assert_eq!(c.level, Level::Untested, "{c:#?}");
+    assert!(c.unmeasured.iter().any(|u| u.contains("no baseline")));
+    // the same outage a second later is measured
+    let (_, later) = certified(vec![faulted_at(1_000_000, 500_000)]);
+    assert!(later.level > Level::Untested, "{later:#?}");
+}
+
+#[test]
+fn too_few_disruption_samples_leave_latency_unmeasured_and_its_weight_redistributed() {
+    // 50 ms outage at 200 req/s: 2 successful requests in the disruption phase
+    let (a, s) = analysis_with(50_000, Some(60_000));
+    assert!(a.phase(Phase::Disruption).count < MIN_P99_SAMPLES);
+    let c = certify(&a, &s, &Verdicts::default());
+    let lat = component(&c, "latency_degradation");
+    assert!(!lat.measured && lat.value.is_none() && lat.effective_weight == 0.0);
+    assert!(lat.reason.as_deref().unwrap().contains("fewer than the 100"), "{lat:?}");
+    let (tth, av) = (component(&c, "time_to_healthy"), component(&c, "availability"));
+    assert!((tth.effective_weight - 0.40 / 0.75).abs() < 1e-9);
+    assert!((av.effective_weight - 0.35 / 0.75).abs() < 1e-9);
+    let expected = 100.0 * (0.40 * tth.value.unwrap() + 0.35 * av.value.unwrap()) / 0.75;
+    assert!((c.score - expected).abs() < 0.051, "{} vs {expected}", c.score);
+    // a weight that is not redistributed would cap the score at 75
+    assert!(c.score > 75.0);
+    // with enough samples (slow, not failed, for 1 s) latency is measured: 50 ms vs 1 ms
+    let t = trial(
+        (0, 0),
+        Outcome::Refused,
+        (3_000_000, 4_000_000),
+        50_000,
+        Some(4_010_000),
+    );
+    let (a, c) = certified(vec![t]);
+    assert!(a.phase(Phase::Disruption).count >= MIN_P99_SAMPLES);
+    let lat = component(&c, "latency_degradation");
+    assert!(lat.measured, "{lat:?}");
+    assert!(
+        (lat.value.unwrap() - (1.0 - 50f64.log10() / 2.0)).abs() < 0.01,
+        "{lat:?}"
+    );
+}
+
+/// One request stuck 1 s (a SYN retry) among the disruption phase's successes.
+fn with_outlier(mut t: TrialRecord, intended_us: i64) -> TrialRecord {
+    let k = t.requests.intended_us.iter().position(|&i| i == intended_us).unwrap();
+    assert!(t.requests.outcome[k].is_ok());
+    t.requests.done_us[k] = intended_us + 1_000_000;
+    t
+}
+
+#[test]
+fn one_stray_second_in_the_disruption_phase_moves_the_score_less_than_five_points() {
+    // a single replica: refused for 1 s, a handful of successes before healthy
+    let few = trial((3_000_000, 4_000_000), Outcome::Refused, (0, 0), 0, Some(4_010_000));
+    // many replicas: the disruption phase is full of successes
+    let many = trial((0, 0), Outcome::Refused, (0, 0), 0, Some(4_010_000));
+    for (name, t) in [("few samples", few), ("many samples", many)] {
+        let (_, clean) = certified(vec![t.clone()]);
+        let (a, stray) = certified(vec![with_outlier(t, 4_000_000)]);
+        assert!(
+            a.phase(Phase::Disruption).max >= 999.0,
+            "{name}: the outlier is in the phase"
+        );
+        assert!(
+            (clean.score - stray.score).abs() < 5.0,
+            "{name}: {} vs {}",
+            clean.score,
+            stray.score
+        );
+        assert_eq!(clean.level, stray.level, "{name}");
+    }
+}
+
+#[test]
+fn a_recovery_the_probe_never_saw_is_not_a_time_to_healthy_of_zero() {
+    // the probe saw the target healthy before the fault and never anything else after it
+    let mut t = trial((0, 0), Outcome::Refused, (0, 0), 0, None);
+    t.probes[0].transitions.truncate(1);
+    let (a, c) = certified(vec![t]);
+    let f = &a.faults[0];
+    assert_eq!(f.recovery, RecoveryStatus::NotObserved);
+    assert_eq!(f.time_to_healthy_ms, None);
+    assert_eq!(f.breakdown.healthy, None);
+    assert!(
+        f.notes.iter().any(|n| n.contains("never saw app-0 unhealthy")),
+        "{:?}",
+        f.notes
+    );
+    assert_eq!(a.time_to_healthy_ms.count, 0, "no 0 ms in the time-to-healthy figures");
+    let tth = component(&c, "time_to_healthy");
+    assert!(!tth.measured && tth.reason.as_deref().unwrap().contains("no recovery was observed"));
+    // not measured is not a failure (not-certified) and not a pass (resilient)
+    assert_eq!(c.level, Level::Untested, "{c:#?}");
+    assert!(c.unmeasured.iter().any(|u| u.contains("recovery was not observed")));
+}
+
+#[test]
+fn one_unobserved_fault_among_measured_ones_caps_the_run_at_untested() {
+    let measured = trial((3_000_000, 3_050_000), Outcome::Refused, (0, 0), 0, Some(3_060_000));
+    let mut unseen = measured.clone();
+    unseen.index = 1;
+    unseen.probes[0].transitions.truncate(1);
+    let (a, c) = certified(vec![measured.clone(), unseen]);
+    assert_eq!(a.time_to_healthy_ms.count, 1);
+    assert!(component(&c, "time_to_healthy").measured);
+    assert_eq!(c.level, Level::Untested, "{c:#?}");
+    // the measured fault alone is a phoenix
+    assert_eq!(certified(vec![measured]).1.level, Level::Phoenix);
+}
+
+#[test]
+fn a_run_where_nothing_was_measured_scores_zero_and_is_never_above_untested() {
+    let mut t = trial((0, 0), Outcome::Refused, (0, 0), 0, None);
+    t.probes[0].transitions.truncate(1);
+    t.requests = crate::record::RequestLog::default();
+    let (_, c) = certified(vec![t]);
+    assert!(c.components.iter().all(|c| !c.measured), "{c:#?}");
+    assert_eq!(c.score, 0.0);
+    assert_eq!(c.level, Level::Untested);
 }

@@ -213,6 +213,32 @@ fn loads_a_file_a_run_folder_and_a_folder_of_runs() {
 }
 
 #[test]
+fn an_unobserved_recovery_is_not_a_fault_that_never_recovered_and_untested_ranks_below_fragile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("u");
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = serde_json::json!({
+        "scenario": "pause-brief",
+        "certification": { "level": "untested", "score": 0.0, "required": "resilient", "passed": false },
+        "faults": [
+            { "recovery": "not_observed", "time_to_healthy_ms": null, "lost_requests": 0 },
+            { "recovery": "not_recovered", "time_to_healthy_ms": null, "lost_requests": 5 },
+        ],
+    });
+    std::fs::write(dir.join("result.json"), json.to_string()).unwrap();
+    let loaded = &load(&dir).unwrap()["pause-brief"];
+    assert_eq!(loaded.never_healthy, 1, "only the fault that never recovered counts");
+    assert_eq!(loaded.level, Level::Untested);
+    let v = sample(10, 1000.0, 0.1, 8);
+    let c = compare_sides(
+        &side(v.clone(), Level::Fragile, true),
+        &side(v, Level::Untested, true),
+        Thresholds::default(),
+    );
+    assert_eq!(c.regressions, vec!["level dropped: fragile → untested".to_string()]);
+}
+
+#[test]
 fn unreadable_input_is_an_error_that_names_the_path() {
     let tmp = tempfile::tempdir().unwrap();
     let e = load(&tmp.path().join("missing")).unwrap_err();

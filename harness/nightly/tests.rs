@@ -74,6 +74,15 @@ fn verdicts_follow_the_expectation() {
         row("a", Some(0), Some(summary("resilient", true)), true).verdict(),
         Verdict::DetectorMissed
     );
+    // an anti-pattern run that measured nothing caught nothing either
+    assert_eq!(
+        row("a", Some(3), Some(summary("untested", false)), true).verdict(),
+        Verdict::DetectorMissed
+    );
+    assert_eq!(
+        row("k", Some(3), Some(summary("untested", false)), false).verdict(),
+        Verdict::FellShort
+    );
     assert_eq!(row("k", Some(1), None, false).verdict(), Verdict::RunFailed);
     assert_eq!(
         row("k", Some(1), Some(summary("not-certified", false)), true).verdict(),

@@ -66,7 +66,7 @@ pub fn render(series: &TrialSeries, faults: &[&FaultRecovery]) -> Result<String,
         // fault bands over the request areas, translucent, under the latency lines
         for f in faults {
             let start = f.at_ms / 1000.0;
-            let stop = f.time_to_healthy_ms.map_or(end, |h| (f.at_ms + h) / 1000.0);
+            let stop = f.healthy_offset_ms().map_or(end, |h| (f.at_ms + h) / 1000.0);
             let colour = fault_colour(&f.kind);
             chart
                 .draw_series(std::iter::once(Rectangle::new(
@@ -156,7 +156,9 @@ mod tests {
             action: "restart".into(),
             target: "app-0".into(),
             at_ms: 2000.0,
+            recovery: crate::analysis::RecoveryStatus::Recovered,
             time_to_healthy_ms: Some(1000.0),
+            requests_in_disruption: 200,
             time_to_first_success_ms: Some(300.0),
             time_to_steady_ms: Some(1500.0),
             lost: Lost::default(),

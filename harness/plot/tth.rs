@@ -3,7 +3,7 @@
 //! scenario's target.
 
 use super::{err, fault_colour, headroom, PlotError, REFERENCE, SMALL_SIZE, TARGET};
-use crate::analysis::{DurationSummary, FaultRecovery};
+use crate::analysis::{DurationSummary, FaultRecovery, RecoveryStatus};
 use plotters::prelude::*;
 
 const CHART: &str = "time to healthy";
@@ -76,12 +76,17 @@ pub fn render(
             ))
         });
         chart.draw_series(dots).map_err(err(CHART))?;
-        let unrecovered = faults.iter().filter(|f| f.time_to_healthy_ms.is_none()).count();
-        if faults.is_empty() || unrecovered > 0 {
+        let count = |s: RecoveryStatus| faults.iter().filter(|f| f.recovery == s).count();
+        let (unrecovered, unobserved) = (count(RecoveryStatus::NotRecovered), count(RecoveryStatus::NotObserved));
+        if faults.is_empty() || unrecovered > 0 || unobserved > 0 {
             let text = if faults.is_empty() {
                 "no fault in this run".to_string()
-            } else {
+            } else if unobserved == 0 {
                 format!("{unrecovered} fault(s) never became healthy (not drawn)")
+            } else if unrecovered == 0 {
+                format!("{unobserved} fault(s) not observed by the probe (not drawn)")
+            } else {
+                format!("{unrecovered} fault(s) never became healthy, {unobserved} not observed (not drawn)")
             };
             root.draw(&Text::new(
                 text,
@@ -99,7 +104,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{Breakdown, Lost};
+    use crate::analysis::{Breakdown, Lost, RecoveryStatus};
 
     pub(crate) fn fault(trial: u32, index: usize, kind: &str, tth: Option<f64>) -> FaultRecovery {
         FaultRecovery {
@@ -109,7 +114,13 @@ mod tests {
             action: "replace".into(),
             target: "app-0".into(),
             at_ms: 2000.0,
+            recovery: if tth.is_some() {
+                RecoveryStatus::Recovered
+            } else {
+                RecoveryStatus::NotRecovered
+            },
             time_to_healthy_ms: tth,
+            requests_in_disruption: 0,
             time_to_first_success_ms: None,
             time_to_steady_ms: None,
             lost: Lost::default(),

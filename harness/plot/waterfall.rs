@@ -94,7 +94,13 @@ mod tests {
             action: "replace".into(),
             target: "app-0".into(),
             at_ms: 2000.0,
+            recovery: if b.healthy.is_some() {
+                crate::analysis::RecoveryStatus::Recovered
+            } else {
+                crate::analysis::RecoveryStatus::NotRecovered
+            },
             time_to_healthy_ms: b.healthy,
+            requests_in_disruption: 0,
             time_to_first_success_ms: None,
             time_to_steady_ms: None,
             lost: Lost::default(),

@@ -288,6 +288,36 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
     }
 }
 
+/// The fixture as a run with no fault and its state intact (verified once after the
+/// load): nothing a level certifies was measured.
+pub fn record_without_faults() -> RunRecord {
+    let mut r = record();
+    r.scenario.faults.clear();
+    for t in &mut r.trials {
+        t.faults.clear();
+        for c in &mut t.checks {
+            c.verified = c.set_up;
+            c.failures.clear();
+            for v in &mut c.verifications {
+                (v.after, v.passed, v.failed) = (None, v.passed + v.failed, 0);
+            }
+        }
+    }
+    r
+}
+
+/// The fixture where no trial ran a verification of its check (the replicas were never all
+/// healthy again in time): the journeys' survival is unknown.
+pub fn record_without_verifications() -> RunRecord {
+    let mut r = record();
+    for c in r.trials.iter_mut().flat_map(|t| t.checks.iter_mut()) {
+        c.verifications.clear();
+        c.failures.clear();
+        c.verified = c.set_up;
+    }
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,7 +44,7 @@ pub struct RunEntry {
 }
 
 impl RunEntry {
-    fn result(&self) -> Option<&ResultJson> {
+    pub(crate) fn result(&self) -> Option<&ResultJson> {
         match &self.run {
             RunState::Complete { result } | RunState::Partial { result } => Some(result),
             RunState::Broken { .. } => None,

@@ -105,4 +105,16 @@ mod tests {
         assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("<link"));
         insta::assert_snapshot!(html);
     }
+
+    #[test]
+    fn what_was_not_measured_says_so_and_why() {
+        let page = |r| String::from_utf8(render(&Report::build(r)).unwrap()).unwrap();
+        let html = page(fixture::record_without_faults());
+        assert!(html.contains("badge untested"));
+        assert!(html.contains("<strong>not measured</strong>: the scenario has no fault"));
+        assert!(html.contains("<strong>Untested:</strong>"));
+        assert!(html.contains("<li>untested: the scenario has no fault, so no recovery was measured</li>"));
+        let html = page(fixture::record_without_verifications());
+        assert!(html.contains("20 journey(s) never verified: trials 1, 2: no verification ran"));
+    }
 }

@@ -1,10 +1,11 @@
 //! junit.xml: the certification as JUnit test results, for CI systems that show them. One
 //! testcase per certification criterion (time to healthy within target, every fault
-//! recovered, run complete, required level met) and one per state check; a failure carries
+//! recovered, every recovery measured, run complete, required level met) and one per state check; a failure carries
 //! the reason. Every string is XML-escaped, and characters XML 1.0 cannot hold are dropped.
 
 use super::result::ResultJson;
 use super::{RenderError, Report};
+use crate::analysis::RecoveryStatus;
 use std::fmt::Write;
 
 /// Escapes text for XML content and attribute values.
@@ -47,17 +48,23 @@ fn cases(r: &ResultJson, target_ms: f64) -> Vec<Case> {
                     tth.p50, tth.max, tth.count
                 ),
             )),
-            None if r.faults.iter().any(|f| f.time_to_healthy_ms.is_none()) => Some((
-                "no fault recovered: time to healthy was never measured".into(),
-                String::new(),
-            )),
+            None if r
+                .faults
+                .iter()
+                .any(|f| f.recovery == Some(RecoveryStatus::NotRecovered)) =>
+            {
+                Some((
+                    "no fault recovered: time to healthy was never measured".into(),
+                    String::new(),
+                ))
+            }
             _ => None,
         },
     });
     let unrecovered: Vec<String> = r
         .faults
         .iter()
-        .filter(|f| f.time_to_healthy_ms.is_none())
+        .filter(|f| f.recovery == Some(RecoveryStatus::NotRecovered))
         .map(|f| {
             format!(
                 "trial {}: {} {} then {} at {:.0} ms did not become healthy again",
@@ -76,6 +83,20 @@ fn cases(r: &ResultJson, target_ms: f64) -> Vec<Case> {
             (
                 format!("{} of {} fault(s) never recovered", unrecovered.len(), r.faults.len()),
                 unrecovered.join("\n"),
+            )
+        }),
+    });
+    let unmeasured = &r.certification.unmeasured;
+    out.push(Case {
+        class: "phoenix.certification",
+        name: "every recovery measured".into(),
+        failure: (!unmeasured.is_empty()).then(|| {
+            (
+                format!(
+                    "untested: {} thing(s) a level needs were not measured",
+                    unmeasured.len()
+                ),
+                unmeasured.join("\n"),
             )
         }),
     });
@@ -200,6 +221,19 @@ mod tests {
         let xml = String::from_utf8(render(&Report::build(fixture::record())).unwrap()).unwrap();
         roxmltree::Document::parse(&xml).expect("well-formed XML");
         insta::assert_snapshot!(xml);
+    }
+
+    #[test]
+    fn a_run_that_measured_no_recovery_fails_its_measured_case() {
+        let xml = String::from_utf8(render(&Report::build(fixture::record_without_faults())).unwrap()).unwrap();
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let case = doc
+            .descendants()
+            .find(|n| n.attribute("name") == Some("every recovery measured"))
+            .unwrap();
+        let failure = case.children().find(|n| n.has_tag_name("failure")).expect("a failure");
+        assert!(failure.attribute("message").unwrap().starts_with("untested"));
+        assert!(failure.text().unwrap().contains("no fault"));
     }
 
     #[test]

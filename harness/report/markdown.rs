@@ -5,6 +5,7 @@
 
 use super::result::{FaultJson, ResultJson};
 use super::{RenderError, Report};
+use crate::analysis::RecoveryStatus;
 use std::fmt::Write;
 
 /// Escapes text for Markdown (GitHub flavour), in running text and in table cells: HTML
@@ -60,10 +61,16 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     for reason in &c.reasons {
         let _ = writeln!(m, "- {}", escape(reason));
     }
+    if !c.unmeasured.is_empty() {
+        let _ = writeln!(
+            m,
+            "\n**Untested**: a level above untested certifies the recovery from every fault; the lines marked *untested* above say what this run did not measure."
+        );
+    }
     let _ = writeln!(m, "\n### Score components\n");
     let _ = writeln!(
         m,
-        "| component | weight | value | inputs |\n| --- | ---: | ---: | --- |"
+        "| component | weight | share | value | inputs |\n| --- | ---: | ---: | --- | --- |"
     );
     for comp in &c.components {
         let inputs: Vec<String> = comp
@@ -71,12 +78,16 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             .iter()
             .map(|(k, v)| format!("{} = {v:.3}", escape(k)))
             .collect();
+        let value = match (comp.measured, comp.value) {
+            (true, Some(v)) => format!("{v:.3}"),
+            _ => format!("not measured: {}", escape(comp.reason.as_deref().unwrap_or("no input"))),
+        };
         let _ = writeln!(
             m,
-            "| {} | {:.2} | {:.3} | {} |",
+            "| {} | {:.2} | {:.3} | {value} | {} |",
             escape(&comp.name),
             comp.weight,
-            comp.value,
+            comp.effective_weight,
             inputs.join(", ")
         );
     }
@@ -90,9 +101,11 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
              | ---: | --- | ---: | ---: | ---: | ---: | ---: |"
         );
         for f in &r.faults {
-            let tth = f
-                .time_to_healthy_ms
-                .map_or("**not recovered**".into(), |v| format!("{v:.0}"));
+            let tth = match (f.recovery, f.time_to_healthy_ms) {
+                (Some(RecoveryStatus::NotObserved), _) => "**not observed**".into(),
+                (_, None) => "**not recovered**".into(),
+                (_, Some(v)) => format!("{v:.0}"),
+            };
             let _ = writeln!(
                 m,
                 "| {} | {} | {:.0} | {tth} | {} | {} | {} |",
@@ -120,28 +133,36 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     } else {
         let _ = writeln!(
             m,
-            "| check | journeys | set up | verified | lost | first failure |\n| --- | ---: | ---: | ---: | ---: | --- |"
+            "| check | journeys | set up | verified | never verified | lost | first failure |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |"
         );
         for ch in &r.checks {
-            let first = ch.failures.first().map_or("—".into(), |f| {
-                escape(&format!(
-                    "{} on {}{}: expected {}, got {} — {}",
-                    f.step,
-                    f.replica,
-                    f.after.as_deref().map_or(String::new(), |a| format!(" after {a}")),
-                    f.expected,
-                    f.got,
-                    f.excerpt
-                ))
-            });
+            let first = ch.failures.first().map_or_else(
+                || ch.unverified_reason.as_deref().map_or("—".into(), escape),
+                |f| {
+                    escape(&format!(
+                        "{} on {}{}: expected {}, got {} — {}",
+                        f.step,
+                        f.replica,
+                        f.after.as_deref().map_or(String::new(), |a| format!(" after {a}")),
+                        f.expected,
+                        f.got,
+                        f.excerpt
+                    ))
+                },
+            );
             let lost = if ch.lost > 0 {
                 format!("**{}**", ch.lost)
             } else {
                 "0".into()
             };
+            let unverified = if ch.unverified > 0 {
+                format!("**{}**", ch.unverified)
+            } else {
+                "0".into()
+            };
             let _ = writeln!(
                 m,
-                "| {} | {} | {} | {} | {lost} | {first} |",
+                "| {} | {} | {} | {} | {unverified} | {lost} | {first} |",
                 escape(&ch.name),
                 ch.journeys,
                 ch.set_up,
@@ -205,6 +226,27 @@ mod tests {
     fn summary_of_the_fixture() {
         let md = render(&Report::build(fixture::record())).unwrap();
         insta::assert_snapshot!(String::from_utf8(md).unwrap());
+    }
+
+    #[test]
+    fn what_was_not_measured_says_so_and_why() {
+        let md = |r| String::from_utf8(render(&Report::build(r)).unwrap()).unwrap();
+        let s = md(fixture::record_without_faults());
+        assert!(s.contains("**untested** · score **0.0**"), "{s}");
+        assert!(
+            s.contains("- untested: the scenario has no fault, so no recovery was measured"),
+            "{s}"
+        );
+        assert!(!s.contains("availability 100"), "an availability nothing measured: {s}");
+        assert!(
+            s.contains("| availability | 0.35 | 0.000 | not measured: the scenario has no fault"),
+            "{s}"
+        );
+        let s = md(fixture::record_without_verifications());
+        assert!(
+            s.contains("| sessions | 20 | 20 | 0 | **20** | 0 | trials 1, 2: no verification ran"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -35,6 +35,11 @@ pub struct CertificationJson {
     pub required: String,
     pub passed: bool,
     pub reasons: Vec<String>,
+    /// What the run did not measure that a level above `untested` needs. (Results written
+    /// before it existed read back with none, like the other keys marked `serde(default)`:
+    /// the history page and `phoenix compare` still read them.)
+    #[serde(default)]
+    pub unmeasured: Vec<String>,
     pub components: Vec<Component>,
 }
 
@@ -57,7 +62,14 @@ pub struct FaultJson {
     pub action: String,
     pub trial: u32,
     pub at_ms: f64,
+    /// `recovered`, `not_recovered` or `not_observed`; always written, None only when read
+    /// from a result written before it existed.
+    #[serde(default)]
+    pub recovery: Option<crate::analysis::RecoveryStatus>,
     pub time_to_healthy_ms: Option<f64>,
+    /// Always written; None only when read from a result written before it existed.
+    #[serde(default)]
+    pub requests_in_disruption: Option<u64>,
     pub time_to_first_success_ms: Option<f64>,
     pub time_to_steady_ms: Option<f64>,
     pub lost_requests: u64,
@@ -149,6 +161,7 @@ impl ResultJson {
                 required: c.required.to_string(),
                 passed: c.passed,
                 reasons: c.reasons.clone(),
+                unmeasured: c.unmeasured.clone(),
                 components: c.components.clone(),
             },
             load: LoadJson {
@@ -170,7 +183,9 @@ impl ResultJson {
                     action: f.action.clone(),
                     trial: f.trial,
                     at_ms: f.at_ms,
+                    recovery: Some(f.recovery),
                     time_to_healthy_ms: f.time_to_healthy_ms,
+                    requests_in_disruption: Some(f.requests_in_disruption),
                     time_to_first_success_ms: f.time_to_first_success_ms,
                     time_to_steady_ms: f.time_to_steady_ms,
                     lost_requests: f.lost.total,
@@ -250,6 +265,72 @@ mod tests {
         let json = serde_json::to_value(ResultJson::from_report(&Report::build(rec))).unwrap();
         let errors = validate(&json);
         assert!(errors.is_empty(), "{errors:#?}");
+    }
+
+    #[test]
+    fn a_run_without_a_fault_reads_untested_with_every_component_not_measured() {
+        let report = Report::build(fixture::record_without_faults());
+        let json = serde_json::to_value(ResultJson::from_report(&report)).unwrap();
+        let errors = validate(&json);
+        assert!(errors.is_empty(), "{errors:#?}");
+        let c = &json["certification"];
+        assert_eq!(c["level"], "untested");
+        assert_eq!(c["passed"], false);
+        assert!(c["unmeasured"][0].as_str().unwrap().contains("no fault"));
+        for comp in c["components"].as_array().unwrap() {
+            assert_eq!(comp["measured"], false, "{comp}");
+            assert!(comp["value"].is_null() && comp["reason"].is_string(), "{comp}");
+            assert_eq!(comp["effective_weight"], 0.0);
+        }
+    }
+
+    #[test]
+    fn a_check_no_verification_ran_for_reads_verified_zero_and_the_reason() {
+        let report = Report::build(fixture::record_without_verifications());
+        let json = serde_json::to_value(ResultJson::from_report(&report)).unwrap();
+        assert!(validate(&json).is_empty());
+        let check = &json["checks"][0];
+        assert_eq!(check["verifications"], 0);
+        assert_eq!(check["verified"], 0, "never 20 of 20 with 0 verifications");
+        assert_eq!(check["unverified"], 20);
+        assert_eq!(check["lost"], 0, "not verified is not lost either");
+        assert!(check["unverified_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("trials 1, 2: no verification ran"));
+        assert_eq!(json["certification"]["level"], "not-certified");
+        let reasons = json["certification"]["reasons"].to_string();
+        assert!(
+            reasons.contains("never verified, so state survival is unknown"),
+            "{reasons}"
+        );
+    }
+
+    #[test]
+    fn a_result_written_before_the_not_measured_keys_still_reads_back() {
+        // the history page lists old runs from their result.json: the keys added with the
+        // untested level must not turn them into "broken" runs
+        let mut json = serde_json::to_value(ResultJson::from_report(&Report::build(fixture::record()))).unwrap();
+        json["certification"].as_object_mut().unwrap().remove("unmeasured");
+        for c in json["certification"]["components"].as_array_mut().unwrap() {
+            for k in ["effective_weight", "measured", "reason"] {
+                c.as_object_mut().unwrap().remove(k);
+            }
+        }
+        for f in json["faults"].as_array_mut().unwrap() {
+            f.as_object_mut().unwrap().remove("recovery");
+            f.as_object_mut().unwrap().remove("requests_in_disruption");
+        }
+        for c in json["checks"].as_array_mut().unwrap() {
+            c.as_object_mut().unwrap().remove("unverified");
+            c.as_object_mut().unwrap().remove("unverified_reason");
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("result.json"), json.to_string()).unwrap();
+        let entry = crate::report::history::read_entry(tmp.path());
+        let r = entry.result().expect("an old result.json is not a broken run");
+        assert!(r.certification.components.iter().all(|c| c.measured));
+        assert_eq!(r.faults[0].recovery, None);
     }
 
     #[test]
