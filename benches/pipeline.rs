@@ -110,6 +110,9 @@ fn trial(index: u32) -> TrialRecord {
         probes: vec![ProbeLog {
             replica: "app-0".into(),
             interval_us: 10_000,
+            slow_interval_us: 1_000_000,
+            fast_sent: 0,
+            fast_spans: Vec::new(),
             sent: (DURATION_US / 10_000) as u64,
             transitions,
         }],

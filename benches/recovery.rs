@@ -201,6 +201,7 @@ fn recovery(c: &mut Criterion) {
             path: scenario.app.health.path.clone(),
             status: scenario.app.health.status,
             interval: POLL,
+            slow_interval: POLL,
             timeout: PROBE_TIMEOUT,
         },
         start_timeout: scenario.app.start_timeout,

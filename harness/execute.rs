@@ -120,7 +120,13 @@ async fn run_trial(
     let probers: Vec<Prober> = endpoints
         .iter()
         .chain(deployed.front.iter())
-        .map(|e| Prober::start(probe_spec(scenario, e), probe_cancel.clone()))
+        .map(|e| {
+            Prober::start(
+                probe_spec(scenario, e),
+                scenario.app.start_timeout,
+                probe_cancel.clone(),
+            )
+        })
         .collect();
     let healthy = all_healthy(
         &probers,
@@ -240,6 +246,12 @@ impl Drive<'_> {
                         ..f.clone()
                     };
                     let what = format!("{} {} then {}", one.kind.as_str(), one.target, one.action.as_str());
+                    // fast probes from the fault until the target is healthy again, so time to
+                    // healthy is precise while the app is not probed fast the rest of the run
+                    let boost_cap = start_timeout + one.delay + one.grace;
+                    for p in probers.iter().filter(|p| p.spec.replica == one.target) {
+                        p.boost(boost_cap);
+                    }
                     live.set_phase(format!("trial {n}: {what}"));
                     let index = records.len();
                     tokio::select! {
@@ -309,6 +321,7 @@ fn probe_spec(scenario: &Scenario, e: &Endpoint) -> ProbeSpec {
         path: scenario.app.health.path.clone(),
         status: scenario.app.health.status,
         interval: scenario.app.health.interval,
+        slow_interval: scenario.app.health.slow_interval,
         timeout: scenario.app.health.timeout,
     }
 }

@@ -216,9 +216,19 @@ pub struct ProbeTransition {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ProbeLog {
     pub replica: String,
+    /// Interval of fast probing (around a fault and the first boot), µs.
     pub interval_us: i64,
+    /// Interval of slow probing (while nothing is expected to change), µs.
+    #[serde(default)]
+    pub slow_interval_us: i64,
     /// Probes sent.
     pub sent: u64,
+    /// Probes sent while probing fast.
+    #[serde(default)]
+    pub fast_sent: u64,
+    /// Spans of fast probing, `[start, end]` in µs on the trial clock.
+    #[serde(default)]
+    pub fast_spans: Vec<[i64; 2]>,
     pub transitions: Vec<ProbeTransition>,
 }
 

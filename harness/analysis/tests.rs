@@ -78,6 +78,9 @@ pub(crate) fn trial(
         probes: vec![ProbeLog {
             replica: "app-0".into(),
             interval_us: 10_000,
+            slow_interval_us: 1_000_000,
+            fast_sent: 0,
+            fast_spans: Vec::new(),
             sent: 1000,
             transitions,
         }],

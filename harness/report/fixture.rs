@@ -196,6 +196,9 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
             ProbeLog {
                 replica: names.replicas[usize::from(r)].clone(),
                 interval_us: 10_000,
+                slow_interval_us: 1_000_000,
+                fast_sent: 0,
+                fast_spans: Vec::new(),
                 sent: 800,
                 transitions,
             }

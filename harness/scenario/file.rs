@@ -61,6 +61,7 @@ pub struct HealthFile {
     pub path: Option<String>,
     pub status: Option<i64>,
     pub interval: Option<String>,
+    pub slow_interval: Option<String>,
     pub timeout: Option<String>,
 }
 

@@ -103,7 +103,10 @@ pub struct VolumeMount {
 pub struct Health {
     pub path: String,
     pub status: u16,
+    /// Fast probing: until the first healthy probe, and from each fault until healthy.
     pub interval: Duration,
+    /// Slow probing, the rest of the run.
+    pub slow_interval: Duration,
     pub timeout: Duration,
 }
 

@@ -92,6 +92,7 @@ impl Validator<'_> {
             path: None,
             status: None,
             interval: None,
+            slow_interval: None,
             timeout: None,
         });
         let hpath = h.path.unwrap_or_else(|| "/health".into());
@@ -102,9 +103,16 @@ impl Validator<'_> {
         let interval = self.duration(
             "app.health.interval",
             h.interval.as_deref(),
-            Duration::from_millis(10),
+            Duration::from_millis(2),
             Duration::from_millis(1),
             Duration::from_secs(10),
+        );
+        let slow_interval = self.duration(
+            "app.health.slow_interval",
+            h.slow_interval.as_deref(),
+            Duration::from_secs(1),
+            Duration::from_millis(1),
+            Duration::from_secs(60),
         );
         let timeout = self.duration(
             "app.health.timeout",
@@ -157,6 +165,7 @@ impl Validator<'_> {
                 path: hpath,
                 status,
                 interval,
+                slow_interval,
                 timeout,
             },
             start_timeout,

@@ -6,6 +6,7 @@ mod config;
 mod error;
 mod ids;
 mod lifecycle;
+mod pool;
 mod redis_conn;
 mod routes;
 mod sessions;
@@ -59,7 +60,12 @@ async fn run(config: Config) {
     }
 
     let state = AppState::from_config(&config).unwrap_or_else(|e| fatal(&e));
-    let app = routes::router(state);
+    let mut app = routes::router(state);
+    match pool::Pool::from_lookup(|k| std::env::var(k).ok()) {
+        Ok(Some(p)) => app = app.layer(axum::middleware::from_fn_with_state(p, pool::serve)),
+        Ok(None) => {}
+        Err(e) => fatal(&format!("bad configuration: {e}")),
+    }
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

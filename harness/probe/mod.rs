@@ -1,7 +1,10 @@
-//! Health probing on its own loop, independent of the load: every interval a probe opens a
-//! fresh TCP connection (no pool, no client retry), sends `GET <path>` and reads the status
-//! line, all within a short timeout. Samples keep their raw instants; they become
-//! transitions on the trial clock once the clock's origin is known.
+//! Health probing on its own loop, independent of the load, and adaptive so that its
+//! precision costs the app nothing while nothing is expected to change: fast (every
+//! `interval`, 2 ms by default) from the start until the replica is first healthy and from
+//! each fault until it is healthy again; slow (every `slow_interval`, 1 s by default)
+//! otherwise. Every probe opens a fresh TCP connection (no pool, no client retry), sends
+//! `GET <path>` and reads the status line, all within a short timeout. Samples keep their
+//! raw instants; they become transitions on the trial clock once its origin is known.
 
 use crate::clock::RunClock;
 use crate::record::{ProbeLog, ProbeOutcome, ProbeTransition};
@@ -10,8 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
+
+mod pace;
+use pace::Pace;
 
 /// What to probe and how often.
 #[derive(Debug, Clone)]
@@ -20,7 +26,10 @@ pub struct ProbeSpec {
     pub addr: SocketAddr,
     pub path: String,
     pub status: u16,
+    /// Interval of fast probing: until first healthy, and from a fault until healthy.
     pub interval: Duration,
+    /// Interval otherwise.
+    pub slow_interval: Duration,
     pub timeout: Duration,
 }
 
@@ -30,29 +39,53 @@ pub struct Sample {
     pub sent: Instant,
     pub done: Instant,
     pub outcome: ProbeOutcome,
+    /// Sent while probing fast.
+    pub fast: bool,
+}
+
+/// State shared between a [`Prober`] and its loop.
+struct Shared {
+    samples: Mutex<Vec<Sample>>,
+    pace: Mutex<Pace>,
+    wake: Notify,
 }
 
 /// A running probe loop.
 pub struct Prober {
     pub spec: ProbeSpec,
-    samples: Arc<Mutex<Vec<Sample>>>,
+    shared: Arc<Shared>,
     /// Latest outcome, for waiting on health.
     pub state: watch::Receiver<Option<ProbeOutcome>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Prober {
-    /// Starts probing until `cancel`.
-    pub fn start(spec: ProbeSpec, cancel: CancellationToken) -> Prober {
-        let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
+    /// Starts probing until `cancel`: fast until the first healthy probe, `boot_cap` at most.
+    pub fn start(spec: ProbeSpec, boot_cap: Duration, cancel: CancellationToken) -> Prober {
+        let shared = Arc::new(Shared {
+            samples: Mutex::default(),
+            pace: Mutex::new(Pace::booting(Instant::now(), boot_cap)),
+            wake: Notify::new(),
+        });
         let (tx, rx) = watch::channel(None);
-        let task = tokio::spawn(probe_loop(spec.clone(), samples.clone(), tx, cancel));
+        let task = tokio::spawn(probe_loop(spec.clone(), shared.clone(), tx, cancel));
         Prober {
             spec,
-            samples,
+            shared,
             state: rx,
             task,
         }
+    }
+
+    /// Probes fast from now (call it just before a fault) until the replica has been seen
+    /// unhealthy and healthy again, `cap` at the most.
+    pub fn boost(&self, cap: Duration) {
+        self.shared
+            .pace
+            .lock()
+            .expect("probe pace lock")
+            .boost(Instant::now(), cap);
+        self.shared.wake.notify_one();
     }
 
     /// Waits until the latest probe is healthy, at most `within`.
@@ -66,13 +99,15 @@ impl Prober {
     /// Stops the loop (the caller cancels the token first) and returns the log.
     pub async fn finish(self, clock: &RunClock) -> ProbeLog {
         let _ = tokio::time::timeout(self.spec.timeout * 2, self.task).await;
-        let samples = std::mem::take(&mut *self.samples.lock().expect("probe samples lock"));
-        to_log(&self.spec, samples, clock)
+        let samples = std::mem::take(&mut *self.shared.samples.lock().expect("probe samples lock"));
+        let mut pace = self.shared.pace.lock().expect("probe pace lock");
+        pace.end(Instant::now());
+        to_log(&self.spec, samples, &pace.spans, clock)
     }
 }
 
 /// Orders samples by send time and keeps only changes of outcome.
-pub fn to_log(spec: &ProbeSpec, mut samples: Vec<Sample>, clock: &RunClock) -> ProbeLog {
+pub fn to_log(spec: &ProbeSpec, mut samples: Vec<Sample>, spans: &[(Instant, Instant)], clock: &RunClock) -> ProbeLog {
     samples.sort_by_key(|s| s.sent);
     let mut transitions: Vec<ProbeTransition> = Vec::new();
     for s in &samples {
@@ -87,44 +122,56 @@ pub fn to_log(spec: &ProbeSpec, mut samples: Vec<Sample>, clock: &RunClock) -> P
     ProbeLog {
         replica: spec.replica.clone(),
         interval_us: spec.interval.as_micros() as i64,
+        slow_interval_us: spec.slow_interval.as_micros() as i64,
         sent: samples.len() as u64,
+        fast_sent: samples.iter().filter(|s| s.fast).count() as u64,
+        fast_spans: spans.iter().map(|(a, b)| [clock.us_of(*a), clock.us_of(*b)]).collect(),
         transitions,
     }
 }
 
 async fn probe_loop(
     spec: ProbeSpec,
-    samples: Arc<Mutex<Vec<Sample>>>,
+    shared: Arc<Shared>,
     tx: watch::Sender<Option<ProbeOutcome>>,
     cancel: CancellationToken,
 ) {
-    let mut tick = tokio::time::interval(spec.interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let tx = Arc::new(tx);
     // latest sample by send time wins the live state, whatever order probes finish in
     let latest_sent: Arc<Mutex<Option<Instant>>> = Arc::default();
     let mut tasks = tokio::task::JoinSet::new();
+    let mut next = Instant::now();
     loop {
-        tokio::select! {
+        let boosted = tokio::select! {
             _ = cancel.cancelled() => break,
-            _ = tick.tick() => {}
-        }
+            _ = tokio::time::sleep_until(next.into()) => false,
+            _ = shared.wake.notified() => true,
+        };
         while tasks.try_join_next().is_some() {}
-        let (spec, samples, tx, latest_sent) = (spec.clone(), samples.clone(), tx.clone(), latest_sent.clone());
+        let now = Instant::now();
+        let fast = shared.pace.lock().expect("probe pace lock").is_fast(now);
+        let interval = if fast { spec.interval } else { spec.slow_interval };
+        let (one, shared, tx, latest_sent) = (spec.clone(), shared.clone(), tx.clone(), latest_sent.clone());
         tasks.spawn(async move {
             let sent = Instant::now();
-            let outcome = probe_once(&spec).await;
-            let done = Instant::now();
-            samples
-                .lock()
-                .expect("probe samples lock")
-                .push(Sample { sent, done, outcome });
+            let outcome = probe_once(&one).await;
+            let sample = Sample {
+                sent,
+                done: Instant::now(),
+                outcome,
+                fast,
+            };
+            shared.pace.lock().expect("probe pace lock").observe(&sample);
+            shared.samples.lock().expect("probe samples lock").push(sample);
             let mut latest = latest_sent.lock().expect("probe state lock");
             if latest.is_none_or(|l| sent >= l) {
                 *latest = Some(sent);
                 tx.send_replace(Some(outcome));
             }
         });
+        // on the grid of the interval, without catching up missed ticks; a boost restarts it
+        let base = if boosted { now } else { next };
+        next = (base + interval).max(now);
     }
     while tasks.join_next().await.is_some() {}
 }
@@ -204,12 +251,14 @@ mod tests {
             path: "/health".into(),
             status: 200,
             interval: Duration::from_millis(10),
+            slow_interval: Duration::from_secs(1),
             timeout: Duration::from_millis(50),
         };
         let s = |sent, done, outcome| Sample {
             sent: ms(sent),
             done: ms(done),
             outcome,
+            fast: sent >= 10,
         };
         let samples = vec![
             s(20, 21, ProbeOutcome::Refused),
@@ -217,8 +266,10 @@ mod tests {
             s(10, 11, ProbeOutcome::Refused),
             s(30, 31, ProbeOutcome::Healthy),
         ];
-        let log = to_log(&spec, samples, &clock);
+        let log = to_log(&spec, samples, &[(ms(10), ms(31))], &clock);
         assert_eq!(log.sent, 4);
+        assert_eq!(log.fast_sent, 3);
+        assert_eq!(log.fast_spans, vec![[10_000, 31_000]]);
         let seen: Vec<_> = log.transitions.iter().map(|t| (t.sent_us, t.outcome)).collect();
         assert_eq!(
             seen,
@@ -247,6 +298,7 @@ mod tests {
             path: "/health".into(),
             status: 200,
             interval: Duration::from_millis(10),
+            slow_interval: Duration::from_secs(1),
             timeout: Duration::from_millis(500),
         };
         assert_eq!(probe_once(&spec).await, ProbeOutcome::Healthy);
