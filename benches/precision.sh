@@ -5,6 +5,6 @@
 # p99 exceeds 5 ms. Needs Docker (images are built when missing). About 2 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --release --locked --test probing -- --ignored --nocapture \
+cargo test --release --locked --test precision -- --ignored --nocapture \
   time_to_healthy_matches_the_apps_ready_line_within_5_ms_over_24_restarts 2>&1 |
   grep -E '^\|TTH|test result|panicked|exceeds'
