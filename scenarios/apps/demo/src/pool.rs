@@ -39,14 +39,19 @@ impl Pool {
     }
 }
 
-/// Waits for a worker, holds it for the request's cost, then serves the request.
+/// Waits for a worker, holds it for the request's cost, then serves the request. As in a
+/// thread pool, a request in line costs its worker even if its client has gone meanwhile.
 pub async fn serve(State(pool): State<Pool>, request: Request, next: Next) -> Response {
-    let _worker = pool
-        .workers
-        .acquire()
-        .await
-        .expect("the pool's semaphore is never closed");
-    tokio::time::sleep(pool.cost).await;
+    let (workers, cost) = (pool.workers.clone(), pool.cost);
+    let worker = tokio::spawn(async move {
+        let permit = workers
+            .acquire_owned()
+            .await
+            .expect("the pool's semaphore is never closed");
+        tokio::time::sleep(cost).await;
+        permit
+    });
+    let _worker = worker.await.expect("a worker task does not panic");
     next.run(request).await
 }
 
