@@ -1,6 +1,6 @@
 //! Health probing on its own loop, independent of the load, and adaptive so that its
 //! precision costs the app nothing while nothing is expected to change: fast (every
-//! `interval`, 2 ms by default) from the start until the replica is first healthy and from
+//! `interval`, 1 ms by default) from the start until the replica is first healthy and from
 //! each fault until it is healthy again; slow (every `slow_interval`, 1 s by default)
 //! otherwise. Every probe opens a fresh TCP connection (no pool, no client retry), sends
 //! `GET <path>` and reads the status line, all within a short timeout. Samples keep their

@@ -103,7 +103,7 @@ impl Validator<'_> {
         let interval = self.duration(
             "app.health.interval",
             h.interval.as_deref(),
-            Duration::from_millis(2),
+            Duration::from_millis(1),
             Duration::from_millis(1),
             Duration::from_secs(10),
         );
