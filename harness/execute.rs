@@ -249,13 +249,15 @@ impl Drive<'_> {
                     // fast probes from the fault until the target is healthy again, so time to
                     // healthy is precise while the app is not probed fast the rest of the run
                     let boost_cap = start_timeout + one.delay + one.grace;
-                    for p in probers.iter().filter(|p| p.spec.replica == one.target) {
-                        p.boost(boost_cap);
-                    }
+                    let boost = || {
+                        for p in probers.iter().filter(|p| p.spec.replica == one.target) {
+                            p.boost(boost_cap);
+                        }
+                    };
                     live.set_phase(format!("trial {n}: {what}"));
                     let index = records.len();
                     tokio::select! {
-                        r = fault::apply(index, &one, backend, clock) => records.push(r),
+                        r = fault::apply(index, &one, backend, clock, &boost) => records.push(r),
                         // the teardown that follows removes whatever the fault left half done
                         _ = cancel.cancelled() => break,
                     }

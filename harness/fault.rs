@@ -9,8 +9,16 @@ use crate::scenario::{Action, Fault, FaultKind};
 /// Grace period when a replica is scaled down.
 const REMOVE_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Carries out `fault` now and records every instant of it.
-pub async fn apply(index: usize, fault: &Fault, backend: &dyn Backend, clock: &RunClock) -> FaultRecord {
+/// Carries out `fault` now and records every instant of it. `on_issued` runs right after
+/// the fault instant is stamped, before the fault hits (the caller starts fast probing
+/// there, so every probe of the recovery is sent at or after the fault instant).
+pub async fn apply(
+    index: usize,
+    fault: &Fault,
+    backend: &dyn Backend,
+    clock: &RunClock,
+    on_issued: &(dyn Fn() + Sync),
+) -> FaultRecord {
     let mut rec = FaultRecord {
         index,
         kind: fault.kind,
@@ -23,6 +31,7 @@ pub async fn apply(index: usize, fault: &Fault, backend: &dyn Backend, clock: &R
         action_done_us: None,
         error: None,
     };
+    on_issued();
     let hit = match fault.kind {
         FaultKind::Kill => backend.kill(&fault.target).await,
         FaultKind::Stop => backend.stop(&fault.target, fault.grace).await,

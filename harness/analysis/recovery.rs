@@ -147,28 +147,36 @@ pub enum Healthy {
     Never,
 }
 
-/// The first transition to Healthy after `t_f` that follows a probe seeing the replica
-/// otherwise. A replica healthy before the fault whose probe never saw anything else after
-/// it did not show an outage: that is `NeverLeft`, not a time to healthy of 0.
+/// The first healthy probe sent after `t_f` that follows a probe sent after `t_f` seeing the
+/// replica otherwise. A probe sent before the fault says nothing about the recovery, even if
+/// it completes after it (a stray timeout before the fault is not an outage). A replica
+/// whose probes after the fault were all healthy did not show an outage: that is
+/// `NeverLeft`, not a time to healthy of 0. The probe log records the first probe of each
+/// fast span even when its outcome did not change, so an outcome that was already
+/// unhealthy before the fault is still seen after it.
 pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64) -> Healthy {
     let Some(probes) = trial.probes.iter().find(|p| p.replica == replica) else {
         return Healthy::Never;
     };
-    let after = probes.transitions.iter().filter(|t| t.done_us > t_f);
     let mut saw_unhealthy = false;
-    for t in after {
-        if t.outcome == ProbeOutcome::Healthy {
+    for t in probes.transitions.iter().filter(|t| t.sent_us >= t_f) {
+        if t.outcome != ProbeOutcome::Healthy {
+            saw_unhealthy = true;
+        } else if saw_unhealthy {
             return Healthy::At(t.done_us);
         }
-        saw_unhealthy = true;
     }
+    let healthy_after = probes
+        .transitions
+        .iter()
+        .any(|t| t.sent_us >= t_f && t.outcome == ProbeOutcome::Healthy);
     let healthy_before = probes
         .transitions
         .iter()
         .rev()
-        .find(|t| t.done_us <= t_f)
+        .find(|t| t.sent_us < t_f)
         .is_some_and(|t| t.outcome == ProbeOutcome::Healthy);
-    if !saw_unhealthy && healthy_before {
+    if !saw_unhealthy && (healthy_after || healthy_before) {
         Healthy::NeverLeft
     } else {
         Healthy::Never

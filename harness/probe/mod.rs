@@ -109,9 +109,15 @@ impl Prober {
 /// Orders samples by send time and keeps only changes of outcome.
 pub fn to_log(spec: &ProbeSpec, mut samples: Vec<Sample>, spans: &[(Instant, Instant)], clock: &RunClock) -> ProbeLog {
     samples.sort_by_key(|s| s.sent);
+    // the first probe of each fast span is kept even if its outcome did not change: it is
+    // what the probe saw right after a fault
+    let firsts: Vec<usize> = spans
+        .iter()
+        .filter_map(|(start, _)| samples.iter().position(|s| s.sent >= *start))
+        .collect();
     let mut transitions: Vec<ProbeTransition> = Vec::new();
-    for s in &samples {
-        if transitions.last().is_none_or(|t| t.outcome != s.outcome) {
+    for (i, s) in samples.iter().enumerate() {
+        if transitions.last().is_none_or(|t| t.outcome != s.outcome) || firsts.contains(&i) {
             transitions.push(ProbeTransition {
                 sent_us: clock.us_of(s.sent),
                 done_us: clock.us_of(s.done),
