@@ -36,28 +36,7 @@ fn kill_then_restart_and_replace_report_time_to_healthy_matching_the_apps_ready_
 
     // ground truth: the app prints `ready <epoch ms>` right after binding its port
     let record = read_json(&out.join("record.json"));
-    let trial = &record["trials"][0];
-    let origin_us = trial["origin_unix_us"].as_i64().unwrap();
-    let mut readies: Vec<f64> = trial["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|l| l["lines"].as_array().unwrap().iter())
-        .filter_map(|l| l[1].as_str()?.strip_prefix("ready ")?.trim().parse::<i64>().ok())
-        .map(|ms| (ms * 1000 - origin_us) as f64 / 1000.0)
-        .collect();
-    readies.sort_by(f64::total_cmp);
-    let mut diffs = Vec::new();
-    for f in faults {
-        let at = f["at_ms"].as_f64().unwrap();
-        let healthy = at + f["time_to_healthy_ms"].as_f64().unwrap();
-        let ready = readies
-            .iter()
-            .copied()
-            .find(|r| *r > at)
-            .expect("a ready line after the fault");
-        diffs.push(healthy - ready);
-    }
+    let diffs = tth_minus_ready(&result, &record);
     eprintln!("time-to-healthy minus the app's own ready time, per fault (ms): {diffs:?}");
     for d in &diffs {
         assert!(d.abs() < 25.0, "probe and ready log disagree by {d} ms");

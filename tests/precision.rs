@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
 use std::path::Path;
 
 /// The precision scenario: one replica killed and restarted `restarts` times.
@@ -40,38 +39,6 @@ time_to_healthy_target = "3s"
     )
 }
 
-/// |time to healthy − the app's `ready` line| per fault, in ms.
-fn tth_minus_ready(out: &Path) -> Vec<f64> {
-    let result = read_json(&out.join("result.json"));
-    assert_nothing_left(&result);
-    let record = read_json(&out.join("record.json"));
-    let trial = &record["trials"][0];
-    let origin_us = trial["origin_unix_us"].as_i64().unwrap();
-    let mut readies: Vec<f64> = trial["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|l| l["lines"].as_array().unwrap().iter())
-        .filter_map(|l| l[1].as_str()?.strip_prefix("ready ")?.trim().parse::<i64>().ok())
-        .map(|ms| (ms * 1000 - origin_us) as f64 / 1000.0)
-        .collect();
-    readies.sort_by(f64::total_cmp);
-    let faults: &Vec<Value> = result["faults"].as_array().unwrap();
-    faults
-        .iter()
-        .map(|f| {
-            let at = f["at_ms"].as_f64().unwrap();
-            let healthy = at + f["time_to_healthy_ms"].as_f64().expect("every restart recovered");
-            let ready = readies
-                .iter()
-                .copied()
-                .find(|r| *r > at)
-                .expect("a ready line after the fault");
-            (healthy - ready).abs()
-        })
-        .collect()
-}
-
 fn check_precision(restarts: u32) {
     require_docker();
     let tmp = tempfile::tempdir().unwrap();
@@ -81,7 +48,10 @@ fn check_precision(restarts: u32) {
     let out = tmp.path().join("run");
     let o = run(scenario.to_str().unwrap(), &out, &[]);
     assert!(matches!(o.status.code(), Some(0 | 3)), "the run completes");
-    let mut diffs = tth_minus_ready(&out);
+    let result = read_json(&out.join("result.json"));
+    assert_nothing_left(&result);
+    let record = read_json(&out.join("record.json"));
+    let mut diffs: Vec<f64> = tth_minus_ready(&result, &record).iter().map(|d| d.abs()).collect();
     assert_eq!(diffs.len(), restarts as usize);
     diffs.sort_by(f64::total_cmp);
     // nearest-rank p99: with fewer than 100 values, the largest

@@ -233,37 +233,25 @@ fn requests_in_the_disruption_window_are_counted_whatever_their_outcome() {
     assert_eq!(a.faults[0].requests_in_disruption, 1400);
 }
 
+fn probe(sent_us: i64, done_us: i64, outcome: ProbeOutcome) -> ProbeTransition {
+    ProbeTransition {
+        sent_us,
+        done_us,
+        outcome,
+    }
+}
+
 #[test]
 fn a_stray_timeout_before_the_fault_is_not_an_outage_and_no_recovery() {
     // the last slow probe before the fault timed out; the first fast probe after it is
     // still healthy (the kill has not taken effect); the outage and recovery come after
     let mut t = trial((0, 0), Outcome::Ok, (0, 0), 0, Some(4_800_000));
     t.probes[0].transitions = vec![
-        ProbeTransition {
-            sent_us: -100_000,
-            done_us: -99_000,
-            outcome: ProbeOutcome::Healthy,
-        },
-        ProbeTransition {
-            sent_us: 2_500_000,
-            done_us: 2_550_000,
-            outcome: ProbeOutcome::Timeout,
-        },
-        ProbeTransition {
-            sent_us: 3_000_010,
-            done_us: 3_001_000,
-            outcome: ProbeOutcome::Healthy,
-        },
-        ProbeTransition {
-            sent_us: 3_005_000,
-            done_us: 3_006_000,
-            outcome: ProbeOutcome::Refused,
-        },
-        ProbeTransition {
-            sent_us: 4_799_000,
-            done_us: 4_800_000,
-            outcome: ProbeOutcome::Healthy,
-        },
+        probe(-100_000, -99_000, ProbeOutcome::Healthy),
+        probe(2_500_000, 2_550_000, ProbeOutcome::Timeout),
+        probe(3_000_010, 3_001_000, ProbeOutcome::Healthy),
+        probe(3_005_000, 3_006_000, ProbeOutcome::Refused),
+        probe(4_799_000, 4_800_000, ProbeOutcome::Healthy),
     ];
     assert_eq!(
         recovery::healthy_at(&t, "app-0", 3_000_000),
@@ -271,21 +259,9 @@ fn a_stray_timeout_before_the_fault_is_not_an_outage_and_no_recovery() {
     );
     // an outcome already unhealthy before the fault, seen again by the first fast probe
     t.probes[0].transitions = vec![
-        ProbeTransition {
-            sent_us: 2_500_000,
-            done_us: 2_550_000,
-            outcome: ProbeOutcome::Timeout,
-        },
-        ProbeTransition {
-            sent_us: 3_000_010,
-            done_us: 3_050_000,
-            outcome: ProbeOutcome::Timeout,
-        },
-        ProbeTransition {
-            sent_us: 4_799_000,
-            done_us: 4_800_000,
-            outcome: ProbeOutcome::Healthy,
-        },
+        probe(2_500_000, 2_550_000, ProbeOutcome::Timeout),
+        probe(3_000_010, 3_050_000, ProbeOutcome::Timeout),
+        probe(4_799_000, 4_800_000, ProbeOutcome::Healthy),
     ];
     assert_eq!(
         recovery::healthy_at(&t, "app-0", 3_000_000),

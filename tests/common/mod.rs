@@ -74,3 +74,34 @@ pub fn assert_nothing_left(result: &Value) {
     let left = labelled(&format!("phoenix-bench.run={run_id}"));
     assert!(left.is_empty(), "run {run_id} left Docker objects behind: {left:?}");
 }
+
+/// Time to healthy minus the app's own `ready <epoch ms>` line (printed right after it binds
+/// its port), per fault of the first trial, in ms: the ground truth for the probe.
+pub fn tth_minus_ready(result: &Value, record: &Value) -> Vec<f64> {
+    let trial = &record["trials"][0];
+    let origin_us = trial["origin_unix_us"].as_i64().unwrap();
+    let mut readies: Vec<f64> = trial["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["lines"].as_array().unwrap().iter())
+        .filter_map(|l| l[1].as_str()?.strip_prefix("ready ")?.trim().parse::<i64>().ok())
+        .map(|ms| (ms * 1000 - origin_us) as f64 / 1000.0)
+        .collect();
+    readies.sort_by(f64::total_cmp);
+    result["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let at = f["at_ms"].as_f64().unwrap();
+            let healthy = at + f["time_to_healthy_ms"].as_f64().expect("the fault recovered");
+            let ready = readies
+                .iter()
+                .copied()
+                .find(|r| *r > at)
+                .expect("a ready line after the fault");
+            healthy - ready
+        })
+        .collect()
+}
