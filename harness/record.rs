@@ -207,7 +207,9 @@ impl ProbeOutcome {
 pub struct ProbeTransition {
     /// When the probe that saw the new outcome was sent, µs.
     pub sent_us: i64,
-    /// When it completed, µs.
+    /// When the harness first learnt the new outcome: the earliest completion among the
+    /// probes of this run of equal outcomes (probes overlap, so a later-sent one can
+    /// answer first), µs.
     pub done_us: i64,
     pub outcome: ProbeOutcome,
 }

@@ -117,12 +117,19 @@ pub fn to_log(spec: &ProbeSpec, mut samples: Vec<Sample>, spans: &[(Instant, Ins
         .collect();
     let mut transitions: Vec<ProbeTransition> = Vec::new();
     for (i, s) in samples.iter().enumerate() {
-        if transitions.last().is_none_or(|t| t.outcome != s.outcome) || firsts.contains(&i) {
-            transitions.push(ProbeTransition {
+        let done_us = clock.us_of(s.done);
+        match transitions.last_mut() {
+            Some(t) if t.outcome == s.outcome && !firsts.contains(&i) => {
+                // probes overlap: a later-sent probe of the same outcome can finish first,
+                // and that is when the harness learnt the outcome (and when a rolling
+                // fault moved on)
+                t.done_us = t.done_us.min(done_us);
+            }
+            _ => transitions.push(ProbeTransition {
                 sent_us: clock.us_of(s.sent),
-                done_us: clock.us_of(s.done),
+                done_us,
                 outcome: s.outcome,
-            });
+            }),
         }
     }
     ProbeLog {
@@ -283,6 +290,49 @@ mod tests {
                 (0, ProbeOutcome::Healthy),
                 (10_000, ProbeOutcome::Refused),
                 (30_000, ProbeOutcome::Healthy)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_run_completes_when_its_first_probe_completes_whatever_the_send_order() {
+        let clock = RunClock::start();
+        let o = clock.origin();
+        let ms = |n| o + Duration::from_millis(n);
+        let spec = ProbeSpec {
+            replica: "app-0".into(),
+            addr: "127.0.0.1:1".parse().unwrap(),
+            path: "/health".into(),
+            status: 200,
+            interval: Duration::from_millis(1),
+            slow_interval: Duration::from_secs(1),
+            timeout: Duration::from_millis(500),
+        };
+        let s = |sent, done, outcome| Sample {
+            sent: ms(sent),
+            done: ms(done),
+            outcome,
+            fast: true,
+        };
+        // the first healthy probe after the outage was held up (e.g. in Docker's proxy)
+        // and answered after the next one: the replica was known healthy at 14 ms
+        let samples = vec![
+            s(10, 11, ProbeOutcome::Refused),
+            s(12, 300, ProbeOutcome::Healthy),
+            s(13, 14, ProbeOutcome::Healthy),
+            s(15, 16, ProbeOutcome::Healthy),
+        ];
+        let log = to_log(&spec, samples, &[], &clock);
+        let seen: Vec<_> = log
+            .transitions
+            .iter()
+            .map(|t| (t.sent_us, t.done_us, t.outcome))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (10_000, 11_000, ProbeOutcome::Refused),
+                (12_000, 14_000, ProbeOutcome::Healthy)
             ]
         );
     }
