@@ -113,6 +113,7 @@ fn trial(index: u32) -> TrialRecord {
             slow_interval_us: 1_000_000,
             fast_sent: 0,
             fast_spans: Vec::new(),
+            probing_us: [0, DURATION_US],
             sent: (DURATION_US / 10_000) as u64,
             transitions,
         }],

@@ -231,6 +231,10 @@ pub struct ProbeLog {
     /// Spans of fast probing, `[start, end]` in µs on the trial clock.
     #[serde(default)]
     pub fast_spans: Vec<[i64; 2]>,
+    /// When the probe loop started and stopped, `[start, end]` in µs on the trial clock
+    /// (`[0, 0]` in records written before it existed).
+    #[serde(default)]
+    pub probing_us: [i64; 2],
     pub transitions: Vec<ProbeTransition>,
 }
 

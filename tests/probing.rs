@@ -42,6 +42,15 @@ fn default_probing_does_not_overload_a_one_worker_app_and_constant_fast_probing_
     for p in &probes {
         assert!(*p < 200, "a healthy replica was probed {p} times in ~20 s");
     }
+    // and the report says so: the rate a healthy replica bore, per replica
+    let result = read_json(&out.join("result.json"));
+    let loads = result["probes"].as_array().expect("result.json lists the probe traffic");
+    assert_eq!(loads.len(), probes.len());
+    for l in loads {
+        let slow = l["slow_per_second"].as_f64().expect("a measured slow probe rate");
+        eprintln!("{}: {slow:.2} probes/s while slow, {} fast", l["replica"], l["fast_sent"]);
+        assert!((0.5..=1.5).contains(&slow), "slow probing every 1 s, measured {slow}/s");
+    }
 
     // the same app and load with the probing of old: every 10 ms, the whole run
     let text = std::fs::read_to_string(root().join("tests/scenarios/small-pool.toml")).unwrap();

@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod phases;
+pub mod probes;
 pub mod recovery;
 pub mod spread;
 pub mod stats;
@@ -11,6 +12,7 @@ pub mod windows;
 
 pub use checks::CheckSummary;
 pub use phases::{Phase, PhaseSummary, Span};
+pub use probes::ProbeLoad;
 pub use recovery::{Breakdown, FaultRecovery, Lost, RecoveryStatus};
 pub use stats::{DurationSummary, LatencySummary};
 pub use windows::WindowStats;
@@ -83,6 +85,9 @@ pub struct Analysis {
     pub checks: Vec<CheckSummary>,
     /// Files instances wrote to their own filesystems (`replica: path`).
     pub local_writes: Vec<String>,
+    /// Health-probe traffic per replica and trial.
+    #[serde(default)]
+    pub probes: Vec<ProbeLoad>,
 }
 
 impl Analysis {
@@ -153,6 +158,7 @@ pub fn analyse(record: &RunRecord) -> Analysis {
         time_to_healthy_by_trial_ms: by_trial,
         checks: checks::summarise(record),
         local_writes: checks::local_writes(record),
+        probes: probes::probe_load(record),
         lost_requests: faults.iter().map(|f| f.lost.total).sum(),
         load,
         time_to_healthy_ms: DurationSummary::of(&tth),

@@ -81,6 +81,7 @@ pub(crate) fn trial(
             slow_interval_us: 1_000_000,
             fast_sent: 0,
             fast_spans: Vec::new(),
+            probing_us: [-1_000_000, 10_000_000],
             sent: 1000,
             transitions,
         }],

@@ -45,6 +45,8 @@ pub struct Sample {
 
 /// State shared between a [`Prober`] and its loop.
 struct Shared {
+    /// When the loop started (its probing time, for the probe rate).
+    started: Instant,
     samples: Mutex<Vec<Sample>>,
     pace: Mutex<Pace>,
     wake: Notify,
@@ -62,9 +64,11 @@ pub struct Prober {
 impl Prober {
     /// Starts probing until `cancel`: fast until the first healthy probe, `boot_cap` at most.
     pub fn start(spec: ProbeSpec, boot_cap: Duration, cancel: CancellationToken) -> Prober {
+        let started = Instant::now();
         let shared = Arc::new(Shared {
+            started,
             samples: Mutex::default(),
-            pace: Mutex::new(Pace::booting(Instant::now(), boot_cap)),
+            pace: Mutex::new(Pace::booting(started, boot_cap)),
             wake: Notify::new(),
         });
         let (tx, rx) = watch::channel(None);
@@ -101,13 +105,20 @@ impl Prober {
         let _ = tokio::time::timeout(self.spec.timeout * 2, self.task).await;
         let samples = std::mem::take(&mut *self.shared.samples.lock().expect("probe samples lock"));
         let mut pace = self.shared.pace.lock().expect("probe pace lock");
-        pace.end(Instant::now());
-        to_log(&self.spec, samples, &pace.spans, clock)
+        let ended = Instant::now();
+        pace.end(ended);
+        to_log(&self.spec, samples, &pace.spans, (self.shared.started, ended), clock)
     }
 }
 
 /// Orders samples by send time and keeps only changes of outcome.
-pub fn to_log(spec: &ProbeSpec, mut samples: Vec<Sample>, spans: &[(Instant, Instant)], clock: &RunClock) -> ProbeLog {
+pub fn to_log(
+    spec: &ProbeSpec,
+    mut samples: Vec<Sample>,
+    spans: &[(Instant, Instant)],
+    probing: (Instant, Instant),
+    clock: &RunClock,
+) -> ProbeLog {
     samples.sort_by_key(|s| s.sent);
     // the first probe of each fast span is kept even if its outcome did not change: it is
     // what the probe saw right after a fault
@@ -139,6 +150,7 @@ pub fn to_log(spec: &ProbeSpec, mut samples: Vec<Sample>, spans: &[(Instant, Ins
         sent: samples.len() as u64,
         fast_sent: samples.iter().filter(|s| s.fast).count() as u64,
         fast_spans: spans.iter().map(|(a, b)| [clock.us_of(*a), clock.us_of(*b)]).collect(),
+        probing_us: [clock.us_of(probing.0), clock.us_of(probing.1)],
         transitions,
     }
 }
@@ -279,7 +291,7 @@ mod tests {
             s(10, 11, ProbeOutcome::Refused),
             s(30, 31, ProbeOutcome::Healthy),
         ];
-        let log = to_log(&spec, samples, &[(ms(10), ms(31))], &clock);
+        let log = to_log(&spec, samples, &[(ms(10), ms(31))], (ms(0), ms(40)), &clock);
         assert_eq!(log.sent, 4);
         assert_eq!(log.fast_sent, 3);
         assert_eq!(log.fast_spans, vec![[10_000, 31_000]]);
@@ -322,7 +334,7 @@ mod tests {
             s(13, 14, ProbeOutcome::Healthy),
             s(15, 16, ProbeOutcome::Healthy),
         ];
-        let log = to_log(&spec, samples, &[], &clock);
+        let log = to_log(&spec, samples, &[], (ms(0), ms(20)), &clock);
         let seen: Vec<_> = log
             .transitions
             .iter()

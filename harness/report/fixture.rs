@@ -198,6 +198,7 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
                 interval_us: 10_000,
                 slow_interval_us: 1_000_000,
                 fast_sent: 0,
+                probing_us: [-1_000_000, 10_000_000],
                 fast_spans: Vec::new(),
                 sent: 800,
                 transitions,

@@ -202,6 +202,18 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         "\nLoad: {} of {} planned requests sent, {} ok, {} failed; latency p50 {:.1} ms, p99 {:.1} ms.",
         l.sent, l.planned, l.ok, l.failed, l.latency_ms.p50, l.latency_ms.p99
     );
+    let probes: u64 = r.probes.iter().map(|p| p.sent).sum();
+    let fast: u64 = r.probes.iter().map(|p| p.fast_sent).sum();
+    let slow_max = r
+        .probes
+        .iter()
+        .filter_map(|p| p.slow_per_second)
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    let _ = writeln!(
+        m,
+        "\nHealth probes: {probes} sent ({fast} fast); while probing slowly at most {} per second per replica.",
+        slow_max.map_or("—".into(), |v| format!("{v:.2}"))
+    );
     let e = &r.environment;
     let _ = writeln!(
         m,

@@ -26,6 +26,9 @@ pub struct ResultJson {
     pub checks: Vec<CheckJson>,
     pub audit: AuditJson,
     pub environment: EnvironmentJson,
+    /// Health-probe traffic per replica and trial (empty in results written before it).
+    #[serde(default)]
+    pub probes: Vec<crate::analysis::ProbeLoad>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,6 +208,7 @@ impl ResultJson {
                 })
                 .collect(),
             checks: a.checks.clone(),
+            probes: a.probes.clone(),
             audit: AuditJson {
                 measured: !rec.trials.is_empty(),
                 local_writes: a.local_writes.clone(),
