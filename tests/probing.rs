@@ -44,11 +44,16 @@ fn default_probing_does_not_overload_a_one_worker_app_and_constant_fast_probing_
     }
     // and the report says so: the rate a healthy replica bore, per replica
     let result = read_json(&out.join("result.json"));
-    let loads = result["probes"].as_array().expect("result.json lists the probe traffic");
+    let loads = result["probes"]
+        .as_array()
+        .expect("result.json lists the probe traffic");
     assert_eq!(loads.len(), probes.len());
     for l in loads {
         let slow = l["slow_per_second"].as_f64().expect("a measured slow probe rate");
-        eprintln!("{}: {slow:.2} probes/s while slow, {} fast", l["replica"], l["fast_sent"]);
+        eprintln!(
+            "{}: {slow:.2} probes/s while slow, {} fast",
+            l["replica"], l["fast_sent"]
+        );
         assert!((0.5..=1.5).contains(&slow), "slow probing every 1 s, measured {slow}/s");
     }
 

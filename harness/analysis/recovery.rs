@@ -153,8 +153,12 @@ pub enum Healthy {
 /// whose probes after the fault were all healthy did not show an outage: that is
 /// `NeverLeft`, not a time to healthy of 0. The probe log records the first probe of each
 /// fast span even when its outcome did not change, so an outcome that was already
-/// unhealthy before the fault is still seen after it.
-pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64) -> Healthy {
+/// unhealthy before the fault is still seen after it. A recovery is a healthy probe sent at
+/// or after `recover_from`, when the fault's action (restart, replace, unpause, …) was
+/// issued: before it the replica cannot have recovered, and a healthy answer then is the
+/// old instance before the fault took effect (on a loaded host a probe can time out just
+/// before the kill lands and the next one still be answered by the doomed instance).
+pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64, recover_from: i64) -> Healthy {
     let Some(probes) = trial.probes.iter().find(|p| p.replica == replica) else {
         return Healthy::Never;
     };
@@ -162,7 +166,7 @@ pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64) -> Healthy {
     for t in probes.transitions.iter().filter(|t| t.sent_us >= t_f) {
         if t.outcome != ProbeOutcome::Healthy {
             saw_unhealthy = true;
-        } else if saw_unhealthy {
+        } else if saw_unhealthy && t.sent_us >= recover_from {
             return Healthy::At(t.done_us);
         }
     }
@@ -204,7 +208,12 @@ impl Claim {
 pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, claim: Claim) -> FaultRecovery {
     let t_f = fault.issued_us;
     let mut notes = Vec::new();
-    let seen = healthy_at(trial, &fault.target, t_f);
+    let seen = healthy_at(
+        trial,
+        &fault.target,
+        t_f,
+        fault.action_issued_us.unwrap_or(t_f).max(t_f),
+    );
     let (recovery, healthy) = match seen {
         Healthy::At(h) => (RecoveryStatus::Recovered, Some(h)),
         // the disruption, if any, ended before the probe could see it: later figures

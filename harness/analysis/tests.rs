@@ -243,6 +243,22 @@ fn probe(sent_us: i64, done_us: i64, outcome: ProbeOutcome) -> ProbeTransition {
 }
 
 #[test]
+fn a_healthy_answer_before_the_restart_was_issued_is_the_old_instance_not_a_recovery() {
+    // a loaded host: a probe times out right after the kill is issued, the next one is
+    // still answered by the instance being killed; the restart is issued at 3.2 s
+    let mut t = trial((0, 0), Outcome::Ok, (0, 0), 0, None);
+    t.probes[0].transitions = vec![
+        probe(-100_000, -99_000, ProbeOutcome::Healthy),
+        probe(3_000_100, 3_050_100, ProbeOutcome::Timeout),
+        probe(3_100_000, 3_101_000, ProbeOutcome::Healthy),
+        probe(3_150_000, 3_150_500, ProbeOutcome::Refused),
+        probe(4_499_000, 4_500_000, ProbeOutcome::Healthy),
+    ];
+    let a = analyse(&record(vec![t]));
+    assert_eq!(a.faults[0].time_to_healthy_ms, Some(1500.0));
+}
+
+#[test]
 fn a_stray_timeout_before_the_fault_is_not_an_outage_and_no_recovery() {
     // the last slow probe before the fault timed out; the first fast probe after it is
     // still healthy (the kill has not taken effect); the outage and recovery come after
@@ -255,7 +271,7 @@ fn a_stray_timeout_before_the_fault_is_not_an_outage_and_no_recovery() {
         probe(4_799_000, 4_800_000, ProbeOutcome::Healthy),
     ];
     assert_eq!(
-        recovery::healthy_at(&t, "app-0", 3_000_000),
+        recovery::healthy_at(&t, "app-0", 3_000_000, 3_000_000),
         recovery::Healthy::At(4_800_000)
     );
     // an outcome already unhealthy before the fault, seen again by the first fast probe
@@ -265,7 +281,7 @@ fn a_stray_timeout_before_the_fault_is_not_an_outage_and_no_recovery() {
         probe(4_799_000, 4_800_000, ProbeOutcome::Healthy),
     ];
     assert_eq!(
-        recovery::healthy_at(&t, "app-0", 3_000_000),
+        recovery::healthy_at(&t, "app-0", 3_000_000, 3_000_000),
         recovery::Healthy::At(4_800_000)
     );
 }
