@@ -1,6 +1,6 @@
 //! Backends deploy the app and its services, inject faults and report lifecycle events.
 //! The trait speaks of replicas, instances and endpoints, not containers, so a Kubernetes
-//! backend can implement it later; `docker.rs` is the one implementation today.
+//! backend can implement it later; `docker/` is the one implementation today.
 
 mod context;
 pub mod docker;
