@@ -1,10 +1,11 @@
 //! Deploying: images made available, container requests with this run's labels and a fixed
 //! 127.0.0.1 port, then the run's network, volumes, services, replicas and front.
 
-use super::{bounded, free_port, Container, DockerBackend, Replica, State, CALL_TIMEOUT};
-use crate::backend::{images, labels, BackendError, Deployed, Deployment, Endpoint, FrontDeploy, Result};
+use super::{bounded, free_port, images, Container, DockerBackend, Replica, State, CALL_TIMEOUT};
+use crate::backend::{
+    labels, BackendError, Deployed, Deployment, Endpoint, FrontDeploy, ImageSource, ImageSpec, Result,
+};
 use crate::front::{haproxy_config, CONFIG_PATH, LISTEN_PORT};
-use crate::scenario::Scenario;
 use bollard::models::{
     EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, PortBinding, VolumeCreateRequest,
 };
@@ -16,30 +17,10 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{GenericImage, ImageExt};
 
 impl DockerBackend {
-    pub(super) async fn ensure_images_of(&self, scenario: &Scenario, rebuild: bool) -> Result<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        let id = self
-            .ensure_image(&scenario.app.image, scenario.app.build.as_ref(), None, rebuild)
-            .await?;
-        out.push((scenario.app.image.clone(), id));
-        for s in &scenario.services {
-            let id = self.ensure_image(&s.image, None, s.recipe.as_deref(), false).await?;
-            out.push((s.image.clone(), id));
-        }
-        if let Some(f) = &scenario.front {
-            let id = self.ensure_image(&f.image, None, f.recipe.as_deref(), false).await?;
-            out.push((f.image.clone(), id));
-        }
-        Ok(out)
-    }
-
-    async fn ensure_image(
-        &self,
-        image: &str,
-        build: Option<&crate::scenario::Build>,
-        recipe: Option<&std::path::Path>,
-        rebuild: bool,
-    ) -> Result<String> {
+    /// Makes one image available: the local one unless it is to be rebuilt, else made the
+    /// way it says; returns its id.
+    pub(super) async fn ensure_image(&self, spec: &ImageSpec) -> Result<String> {
+        let (image, rebuild) = (spec.reference.as_str(), spec.rebuild);
         if !rebuild {
             if let Some(id) = images::local_id(&self.docker, image).await {
                 return Ok(id);
@@ -52,10 +33,10 @@ impl DockerBackend {
                 return Ok(id);
             }
         }
-        match (build, recipe) {
-            (Some(b), _) => images::build(&self.docker, image, b).await?,
-            (None, Some(r)) => images::build_recipe(image, r).await?,
-            (None, None) => images::pull(&self.docker, image).await?,
+        match &spec.source {
+            ImageSource::Build(b) => images::build(&self.docker, image, b).await?,
+            ImageSource::Recipe(r) => images::build_recipe(image, r).await?,
+            ImageSource::Fetch => images::pull(&self.docker, image).await?,
         }
         images::local_id(&self.docker, image)
             .await
@@ -117,8 +98,6 @@ impl DockerBackend {
         )
         .await
     }
-
-    /// The container name of a member; a replica keeps it across replacements (the old
 
     /// Binds `container_port` to a fixed `127.0.0.1:host_port`.
     fn publish(

@@ -85,7 +85,7 @@ impl DockerBackend {
             Some(old) => {
                 let log = self.fetch_logs(replica, old.id()).await;
                 state.logs.push(log);
-                remove_containers(&self.docker, vec![Target::Handle(old)])
+                remove_containers(&self.docker, vec![Target::Handle(Box::new(old))])
                     .await
                     .first_error
             }
@@ -166,7 +166,7 @@ impl DockerBackend {
         }
         let log = self.fetch_logs(replica, old.id()).await;
         state.logs.push(log);
-        match remove_containers(&self.docker, vec![Target::Handle(old)])
+        match remove_containers(&self.docker, vec![Target::Handle(Box::new(old))])
             .await
             .first_error
         {

@@ -9,16 +9,20 @@
 //! - [`faults`]: kill, stop, pause, disconnect, remove, and the recovery actions.
 //! - [`events`]: the lifecycle event stream, output lines and `docker diff`.
 //! - [`teardown`]: the one container-removal routine, teardown, and removal by label.
+//! - [`images`]: making images available without a registry; `context` and `dockerignore`
+//!   pack a build context as the docker CLI does.
 
+mod context;
 mod deploy;
+mod dockerignore;
 mod events;
 mod faults;
+pub(crate) mod images;
 mod teardown;
 
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
 
-use super::{Backend, BackendError, Deployed, Deployment, RawLifecycle, RawLog, Removed, Result};
-use crate::scenario::Scenario;
+use super::{Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result};
 use async_trait::async_trait;
 use bollard::Docker;
 use std::collections::BTreeMap;
@@ -60,6 +64,10 @@ async fn bounded<T, E: std::fmt::Display>(
     }
 }
 
+/// How to make an unreachable engine answer.
+pub const UNREACHABLE_HINT: &str =
+    "start Docker (e.g. `sudo systemctl start docker`), or point DOCKER_HOST at a running engine";
+
 /// Where the engine is expected, for error messages.
 pub fn socket_description() -> String {
     std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
@@ -70,7 +78,9 @@ pub fn socket_description() -> String {
 pub async fn connect() -> Result<Docker> {
     let socket = socket_description();
     let unreachable = |e: String| BackendError::Unreachable {
-        socket: socket.clone(),
+        engine: "the Docker engine".into(),
+        at: socket.clone(),
+        hint: UNREACHABLE_HINT.into(),
         reason: if e.contains("ermission denied") {
             format!("{e} (this user may not use the socket: add it to the `docker` group, or use sudo)")
         } else {
@@ -181,8 +191,12 @@ impl Backend for DockerBackend {
         ))
     }
 
-    async fn ensure_images(&self, scenario: &Scenario, rebuild: bool) -> Result<Vec<(String, String)>> {
-        self.ensure_images_of(scenario, rebuild).await
+    async fn ensure_images(&self, images: &[ImageSpec]) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        for i in images {
+            out.push((i.reference.clone(), self.ensure_image(i).await?));
+        }
+        Ok(out)
     }
 
     async fn watch(&self) -> Result<mpsc::UnboundedReceiver<RawLifecycle>> {

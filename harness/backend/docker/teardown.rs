@@ -20,7 +20,7 @@ pub const TEARDOWN_DEADLINE: Duration = Duration::from_secs(45);
 /// A container to remove: one this backend started (its testcontainers handle), or one
 /// found by label (its id).
 pub(super) enum Target {
-    Handle(Container),
+    Handle(Box<Container>),
     Id(String),
 }
 
@@ -98,7 +98,7 @@ pub(super) async fn remove_containers(docker: &Docker, targets: Vec<Target>) -> 
         };
         let task = tokio::spawn(async move {
             match t {
-                Target::Handle(c) => c.rm().await.map_err(|e| match e {
+                Target::Handle(c) => (*c).rm().await.map_err(|e| match e {
                     TestcontainersError::Client(ClientError::RemoveContainer(e)) => RemoveFailure::Engine(e),
                     other => RemoveFailure::Other(other.to_string()),
                 }),
@@ -219,7 +219,7 @@ impl DockerBackend {
                         .values_mut()
                         .filter_map(|r| r.container.take())
                         .chain(services.into_iter().map(|(_, c)| c))
-                        .map(Target::Handle)
+                        .map(|c| Target::Handle(Box::new(c)))
                         .collect();
                     state.replicas.clear();
                     state.deployment = None;
