@@ -18,7 +18,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use phoenix_bench::backend::docker::DockerBackend;
-use phoenix_bench::backend::{Backend, Deployment, Endpoint};
+use phoenix_bench::backend::{Backend, Endpoint};
+use phoenix_bench::deployment;
 use phoenix_bench::probe::{probe_once, ProbeSpec};
 use phoenix_bench::record::ProbeOutcome;
 use phoenix_bench::scenario::Scenario;
@@ -165,11 +166,11 @@ async fn deploy(startup_delay_ms: u64) -> (Arc<DockerBackend>, Scenario, Vec<End
         eprintln!("recovery bench: removed {n} object(s) left by dead runs");
     }
     backend
-        .ensure_images(&scenario, false)
+        .ensure_images(&deployment::images(&scenario, false))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let backend = Arc::new(backend);
-    let endpoints = match backend.deploy(&Deployment::of(&scenario)).await {
+    let endpoints = match backend.deploy(&deployment::of(&scenario)).await {
         Ok(d) => d.replicas,
         Err(e) => {
             let _ = backend.teardown().await;

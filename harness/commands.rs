@@ -252,7 +252,10 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
         }
     }
     eprintln!("phoenix: preparing images for '{}'", scenario.name);
-    match backend.ensure_images(&scenario, rebuild).await {
+    match backend
+        .ensure_images(&crate::deployment::images(&scenario, rebuild))
+        .await
+    {
         Ok(images) => record.environment.images = images,
         Err(e) => {
             eprintln!("error: {e}");

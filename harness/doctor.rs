@@ -4,8 +4,7 @@
 //! the per-image build lock keeps parallel runs from building one image twice), the same
 //! way `phoenix run` would on first use.
 
-use crate::backend::docker::{connect, socket_description};
-use crate::backend::images;
+use crate::backend::docker::{connect, images, socket_description};
 use crate::backend::BackendError;
 use crate::commands::{EXIT_OK, EXIT_RUNTIME};
 use crate::scenario::{Build, Scenario};
@@ -187,10 +186,10 @@ pub async fn doctor(scenarios: &[PathBuf], build: bool) -> u8 {
 
 /// Reaches the engine and checks its API version.
 async fn engine(r: &mut Report) -> Option<bollard::Docker> {
-    let fix_unreachable = "start Docker (e.g. `sudo systemctl start docker`), or point DOCKER_HOST at a running engine";
+    let fix_unreachable = crate::backend::docker::UNREACHABLE_HINT;
     let docker = match connect().await {
         Ok(d) => d,
-        Err(BackendError::Unreachable { socket, reason }) => {
+        Err(BackendError::Unreachable { at: socket, reason, .. }) => {
             r.line(
                 Status::Problem,
                 "engine",
@@ -414,7 +413,7 @@ async fn build_missing(
                 return Ok(());
             }
             match &wanted[image].0 {
-                Way::Build(b) => images::build(docker, image, b).await,
+                Way::Build(b) => images::build(docker, image, &crate::deployment::build(b)).await,
                 Way::Recipe(dir) => images::build_recipe(image, dir).await,
                 Way::Nothing => Ok(()),
             }

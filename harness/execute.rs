@@ -2,9 +2,10 @@
 //! the Plan trial by trial and fills a RunRecord; every trial ends with a teardown, and
 //! every wait is bounded by the plan's deadline.
 
-use crate::backend::{Backend, Deployment, Endpoint, RawLifecycle};
+use crate::backend::{Backend, Endpoint, RawLifecycle};
 use crate::check::CheckRun;
 use crate::clock::RunClock;
+use crate::deployment;
 use crate::fault;
 use crate::load::{run_load, LiveCounters, LoadConfig, Recorder};
 use crate::probe::{ProbeSpec, Prober};
@@ -105,7 +106,7 @@ async fn run_trial(
         Err(e) => return Err((trial, Abort::new(AbortKind::Runtime, e.to_string()))),
     };
     let deploy_start = Instant::now();
-    let deployed = match backend.deploy(&Deployment::of(scenario)).await {
+    let deployed = match backend.deploy(&deployment::of(scenario)).await {
         Ok(d) => d,
         Err(e) => return Err((trial, Abort::new(AbortKind::Runtime, format!("deployment failed: {e}")))),
     };

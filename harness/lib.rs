@@ -10,7 +10,7 @@
 //! - [`scenario`]: the scenario file (`file.rs`), its validation into a [`scenario::Scenario`]
 //!   and the [`scenario::plan::Plan`], the one timeline that runs.
 //! - [`backend`]: the `Backend` trait and its Docker implementation (testcontainers +
-//!   bollard); labels and cleanup.
+//!   bollard); labels and cleanup. [`deployment`] maps a scenario to the backend's terms.
 //! - [`load`]: open-loop load — pacer, worker, recorder.
 //! - [`probe`]: health probing on its own loop.
 //! - [`fault`]: applying a fault and playing the orchestrator.
@@ -31,6 +31,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod compare;
+pub mod deployment;
 pub mod doctor;
 pub mod execute;
 pub mod fault;

@@ -1,18 +1,17 @@
 //! Backends deploy the app and its services, inject faults and report lifecycle events.
 //! The trait speaks of replicas, instances and endpoints, not containers, so a Kubernetes
-//! backend can implement it later; `docker.rs` is the one implementation today.
+//! backend can implement it later; `docker/` is the one implementation today. No type from
+//! the scenario file or from an engine crate crosses the trait: the scenario side maps a
+//! scenario to a [`Deployment`] and [`ImageSpec`]s (`crate::deployment`).
 
-mod context;
 pub mod docker;
-mod dockerignore;
-pub(crate) mod images;
 pub mod labels;
 
 use crate::record::LifecycleKind;
-use crate::scenario::{Scenario, VolumeMount};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -23,11 +22,18 @@ pub struct Deployment {
     /// Port the app listens on inside its instance.
     pub port: u16,
     pub env: BTreeMap<String, String>,
-    pub volumes: Vec<VolumeMount>,
+    pub volumes: Vec<Volume>,
     pub replicas: Vec<String>,
     pub services: Vec<ServiceSpec>,
     /// A load balancer in front of the replicas.
     pub front: Option<FrontDeploy>,
+}
+
+/// A named volume that outlives instances, and where each instance mounts it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volume {
+    pub name: String,
+    pub path: String,
 }
 
 /// A balancer to start after the replicas.
@@ -55,38 +61,38 @@ pub struct ServiceSpec {
     pub ready_log: Option<String>,
 }
 
-impl Deployment {
-    pub fn of(scenario: &Scenario) -> Deployment {
-        Deployment {
-            image: scenario.app.image.clone(),
-            port: scenario.app.port,
-            env: scenario.app.env.clone(),
-            volumes: scenario.app.volumes.clone(),
-            replicas: scenario.app.replicas.clone(),
-            services: scenario
-                .services
-                .iter()
-                .map(|s| ServiceSpec {
-                    name: s.name.clone(),
-                    image: s.image.clone(),
-                    env: s.env.clone(),
-                    ready_log: s.ready_log.clone(),
-                })
-                .collect(),
-            front: scenario.front.as_ref().map(|f| FrontDeploy {
-                image: f.image.clone(),
-                options: crate::front::HaproxyOptions {
-                    check_interval: f.check_interval,
-                    fall: f.fall,
-                    retries: f.retries,
-                    redispatch: f.redispatch,
-                    server_timeout: scenario.load.timeout,
-                    health_path: scenario.app.health.path.clone(),
-                    health_status: scenario.app.health.status,
-                },
-            }),
-        }
-    }
+/// An image a deployment needs, and how to make it when it is missing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSpec {
+    /// `name[:tag]`.
+    pub reference: String,
+    pub source: ImageSource,
+    /// Make it again even when present.
+    pub rebuild: bool,
+}
+
+/// How to make a missing image.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImageSource {
+    /// A command, then a build context.
+    Build(BuildSpec),
+    /// A folder holding `build.sh`, run as `build.sh <image>`.
+    Recipe(PathBuf),
+    /// No way given: fetch it (the last resort, there may be no registry).
+    Fetch,
+}
+
+/// Building an image from a context folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildSpec {
+    /// Absolute build context directory.
+    pub context: PathBuf,
+    /// Build file path inside the context.
+    pub dockerfile: String,
+    /// Run first, in `workdir`.
+    pub command: Option<Vec<String>>,
+    /// Directory the command runs in.
+    pub workdir: PathBuf,
 }
 
 /// Where a replica can be reached: always a 127.0.0.1 address that stays the same across
@@ -127,8 +133,16 @@ pub struct Removed {
 /// Errors from a backend; each names the operation and the object.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
-    #[error("cannot reach the Docker engine at {socket}: {reason}\n  hint: start Docker (e.g. `sudo systemctl start docker`), or point DOCKER_HOST at a running engine")]
-    Unreachable { socket: String, reason: String },
+    #[error("cannot reach {engine} at {at}: {reason}\n  hint: {hint}")]
+    Unreachable {
+        /// What was to be reached, e.g. "the Docker engine".
+        engine: String,
+        /// Where it was expected.
+        at: String,
+        reason: String,
+        /// How to fix it.
+        hint: String,
+    },
     #[error("image '{image}' is not present locally and the scenario says no way to build it\n  hint: add [app.build] (a Dockerfile context) or a service `recipe`, or build it yourself first")]
     ImageMissing { image: String },
     #[error("building image '{image}' failed: {step}\n--- last lines of the build output ---\n{tail}")]
@@ -156,9 +170,9 @@ pub type Result<T> = std::result::Result<T, BackendError>;
 pub trait Backend: Send + Sync {
     /// Backend name and engine version, for the report.
     async fn describe(&self) -> Result<(String, String)>;
-    /// Makes every image the scenario needs available locally (building when missing or
-    /// when `rebuild`), returning (image, id) pairs.
-    async fn ensure_images(&self, scenario: &Scenario, rebuild: bool) -> Result<Vec<(String, String)>>;
+    /// Makes every image available locally (made when missing, or when it says `rebuild`),
+    /// returning (image, id) pairs in the order given.
+    async fn ensure_images(&self, images: &[ImageSpec]) -> Result<Vec<(String, String)>>;
     /// Starts delivering lifecycle events of this run's instances.
     async fn watch(&self) -> Result<mpsc::UnboundedReceiver<RawLifecycle>>;
     /// Starts services, then replicas; returns the replicas' endpoints.

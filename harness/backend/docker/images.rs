@@ -2,8 +2,7 @@
 //! build it (a scenario's build command and Dockerfile context, or a recipe script), and
 //! pull only as the last resort.
 
-use super::{BackendError, Result};
-use crate::scenario::Build;
+use crate::backend::{BackendError, BuildSpec, Result};
 use bollard::query_parameters::{BuildImageOptions, BuilderVersion, CreateImageOptions};
 use bollard::Docker;
 use futures::StreamExt;
@@ -94,7 +93,7 @@ fn tail(text: &str) -> String {
 /// Builds `image` from a scenario's build section: the command, then the Dockerfile
 /// context through the engine's classic builder (BuildKit sessions need a newer API),
 /// packed as the docker CLI packs it (`context.rs`).
-pub async fn build(docker: &Docker, image: &str, b: &Build) -> Result<()> {
+pub async fn build(docker: &Docker, image: &str, b: &BuildSpec) -> Result<()> {
     if let Some(cmd) = &b.command {
         run_step(image, &cmd[0], &cmd[1..], &b.workdir).await?;
     }
@@ -182,7 +181,7 @@ pub async fn pull(docker: &Docker, image: &str) -> Result<()> {
 /// temporary file, and streams it in chunks: a large context never sits in memory.
 async fn pack_context(
     image: &str,
-    b: &Build,
+    b: &BuildSpec,
 ) -> Result<impl futures::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static> {
     let (dir, dockerfile) = (b.context.clone(), b.dockerfile.clone());
     let packed = tokio::task::spawn_blocking(move || super::context::pack_to_temp(&dir, &dockerfile))

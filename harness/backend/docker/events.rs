@@ -1,0 +1,124 @@
+//! What the engine tells about the run's containers: the lifecycle event stream, each
+//! container's output lines with their timestamps, and the files it added (`docker diff`).
+
+use super::DockerBackend;
+use crate::backend::{labels, RawLifecycle, RawLog, Result};
+use crate::record::LifecycleKind;
+use bollard::query_parameters::{EventsOptions, LogsOptions};
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Lines of output kept per container.
+const LOG_TAIL: &str = "500";
+
+impl DockerBackend {
+    pub(super) fn watch_events(&self) -> Result<mpsc::UnboundedReceiver<RawLifecycle>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let filters = HashMap::from([
+            ("label".to_string(), vec![format!("{}={}", labels::RUN, self.run_id)]),
+            ("type".to_string(), vec!["container".to_string()]),
+        ]);
+        let options = EventsOptions {
+            filters: Some(filters),
+            ..Default::default()
+        };
+        let docker = self.docker.clone();
+        let handle = tokio::spawn(async move {
+            let mut stream = docker.events(Some(options));
+            while let Some(Ok(ev)) = stream.next().await {
+                let kind = match ev.action.as_deref() {
+                    Some("create") => LifecycleKind::Created,
+                    Some("start") => LifecycleKind::Started,
+                    Some("die") => LifecycleKind::Exited,
+                    Some("destroy") => LifecycleKind::Removed,
+                    _ => continue,
+                };
+                let actor = ev.actor.unwrap_or_default();
+                let attrs = actor.attributes.unwrap_or_default();
+                let raw = RawLifecycle {
+                    unix_us: ev.time_nano.unwrap_or(0) / 1000,
+                    replica: attrs.get(labels::MEMBER).cloned().unwrap_or_default(),
+                    instance: actor.id.unwrap_or_default(),
+                    kind,
+                };
+                if tx.send(raw).is_err() {
+                    break;
+                }
+            }
+        });
+        if let Some(old) = self.watcher.lock().expect("watcher lock").replace(handle) {
+            old.abort();
+        }
+        Ok(rx)
+    }
+
+    pub(super) async fn all_logs(&self) -> Vec<RawLog> {
+        let state = self.state.lock().await;
+        let mut out = state.logs.clone();
+        for (name, r) in &state.replicas {
+            if let Some(c) = &r.container {
+                out.push(self.fetch_logs(name, c.id()).await);
+            }
+        }
+        out
+    }
+
+    pub(super) async fn fetch_logs(&self, replica: &str, id: &str) -> RawLog {
+        let options = LogsOptions {
+            stdout: true,
+            stderr: true,
+            timestamps: true,
+            tail: LOG_TAIL.into(),
+            ..Default::default()
+        };
+        let mut stream = self.docker.logs(id, Some(options));
+        let mut lines = Vec::new();
+        let read = async {
+            while let Some(Ok(chunk)) = stream.next().await {
+                for line in String::from_utf8_lossy(&chunk.into_bytes()).lines() {
+                    if let Some((ts, text)) = line.split_once(' ') {
+                        if let Some(us) = parse_rfc3339_us(ts) {
+                            lines.push((us, text.to_string()));
+                        }
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), read).await;
+        RawLog {
+            replica: replica.into(),
+            instance: id.into(),
+            lines,
+            writes: self.fetch_writes(id).await,
+        }
+    }
+
+    /// Files the container added to its own filesystem (`docker diff`), leaves only.
+    async fn fetch_writes(&self, id: &str) -> Vec<String> {
+        let changes = match tokio::time::timeout(Duration::from_secs(5), self.docker.container_changes(id)).await {
+            Ok(Ok(Some(c))) => c,
+            _ => return Vec::new(),
+        };
+        let added: Vec<String> = changes
+            .into_iter()
+            .filter(|c| c.kind == bollard::models::ChangeType::_1)
+            .map(|c| c.path)
+            .collect();
+        added
+            .iter()
+            .filter(|p| {
+                !added
+                    .iter()
+                    .any(|q| q.len() > p.len() && q.starts_with(p.as_str()) && q.as_bytes()[p.len()] == b'/')
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+fn parse_rfc3339_us(ts: &str) -> Option<i64> {
+    let t = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1000) as i64)
+}

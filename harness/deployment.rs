@@ -1,0 +1,113 @@
+//! From the scenario's vocabulary to the backend's: what to deploy for a trial and which
+//! images it needs. The one place a scenario becomes a [`Deployment`], so no type of the
+//! scenario file crosses the `Backend` trait.
+
+use crate::backend::{BuildSpec, Deployment, FrontDeploy, ImageSource, ImageSpec, ServiceSpec, Volume};
+use crate::front::HaproxyOptions;
+use crate::scenario::{Build, Scenario};
+
+/// What to deploy for one trial of `scenario`.
+pub fn of(scenario: &Scenario) -> Deployment {
+    Deployment {
+        image: scenario.app.image.clone(),
+        port: scenario.app.port,
+        env: scenario.app.env.clone(),
+        volumes: scenario
+            .app
+            .volumes
+            .iter()
+            .map(|v| Volume {
+                name: v.name.clone(),
+                path: v.path.clone(),
+            })
+            .collect(),
+        replicas: scenario.app.replicas.clone(),
+        services: scenario
+            .services
+            .iter()
+            .map(|s| ServiceSpec {
+                name: s.name.clone(),
+                image: s.image.clone(),
+                env: s.env.clone(),
+                ready_log: s.ready_log.clone(),
+            })
+            .collect(),
+        front: scenario.front.as_ref().map(|f| FrontDeploy {
+            image: f.image.clone(),
+            options: HaproxyOptions {
+                check_interval: f.check_interval,
+                fall: f.fall,
+                retries: f.retries,
+                redispatch: f.redispatch,
+                server_timeout: scenario.load.timeout,
+                health_path: scenario.app.health.path.clone(),
+                health_status: scenario.app.health.status,
+            },
+        }),
+    }
+}
+
+/// Every image `scenario` needs, app first, then services, then the front. `rebuild`
+/// (`phoenix run --rebuild`) applies to the app's image only.
+pub fn images(scenario: &Scenario, rebuild: bool) -> Vec<ImageSpec> {
+    let recipe = |image: &str, recipe: &Option<std::path::PathBuf>| ImageSpec {
+        reference: image.to_string(),
+        source: recipe.clone().map_or(ImageSource::Fetch, ImageSource::Recipe),
+        rebuild: false,
+    };
+    let mut out = vec![ImageSpec {
+        reference: scenario.app.image.clone(),
+        source: scenario
+            .app
+            .build
+            .as_ref()
+            .map_or(ImageSource::Fetch, |b| ImageSource::Build(build(b))),
+        rebuild,
+    }];
+    out.extend(scenario.services.iter().map(|s| recipe(&s.image, &s.recipe)));
+    out.extend(scenario.front.iter().map(|f| recipe(&f.image, &f.recipe)));
+    out
+}
+
+/// A scenario's build section as the backend takes it.
+pub fn build(b: &Build) -> BuildSpec {
+    BuildSpec {
+        context: b.context.clone(),
+        dockerfile: b.dockerfile.clone(),
+        command: b.command.clone(),
+        workdir: b.workdir.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_list_the_app_then_services_then_the_front_and_rebuild_only_the_app() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/kill-restart.toml");
+        let mut s = Scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        s.services.push(crate::scenario::Service {
+            name: "cache".into(),
+            image: "phoenix/redis:bookworm".into(),
+            recipe: Some("/r/redis".into()),
+            env: Default::default(),
+            ready_log: None,
+        });
+        let images = images(&s, true);
+        assert_eq!(images.len(), 2);
+        assert_eq!(images[0].reference, "phoenix-demo:latest");
+        assert!(images[0].rebuild && matches!(images[0].source, ImageSource::Build(_)));
+        assert_eq!(
+            images[1],
+            ImageSpec {
+                reference: "phoenix/redis:bookworm".into(),
+                source: ImageSource::Recipe("/r/redis".into()),
+                rebuild: false,
+            }
+        );
+        let d = of(&s);
+        assert_eq!(d.replicas, s.app.replicas);
+        assert_eq!(d.services[0].name, "cache");
+    }
+}
