@@ -22,8 +22,12 @@ fn kill_then_restart_and_replace_report_time_to_healthy_matching_the_apps_ready_
     assert_eq!(actions, ["restart", "replace"]);
     for f in faults {
         let tth = f["time_to_healthy_ms"].as_f64().expect("recovered");
+        // at least the app's 1 s boot (a healthy answer sooner is not the new instance);
+        // the upper bound only catches a stuck probe: the engine's own restart takes 0.3 s
+        // idle and over 1.5 s on a loaded 2-core host. Precision is checked against the
+        // app's ready line below.
         assert!(
-            (1000.0..=2500.0).contains(&tth),
+            (1000.0..=4000.0).contains(&tth),
             "time to healthy {tth} ms out of range"
         );
         assert!(
