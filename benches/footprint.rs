@@ -145,7 +145,8 @@ fn main() {
     let dir = tempfile_dir();
     let mut total = 0u64;
     let mut record_bytes = 0u64;
-    let files: [(&str, fn(&Report) -> Result<Vec<u8>, _>); 6] = [
+    type Render = fn(&Report) -> Result<Vec<u8>, phoenix_bench::report::RenderError>;
+    let files: [(&str, Render); 6] = [
         ("record.json", json::record),
         ("result.json", json::result),
         ("index.html", html::render),

@@ -69,8 +69,10 @@ impl Compactor {
     /// Windows of `window` by intended time, for requests that time out after `timeout`.
     pub fn new(window: Duration, timeout: Duration) -> Compactor {
         let us = |d: Duration| i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 4);
-        let mut log = RequestLog::default();
-        log.window_us = us(window).max(1);
+        let log = RequestLog {
+            window_us: us(window).max(1),
+            ..Default::default()
+        };
         Compactor {
             window_us: log.window_us,
             near_us: us(timeout + NEAR_MARGIN),
