@@ -143,7 +143,7 @@ fn pipeline(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("pipeline");
     g.bench_function("windows", |b| {
-        b.iter(|| windows::windows(black_box(requests), window_us, DURATION_US))
+        b.iter(|| windows::window_stats(black_box(requests), window_us, DURATION_US))
     });
     g.bench_function("analyse", |b| b.iter(|| analysis::analyse(black_box(&record))));
     g.bench_function("certify", |b| {

@@ -214,7 +214,8 @@ impl Drive<'_> {
     async fn drive(&mut self, trial: &mut TrialRecord) {
         let n = trial.index + 1;
         self.live.set_phase(format!("trial {n}: load"));
-        let recorder = Recorder::new(self.live.counters.clone());
+        let load = &self.scenario.load;
+        let recorder = Recorder::windowed(self.live.counters.clone(), load.window, load.timeout);
         let targets = self.load_targets.to_vec();
         let load = run_load(
             LoadConfig::from(&self.scenario.load),

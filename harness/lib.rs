@@ -15,7 +15,7 @@
 //! - [`probe`]: health probing on its own loop.
 //! - [`fault`]: applying a fault and playing the orchestrator.
 //! - [`execute`]: the only module that drives Docker and the network.
-//! - [`record`]: the RunRecord, everything measured.
+//! - [`record`]: the RunRecord, everything measured; the request log in bounded form.
 //! - [`analysis`]: pure figures from a record.
 //! - [`certify`]: the level and score, one formula.
 //! - [`report`] and [`plot`]: renderers, pure; [`output`] writes them atomically.

@@ -113,7 +113,7 @@ pub fn analyse(record: &RunRecord) -> Analysis {
     let mut faults = Vec::new();
     let mut trials = Vec::new();
     for trial in &record.trials {
-        for (intended, done, outcome, _) in trial.requests.iter() {
+        for (intended, done, outcome, _) in trial.requests.raw() {
             load.sent += 1;
             if outcome.is_ok() {
                 load.ok += 1;
@@ -123,6 +123,14 @@ pub fn analyse(record: &RunRecord) -> Analysis {
                 load.failed_by_class.add(outcome);
             }
         }
+        // successful requests kept per window rather than one by one
+        for w in &trial.requests.windows {
+            load.sent += w.count;
+            load.ok += w.count;
+            all_ok
+                .add(w.latency.decode())
+                .expect("an auto-resizing histogram takes any other");
+        }
         let recs = trial_recoveries(record, trial, end_us);
         let mut sorted: Vec<&FaultRecovery> = recs.iter().collect();
         sorted.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
@@ -131,10 +139,7 @@ pub fn analyse(record: &RunRecord) -> Analysis {
         trials.push(TrialSeries {
             index: trial.index,
             window_ms: window_us as f64 / 1000.0,
-            windows: windows::windows(&trial.requests, window_us, end_us)
-                .iter()
-                .map(WindowStats::from)
-                .collect(),
+            windows: windows::window_stats(&trial.requests, window_us, end_us),
             spans,
         });
         faults.extend(recs);
@@ -171,11 +176,7 @@ pub fn analyse(record: &RunRecord) -> Analysis {
 fn trial_recoveries(record: &RunRecord, trial: &TrialRecord, end_us: i64) -> Vec<FaultRecovery> {
     let first_fault = trial.faults.iter().map(|f| f.issued_us).min().unwrap_or(end_us);
     let mut baseline = stats::new_histogram();
-    for (intended, done, outcome, _) in trial.requests.iter() {
-        if outcome.is_ok() && intended < first_fault {
-            stats::record(&mut baseline, done - intended);
-        }
-    }
+    windows::add_ok_latency(&trial.requests, i64::MIN, first_fault, &mut baseline);
     let params = RecoveryParams {
         load_window_us: record.scenario.load.window.as_micros() as i64,
         steady_window_us: record.scenario.certify.steady_window.as_micros() as i64,
@@ -210,3 +211,6 @@ fn trial_recoveries(record: &RunRecord, trial: &TrialRecord, end_us: i64) -> Vec
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+mod bounded_tests;

@@ -2,7 +2,8 @@
 //! successful requests in each, merged across faults and trials.
 
 use super::recovery::FaultRecovery;
-use super::stats::{new_histogram, record, LatencySummary};
+use super::stats::{new_histogram, LatencySummary};
+use super::windows::add_ok_latency;
 use crate::record::TrialRecord;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -98,17 +99,12 @@ impl Default for PhaseHistograms {
 }
 
 impl PhaseHistograms {
-    /// Adds a trial's successful requests to the histogram of the phase of their intended time.
+    /// Adds a trial's successful requests to the histogram of the phase of their intended
+    /// time (see [`add_ok_latency`] for requests kept per window).
     pub fn add_trial(&mut self, trial: &TrialRecord, spans: &[Span]) {
-        for (intended, done, outcome, _) in trial.requests.iter() {
-            if !outcome.is_ok() {
-                continue;
-            }
-            let Some(span) = spans.iter().find(|s| intended >= s.start_us && intended < s.end_us) else {
-                continue;
-            };
+        for span in spans {
             if let Some((_, h)) = self.by_phase.iter_mut().find(|(p, _)| *p == span.phase) {
-                record(h, done - intended);
+                add_ok_latency(&trial.requests, span.start_us, span.end_us, h);
             }
         }
     }
@@ -166,6 +162,7 @@ pub fn percentile_curve(h: &Histogram<u64>) -> Vec<(f64, f64)> {
 mod tests {
     use super::*;
     use crate::analysis::recovery::{Breakdown, Lost, RecoveryStatus};
+    use crate::analysis::stats::record;
 
     fn rec(at_ms: f64, tth: Option<f64>, tts: Option<f64>) -> FaultRecovery {
         FaultRecovery {

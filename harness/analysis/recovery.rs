@@ -1,8 +1,8 @@
 //! Recovery per fault: time to healthy, time to first success, time to steady, the
 //! recovery breakdown and the requests lost. Definitions are those of DESIGN.md.
 
-use super::stats::{new_histogram, record};
-use super::windows::class_index;
+use super::stats::new_histogram;
+use super::windows::{add_ok_latency, class_index};
 use crate::record::{FaultRecord, LifecycleKind, Outcome, ProbeOutcome, TrialRecord};
 use serde::{Deserialize, Serialize};
 
@@ -233,9 +233,7 @@ pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, clai
         RecoveryStatus::Recovered => {}
     }
     let disruption_end = healthy.unwrap_or(p.end_us.max(t_f));
-    let intended = &trial.requests.intended_us;
-    let requests_in_disruption =
-        (intended.partition_point(|&t| t < disruption_end) - intended.partition_point(|&t| t < t_f)) as u64;
+    let requests_in_disruption = trial.requests.count_between(t_f, disruption_end);
     if recovery == RecoveryStatus::Recovered && requests_in_disruption == 0 {
         notes.push(format!(
             "no request was sent while {} was down: availability and latency during this fault were not measured (raise load.rate)",
@@ -249,7 +247,8 @@ pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, clai
     let lost_until = steady.unwrap_or(p.end_us.max(t_f));
     let mut lost = Lost::default();
     let mut first_failure: Option<i64> = None;
-    for (intended, done, outcome, _) in trial.requests.iter() {
+    // every failed request is raw
+    for (intended, done, outcome, _) in trial.requests.raw() {
         if outcome.is_ok() {
             continue;
         }
@@ -264,14 +263,21 @@ pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, clai
         }
     }
     let first_success = first_failure.and_then(|f| {
-        trial
+        let raw = trial
             .requests
-            .iter()
+            .raw()
             // after the first failure, and completed after the fault (a request in flight
             // since an earlier fault can fail with a send time before this one)
             .filter(|(i, d, o, _)| o.is_ok() && *i > f && *d >= t_f)
-            .map(|(_, d, _, _)| d)
-            .min()
+            .map(|(_, d, _, _)| d);
+        // successes kept per window are far from every failure: wholly after it or before
+        let windowed = trial
+            .requests
+            .windows
+            .iter()
+            .filter(|w| w.first_intended_us > f && w.first_done_us >= t_f)
+            .map(|w| w.first_done_us);
+        raw.chain(windowed).min()
     });
     if first_failure.is_none() {
         notes.push("no request failed: clients saw no interruption".into());
@@ -307,33 +313,23 @@ fn steady_at(trial: &TrialRecord, healthy: i64, p: RecoveryParams) -> Option<i64
     let limit = p
         .baseline_p99_us
         .map(|b| (b.max(STEADY_LATENCY_FLOOR_US) as f64 * p.steady_tolerance) as u64);
-    // the log is sorted by intended time: find each window's slice by binary search
-    let intended = &trial.requests.intended_us;
+    let log = &trial.requests;
     while start + p.steady_window_us <= p.end_us {
         let end = start + p.steady_window_us;
-        let lo = intended.partition_point(|&t| t < start);
-        let hi = intended.partition_point(|&t| t < end);
-        let mut failed_at = None;
-        let mut h = new_histogram();
-        let slice = lo..hi;
-        for ((&t, &done), &outcome) in intended[slice.clone()]
-            .iter()
-            .zip(&trial.requests.done_us[slice.clone()])
-            .zip(&trial.requests.outcome[slice])
-        {
-            if class_index(outcome).is_some() {
-                failed_at = Some(t);
-                break;
-            }
-            record(&mut h, done - t);
-        }
+        // every failed request is raw, and the raw log is sorted by intended time
+        let failed_at = log
+            .raw_between(start, end)
+            .find(|&i| class_index(log.outcome[i]).is_some())
+            .map(|i| log.intended_us[i]);
         if let Some(f) = failed_at {
             // no window containing this failure can be steady: jump past it
             start = (f / grid + 1) * grid;
             continue;
         }
+        let mut h = new_histogram();
+        let held = add_ok_latency(log, start, end, &mut h);
         let calm = limit.is_none_or(|l| h.value_at_quantile(0.99) <= l);
-        if hi > lo && calm {
+        if held > 0 && calm {
             return Some(start);
         }
         start += grid;

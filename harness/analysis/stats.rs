@@ -4,18 +4,8 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-/// A latency histogram in microseconds that grows as needed.
-pub fn new_histogram() -> Histogram<u64> {
-    let mut h = Histogram::new(3).expect("3 significant digits is a valid precision");
-    h.auto(true);
-    h
-}
-
-/// Records a latency, clamping values below 1 µs to 1 µs.
-pub fn record(h: &mut Histogram<u64>, latency_us: i64) {
-    // auto-resize makes recording infallible for any positive value
-    let _ = h.record(latency_us.max(1) as u64);
-}
+// the recorder fills histograms the same way, so both live with the record
+pub use crate::record::{new_histogram, record_latency as record};
 
 /// Percentiles of a latency histogram, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

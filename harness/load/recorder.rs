@@ -1,8 +1,11 @@
 //! Collects request outcomes into the trial's log and keeps live counters for progress.
+//! The log is built in bounded memory (failed requests and their neighbourhood raw, other
+//! successful requests per window, see [`Compactor`]).
 
-use crate::record::{Outcome, RequestLog};
+use crate::record::{Compactor, Outcome, RequestLog};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Counters read by the progress display while the load runs.
 #[derive(Debug, Default)]
@@ -25,14 +28,23 @@ impl LiveCounters {
 /// Shared sink for completed requests.
 #[derive(Debug, Clone, Default)]
 pub struct Recorder {
-    log: Arc<Mutex<RequestLog>>,
+    log: Arc<Mutex<Compactor>>,
     pub live: Arc<LiveCounters>,
 }
 
 impl Recorder {
+    /// A recorder with the scenario defaults (100 ms windows, 2 s timeout).
     pub fn new(live: Arc<LiveCounters>) -> Recorder {
         Recorder {
             log: Arc::default(),
+            live,
+        }
+    }
+
+    /// A recorder for a load of `window` (`load.window`) and request `timeout`.
+    pub fn windowed(live: Arc<LiveCounters>, window: Duration, timeout: Duration) -> Recorder {
+        Recorder {
+            log: Arc::new(Mutex::new(Compactor::new(window, timeout))),
             live,
         }
     }
@@ -54,10 +66,8 @@ impl Recorder {
             .push(intended_us, done_us, outcome, replica);
     }
 
-    /// The log sorted by intended time.
+    /// The log, raw entries sorted by intended time.
     pub fn finish(&self) -> RequestLog {
-        let mut log = std::mem::take(&mut *self.log.lock().expect("recorder lock"));
-        log.sort();
-        log
+        self.log.lock().expect("recorder lock").take_log()
     }
 }

@@ -6,7 +6,7 @@
 //! trial's clock, placed on the wall clock through that trial's origin.
 
 use super::{RenderError, Report};
-use crate::analysis::windows::windows;
+use crate::analysis::windows::for_each_window;
 use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
 use hdrhistogram::serialization::V2DeflateSerializer;
 use std::io::Write;
@@ -54,12 +54,15 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             .map_err(fail)?;
         for trial in &rec.trials {
             let offset_us = trial.origin_unix_us.max(0) - base_us;
-            for w in windows(&trial.requests, window_us, end_us) {
-                let start = Duration::from_micros((offset_us + w.start_us).max(0) as u64);
-                writer
-                    .write_histogram(&w.latency, start, Duration::from_micros(window_us.max(0) as u64), None)
-                    .map_err(fail)?;
-            }
+            let mut result = Ok(());
+            for_each_window(&trial.requests, window_us, end_us, |w| {
+                if result.is_ok() {
+                    let start = Duration::from_micros((offset_us + w.start_us).max(0) as u64);
+                    let length = Duration::from_micros(window_us.max(0) as u64);
+                    result = writer.write_histogram(&w.latency, start, length, None).map(|_| ());
+                }
+            });
+            result.map_err(fail)?;
         }
     }
     Ok(buf)

@@ -18,11 +18,12 @@ pub const MAX_REPLICAS: u32 = 16;
 pub const MAX_TRIALS: u32 = 100;
 /// Most requests in flight at once.
 pub const MAX_IN_FLIGHT: i64 = 10_000;
-/// Most planned requests over all trials: the run keeps every request's intended and done
-/// instants, outcome and replica (19 bytes) in memory until the report is written, so
-/// 20 M requests are about 380 MB.
+/// Most planned requests over all trials. The run keeps successful requests per window, but
+/// every failed request one by one (its intended and done instants, outcome and replica: 19
+/// bytes) until the report is written, so a run in which all 20 M fail holds about 380 MB.
 pub const MAX_TOTAL_REQUESTS: u64 = 20_000_000;
-/// Bytes one request occupies in the run's request log (two i64, an outcome, a u16).
+/// Bytes one request kept one by one occupies in the run's request log (two i64, an
+/// outcome, a u16).
 pub const BYTES_PER_REQUEST: u64 = 19;
 /// Most upload bytes all journeys of all checks hold at once (each journey keeps what it
 /// uploaded, to compare it after the faults): 256 MiB.
@@ -63,7 +64,7 @@ pub fn request_budget_problem(load: &Load, trials: u32) -> Option<String> {
     (total > MAX_TOTAL_REQUESTS).then(|| {
         format!(
             "{} req/s × {} × {trials} trial(s) = {total} planned requests, over the limit of {MAX_TOTAL_REQUESTS} \
-             (the run keeps {BYTES_PER_REQUEST} bytes per request in memory: {} MB)",
+             (the run keeps {BYTES_PER_REQUEST} bytes in memory per failed request: {} MB if every one failed)",
             load.rate,
             format_duration(load.duration),
             total.saturating_mul(BYTES_PER_REQUEST) / 1_000_000

@@ -5,11 +5,19 @@
 //! Times are microseconds on the trial's monotonic clock, whose origin is the start of the
 //! load (`origin_unix_us` places it on the wall clock).
 
+mod compact;
+mod requests;
+
+pub use compact::{compact, new_histogram, record_latency, Compactor};
+pub use requests::{EncodedHistogram, OkWindow, RequestLog};
+
 use crate::scenario::{plan::Plan, Action, FaultKind, Scenario};
 use serde::{Deserialize, Serialize};
 
-/// Version of the record's layout on disk.
-pub const RECORD_VERSION: u32 = 1;
+/// Version of the record's layout on disk. 2: successful requests far from any failure are
+/// kept per window (`requests.windows`) instead of one by one; a version 1 record (every
+/// request raw) still reads, as a log with no windows.
+pub const RECORD_VERSION: u32 = 2;
 
 /// One run of a scenario: one or more trials.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,57 +133,6 @@ impl Outcome {
 
     pub fn is_ok(&self) -> bool {
         *self == Outcome::Ok
-    }
-}
-
-/// Every request of a trial, in intended-send order, column-wise to stay compact.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct RequestLog {
-    /// Intended send time (the open-loop schedule), µs.
-    pub intended_us: Vec<i64>,
-    /// Completion time, µs; latency = done - intended (coordinated omission corrected).
-    pub done_us: Vec<i64>,
-    pub outcome: Vec<Outcome>,
-    /// Index of the replica the request went to.
-    pub replica: Vec<u16>,
-}
-
-impl RequestLog {
-    pub fn len(&self) -> usize {
-        self.intended_us.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.intended_us.is_empty()
-    }
-
-    pub fn push(&mut self, intended_us: i64, done_us: i64, outcome: Outcome, replica: u16) {
-        self.intended_us.push(intended_us);
-        self.done_us.push(done_us);
-        self.outcome.push(outcome);
-        self.replica.push(replica);
-    }
-
-    /// Iterates over (intended, done, outcome, replica).
-    pub fn iter(&self) -> impl Iterator<Item = (i64, i64, Outcome, u16)> + '_ {
-        (0..self.len()).map(|i| (self.intended_us[i], self.done_us[i], self.outcome[i], self.replica[i]))
-    }
-
-    /// Sorts by intended send time (requests complete out of order).
-    pub fn sort(&mut self) {
-        let mut idx: Vec<usize> = (0..self.len()).collect();
-        idx.sort_by_key(|&i| (self.intended_us[i], self.done_us[i]));
-        let take = |v: &Vec<i64>| idx.iter().map(|&i| v[i]).collect::<Vec<_>>();
-        let intended = take(&self.intended_us);
-        let done = take(&self.done_us);
-        let outcome = idx.iter().map(|&i| self.outcome[i]).collect();
-        let replica = idx.iter().map(|&i| self.replica[i]).collect();
-        *self = RequestLog {
-            intended_us: intended,
-            done_us: done,
-            outcome,
-            replica,
-        };
     }
 }
 

@@ -1,0 +1,196 @@
+//! The requests of a trial, in a form whose size does not grow with the number of
+//! successful requests: every failed request is kept raw (intended and done instants,
+//! outcome, replica), and so is every successful request near a failure; the other
+//! successful requests are kept per load window, as a count, the range of their intended
+//! send times, their first completion and an HdrHistogram of their latencies.
+//!
+//! A successful request is either raw or in its window, never both, so any figure over a
+//! span of intended time is the raw entries in the span plus the windows in it. The raw
+//! neighbourhood of failures (see [`super::Compactor`]) is wide enough that every boundary
+//! the analysis draws near a failure (fault instant, healthy, first failure) falls among raw
+//! entries, where it is exact. A window whose successful requests straddle a boundary far
+//! from any failure is assigned whole by the midpoint of its intended range (for latency)
+//! or counted as if its requests were evenly spaced (for counts, which the open-loop
+//! schedule makes true to within one request).
+
+use super::Outcome;
+use base64::Engine as _;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// The requests of one trial: raw entries (sorted by intended send time) plus the windows
+/// of successful requests that are not raw.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RequestLog {
+    /// Intended send time (the open-loop schedule), µs.
+    pub intended_us: Vec<i64>,
+    /// Completion time, µs; latency = done - intended (coordinated omission corrected).
+    pub done_us: Vec<i64>,
+    pub outcome: Vec<Outcome>,
+    /// Index of the replica the request went to.
+    pub replica: Vec<u16>,
+    /// Width of the windows in `windows`, µs (0 when every request is raw).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub window_us: i64,
+    /// Successful requests not kept raw, one entry per window holding any, by index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<OkWindow>,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
+/// The successful requests of one window that are not kept raw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OkWindow {
+    /// The window covers intended send times [index × window_us, (index + 1) × window_us).
+    pub index: i64,
+    pub count: u64,
+    /// Earliest and latest intended send time among them, µs.
+    pub first_intended_us: i64,
+    pub last_intended_us: i64,
+    /// Earliest completion among them, µs.
+    pub first_done_us: i64,
+    /// Their latencies (µs from the intended send time).
+    pub latency: EncodedHistogram,
+}
+
+/// An HdrHistogram in the V2 + DEFLATE encoding (that of latency.hlog), base64 in JSON. It
+/// is checked when read, so a record that loaded always decodes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedHistogram(Vec<u8>);
+
+impl EncodedHistogram {
+    pub fn encode(h: &Histogram<u64>) -> EncodedHistogram {
+        let mut bytes = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(h, &mut bytes)
+            .expect("serialising a histogram into memory cannot fail");
+        EncodedHistogram(bytes)
+    }
+
+    fn try_decode(bytes: &[u8]) -> Result<Histogram<u64>, String> {
+        Deserializer::new()
+            .deserialize(&mut &bytes[..])
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    pub fn decode(&self) -> Histogram<u64> {
+        Self::try_decode(&self.0).expect("an encoded histogram was checked when it was made or read")
+    }
+
+    /// Size of the encoding, bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for EncodedHistogram {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for EncodedHistogram {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)?;
+        EncodedHistogram::try_decode(&bytes)
+            .map_err(|e| serde::de::Error::custom(format!("not an HdrHistogram V2 encoding: {e}")))?;
+        Ok(EncodedHistogram(bytes))
+    }
+}
+
+impl OkWindow {
+    /// Intended-time midpoint of the window's requests: where the window goes when it
+    /// straddles a boundary.
+    pub fn midpoint_us(&self) -> i64 {
+        self.first_intended_us + (self.last_intended_us - self.first_intended_us) / 2
+    }
+
+    /// How many of its requests were intended before `t`: exact unless `t` falls strictly
+    /// inside their intended range, where they are taken as evenly spaced.
+    pub fn count_before(&self, t: i64) -> u64 {
+        if t <= self.first_intended_us {
+            0
+        } else if t > self.last_intended_us || self.count <= 1 {
+            self.count
+        } else {
+            let span = i128::from(self.last_intended_us - self.first_intended_us);
+            let steps = i128::from(self.count - 1);
+            let num = i128::from(t - self.first_intended_us) * steps;
+            // request j is at first + j·span/steps: those below t number ceil(num / span)
+            ((num + span - 1) / span).clamp(0, i128::from(self.count)) as u64
+        }
+    }
+}
+
+impl RequestLog {
+    /// Raw entries.
+    pub fn raw_len(&self) -> usize {
+        self.intended_us.len()
+    }
+
+    /// Every request, raw or in a window.
+    pub fn sent(&self) -> u64 {
+        self.raw_len() as u64 + self.windows.iter().map(|w| w.count).sum::<u64>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.intended_us.is_empty() && self.windows.is_empty()
+    }
+
+    /// Adds a raw entry (call [`RequestLog::sort`] after adding out of order).
+    pub fn push(&mut self, intended_us: i64, done_us: i64, outcome: Outcome, replica: u16) {
+        self.intended_us.push(intended_us);
+        self.done_us.push(done_us);
+        self.outcome.push(outcome);
+        self.replica.push(replica);
+    }
+
+    /// Iterates over the raw entries as (intended, done, outcome, replica). Successful
+    /// requests in `windows` are not among them.
+    pub fn raw(&self) -> impl Iterator<Item = (i64, i64, Outcome, u16)> + '_ {
+        (0..self.raw_len()).map(|i| (self.intended_us[i], self.done_us[i], self.outcome[i], self.replica[i]))
+    }
+
+    /// Raw entries whose intended time is in [from, to): an index range (the log is sorted).
+    pub fn raw_between(&self, from: i64, to: i64) -> std::ops::Range<usize> {
+        let lo = self.intended_us.partition_point(|&t| t < from);
+        let hi = self.intended_us.partition_point(|&t| t < to).max(lo);
+        lo..hi
+    }
+
+    /// Sorts the raw entries by intended send time (requests complete out of order).
+    pub fn sort(&mut self) {
+        let mut idx: Vec<usize> = (0..self.raw_len()).collect();
+        idx.sort_by_key(|&i| (self.intended_us[i], self.done_us[i]));
+        self.intended_us = idx.iter().map(|&i| self.intended_us[i]).collect();
+        self.done_us = idx.iter().map(|&i| self.done_us[i]).collect();
+        self.outcome = idx.iter().map(|&i| self.outcome[i]).collect();
+        self.replica = idx.iter().map(|&i| self.replica[i]).collect();
+    }
+
+    /// Requests (any outcome) intended in [from, to).
+    pub fn count_between(&self, from: i64, to: i64) -> u64 {
+        if to <= from {
+            return 0;
+        }
+        let raw = self.raw_between(from, to).len() as u64;
+        let windowed: u64 = self
+            .windows
+            .iter()
+            .filter(|w| w.last_intended_us >= from && w.first_intended_us < to)
+            .map(|w| w.count_before(to) - w.count_before(from))
+            .sum();
+        raw + windowed
+    }
+}
