@@ -66,6 +66,7 @@ pub(crate) fn trial(
             outcome: ProbeOutcome::Healthy,
         });
     }
+    let acted_us = healthy_at.map_or(3_200_000, |h| (h - 5_000).min(3_200_000));
     let ev = |at_us, kind| LifecycleEvent {
         at_us,
         replica: "app-0".into(),
@@ -92,9 +93,11 @@ pub(crate) fn trial(
             target: "app-0".into(),
             planned_us: 3_000_000,
             issued_us: 3_000_000,
-            fault_done_us: Some(3_200_000),
-            action_issued_us: Some(3_200_000),
-            action_done_us: Some(3_500_000),
+            // the restart is issued at 3.2 s, or just before a faster recovery: a replica
+            // can only recover once its restart was issued
+            fault_done_us: Some(acted_us),
+            action_issued_us: Some(acted_us),
+            action_done_us: Some(3_500_000.min(acted_us.max(healthy_at.unwrap_or(0) - 2_000))),
             error: None,
         }],
         lifecycle: vec![
