@@ -40,7 +40,7 @@ pub async fn dispatch(command: Command) -> u8 {
             candidate,
             max_slowdown,
             alpha,
-        } => compare_cmd(
+        } => crate::compare::run(
             &baseline,
             &candidate,
             crate::compare::Thresholds { alpha, max_slowdown },
@@ -252,10 +252,8 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
         }
     }
     eprintln!("phoenix: preparing images for '{}'", scenario.name);
-    match backend
-        .ensure_images(&crate::deployment::images(&scenario, rebuild))
-        .await
-    {
+    let images = crate::deployment::images(&scenario, rebuild);
+    match backend.ensure_images(&images).await {
         Ok(images) => record.environment.images = images,
         Err(e) => {
             eprintln!("error: {e}");
@@ -482,11 +480,6 @@ fn list(reports: &Path) -> u8 {
         println!("{}  {summary}", reports.join(&e.dir).display());
     }
     EXIT_OK
-}
-
-/// `phoenix compare`: see `compare.rs`.
-fn compare_cmd(baseline: &Path, candidate: &Path, thresholds: crate::compare::Thresholds) -> u8 {
-    crate::compare::run(baseline, candidate, thresholds)
 }
 
 /// `phoenix nightly`: see `nightly.rs`; each scenario runs through this same executable.
