@@ -265,12 +265,9 @@ mod tests {
         assert_eq!(parse_status(b"SSH-2.0-OpenSSH"), None);
     }
 
-    #[test]
-    fn log_keeps_only_changes_in_send_order() {
-        let clock = RunClock::start();
-        let o = clock.origin();
-        let ms = |n| o + Duration::from_millis(n);
-        let spec = ProbeSpec {
+    /// A spec for building logs: nothing is sent.
+    fn log_spec() -> ProbeSpec {
+        ProbeSpec {
             replica: "app-0".into(),
             addr: "127.0.0.1:1".parse().unwrap(),
             path: "/health".into(),
@@ -278,7 +275,15 @@ mod tests {
             interval: Duration::from_millis(10),
             slow_interval: Duration::from_secs(1),
             timeout: Duration::from_millis(50),
-        };
+        }
+    }
+
+    #[test]
+    fn log_keeps_only_changes_in_send_order() {
+        let clock = RunClock::start();
+        let o = clock.origin();
+        let ms = |n| o + Duration::from_millis(n);
+        let spec = log_spec();
         let s = |sent, done, outcome| Sample {
             sent: ms(sent),
             done: ms(done),
@@ -311,15 +316,7 @@ mod tests {
         let clock = RunClock::start();
         let o = clock.origin();
         let ms = |n| o + Duration::from_millis(n);
-        let spec = ProbeSpec {
-            replica: "app-0".into(),
-            addr: "127.0.0.1:1".parse().unwrap(),
-            path: "/health".into(),
-            status: 200,
-            interval: Duration::from_millis(1),
-            slow_interval: Duration::from_secs(1),
-            timeout: Duration::from_millis(500),
-        };
+        let spec = log_spec();
         let s = |sent, done, outcome| Sample {
             sent: ms(sent),
             done: ms(done),
