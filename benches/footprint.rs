@@ -57,11 +57,11 @@ fn feed(recorder: &Recorder, rate: i64, secs: i64) {
         in_flight.push(Reverse((t + latency, t, outcome)));
         while in_flight.peek().is_some_and(|Reverse((done, ..))| *done <= t) {
             let Reverse((done, t, o)) = in_flight.pop().expect("peeked");
-            recorder.done(t, done, o, 0);
+            recorder.done(t, t, done, o, 0);
         }
     }
     while let Some(Reverse((done, t, o))) = in_flight.pop() {
-        recorder.done(t, done, o, 0);
+        recorder.done(t, t, done, o, 0);
     }
 }
 

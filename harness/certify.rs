@@ -287,6 +287,9 @@ fn evidence_gaps(a: &Analysis, components: &[Component]) -> Vec<String> {
             a.faults.iter().map(|f| f.at_ms).fold(f64::INFINITY, f64::min)
         ));
     }
+    if let Some(why) = a.load.overloaded() {
+        gaps.push(format!("{why}, so losses were not measured"));
+    }
     let tth_measured = components.iter().any(|c| c.name == "time_to_healthy" && c.measured);
     if !tth_measured && gaps.is_empty() {
         gaps.push("time to healthy was not measured".into());

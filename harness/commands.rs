@@ -34,6 +34,26 @@ pub async fn dispatch(command: Command) -> u8 {
         Command::Report { run_dir } => report(&run_dir),
         Command::Clean { dry_run } => clean_cmd(dry_run).await,
         Command::List { reports } => list(&reports),
+        Command::Load {
+            url,
+            rate,
+            duration,
+            connections,
+            keep_alive,
+            timeout,
+            json,
+        } => {
+            let opts = crate::load_cli::Options {
+                url,
+                rate,
+                duration,
+                connections: connections.map(|c| c as usize),
+                keep_alive,
+                timeout,
+                json,
+            };
+            crate::load_cli::run(opts).await
+        }
         Command::Doctor { scenarios, build } => crate::doctor::doctor(&scenarios, build).await,
         Command::Compare {
             baseline,

@@ -221,7 +221,7 @@ impl Drive<'_> {
             LoadConfig::from(&self.scenario.load),
             targets,
             *self.clock,
-            recorder,
+            recorder.clone(),
             self.cancel.clone(),
         );
         let (backend, plan, clock, live, cancel) = (self.backend, self.plan, self.clock, self.live, self.cancel);
@@ -282,6 +282,7 @@ impl Drive<'_> {
         };
         let (log, faults) = tokio::join!(load, faults);
         trial.requests = log;
+        trial.load_slip = recorder.slip();
         for f in &faults {
             if let Some(e) = &f.error {
                 trial

@@ -11,7 +11,7 @@
 //!   and the [`scenario::plan::Plan`], the one timeline that runs.
 //! - [`backend`]: the `Backend` trait and its Docker implementation (testcontainers +
 //!   bollard); labels and cleanup. [`deployment`] maps a scenario to the backend's terms.
-//! - [`load`]: open-loop load — pacer, worker, recorder.
+//! - [`load`]: the load engine — pacer thread, connection-owning workers, recorder; [`load_cli`]: `phoenix load`.
 //! - [`probe`]: health probing on its own loop.
 //! - [`fault`]: applying a fault and playing the orchestrator.
 //! - [`execute`]: the only module that drives Docker and the network.
@@ -37,6 +37,7 @@ pub mod execute;
 pub mod fault;
 pub mod front;
 pub mod load;
+pub mod load_cli;
 pub mod nightly;
 pub mod output;
 pub mod plot;

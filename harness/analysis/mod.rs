@@ -30,6 +30,9 @@ pub struct ClassCounts {
     pub timeout: u64,
     pub http_5xx: u64,
     pub other: u64,
+    /// Not sent in time by the load generator: not the app's failure.
+    #[serde(default)]
+    pub client_overload: u64,
 }
 
 impl ClassCounts {
@@ -40,6 +43,7 @@ impl ClassCounts {
             Outcome::Timeout => self.timeout += 1,
             Outcome::Http5xx => self.http_5xx += 1,
             Outcome::Other => self.other += 1,
+            Outcome::ClientOverload => self.client_overload += 1,
             Outcome::Ok => {}
         }
     }
@@ -56,6 +60,48 @@ pub struct LoadSummary {
     pub failed_by_class: ClassCounts,
     /// Latency of successful requests from their intended send time.
     pub latency_ms: LatencySummary,
+    /// Schedule slip of the load generator: the worst trial's figures.
+    #[serde(default)]
+    pub slip_ms: SlipMs,
+}
+
+/// Largest schedule slip p99 under which the load's latency figures are the app's: above
+/// it the generator's own lateness is a visible part of every latency.
+pub const SLIP_P99_BOUND_MS: f64 = 5.0;
+
+/// How late the generator sent requests after their intended time, ms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct SlipMs {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl LoadSummary {
+    /// Why not every request of the schedule was sent, if so: losses are then unknown.
+    pub fn overloaded(&self) -> Option<String> {
+        (self.failed_by_class.client_overload > 0).then(|| {
+            format!(
+                "the load generator could not send {} request(s) within the timeout of their intended time (client_overload): raise load.max_in_flight or lower load.rate",
+                self.failed_by_class.client_overload
+            )
+        })
+    }
+
+    /// Why the load's figures are not the app's, if they are not: the generator fell
+    /// behind its schedule beyond the bound, or gave up sending some requests.
+    pub fn untrustworthy(&self) -> Option<String> {
+        if let Some(why) = self.overloaded() {
+            Some(why)
+        } else if self.slip_ms.p99 > SLIP_P99_BOUND_MS {
+            Some(format!(
+                "the load generator fell behind its schedule (slip p99 {:.1} ms > {SLIP_P99_BOUND_MS} ms): its own lateness is part of every latency",
+                self.slip_ms.p99
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 /// One trial's series for the charts.
@@ -143,6 +189,11 @@ pub fn analyse(record: &RunRecord) -> Analysis {
             spans,
         });
         faults.extend(recs);
+        let ms = |us: u64| us as f64 / 1000.0;
+        let s = &mut load.slip_ms;
+        s.p50 = s.p50.max(ms(trial.load_slip.p50_us));
+        s.p99 = s.p99.max(ms(trial.load_slip.p99_us));
+        s.max = s.max.max(ms(trial.load_slip.max_us));
     }
     load.latency_ms = LatencySummary::of(&all_ok);
     let tth: Vec<f64> = faults.iter().filter_map(|f| f.time_to_healthy_ms).collect();

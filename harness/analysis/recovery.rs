@@ -50,7 +50,7 @@ impl Lost {
             Outcome::Timeout => self.timeout += 1,
             Outcome::Http5xx => self.http_5xx += 1,
             Outcome::Other => self.other += 1,
-            Outcome::Ok => self.total -= 1,
+            Outcome::Ok | Outcome::ClientOverload => self.total -= 1,
         }
     }
 }
@@ -249,7 +249,7 @@ pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, clai
     let mut first_failure: Option<i64> = None;
     // every failed request is raw
     for (intended, done, outcome, _) in trial.requests.raw() {
-        if outcome.is_ok() {
+        if !outcome.is_app_failure() {
             continue;
         }
         let in_window = intended >= t_f && intended <= lost_until && claim.next_fault_us.is_none_or(|n| intended < n);

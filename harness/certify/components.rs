@@ -117,8 +117,11 @@ pub(super) fn availability(a: &Analysis) -> Component {
         ],
         ..c
     };
+    let overloaded = a.load.overloaded();
     let why_not = if a.faults.is_empty() {
         "the scenario has no fault: nothing could be lost to one"
+    } else if let Some(why) = &overloaded {
+        why.as_str()
     } else if seen.is_empty() {
         "no request was sent during any fault's disruption window (fault instant to healthy): no client saw an outage"
     } else {
@@ -156,6 +159,8 @@ pub(super) fn latency_degradation(a: &Analysis) -> Component {
         Some("the scenario has no fault: there was no disruption".to_string())
     } else if base.count == 0 {
         Some("no baseline: no request succeeded before the first fault".to_string())
+    } else if let Some(why) = a.load.untrustworthy() {
+        Some(why)
     } else if base.count < MIN_P99_SAMPLES {
         Some(short("baseline", base.count))
     } else if disrupted.count < MIN_P99_SAMPLES {

@@ -343,3 +343,30 @@ fn a_run_where_nothing_was_measured_scores_zero_and_is_never_above_untested() {
     assert_eq!(c.score, 0.0);
     assert_eq!(c.level, Level::Untested);
 }
+
+#[test]
+fn requests_the_generator_never_sent_are_not_losses_and_leave_the_run_untested() {
+    let t = trial((3_000_000, 3_050_000), Outcome::ClientOverload, (0, 0), 0, Some(3_060_000));
+    let r = record(vec![t]);
+    let a = analyse(&r);
+    assert!(a.load.failed_by_class.client_overload > 0, "{:?}", a.load);
+    assert_eq!(a.lost_requests, 0, "the generator's overload is not the app's loss");
+    let c = certify(&a, &r.scenario, &Verdicts::default());
+    for name in ["availability", "latency_degradation"] {
+        let comp = component(&c, name);
+        assert!(!comp.measured, "{name}: {comp:?}");
+        assert!(comp.reason.as_deref().unwrap_or("").contains("client_overload"), "{comp:?}");
+    }
+    assert!(c.level <= Level::Untested, "{c:?}");
+    assert!(c.unmeasured.iter().any(|u| u.contains("client_overload")));
+}
+
+#[test]
+fn a_generator_behind_its_schedule_leaves_latency_unmeasured() {
+    let (mut a, s) = analysis_with(50_000, Some(60_000));
+    a.load.slip_ms.p99 = crate::analysis::SLIP_P99_BOUND_MS + 1.0;
+    let c = certify(&a, &s, &Verdicts::default());
+    let lat = component(&c, "latency_degradation");
+    assert!(!lat.measured && lat.reason.as_deref().unwrap_or("").contains("slip p99"), "{lat:?}");
+    assert!(component(&c, "availability").measured);
+}

@@ -5,12 +5,10 @@ use crate::record::Outcome;
 use std::error::Error as StdError;
 use std::io::ErrorKind;
 
-/// Classifies a reqwest error by walking its source chain.
-pub fn classify_error(e: &reqwest::Error) -> Outcome {
-    if e.is_timeout() {
-        return Outcome::Timeout;
-    }
-    let mut source: Option<&(dyn StdError + 'static)> = e.source();
+/// Classifies an error of the load's client (an io error of the connect, a hyper error of
+/// the exchange) by walking its source chain.
+pub fn classify_error(e: &(dyn StdError + 'static)) -> Outcome {
+    let mut source: Option<&(dyn StdError + 'static)> = Some(e);
     let mut text = String::new();
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
@@ -24,6 +22,15 @@ pub fn classify_error(e: &reqwest::Error) -> Outcome {
                 _ => {}
             }
         }
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            if h.is_timeout() {
+                return Outcome::Timeout;
+            }
+            // the server closed the connection before a whole response
+            if h.is_incomplete_message() || h.is_closed() || h.is_canceled() {
+                return Outcome::Reset;
+            }
+        }
         text.push_str(&s.to_string().to_ascii_lowercase());
         text.push(' ');
         source = s.source();
@@ -31,8 +38,7 @@ pub fn classify_error(e: &reqwest::Error) -> Outcome {
     classify_text(&text)
 }
 
-/// Fallback on the error text, for errors that carry no io::Error (hyper's "connection
-/// closed before message completed").
+/// Fallback on the error text, for errors that carry no io::Error and no hyper kind.
 fn classify_text(text: &str) -> Outcome {
     if text.contains("refused") {
         Outcome::Refused
@@ -75,12 +81,7 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let client = reqwest::Client::builder().no_proxy().build().unwrap();
-        let err = client
-            .get(format!("http://127.0.0.1:{port}/"))
-            .send()
-            .await
-            .unwrap_err();
-        assert_eq!(classify_error(&err), Outcome::Refused);
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        assert_eq!(super::super::http::connect(addr).await.unwrap_err(), Outcome::Refused);
     }
 }

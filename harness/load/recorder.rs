@@ -2,7 +2,9 @@
 //! The log is built in bounded memory (failed requests and their neighbourhood raw, other
 //! successful requests per window, see [`Compactor`]).
 
-use crate::record::{Compactor, Outcome, RequestLog};
+use crate::record::{Compactor, Outcome, RequestLog, Slip};
+use hdrhistogram::Histogram;
+use crate::record::new_histogram;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,10 +27,31 @@ impl LiveCounters {
     }
 }
 
+#[derive(Debug)]
+struct Inner {
+    log: Compactor,
+    slip: Histogram<u64>,
+}
+
+impl Inner {
+    fn new(log: Compactor) -> Inner {
+        Inner {
+            log,
+            slip: new_histogram(),
+        }
+    }
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner::new(Compactor::default())
+    }
+}
+
 /// Shared sink for completed requests.
 #[derive(Debug, Clone, Default)]
 pub struct Recorder {
-    log: Arc<Mutex<Compactor>>,
+    log: Arc<Mutex<Inner>>,
     pub live: Arc<LiveCounters>,
 }
 
@@ -44,7 +67,7 @@ impl Recorder {
     /// A recorder for a load of `window` (`load.window`) and request `timeout`.
     pub fn windowed(live: Arc<LiveCounters>, window: Duration, timeout: Duration) -> Recorder {
         Recorder {
-            log: Arc::new(Mutex::new(Compactor::new(window, timeout))),
+            log: Arc::new(Mutex::new(Inner::new(Compactor::new(window, timeout)))),
             live,
         }
     }
@@ -53,21 +76,31 @@ impl Recorder {
         self.live.sent.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn done(&self, intended_us: i64, done_us: i64, outcome: Outcome, replica: u16) {
+    /// A request intended at `intended_us`, sent at `sent_us` (or given up on then, for
+    /// `client_overload`), that ended at `done_us`.
+    pub fn done(&self, intended_us: i64, sent_us: i64, done_us: i64, outcome: Outcome, replica: u16) {
         let counter = if outcome.is_ok() {
             &self.live.ok
         } else {
             &self.live.failed
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        self.log
+        let mut inner = self
+            .log
             .lock()
-            .expect("recorder lock is never poisoned: pushes cannot panic")
-            .push(intended_us, done_us, outcome, replica);
+            .expect("recorder lock is never poisoned: pushes cannot panic");
+        inner.log.push(intended_us, done_us, outcome, replica);
+        // auto-resizing: recording any value succeeds
+        let _ = inner.slip.record((sent_us - intended_us).max(0) as u64);
     }
 
     /// The log, raw entries sorted by intended time.
     pub fn finish(&self) -> RequestLog {
-        self.log.lock().expect("recorder lock").take_log()
+        self.log.lock().expect("recorder lock").log.take_log()
+    }
+
+    /// The schedule slip so far.
+    pub fn slip(&self) -> Slip {
+        Slip::of(&self.log.lock().expect("recorder lock").slip)
     }
 }

@@ -83,6 +83,9 @@ pub struct TrialRecord {
     /// Deployment to first healthy probe of every replica, µs.
     pub deploy_us: i64,
     pub requests: RequestLog,
+    /// How late the load sent its requests after their intended times.
+    #[serde(default)]
+    pub load_slip: Slip,
     pub probes: Vec<ProbeLog>,
     pub faults: Vec<FaultRecord>,
     pub lifecycle: Vec<LifecycleEvent>,
@@ -91,6 +94,30 @@ pub struct TrialRecord {
     pub checks: Vec<CheckRecord>,
     /// Problems that did not stop the trial (e.g. a restart that failed).
     pub errors: Vec<String>,
+}
+
+/// Schedule slip of a load: how late requests were sent after their intended time
+/// (pacer wake-up plus waiting for a free worker), over every request sent, µs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Slip {
+    pub count: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+impl Slip {
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> Slip {
+        if h.is_empty() {
+            return Slip::default();
+        }
+        Slip {
+            count: h.len(),
+            p50_us: h.value_at_quantile(0.5),
+            p99_us: h.value_at_quantile(0.99),
+            max_us: h.max(),
+        }
+    }
 }
 
 /// How a request ended.
@@ -106,18 +133,22 @@ pub enum Outcome {
     Timeout,
     /// A 5xx status.
     Http5xx,
-    /// Anything else: 4xx, a protocol error, too many in flight.
+    /// Anything else: 4xx, a protocol error.
     Other,
+    /// Never sent: the load generator had no free connection within the request timeout
+    /// of its intended time. The generator's failure, not the app's.
+    ClientOverload,
 }
 
 impl Outcome {
     /// Every failure class, in report order.
-    pub const FAILURES: [Outcome; 5] = [
+    pub const FAILURES: [Outcome; 6] = [
         Outcome::Refused,
         Outcome::Reset,
         Outcome::Timeout,
         Outcome::Http5xx,
         Outcome::Other,
+        Outcome::ClientOverload,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -128,11 +159,17 @@ impl Outcome {
             Outcome::Timeout => "timeout",
             Outcome::Http5xx => "http_5xx",
             Outcome::Other => "other",
+            Outcome::ClientOverload => "client_overload",
         }
     }
 
     pub fn is_ok(&self) -> bool {
         *self == Outcome::Ok
+    }
+
+    /// A failure of the app (as opposed to success, or the generator's own overload).
+    pub fn is_app_failure(&self) -> bool {
+        !matches!(self, Outcome::Ok | Outcome::ClientOverload)
     }
 }
 

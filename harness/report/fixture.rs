@@ -247,6 +247,12 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
         origin_unix_us: ORIGIN_UNIX_US + 10_000_000 * ti,
         deploy_us: 450_000,
         requests,
+        load_slip: crate::record::Slip {
+            count: 200,
+            p50_us: 60,
+            p99_us: 400,
+            max_us: 900,
+        },
         probes,
         faults,
         lifecycle,

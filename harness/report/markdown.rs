@@ -199,9 +199,12 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     let l = &r.load;
     let _ = writeln!(
         m,
-        "\nLoad: {} of {} planned requests sent, {} ok, {} failed; latency p50 {:.1} ms, p99 {:.1} ms.",
-        l.sent, l.planned, l.ok, l.failed, l.latency_ms.p50, l.latency_ms.p99
+        "\nLoad: {} of {} planned requests sent, {} ok, {} failed; latency p50 {:.1} ms, p99 {:.1} ms; schedule slip p99 {:.2} ms.",
+        l.sent, l.planned, l.ok, l.failed, l.latency_ms.p50, l.latency_ms.p99, l.slip_ms.p99
     );
+    if let Some(why) = &l.untrustworthy {
+        let _ = writeln!(m, "\n**The load's figures are not the app's:** {}.", escape(why));
+    }
     let probes: u64 = r.probes.iter().map(|p| p.sent).sum();
     let fast: u64 = r.probes.iter().map(|p| p.fast_sent).sum();
     let slow_max = r

@@ -56,6 +56,11 @@ pub struct LoadJson {
     pub failed: u64,
     pub failed_by_class: crate::analysis::ClassCounts,
     pub latency_ms: LatencySummary,
+    #[serde(default)]
+    pub slip_ms: crate::analysis::SlipMs,
+    /// Why the load's figures are the generator's rather than the app's (null: they are the app's).
+    #[serde(default)]
+    pub untrustworthy: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -176,6 +181,8 @@ impl ResultJson {
                 failed: a.load.failed,
                 failed_by_class: a.load.failed_by_class.clone(),
                 latency_ms: a.load.latency_ms,
+                slip_ms: a.load.slip_ms,
+                untrustworthy: a.load.untrustworthy(),
             },
             faults: a
                 .faults

@@ -48,7 +48,11 @@ impl Validator<'_> {
             Duration::from_millis(10),
             Duration::from_secs(10),
         );
-        let max_in_flight = self.int("load.max_in_flight", raw.max_in_flight, 1000, 1, MAX_IN_FLIGHT) as usize;
+        // by default enough connections to keep a whole timeout's requests in flight (a
+        // paused app holds every request until its timeout), plus a margin; the pool only
+        // grows that far when requests wait
+        let sized = ((rate * timeout.as_secs_f64()).ceil() as i64 + 64).min(MAX_IN_FLIGHT);
+        let max_in_flight = self.int("load.max_in_flight", raw.max_in_flight, sized, 1, MAX_IN_FLIGHT) as usize;
         let mut requests = Vec::new();
         let n = self.at_most("load.requests", raw.requests.len(), MAX_REQUEST_KINDS, "requests");
         for (i, r) in raw.requests.into_iter().take(n).enumerate() {

@@ -1,0 +1,245 @@
+//! The load engine. Open loop: the pacer thread hands each request out when it is due and
+//! a pool of workers sends them, each worker owning its connection (kept alive, or a fresh
+//! one per request); the pool starts small and grows, one worker per request that finds
+//! every worker busy, up to `connections`. Latency runs from the intended time, so a stall
+//! of the app shows in full even while requests queue behind it (no coordinated
+//! omission); the queueing is the schedule slip, recorded per request. A request that
+//! could not be sent within the timeout of its intended time is `client_overload`: the
+//! generator's failure, never the app's. Closed loop (`Rate::Max`): `connections` workers
+//! send back to back. Bounded in time and count either way.
+
+use super::http::{self, Prepared, Sender};
+use super::pacer::{spawn_pacer, Job, Pacer};
+use super::recorder::Recorder;
+use crate::clock::RunClock;
+use crate::record::{Outcome, RequestLog};
+use crate::scenario::{Load, RequestSpec};
+use hyper::header::HeaderValue;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Open loop at a fixed rate, or closed loop as fast as the connections go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rate {
+    PerSecond(f64),
+    Max,
+}
+
+/// What the engine needs from the scenario or the command line.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    pub rate: Rate,
+    pub duration: Duration,
+    pub timeout: Duration,
+    /// Most requests in flight, one per worker (open loop: the pool's cap; closed loop:
+    /// the number of workers).
+    pub connections: usize,
+    pub keep_alive: bool,
+    pub requests: Vec<RequestSpec>,
+}
+
+impl From<&Load> for LoadConfig {
+    fn from(l: &Load) -> Self {
+        LoadConfig {
+            rate: Rate::PerSecond(l.rate),
+            duration: l.duration,
+            timeout: l.timeout,
+            connections: l.max_in_flight,
+            keep_alive: l.keep_alive,
+            requests: l.requests.clone(),
+        }
+    }
+}
+
+/// Weighted round-robin over the request mix, deterministic.
+fn mix(requests: &[RequestSpec]) -> Vec<usize> {
+    requests
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| std::iter::repeat_n(i, r.weight.max(1) as usize))
+        .collect()
+}
+
+/// What every worker shares.
+struct Shared {
+    targets: Vec<(SocketAddr, HeaderValue)>,
+    requests: Vec<Prepared>,
+    order: Vec<usize>,
+    timeout: Duration,
+    keep_alive: bool,
+    clock: RunClock,
+    recorder: Recorder,
+}
+
+impl Shared {
+    /// Sends request `index` (its replica and kind follow from the index) on the worker's
+    /// connection to that replica, opening one when there is none. A kept-alive
+    /// connection the server has closed while idle is replaced before the request is
+    /// sent, never after: nothing is retried.
+    async fn send(&self, index: u64, conns: &mut [Option<Sender>]) -> Outcome {
+        let replica = (index % self.targets.len() as u64) as usize;
+        let (target, host) = &self.targets[replica];
+        let req = &self.requests[self.order[(index % self.order.len() as u64) as usize]];
+        let attempt = async {
+            let reused = match conns[replica].take() {
+                Some(mut s) => s.ready().await.is_ok().then_some(s),
+                None => None,
+            };
+            let mut sender = match reused {
+                Some(s) => s,
+                None => http::connect(*target).await?,
+            };
+            let outcome = http::exchange(&mut sender, req, host).await;
+            if self.keep_alive && outcome != Outcome::Reset && outcome != Outcome::Timeout {
+                conns[replica] = Some(sender);
+            }
+            Ok::<_, Outcome>(outcome)
+        };
+        match tokio::time::timeout(self.timeout, attempt).await {
+            Ok(Ok(o)) | Ok(Err(o)) => o,
+            Err(_) => {
+                conns[replica] = None;
+                Outcome::Timeout
+            }
+        }
+    }
+
+    fn replica(&self, index: u64) -> u16 {
+        (index % self.targets.len() as u64) as u16
+    }
+}
+
+/// Runs the load against `targets` (127.0.0.1 endpoints only) and returns the log.
+pub async fn run_load(
+    cfg: LoadConfig,
+    targets: Vec<SocketAddr>,
+    clock: RunClock,
+    recorder: Recorder,
+    cancel: CancellationToken,
+) -> RequestLog {
+    assert!(
+        !targets.is_empty() && targets.iter().all(|t| t.ip().is_loopback()),
+        "load targets are always the harness's own 127.0.0.1 ports"
+    );
+    let requests = cfg
+        .requests
+        .iter()
+        .map(|r| Prepared::new(r, cfg.keep_alive))
+        .collect::<Result<Vec<_>, _>>()
+        .expect("requests are validated with the scenario");
+    let shared = Arc::new(Shared {
+        targets: targets.iter().map(|t| (*t, http::host(*t))).collect(),
+        order: mix(&cfg.requests),
+        requests,
+        timeout: cfg.timeout,
+        keep_alive: cfg.keep_alive,
+        clock,
+        recorder: recorder.clone(),
+    });
+    let workers = TaskTracker::new();
+    let stop = cancel.child_token();
+    match cfg.rate {
+        Rate::PerSecond(rate) => open_loop(&shared, rate, &cfg, &workers, &stop).await,
+        Rate::Max => {
+            let next = Arc::new(AtomicU64::new(0));
+            let end_us = cfg.duration.as_micros() as i64;
+            for _ in 0..cfg.connections.max(1) {
+                workers.spawn(closed_worker(shared.clone(), next.clone(), end_us, stop.clone()));
+            }
+        }
+    }
+    workers.close();
+    // every request has its own timeout and a queued one is dropped once its timeout has
+    // passed, so the workers finish within two timeouts; the margin is for the last reports
+    let drain = cfg.timeout * 2 + Duration::from_secs(1);
+    if tokio::time::timeout(drain, workers.wait()).await.is_err() {
+        stop.cancel();
+        workers.wait().await;
+    }
+    recorder.finish()
+}
+
+/// Runs the schedule to its end (or cancel): the pacer on its thread, workers on tasks.
+async fn open_loop(shared: &Arc<Shared>, rate: f64, cfg: &LoadConfig, workers: &TaskTracker, stop: &CancellationToken) {
+    let (tx, rx) = async_channel::unbounded::<Job>();
+    let idle = Arc::new(AtomicUsize::new(0));
+    let spawned = Arc::new(AtomicUsize::new(0));
+    let runtime = tokio::runtime::Handle::current();
+    let cap = cfg.connections.max(1);
+    let grow = {
+        let (shared, rx, idle, spawned, workers, stop) =
+            (shared.clone(), rx.clone(), idle.clone(), spawned.clone(), workers.clone(), stop.clone());
+        // one more worker for each request waiting while none is idle
+        move || {
+            let waiting = rx.len().saturating_sub(idle.load(Ordering::Relaxed));
+            for _ in 0..waiting {
+                if spawned.fetch_add(1, Ordering::Relaxed) >= cap {
+                    spawned.fetch_sub(1, Ordering::Relaxed);
+                    break;
+                }
+                let w = open_worker(shared.clone(), rx.clone(), idle.clone(), stop.clone());
+                workers.spawn_on(w, &runtime);
+            }
+        }
+    };
+    let pacer = spawn_pacer(Pacer::new(rate, cfg.duration), shared.clock, tx, stop.clone(), grow);
+    drop(rx);
+    // the pacer thread ends on its own (schedule done or cancelled); wait without blocking
+    let _ = tokio::task::spawn_blocking(move || pacer.join()).await;
+}
+
+async fn open_worker(
+    shared: Arc<Shared>,
+    rx: async_channel::Receiver<Job>,
+    idle: Arc<AtomicUsize>,
+    stop: CancellationToken,
+) {
+    let mut conns: Vec<Option<Sender>> = shared.targets.iter().map(|_| None).collect();
+    let timeout_us = shared.timeout.as_micros() as i64;
+    loop {
+        idle.fetch_add(1, Ordering::Relaxed);
+        let job = tokio::select! {
+            j = rx.recv() => j,
+            _ = stop.cancelled() => Err(async_channel::RecvError),
+        };
+        idle.fetch_sub(1, Ordering::Relaxed);
+        let Ok(job) = job else { return };
+        shared.recorder.sent();
+        let replica = shared.replica(job.index);
+        let sent = shared.clock.now_us();
+        let outcome = if sent - job.intended_us > timeout_us {
+            Outcome::ClientOverload
+        } else {
+            tokio::select! {
+                o = shared.send(job.index, &mut conns) => o,
+                _ = stop.cancelled() => return,
+            }
+        };
+        shared
+            .recorder
+            .done(job.intended_us, sent, shared.clock.now_us(), outcome, replica);
+    }
+}
+
+async fn closed_worker(shared: Arc<Shared>, next: Arc<AtomicU64>, end_us: i64, stop: CancellationToken) {
+    let mut conns: Vec<Option<Sender>> = shared.targets.iter().map(|_| None).collect();
+    while !stop.is_cancelled() {
+        let sent = shared.clock.now_us();
+        if sent >= end_us {
+            return;
+        }
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        shared.recorder.sent();
+        let outcome = tokio::select! {
+            o = shared.send(index, &mut conns) => o,
+            _ = stop.cancelled() => return,
+        };
+        let replica = shared.replica(index);
+        // closed loop: a request is intended when it is sent
+        shared.recorder.done(sent, sent, shared.clock.now_us(), outcome, replica);
+    }
+}

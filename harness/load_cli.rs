@@ -1,0 +1,208 @@
+//! `phoenix load`: the load engine alone against one loopback URL, with its own figures
+//! (the same engine runs inside `phoenix run`).
+
+use crate::analysis::stats::LatencySummary;
+use crate::clock::RunClock;
+use crate::commands::{EXIT_BAD_INPUT, EXIT_OK};
+use crate::load::{run_load, LiveCounters, LoadConfig, Rate, Recorder, Slip};
+use crate::record::{new_histogram, record_latency, Outcome, RequestLog};
+use crate::scenario::RequestSpec;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Parsed `phoenix load` arguments.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub url: String,
+    pub rate: Rate,
+    pub duration: Duration,
+    pub connections: Option<usize>,
+    pub keep_alive: bool,
+    pub timeout: Duration,
+    pub json: bool,
+}
+
+/// `--rate`: a positive number of requests per second (at most 1,000,000), or `max`.
+pub fn parse_rate(s: &str) -> Result<Rate, String> {
+    if s == "max" {
+        return Ok(Rate::Max);
+    }
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1e6 => Ok(Rate::PerSecond(r)),
+        _ => Err(format!("{s:?} is not a rate: give requests per second (0 < R ≤ 1000000) or `max`")),
+    }
+}
+
+/// A duration such as `10s` or `500ms`, from 1 ms to 1 h (every load is bounded).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e} (e.g. 10s, 500ms)"))?;
+    if d < Duration::from_millis(1) || d > Duration::from_secs(3600) {
+        return Err(format!("{s:?} is out of range: from 1ms to 1h"));
+    }
+    Ok(d)
+}
+
+/// The loopback socket address and the path (with query) of `url`.
+pub fn target(url: &str) -> Result<(SocketAddr, String), String> {
+    let u = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    if u.scheme() != "http" {
+        return Err(format!("only http:// URLs (got {}://)", u.scheme()));
+    }
+    let ip: IpAddr = match u.host() {
+        Some(url::Host::Domain("localhost")) => Ipv4Addr::LOCALHOST.into(),
+        Some(url::Host::Ipv4(ip)) => ip.into(),
+        Some(url::Host::Ipv6(ip)) => ip.into(),
+        _ => return Err(format!("{url:?}: the host must be a loopback address (127.0.0.1, [::1], localhost)")),
+    };
+    if !ip.is_loopback() {
+        return Err(format!("{url:?}: load goes only to loopback addresses (127.0.0.1, [::1], localhost)"));
+    }
+    let port = u.port().unwrap_or(80);
+    let mut path = u.path().to_string();
+    if let Some(q) = u.query() {
+        path = format!("{path}?{q}");
+    }
+    Ok((SocketAddr::new(ip, port), path))
+}
+
+/// What `--json` prints; the text output shows the same figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    pub sent: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub failed_by_class: BTreeMap<&'static str, u64>,
+    /// ok per second of the load's duration.
+    pub achieved_rate: f64,
+    pub latency_ms: LatencySummary,
+    pub slip_ms: SlipMs,
+}
+
+/// Schedule slip, ms.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SlipMs {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl LoadReport {
+    pub fn of(log: &RequestLog, slip: Slip, duration: Duration) -> LoadReport {
+        let mut hist = new_histogram();
+        let mut by_class: BTreeMap<&'static str, u64> = Outcome::FAILURES.iter().map(|o| (o.as_str(), 0)).collect();
+        let (mut ok, mut failed) = (0, 0);
+        for (intended, done, outcome, _) in log.raw() {
+            if outcome.is_ok() {
+                ok += 1;
+                record_latency(&mut hist, done - intended);
+            } else {
+                failed += 1;
+                *by_class.entry(outcome.as_str()).or_default() += 1;
+            }
+        }
+        for w in &log.windows {
+            ok += w.count;
+            hist.add(w.latency.decode()).expect("an auto-resizing histogram takes any other");
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        LoadReport {
+            sent: ok + failed,
+            ok,
+            failed,
+            failed_by_class: by_class,
+            achieved_rate: ok as f64 / duration.as_secs_f64(),
+            latency_ms: LatencySummary::of(&hist),
+            slip_ms: SlipMs {
+                p50: ms(slip.p50_us),
+                p99: ms(slip.p99_us),
+                max: ms(slip.max_us),
+            },
+        }
+    }
+
+    fn text(&self) -> String {
+        let classes: Vec<String> = self.failed_by_class.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let l = &self.latency_ms;
+        format!(
+            "sent {}  ok {}  failed {} ({})\nachieved {:.1} ok/s\nlatency ms  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}\nslip ms     p50 {:.3}  p99 {:.3}  max {:.3}\n",
+            self.sent, self.ok, self.failed, classes.join(", "), self.achieved_rate,
+            l.p50, l.p90, l.p99, l.p999, l.max, self.slip_ms.p50, self.slip_ms.p99, self.slip_ms.max
+        )
+    }
+}
+
+/// Runs `phoenix load` to its exit status.
+pub async fn run(o: Options) -> u8 {
+    let (addr, path) = match target(&o.url) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let connections = o.connections.unwrap_or(if o.rate == Rate::Max { 50 } else { 1000 });
+    let cfg = LoadConfig {
+        rate: o.rate,
+        duration: o.duration,
+        timeout: o.timeout,
+        connections,
+        keep_alive: o.keep_alive,
+        requests: vec![RequestSpec {
+            method: "GET".into(),
+            path,
+            body: None,
+            headers: BTreeMap::new(),
+            weight: 1,
+        }],
+    };
+    if !o.json {
+        let rate = match o.rate {
+            Rate::PerSecond(r) => format!("open loop at {r}/s"),
+            Rate::Max => "closed loop".into(),
+        };
+        let conn = if o.keep_alive { "kept-alive" } else { "fresh" };
+        eprintln!(
+            "phoenix load {addr}: {rate} for {:?}, {conn} connections, at most {connections}",
+            o.duration
+        );
+    }
+    let recorder = Recorder::windowed(Arc::new(LiveCounters::default()), Duration::from_millis(100), o.timeout);
+    let log = run_load(cfg, vec![addr], RunClock::start(), recorder.clone(), CancellationToken::new()).await;
+    let report = LoadReport::of(&log, recorder.slip(), o.duration);
+    if o.json {
+        println!("{}", serde_json::to_string(&report).expect("a report serialises"));
+    } else {
+        print!("{}", report.text());
+    }
+    EXIT_OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_http_targets() {
+        assert_eq!(target("http://127.0.0.1:8080/x?y=1").unwrap(), ("127.0.0.1:8080".parse().unwrap(), "/x?y=1".into()));
+        assert_eq!(target("http://localhost:81").unwrap().0, "127.0.0.1:81".parse().unwrap());
+        assert!(target("http://[::1]:81/").is_ok());
+        for bad in ["http://10.0.0.1/", "http://example.com/", "https://127.0.0.1/", "127.0.0.1:80"] {
+            assert!(target(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rates_and_durations_are_bounded() {
+        assert_eq!(parse_rate("max").unwrap(), Rate::Max);
+        assert_eq!(parse_rate("250.5").unwrap(), Rate::PerSecond(250.5));
+        for bad in ["0", "-1", "NaN", "inf", "2000000", "fast"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        assert!(parse_duration("2h").is_err());
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+    }
+}
