@@ -1,7 +1,7 @@
 //! What each CLI command does. Errors are printed here as chains; the return value is the
 //! process exit status of the CLI contract: 0 met, 3 fell short, 2 bad input, 1 runtime.
 
-use crate::backend::docker::{connect, remove_labelled, DockerBackend};
+use crate::backend::docker::{connect, remove_labelled};
 use crate::backend::{labels, Backend};
 use crate::cli::Command;
 use crate::execute::{self, Live};
@@ -143,6 +143,7 @@ fn cancel_on_signals(token: CancellationToken, run_id: String) {
                 INTERRUPT_GRACE.as_secs()
             ),
         }
+        crate::backend::process::kill_all(); // a process run's replicas and folders
         let label = format!("{}={run_id}", labels::RUN);
         let forced = async {
             if let Ok(docker) = connect().await {
@@ -225,18 +226,14 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
     // signals count from here: an interrupted image build still exits 1 and tidies up
     let cancel = CancellationToken::new();
     cancel_on_signals(cancel.clone(), run_id.clone());
-    let backend: Arc<dyn Backend> = match DockerBackend::connect(&run_id).await {
-        Ok(b) => Arc::new(b),
+    let backend: Arc<dyn Backend> = match crate::deployment::backend(&scenario, &run_id).await {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("error: {e}");
             discard_run_dir(&dir.path, first_new.as_deref()); // empty: nothing was measured
             return EXIT_RUNTIME;
         }
     };
-    match clean::reap().await {
-        Ok(0) | Err(_) => {}
-        Ok(n) => eprintln!("phoenix: removed {n} object(s) left by dead runs"),
-    }
     let mut record = RunRecord::new(run_id, started_at, scenario.clone(), plan);
     record.environment.phoenix_version = env!("CARGO_PKG_VERSION").into();
     record.environment.host = labels::host();
