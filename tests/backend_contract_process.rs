@@ -40,6 +40,9 @@ impl ProcessEngine {
         let mut env = BTreeMap::from([
             ("STARTUP_DELAY_MS".to_string(), "200".to_string()),
             ("LISTEN".to_string(), "127.0.0.1:{port}".to_string()),
+            // uploads in the run's folder, not in the demo's default /var/lib folder
+            ("UPLOADS".to_string(), "shared".to_string()),
+            ("SHARED_DIR".to_string(), "../uploads".to_string()),
         ]);
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         ProcessEngine { env }

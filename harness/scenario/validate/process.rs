@@ -154,7 +154,10 @@ impl Validator<'_> {
         let existing = lexical
             .ancestors()
             .find_map(|a| a.canonicalize().ok().map(|c| (a.to_path_buf(), c)));
-        let real = existing.map(|(a, c)| c.join(lexical.strip_prefix(&a).unwrap_or(Path::new(""))));
+        let real = existing.map(|(a, c)| match lexical.strip_prefix(&a) {
+            Ok(rest) if !rest.as_os_str().is_empty() => c.join(rest),
+            _ => c,
+        });
         let inside = |p: &Path| p.starts_with(&root) && !p.strip_prefix(&root).is_ok_and(in_git);
         match real {
             Some(real) if inside(&lexical) && inside(&real) => {
