@@ -86,7 +86,7 @@ fn kill_restart_on_the_process_backend_is_certified_with_measured_recovery_in_se
         assert_eq!(f["recovery"], "recovered", "{f}");
         let tth = f["time_to_healthy_ms"].as_f64().expect("a measured time to healthy");
         // the demo sleeps BOOT_MS before binding: a shorter TTH would not be its recovery
-        assert!(tth >= BOOT_MS && tth < 1000.0, "{action}: TTH {tth} ms");
+        assert!((BOOT_MS..1000.0).contains(&tth), "{action}: TTH {tth} ms");
         let b = &f["breakdown_ms"];
         let (exit, running) = (b["exit"].as_f64().unwrap(), b["running"].as_f64().unwrap());
         assert!((0.0..100.0).contains(&exit), "{action}: the exit event {exit} ms after the kill");
