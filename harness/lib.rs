@@ -9,8 +9,9 @@
 //!
 //! - [`scenario`]: the scenario file (`file.rs`), its validation into a [`scenario::Scenario`]
 //!   and the [`scenario::plan::Plan`], the one timeline that runs.
-//! - [`backend`]: the `Backend` trait and its Docker implementation (testcontainers +
-//!   bollard); labels and cleanup. [`deployment`] maps a scenario to the backend's terms.
+//! - [`backend`]: the `Backend` trait, its Docker implementation (testcontainers +
+//!   bollard) and its process implementation (local programs, real signals); labels and
+//!   cleanup. [`deployment`] maps a scenario to the backend's terms.
 //! - [`load`]: open-loop load — pacer, worker, recorder.
 //! - [`probe`]: health probing on its own loop.
 //! - [`fault`]: applying a fault and playing the orchestrator.

@@ -160,7 +160,12 @@ impl Instance {
         let mut child = cmd.spawn().map_err(|e| BackendError::Op {
             op: "start",
             what: format!("{} ({})", self.replica, launch.spec.program.display()),
-            reason: e.to_string(),
+            reason: match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    format!("{e}: build the program first (app.command names it, e.g. `cargo build -p phoenix-demo`)")
+                }
+                _ => e.to_string(),
+            },
         })?;
         let started = unix_us();
         let pgid = child.id().map_or(0, |p| p as i32);
