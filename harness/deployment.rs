@@ -16,7 +16,13 @@ use std::sync::Arc;
 /// backend needs nothing but this host.
 pub async fn backend(scenario: &Scenario, run_id: &str) -> crate::backend::Result<Arc<dyn Backend>> {
     match scenario.app.backend {
-        BackendKind::Process => Ok(Arc::new(ProcessBackend::new(run_id))),
+        BackendKind::Process => {
+            let n = crate::backend::process::reap(&std::env::temp_dir());
+            if n > 0 {
+                eprintln!("phoenix: removed {n} folder(s) left by dead runs");
+            }
+            Ok(Arc::new(ProcessBackend::new(run_id)))
+        }
         BackendKind::Docker => {
             let b = DockerBackend::connect(run_id).await?;
             match crate::clean::reap().await {

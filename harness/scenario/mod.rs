@@ -318,7 +318,7 @@ impl Scenario {
         let mut out = Vec::new();
         if let Some(cmd) = &self.app.command {
             // started once per instance, each in a working folder of its own
-            out.push((cmd.join(" "), std::env::temp_dir()));
+            out.push((cmd.join(" "), std::env::temp_dir().join("phoenix-<run>/<instance>")));
         }
         if let Some(Build {
             command: Some(cmd),

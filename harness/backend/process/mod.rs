@@ -9,18 +9,22 @@
 //! Nothing outlives the run: the teardown SIGKILLs every process group the run started
 //! and removes its folder, so does dropping the backend (an error or a panic on the way),
 //! [`kill_all`] on a forced exit, and the kernel when the harness itself dies
-//! (`PR_SET_PDEATHSIG`). Each process carries the run's labels as environment variables
-//! ([`label_env`]); the run's folder holds them in [`LABELS_FILE`].
+//! (`PR_SET_PDEATHSIG`; the next process run removes the folder, [`reap`]). Each process
+//! carries the run's labels as environment variables ([`label_env`]); the run's folder
+//! holds them in [`LABELS_FILE`].
 //!
 //! # Layout
 //! - `mod.rs`: the backend's state and the trait impl.
 //! - `instance.rs`: starting a process, reading its output, reporting its exit.
 //! - `events.rs`: the lifecycle stream. `registry.rs`: what a forced exit must kill.
+//! - `reap.rs`: the folders of runs that were SIGKILLed.
 
 mod events;
 mod instance;
+mod reap;
 mod registry;
 
+pub use reap::reap;
 pub use registry::kill_all;
 
 use super::{
