@@ -127,3 +127,26 @@ fn sessions_in_a_shared_folder_are_kept_and_sessions_in_memory_are_lost() {
     assert_eq!(lost["certification"]["level"], "not-certified");
     assert!(lost["certification"]["reasons"].to_string().contains("sessions: "));
 }
+
+#[test]
+fn a_program_not_built_yet_fails_the_run_with_status_1_naming_it_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("p.toml");
+    let text = r#"name = "unbuilt"
+[app]
+backend = "process"
+command = ["bin/not-built-yet"]
+env = { LISTEN = "127.0.0.1:{port}" }
+[load]
+rate = 10
+duration = "2s"
+"#;
+    std::fs::write(&path, text).unwrap();
+    let out = tmp.path().join("run");
+    let o = phoenix().arg("run").arg(&path).arg("--out").arg(&out).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("bin/not-built-yet") && err.contains("build the program first"), "{err}");
+    let result = read_json(&out.join("result.json"));
+    assert_nothing_left_locally(result["run_id"].as_str().unwrap());
+}
