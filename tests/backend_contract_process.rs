@@ -106,7 +106,10 @@ fn run_folders(run_id: &str) -> Vec<PathBuf> {
         .expect("the temporary folder is readable")
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("phoenix-")))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("phoenix-"))
+        })
         .filter(|p| std::fs::read_to_string(p.join(LABELS_FILE)).is_ok_and(|t| t.lines().any(|l| l == line)))
         .collect()
 }
@@ -225,7 +228,9 @@ contract_tests!(ProcessEngine::new(), one());
 fn isolated<F: std::future::Future<Output = ()>>(name: &str, engine: &ProcessEngine, test: impl FnOnce(String) -> F) {
     let _g = one();
     let run_id = backend_contract::run_id(name);
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime().block_on(test(run_id.clone()))));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime().block_on(test(run_id.clone()))
+    }));
     runtime().block_on(engine.sweep(&run_id));
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
@@ -272,14 +277,28 @@ fn restart_keeps_the_working_folder_and_replace_starts_in_a_fresh_empty_one() {
             "the session file is the instance's own write: {writes:?}"
         );
         d.backend.kill("app-0").await.unwrap();
-        until(d.endpoint("app-0"), "/health", false, Duration::from_secs(5)).await.expect("down");
+        until(d.endpoint("app-0"), "/health", false, Duration::from_secs(5))
+            .await
+            .expect("down");
         d.backend.restart("app-0").await.unwrap();
-        until(d.endpoint("app-0"), "/health", true, Duration::from_secs(30)).await.expect("up");
-        assert_eq!(me(a, &cookie).await, 200, "a restart in place keeps the folder and its session");
+        until(d.endpoint("app-0"), "/health", true, Duration::from_secs(30))
+            .await
+            .expect("up");
+        assert_eq!(
+            me(a, &cookie).await,
+            200,
+            "a restart in place keeps the folder and its session"
+        );
         d.backend.kill("app-0").await.unwrap();
         d.backend.replace("app-0").await.unwrap();
-        until(d.endpoint("app-0"), "/health", true, Duration::from_secs(30)).await.expect("up");
-        assert_eq!(me(a, &cookie).await, 401, "a replacement starts in a fresh, empty folder");
+        until(d.endpoint("app-0"), "/health", true, Duration::from_secs(30))
+            .await
+            .expect("up");
+        assert_eq!(
+            me(a, &cookie).await,
+            401,
+            "a replacement starts in a fresh, empty folder"
+        );
         d.teardown().await;
     });
 }
@@ -292,15 +311,30 @@ fn stop_is_sigterm_and_pause_freezes_until_unpause() {
         let d = backend_contract::deploy(e, &run_id, &["app-0"]).await;
         let a = d.endpoint("app-0").clone();
         d.backend.pause("app-0").await.unwrap();
-        assert!(!healthy(&a, "/health").await, "a paused (SIGSTOP) replica does not answer");
+        assert!(
+            !healthy(&a, "/health").await,
+            "a paused (SIGSTOP) replica does not answer"
+        );
         d.backend.unpause("app-0").await.unwrap();
-        until(&a, "/health", true, Duration::from_secs(5)).await.expect("answers after SIGCONT");
+        until(&a, "/health", true, Duration::from_secs(5))
+            .await
+            .expect("answers after SIGCONT");
         // the demo drains on SIGTERM and says so: a SIGKILL would leave no such line
         d.backend.stop("app-0", Duration::from_secs(10)).await.unwrap();
         assert!(!healthy(&a, "/health").await, "stopped");
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let lines: Vec<String> = d.backend.logs().await.into_iter().flat_map(|l| l.lines).map(|(_, l)| l).collect();
-        assert!(lines.iter().any(|l| l.starts_with("drained ")), "SIGTERM was handled: {lines:?}");
+        let lines: Vec<String> = d
+            .backend
+            .logs()
+            .await
+            .into_iter()
+            .flat_map(|l| l.lines)
+            .map(|(_, l)| l)
+            .collect();
+        assert!(
+            lines.iter().any(|l| l.starts_with("drained ")),
+            "SIGTERM was handled: {lines:?}"
+        );
         assert!(
             d.backend.disconnect("app-0").await.is_err(),
             "disconnect is refused, not faked"

@@ -182,7 +182,10 @@ fn the_process_baseline_is_valid_and_runs_a_program_inside_its_project() {
 fn run_refuses_a_process_scenario_with_a_service_with_exit_2_before_starting_anything() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("p.toml");
-    let text = format!("{}[[service]]\nname = \"db\"\nimage = \"postgres:16\"\n", process_cases::PROCESS_GOOD);
+    let text = format!(
+        "{}[[service]]\nname = \"db\"\nimage = \"postgres:16\"\n",
+        process_cases::PROCESS_GOOD
+    );
     std::fs::write(&path, text).unwrap();
     let o = phoenix()
         .arg("run")

@@ -77,7 +77,11 @@ fn nonempty(dir: &Path, file: &str) {
 fn kill_restart_on_the_process_backend_is_certified_with_measured_recovery_in_seconds() {
     let (result, record, out, _tmp) = run_process("process-kill-restart", 0, Duration::from_secs(60));
     assert_eq!(result["environment"]["backend"], "process");
-    assert_eq!(result["environment"]["images"], serde_json::json!([]), "no image is involved");
+    assert_eq!(
+        result["environment"]["images"],
+        serde_json::json!([]),
+        "no image is involved"
+    );
     assert_eq!(result["certification"]["passed"], true);
     let faults = result["faults"].as_array().unwrap();
     assert_eq!(faults.len(), 2);
@@ -89,13 +93,25 @@ fn kill_restart_on_the_process_backend_is_certified_with_measured_recovery_in_se
         assert!((BOOT_MS..1000.0).contains(&tth), "{action}: TTH {tth} ms");
         let b = &f["breakdown_ms"];
         let (exit, running) = (b["exit"].as_f64().unwrap(), b["running"].as_f64().unwrap());
-        assert!((0.0..100.0).contains(&exit), "{action}: the exit event {exit} ms after the kill");
-        assert!(running >= exit && running < 200.0, "{action}: started {running} ms after the kill");
-        assert!(f["lost_requests"].as_u64().unwrap() > 0, "a killed only replica loses requests");
+        assert!(
+            (0.0..100.0).contains(&exit),
+            "{action}: the exit event {exit} ms after the kill"
+        );
+        assert!(
+            running >= exit && running < 200.0,
+            "{action}: started {running} ms after the kill"
+        );
+        assert!(
+            f["lost_requests"].as_u64().unwrap() > 0,
+            "a killed only replica loses requests"
+        );
     }
     // the probe against the app's own `ready <ms>` line
     let off = tth_minus_ready(&result, &record);
-    assert!(off.iter().all(|d| (0.0..25.0).contains(d)), "TTH minus ready: {off:?} ms");
+    assert!(
+        off.iter().all(|d| (0.0..25.0).contains(d)),
+        "TTH minus ready: {off:?} ms"
+    );
     eprintln!("TTH minus the app's ready line: {off:?} ms");
     // a restart keeps the instance, a replacement is a new one
     let instances: Vec<&str> = record["trials"][0]["logs"]
@@ -104,8 +120,19 @@ fn kill_restart_on_the_process_backend_is_certified_with_measured_recovery_in_se
         .iter()
         .map(|l| l["instance"].as_str().unwrap())
         .collect();
-    assert_eq!(instances.len(), 2, "the first instance (started twice) and its replacement: {instances:?}");
-    for file in ["index.html", "summary.md", "junit.xml", "latency.hlog", "record.json", "result.json"] {
+    assert_eq!(
+        instances.len(),
+        2,
+        "the first instance (started twice) and its replacement: {instances:?}"
+    );
+    for file in [
+        "index.html",
+        "summary.md",
+        "junit.xml",
+        "latency.hlog",
+        "record.json",
+        "result.json",
+    ] {
         nonempty(&out, file);
     }
 }
@@ -146,7 +173,10 @@ duration = "2s"
     let o = phoenix().arg("run").arg(&path).arg("--out").arg(&out).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("bin/not-built-yet") && err.contains("build the program first"), "{err}");
+    assert!(
+        err.contains("bin/not-built-yet") && err.contains("build the program first"),
+        "{err}"
+    );
     let result = read_json(&out.join("result.json"));
     assert_nothing_left_locally(result["run_id"].as_str().unwrap());
 }

@@ -36,7 +36,10 @@ pub const CASES: &[Case] = &[
         text: || process_with("replicas = 2", "replicas = 2\nimage = \"phoenix-demo:latest\""),
         field: Some("app.image"),
         at: (6, 1),
-        says: &["does not apply to backend = \"process\"", "runs app.command, not an image"],
+        says: &[
+            "does not apply to backend = \"process\"",
+            "runs app.command, not an image",
+        ],
     },
     Case {
         rule: "a build does not apply to a process",
@@ -68,7 +71,10 @@ pub const CASES: &[Case] = &[
         text: || format!("{PROCESS_GOOD}[[service]]\nname = \"db\"\nimage = \"postgres:16\"\n"),
         field: Some("service[0]"),
         at: (17, 1),
-        says: &["services are not supported with backend = \"process\"", "remove the [[service]] entries"],
+        says: &[
+            "services are not supported with backend = \"process\"",
+            "remove the [[service]] entries",
+        ],
     },
     Case {
         rule: "a front is refused with the process backend",
@@ -81,7 +87,12 @@ pub const CASES: &[Case] = &[
     Case {
         rule: "a disconnect fault is refused with the process backend",
         file: "p-disconnect.toml",
-        text: || process_with("kind = \"kill\"\nthen = \"replace\"", "kind = \"disconnect\"\nfor = \"1s\""),
+        text: || {
+            process_with(
+                "kind = \"kill\"\nthen = \"replace\"",
+                "kind = \"disconnect\"\nfor = \"1s\"",
+            )
+        },
         field: Some("fault[0].kind"),
         at: (14, 1),
         says: &["disconnect fault is not supported", "no network of its own"],

@@ -136,7 +136,10 @@ impl Instance {
             .current_dir(&self.dir)
             // like a container, the app sees only what the scenario gives it
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
+            .env(
+                "PATH",
+                std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+            )
             .env("HOME", &self.dir)
             .env("TMPDIR", &self.dir)
             .envs(launch.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -205,7 +208,12 @@ impl Instance {
 
     /// The output lines so far.
     pub fn lines(&self) -> Vec<(i64, String)> {
-        self.lines.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+        self.lines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Files the instance wrote to its own folder, as paths relative to it.

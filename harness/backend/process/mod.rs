@@ -17,24 +17,27 @@
 //! - `mod.rs`: the backend's state and the trait impl.
 //! - `instance.rs`: starting a process, reading its output, reporting its exit.
 //! - `events.rs`: the lifecycle stream. `registry.rs`: what a forced exit must kill.
-//! - `reap.rs`: the folders of runs that were SIGKILLed.
+//! - `ports.rs`: the replicas' ports. `teardown.rs`: the teardown, and `Drop`. `reap.rs`: the folders of runs that were
+//!   SIGKILLed.
 
 mod events;
 mod instance;
+mod ports;
 mod reap;
 mod registry;
+mod teardown;
 
 pub use reap::reap;
 pub use registry::kill_all;
 
 use super::{
-    free_port, labels, Backend, BackendError, Deployed, Deployment, Endpoint, ImageSpec, ProcessSpec,
-    RawLifecycle, RawLog, Removed, Result,
+    labels, Backend, BackendError, Deployed, Deployment, Endpoint, ImageSpec, ProcessSpec, RawLifecycle, RawLog,
+    Removed, Result,
 };
 use crate::record::LifecycleKind;
 use async_trait::async_trait;
 use events::Events;
-use instance::{signal_group, unix_us, Instance, Launch};
+use instance::{unix_us, Instance, Launch};
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -54,7 +57,13 @@ const KILL_WAIT: Duration = Duration::from_secs(5);
 /// `PHOENIX_BENCH_RUN`).
 pub fn label_env(key: &str) -> String {
     key.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -190,41 +199,6 @@ impl ProcessBackend {
         }
         Ok(port)
     }
-
-    /// Kills every process group of the run and removes its folder, without waiting:
-    /// what `Drop` can do.
-    fn kill_everything(&self, state: &mut State) -> (Vec<Instance>, Vec<i32>) {
-        let groups = std::mem::take(&mut state.groups);
-        for g in &groups {
-            let _ = signal_group(*g, libc::SIGKILL);
-            registry::remove_group(*g);
-        }
-        let mut instances = std::mem::take(&mut state.retired);
-        instances.extend(std::mem::take(&mut state.replicas).into_values().filter_map(|r| r.current));
-        *state = State {
-            created: state.created,
-            ..State::default()
-        };
-        (instances, groups)
-    }
-
-    fn remove_root(&self) -> std::io::Result<()> {
-        let r = match std::fs::remove_dir_all(&self.root) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            other => other,
-        };
-        registry::remove_dir(&self.root);
-        r
-    }
-}
-
-impl Drop for ProcessBackend {
-    fn drop(&mut self) {
-        let mut state = self.state();
-        self.kill_everything(&mut state);
-        drop(state);
-        let _ = self.remove_root();
-    }
 }
 
 /// A short name for a run's objects: a hash of its whole id.
@@ -321,7 +295,8 @@ impl Backend for ProcessBackend {
         state.env = d.env.clone();
         let mut endpoints = Vec::new();
         for r in &d.replicas {
-            let port = free_port()?;
+            let taken: Vec<u16> = state.replicas.values().map(|r| r.port).collect();
+            let port = ports::replica_port(&taken)?;
             let instance = self.fresh(&mut state, r, port)?;
             state.replicas.insert(
                 r.clone(),
@@ -471,37 +446,6 @@ impl Backend for ProcessBackend {
     }
 
     async fn teardown(&self) -> Result<Removed> {
-        self.events.close();
-        let (instances, _) = {
-            let mut state = self.state();
-            self.kill_everything(&mut state)
-        };
-        let mut first_error = None;
-        for i in &instances {
-            if let Some(p) = &i.proc {
-                if !p.wait(KILL_WAIT).await {
-                    first_error.get_or_insert(BackendError::Timeout {
-                        op: "kill",
-                        what: format!("{} (process group {})", i.replica, p.pgid),
-                        after: KILL_WAIT,
-                    });
-                }
-                p.abort();
-            }
-        }
-        if let Err(e) = self.remove_root() {
-            first_error.get_or_insert(BackendError::Op {
-                op: "remove the run folder",
-                what: self.root.display().to_string(),
-                reason: e.to_string(),
-            });
-        }
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(Removed {
-                containers: instances.len(),
-                ..Removed::default()
-            }),
-        }
+        self.teardown_all().await
     }
 }

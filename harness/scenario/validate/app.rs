@@ -177,7 +177,11 @@ impl Validator<'_> {
         }
         App {
             backend,
-            image: if docker { raw.image.unwrap_or_default() } else { String::new() },
+            image: if docker {
+                raw.image.unwrap_or_default()
+            } else {
+                String::new()
+            },
             build,
             port,
             command,

@@ -126,21 +126,30 @@ impl Validator<'_> {
         let field = "app.command";
         let rel = Path::new(written);
         if written.trim().is_empty() {
-            self.problem(field, "names no program (its first element is empty)", Some(COMMAND_HINT.into()));
+            self.problem(
+                field,
+                "names no program (its first element is empty)",
+                Some(COMMAND_HINT.into()),
+            );
             return None;
         }
         if rel.is_absolute() {
             self.problem(
                 field,
                 format!("\"{written}\" is an absolute path"),
-                Some(format!("the program must be inside the scenario's project; {COMMAND_HINT}")),
+                Some(format!(
+                    "the program must be inside the scenario's project; {COMMAND_HINT}"
+                )),
             );
             return None;
         }
         let Some(root) = self.project.root.clone() else {
             self.problem(
                 field,
-                format!("the scenario's folder {} cannot be resolved", self.project.base.display()),
+                format!(
+                    "the scenario's folder {} cannot be resolved",
+                    self.project.base.display()
+                ),
                 Some("run phoenix on a scenario file that exists on disk".into()),
             );
             return None;
@@ -197,7 +206,10 @@ impl Validator<'_> {
             self.problem(
                 "front",
                 format!("a front is not supported with {PROCESS}"),
-                Some("remove [front] (the harness spreads the load over the replicas), or use backend = \"docker\"".into()),
+                Some(
+                    "remove [front] (the harness spreads the load over the replicas), or use backend = \"docker\""
+                        .into(),
+                ),
             );
         }
     }
