@@ -47,8 +47,13 @@ impl Proc {
         !*self.exited.borrow()
     }
 
-    /// Sends `signal` to the whole process group; a group already gone is not an error.
+    /// Sends `signal` to the whole process group while its leader is not reaped (until
+    /// then its pid, the group's id, cannot be reused); a leader already reaped is not
+    /// signalled — its id may name someone else's group by now — and not an error.
     pub fn signal(&self, signal: i32) -> std::io::Result<()> {
+        if !self.alive() {
+            return Ok(());
+        }
         signal_group(self.pgid, signal)
     }
 
@@ -190,6 +195,8 @@ impl Instance {
         let (events, replica, instance) = (events.clone(), self.replica.clone(), self.id.clone());
         tasks.push(tokio::spawn(async move {
             let _ = child.wait().await;
+            // reaped: its pid may be reused from now on, never signal it again
+            registry::remove_group(pgid);
             events.send(RawLifecycle {
                 unix_us: unix_us(),
                 replica,

@@ -79,8 +79,6 @@ struct State {
     replicas: BTreeMap<String, Replica>,
     /// Replaced and removed instances, kept for their output.
     retired: Vec<Instance>,
-    /// Every process group started, to kill what their processes left running.
-    groups: Vec<i32>,
     /// Instances created so far, to name each one.
     created: usize,
 }
@@ -141,9 +139,7 @@ impl ProcessBackend {
             labels: &labels,
             port,
         };
-        instance.start(&launch, &self.events)?;
-        state.groups.extend(instance.proc.as_ref().map(|p| p.pgid));
-        Ok(())
+        instance.start(&launch, &self.events)
     }
 
     /// Signals the current process of `replica`, returning a handle to wait for its exit.

@@ -39,8 +39,9 @@ pub fn reap(dir: &Path) -> usize {
     removed
 }
 
-/// SIGKILLs every process whose environment names run `run`.
-fn kill_labelled(run: &str) {
+/// SIGKILLs every process whose environment names run `run` (a program's leftovers: its
+/// children inherit the label variables).
+pub(super) fn kill_labelled(run: &str) {
     let want = format!("{}={run}", label_env(labels::RUN));
     let Ok(procs) = std::fs::read_dir("/proc") else { return };
     for p in procs.flatten() {

@@ -1,6 +1,7 @@
-//! Every process group and folder the process backends of this harness process own, so
-//! that a forced exit (a second Ctrl-C, which skips destructors) still kills and removes
-//! them. The normal paths — teardown and the backend's `Drop` — take their entries out.
+//! Every process group (while its leader is not reaped) and folder the process backends
+//! of this harness process own, so that a forced exit (a second Ctrl-C, which skips
+//! destructors) still kills and removes them. The normal paths — the waiter that reaps a
+//! leader, the teardown and the backend's `Drop` — take their entries out.
 
 use super::instance::signal_group;
 use std::collections::BTreeSet;

@@ -1,31 +1,34 @@
-//! The end of a run's processes: the teardown (SIGKILL to every process group the run
-//! started, waiting until each is reaped, then the run folder removed) and what `Drop` can
-//! do without waiting, for an error or a panic on the way.
+//! The end of a run's processes: the teardown (SIGKILL to the process group of every
+//! instance whose program still runs, and to any other process carrying the run's label —
+//! what a program left behind when it ended —, waiting until each is reaped, then the run
+//! folder removed) and what `Drop` can do without waiting, for an error or a panic on the
+//! way. A group whose leader was reaped is never signalled by its id: that id may be
+//! reused by someone else's group (pids wrap at `pid_max`, 32768 on many machines).
 
-use super::instance::{signal_group, Instance};
+use super::instance::Instance;
+use super::reap::kill_labelled;
 use super::{registry, ProcessBackend, State, KILL_WAIT};
 use crate::backend::{BackendError, Removed, Result};
 
 impl ProcessBackend {
-    /// Kills every process group of the run and removes its folder, without waiting:
-    /// what `Drop` can do.
-    pub(super) fn kill_everything(&self, state: &mut State) -> (Vec<Instance>, Vec<i32>) {
-        let groups = std::mem::take(&mut state.groups);
-        for g in &groups {
-            let _ = signal_group(*g, libc::SIGKILL);
-            registry::remove_group(*g);
-        }
+    /// SIGKILLs every process of the run, without waiting: what `Drop` can do. Returns
+    /// the instances, taken out of the state.
+    pub(super) fn kill_everything(&self, state: &mut State) -> Vec<Instance> {
         let mut instances = std::mem::take(&mut state.retired);
         instances.extend(
             std::mem::take(&mut state.replicas)
                 .into_values()
                 .filter_map(|r| r.current),
         );
+        for p in instances.iter().filter_map(|i| i.proc.as_ref()) {
+            let _ = p.signal(libc::SIGKILL);
+        }
+        kill_labelled(&self.run_id);
         *state = State {
             created: state.created,
             ..State::default()
         };
-        (instances, groups)
+        instances
     }
 
     pub(super) fn remove_root(&self) -> std::io::Result<()> {
@@ -39,7 +42,7 @@ impl ProcessBackend {
 
     pub(super) async fn teardown_all(&self) -> Result<Removed> {
         self.events.close();
-        let (instances, _) = {
+        let instances = {
             let mut state = self.state();
             self.kill_everything(&mut state)
         };
