@@ -248,8 +248,10 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
             return EXIT_RUNTIME;
         }
     }
-    eprintln!("phoenix: preparing images for '{}'", scenario.name);
-    let images = crate::deployment::images(&scenario, rebuild);
+    let images = crate::deployment::images(&scenario, rebuild); // none on the process backend
+    if !images.is_empty() {
+        eprintln!("phoenix: preparing images for '{}'", scenario.name);
+    }
     match backend.ensure_images(&images).await {
         Ok(images) => record.environment.images = images,
         Err(e) => {
