@@ -65,28 +65,7 @@ pub enum Command {
     /// Put HTTP load on one loopback URL with the engine `run` uses, and print what it
     /// achieved: sent, ok, failed by class, achieved rate, latency and schedule slip. No
     /// scenario and no Docker. Exit status: 0 done, 2 bad input.
-    Load {
-        /// http://127.0.0.1:PORT/PATH (loopback only: localhost, 127.0.0.1, [::1]).
-        url: String,
-        /// Requests per second (open loop), or `max` (closed loop over --connections).
-        #[arg(long, value_parser = crate::load_cli::parse_rate)]
-        rate: crate::load::Rate,
-        /// How long to send, e.g. 10s (at most 1h).
-        #[arg(long, default_value = "10s", value_parser = crate::load_cli::parse_duration)]
-        duration: std::time::Duration,
-        /// Most connections at once [default: open loop 1000, grown as needed; `max` 50].
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-        connections: Option<u32>,
-        /// Reuse connections (default: a fresh connection per request).
-        #[arg(long)]
-        keep_alive: bool,
-        /// Per-request timeout.
-        #[arg(long, default_value = "2s", value_parser = crate::load_cli::parse_duration)]
-        timeout: std::time::Duration,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
-    },
+    Load(crate::load_cli::Options),
     /// List run folders with their verdicts.
     List {
         #[arg(long, default_value = "reports")]

@@ -1,7 +1,7 @@
 //! What each CLI command does. Errors are printed here as chains; the return value is the
 //! process exit status of the CLI contract: 0 met, 3 fell short, 2 bad input, 1 runtime.
 
-use crate::backend::docker::{connect, remove_labelled, DockerBackend};
+use crate::backend::docker::{connect, remove_labelled};
 use crate::backend::{labels, Backend};
 use crate::cli::Command;
 use crate::execute::{self, Live};
@@ -34,26 +34,7 @@ pub async fn dispatch(command: Command) -> u8 {
         Command::Report { run_dir } => report(&run_dir),
         Command::Clean { dry_run } => clean_cmd(dry_run).await,
         Command::List { reports } => list(&reports),
-        Command::Load {
-            url,
-            rate,
-            duration,
-            connections,
-            keep_alive,
-            timeout,
-            json,
-        } => {
-            let opts = crate::load_cli::Options {
-                url,
-                rate,
-                duration,
-                connections: connections.map(|c| c as usize),
-                keep_alive,
-                timeout,
-                json,
-            };
-            crate::load_cli::run(opts).await
-        }
+        Command::Load(opts) => crate::load_cli::run(opts).await,
         Command::Doctor { scenarios, build } => crate::doctor::doctor(&scenarios, build).await,
         Command::Compare {
             baseline,
@@ -163,6 +144,7 @@ fn cancel_on_signals(token: CancellationToken, run_id: String) {
                 INTERRUPT_GRACE.as_secs()
             ),
         }
+        crate::backend::process::kill_all(); // a process run's replicas and folders
         let label = format!("{}={run_id}", labels::RUN);
         let forced = async {
             if let Ok(docker) = connect().await {
@@ -245,18 +227,14 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
     // signals count from here: an interrupted image build still exits 1 and tidies up
     let cancel = CancellationToken::new();
     cancel_on_signals(cancel.clone(), run_id.clone());
-    let backend: Arc<dyn Backend> = match DockerBackend::connect(&run_id).await {
-        Ok(b) => Arc::new(b),
+    let backend: Arc<dyn Backend> = match crate::deployment::backend(&scenario, &run_id).await {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("error: {e}");
             discard_run_dir(&dir.path, first_new.as_deref()); // empty: nothing was measured
             return EXIT_RUNTIME;
         }
     };
-    match clean::reap().await {
-        Ok(0) | Err(_) => {}
-        Ok(n) => eprintln!("phoenix: removed {n} object(s) left by dead runs"),
-    }
     let mut record = RunRecord::new(run_id, started_at, scenario.clone(), plan);
     record.environment.phoenix_version = env!("CARGO_PKG_VERSION").into();
     record.environment.host = labels::host();
@@ -271,8 +249,10 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
             return EXIT_RUNTIME;
         }
     }
-    eprintln!("phoenix: preparing images for '{}'", scenario.name);
-    let images = crate::deployment::images(&scenario, rebuild);
+    let images = crate::deployment::images(&scenario, rebuild); // none on the process backend
+    if !images.is_empty() {
+        eprintln!("phoenix: preparing images for '{}'", scenario.name);
+    }
     match backend.ensure_images(&images).await {
         Ok(images) => record.environment.images = images,
         Err(e) => {

@@ -2,9 +2,37 @@
 //! images it needs. The one place a scenario becomes a [`Deployment`], so no type of the
 //! scenario file crosses the `Backend` trait.
 
-use crate::backend::{BuildSpec, Deployment, FrontDeploy, ImageSource, ImageSpec, ServiceSpec, Volume};
+use crate::backend::docker::DockerBackend;
+use crate::backend::process::ProcessBackend;
+use crate::backend::{
+    Backend, BuildSpec, Deployment, FrontDeploy, ImageSource, ImageSpec, ProcessSpec, ServiceSpec, Volume,
+};
 use crate::front::HaproxyOptions;
-use crate::scenario::{Build, Scenario};
+use crate::scenario::{BackendKind, Build, Scenario};
+use std::sync::Arc;
+
+/// The backend `scenario` runs on, for run `run_id`. Docker's is connected (an
+/// unreachable engine is an error) and first removes what dead runs left; the process
+/// backend needs nothing but this host.
+pub async fn backend(scenario: &Scenario, run_id: &str) -> crate::backend::Result<Arc<dyn Backend>> {
+    match scenario.app.backend {
+        BackendKind::Process => {
+            let n = crate::backend::process::reap(&std::env::temp_dir());
+            if n > 0 {
+                eprintln!("phoenix: removed {n} folder(s) left by dead runs");
+            }
+            Ok(Arc::new(ProcessBackend::new(run_id)))
+        }
+        BackendKind::Docker => {
+            let b = DockerBackend::connect(run_id).await?;
+            match crate::clean::reap().await {
+                Ok(0) | Err(_) => {}
+                Ok(n) => eprintln!("phoenix: removed {n} object(s) left by dead runs"),
+            }
+            Ok(Arc::new(b))
+        }
+    }
+}
 
 /// What to deploy for one trial of `scenario`.
 pub fn of(scenario: &Scenario) -> Deployment {
@@ -44,12 +72,23 @@ pub fn of(scenario: &Scenario) -> Deployment {
                 health_status: scenario.app.health.status,
             },
         }),
+        process: scenario.app.command.as_ref().and_then(|c| {
+            let (program, args) = c.split_first()?;
+            Some(ProcessSpec {
+                program: program.into(),
+                args: args.to_vec(),
+            })
+        }),
     }
 }
 
 /// Every image `scenario` needs, app first, then services, then the front. `rebuild`
-/// (`phoenix run --rebuild`) applies to the app's image only.
+/// (`phoenix run --rebuild`) applies to the app's image only. None for the process
+/// backend, which runs a local program.
 pub fn images(scenario: &Scenario, rebuild: bool) -> Vec<ImageSpec> {
+    if scenario.app.backend == BackendKind::Process {
+        return Vec::new();
+    }
     let recipe = |image: &str, recipe: &Option<std::path::PathBuf>| ImageSpec {
         reference: image.to_string(),
         source: recipe.clone().map_or(ImageSource::Fetch, ImageSource::Recipe),

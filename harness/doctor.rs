@@ -80,10 +80,13 @@ pub async fn doctor(scenarios: &[PathBuf], build: bool) -> u8 {
         match Scenario::load(&path) {
             Ok(s) => {
                 r.line(Status::Ok, &format!("scenario {}", path.display()), "valid", None);
-                let mut ways = vec![(
+                // a process scenario runs a local program: no image to check
+                let docker = s.app.backend == crate::scenario::BackendKind::Docker;
+                let app = (
                     s.app.image.clone(),
                     s.app.build.clone().map_or(Way::Nothing, Way::Build),
-                )];
+                );
+                let mut ways: Vec<(String, Way)> = docker.then_some(app).into_iter().collect();
                 for svc in &s.services {
                     ways.push((svc.image.clone(), svc.recipe.clone().map_or(Way::Nothing, Way::Recipe)));
                 }

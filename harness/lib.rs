@@ -9,9 +9,11 @@
 //!
 //! - [`scenario`]: the scenario file (`file.rs`), its validation into a [`scenario::Scenario`]
 //!   and the [`scenario::plan::Plan`], the one timeline that runs.
-//! - [`backend`]: the `Backend` trait and its Docker implementation (testcontainers +
-//!   bollard); labels and cleanup. [`deployment`] maps a scenario to the backend's terms.
-//! - [`load`]: the load engine — pacer thread, connection-owning workers, recorder; [`load_cli`]: `phoenix load`.
+//! - [`backend`]: the `Backend` trait, its Docker implementation (testcontainers +
+//!   bollard) and its process implementation (local programs, real signals); labels and
+//!   cleanup. [`deployment`] maps a scenario to the backend's terms.
+//! - [`load`]: the load engine — pacer thread, connection-owning workers, recorder;
+//!   [`load_cli`]: `phoenix load`.
 //! - [`probe`]: health probing on its own loop.
 //! - [`fault`]: applying a fault and playing the orchestrator.
 //! - [`execute`]: the only module that drives Docker and the network.

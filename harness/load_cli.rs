@@ -14,15 +14,28 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// Parsed `phoenix load` arguments.
-#[derive(Debug, Clone)]
+/// `phoenix load` arguments.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
+    /// http://127.0.0.1:PORT/PATH (loopback only: localhost, 127.0.0.1, [::1]).
     pub url: String,
+    /// Requests per second (open loop), or `max` (closed loop over --connections).
+    #[arg(long, value_parser = parse_rate)]
     pub rate: Rate,
+    /// How long to send, e.g. 10s (at most 1h).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub duration: Duration,
-    pub connections: Option<usize>,
+    /// Most connections at once [default: open loop 1000, grown as needed; `max` 50].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub connections: Option<u32>,
+    /// Reuse connections (default: a fresh connection per request).
+    #[arg(long)]
     pub keep_alive: bool,
+    /// Per-request timeout.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
     pub json: bool,
 }
 
@@ -144,7 +157,7 @@ pub async fn run(o: Options) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let connections = o.connections.unwrap_or(if o.rate == Rate::Max { 50 } else { 1000 });
+    let connections = o.connections.map_or(if o.rate == Rate::Max { 50 } else { 1000 }, |c| c as usize);
     let cfg = LoadConfig {
         rate: o.rate,
         duration: o.duration,

@@ -128,6 +128,8 @@ fn validate_accepts_the_bundled_scenario_and_names_the_host_commands_it_runs() {
 
 #[path = "bad_input/parse_cases.rs"]
 mod parse_cases;
+#[path = "bad_input/process_cases.rs"]
+mod process_cases;
 #[path = "bad_input/rule_cases.rs"]
 mod rule_cases;
 
@@ -153,7 +155,51 @@ fn every_single_rule_case_is_refused_located_named_and_hinted() {
     }
 }
 
+#[test]
+fn process_backend_cases_are_refused_located_named_and_hinted() {
+    assert!(process_cases::CASES.len() >= 10);
+    for c in process_cases::CASES {
+        eprintln!("case: {}", c.rule);
+        check(c.file, &(c.text)(), c.field, c.at, c.says);
+    }
+}
+
+#[test]
+fn the_process_baseline_is_valid_and_runs_a_program_inside_its_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("p.toml");
+    std::fs::write(&path, process_cases::PROCESS_GOOD).unwrap();
+    let s = phoenix_bench::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let program = tmp.path().canonicalize().unwrap().join("bin/app");
+    let want = vec![program.to_string_lossy().into_owned(), "--quiet".to_string()];
+    assert_eq!(s.app.command, Some(want));
+    assert!(s.app.image.is_empty() && s.app.port == 0);
+}
+
 // --- the real binary ----------------------------------------------------------------------
+
+#[test]
+fn run_refuses_a_process_scenario_with_a_service_with_exit_2_before_starting_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("p.toml");
+    let text = format!(
+        "{}[[service]]\nname = \"db\"\nimage = \"postgres:16\"\n",
+        process_cases::PROCESS_GOOD
+    );
+    std::fs::write(&path, text).unwrap();
+    let o = phoenix()
+        .arg("run")
+        .arg(&path)
+        .arg("--reports")
+        .arg(tmp.path().join("reports"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("p.toml:17:1: field `service[0]`"), "{err}");
+    assert!(err.contains("hint: "), "{err}");
+    assert!(!tmp.path().join("reports").exists());
+}
 
 #[test]
 fn run_refuses_bad_input_with_exit_2_and_creates_no_report_folder() {

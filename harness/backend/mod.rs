@@ -1,16 +1,18 @@
 //! Backends deploy the app and its services, inject faults and report lifecycle events.
 //! The trait speaks of replicas, instances and endpoints, not containers, so a Kubernetes
-//! backend can implement it later; `docker/` is the one implementation today. No type from
-//! the scenario file or from an engine crate crosses the trait: the scenario side maps a
-//! scenario to a [`Deployment`] and [`ImageSpec`]s (`crate::deployment`).
+//! backend can implement it later; `docker/` runs containers, `process/` runs the app as
+//! local processes. No type from the scenario file or from an engine crate crosses the
+//! trait: the scenario side maps a scenario to a [`Deployment`] and [`ImageSpec`]s
+//! (`crate::deployment`).
 
 pub mod docker;
 pub mod labels;
+pub mod process;
 
 use crate::record::LifecycleKind;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -18,8 +20,9 @@ use tokio::sync::mpsc;
 /// What to deploy for one trial.
 #[derive(Debug, Clone)]
 pub struct Deployment {
+    /// The app's image (Docker); empty when `process` says what to run.
     pub image: String,
-    /// Port the app listens on inside its instance.
+    /// Port the app listens on inside its instance (Docker).
     pub port: u16,
     pub env: BTreeMap<String, String>,
     pub volumes: Vec<Volume>,
@@ -27,6 +30,22 @@ pub struct Deployment {
     pub services: Vec<ServiceSpec>,
     /// A load balancer in front of the replicas.
     pub front: Option<FrontDeploy>,
+    /// A local program to run as each instance instead of an image (the process backend).
+    pub process: Option<ProcessSpec>,
+}
+
+/// The text in a process's arguments and environment values that becomes the replica's
+/// port on 127.0.0.1.
+pub const PORT_PLACEHOLDER: &str = "{port}";
+
+/// A program started once per instance, in the instance's own working folder. Every
+/// [`PORT_PLACEHOLDER`] in `args` and in the deployment's env values is replaced by the
+/// replica's port, so each replica listens on a loopback port of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessSpec {
+    /// Absolute path of the program.
+    pub program: PathBuf,
+    pub args: Vec<String>,
 }
 
 /// A named volume that outlives instances, and where each instance mounts it.
@@ -125,6 +144,7 @@ pub struct RawLog {
 /// What a teardown removed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Removed {
+    /// Instances: containers, or the process backend's processes (each with its folder).
     pub containers: usize,
     pub networks: usize,
     pub volumes: usize,
@@ -164,6 +184,16 @@ pub enum BackendError {
 }
 
 pub type Result<T> = std::result::Result<T, BackendError>;
+
+/// A free TCP port on 127.0.0.1, chosen by the kernel.
+pub(crate) fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| BackendError::Op {
+        op: "find a free port",
+        what: "127.0.0.1".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(l.local_addr().map(|a| a.port()).unwrap_or(0))
+}
 
 /// A place to run the app.
 #[async_trait]

@@ -5,7 +5,7 @@ use super::duration::format_duration;
 use super::error::did_you_mean;
 use super::file::FaultFile;
 use super::validate::{Validator, MAX_DURATION, MIN_BASELINE};
-use super::{Action, App, Chaos, Fault, FaultKind, Load, ALL, RANDOM};
+use super::{Action, App, BackendKind, Chaos, Fault, FaultKind, Load, ALL, RANDOM};
 use std::time::Duration;
 
 /// Most faults in one chaos loop.
@@ -65,6 +65,13 @@ impl Validator<'_> {
                 format!("unknown fault kind \"{kind_name}\"")
             };
             self.problem(&kind_field, message, Some(hint));
+        }
+        if kind == Some(FaultKind::Disconnect) && app.backend == BackendKind::Process {
+            self.problem(
+                &kind_field,
+                "a disconnect fault is not supported with backend = \"process\"",
+                Some("a local process has no network of its own to cut: use kill, stop, pause or remove, or backend = \"docker\"".into()),
+            );
         }
         if !chaos_loop {
             for (key, present) in [

@@ -30,9 +30,16 @@ pub struct ScenarioFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppFile {
-    pub image: String,
+    /// Where the replicas run: `docker` (the default) or `process`.
+    pub backend: Option<String>,
+    /// Required with the Docker backend (validation says so, located at `[app]`).
+    pub image: Option<String>,
     pub build: Option<BuildFile>,
-    pub port: i64,
+    /// Required with the Docker backend.
+    pub port: Option<i64>,
+    /// For `backend = "process"`: the program, relative to the scenario file, and its
+    /// arguments; `{port}` in them (and in `env` values) becomes the replica's port.
+    pub command: Option<Vec<String>>,
     pub replicas: Option<i64>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,

@@ -62,13 +62,43 @@ pub struct Front {
     pub redispatch: bool,
 }
 
+/// Where the replicas run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendKind {
+    /// Containers on the local Docker engine.
+    #[default]
+    Docker,
+    /// Local processes started from `app.command`.
+    Process,
+}
+
+impl BackendKind {
+    pub const NAMES: [&'static str; 2] = ["docker", "process"];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            BackendKind::Docker => "docker",
+            BackendKind::Process => "process",
+        }
+    }
+}
+
 /// The application under test.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct App {
+    /// Where it runs (records written before there was a choice ran on Docker).
+    #[serde(default)]
+    pub backend: BackendKind,
+    /// The image (Docker); empty for the process backend.
     pub image: String,
     pub build: Option<Build>,
-    /// Container port the app listens on.
+    /// Container port the app listens on (Docker); 0 for the process backend, whose
+    /// replicas are told their port through `{port}`.
     pub port: u16,
+    /// The process backend's program (absolute) and its arguments.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
     /// Replica names, `app-0`, `app-1`, ...
     pub replicas: Vec<String>,
     pub env: BTreeMap<String, String>,
@@ -286,6 +316,10 @@ impl Scenario {
     /// run only when the image is missing (or with `--rebuild`).
     pub fn host_commands(&self) -> Vec<(String, PathBuf)> {
         let mut out = Vec::new();
+        if let Some(cmd) = &self.app.command {
+            // started once per instance, each in a working folder of its own
+            out.push((cmd.join(" "), std::env::temp_dir().join("phoenix-<run>/<instance>")));
+        }
         if let Some(Build {
             command: Some(cmd),
             workdir,

@@ -105,3 +105,27 @@ pub fn tth_minus_ready(result: &Value, record: &Value) -> Vec<f64> {
         })
         .collect()
 }
+
+/// The demo app built natively (`cargo build -p phoenix-demo`, debug), for the process
+/// backend; built once per test binary, its path read from cargo's own messages.
+pub fn demo_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let o = Command::new(cargo)
+                .current_dir(root())
+                .args(["build", "--locked", "-p", "phoenix-demo", "--message-format=json"])
+                .stderr(std::process::Stdio::inherit())
+                .output()
+                .expect("cargo runs");
+            assert!(o.status.success(), "cargo build -p phoenix-demo failed");
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "phoenix-demo")
+                .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+                .expect("cargo names the phoenix-demo executable")
+        })
+        .clone()
+}

@@ -22,12 +22,11 @@ mod teardown;
 
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
 
-use super::{Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result};
+use super::{free_port, Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result};
 use async_trait::async_trait;
 use bollard::Docker;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::net::Ipv4Addr;
 use std::time::Duration;
 use testcontainers::{ContainerAsync, GenericImage};
 use tokio::sync::{mpsc, Mutex};
@@ -159,16 +158,6 @@ impl DockerBackend {
             .map(|c| c.id().to_string())
             .ok_or_else(|| BackendError::UnknownReplica(replica.into()))
     }
-}
-
-/// A free TCP port on 127.0.0.1, chosen by the kernel.
-fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| BackendError::Op {
-        op: "find a free port",
-        what: "127.0.0.1".into(),
-        reason: e.to_string(),
-    })?;
-    Ok(l.local_addr().map(|a| a.port()).unwrap_or(0))
 }
 
 #[async_trait]

@@ -3,7 +3,7 @@
 
 use super::super::file::{AppFile, FrontFile, HealthFile, ServiceFile};
 use super::super::http;
-use super::super::{App, Build, Front, Health, Service, VolumeMount};
+use super::super::{App, BackendKind, Build, Front, Health, Service, VolumeMount};
 use super::bounds::{MAX_REPLICAS, MAX_SERVICES, MAX_VOLUMES};
 use super::docker::{self, MAX_ENV};
 use super::paths::Want;
@@ -20,14 +20,34 @@ const MAX_RECIPE_BYTES: u64 = 1024 * 1024;
 const RECIPE_HINT: &str = "a recipe is a folder with an executable build.sh that takes the image tag";
 
 impl Validator<'_> {
-    pub(super) fn app(&mut self, raw: AppFile) -> App {
-        self.image("app.image", &raw.image);
-        let port = match u16::try_from(raw.port) {
-            Ok(p) if p > 0 => p,
-            _ => {
+    pub(super) fn app(&mut self, mut raw: AppFile) -> App {
+        let backend = self.backend_kind(raw.backend.as_deref());
+        let docker = backend == BackendKind::Docker;
+        let command = if docker {
+            self.docker_app(&raw);
+            None
+        } else {
+            // the container fields are refused there, and not checked again below
+            let command = self.process_app(&raw);
+            (raw.build, raw.volumes) = (None, Vec::new());
+            command
+        };
+        match &raw.image {
+            Some(image) if docker => self.image("app.image", image),
+            None if docker => self.missing("app", "image"),
+            _ => {}
+        }
+        let port = match raw.port.map(u16::try_from) {
+            _ if !docker => 0,
+            None => {
+                self.missing("app", "port");
+                8080
+            }
+            Some(Ok(p)) if p > 0 => p,
+            Some(_) => {
                 self.problem(
                     "app.port",
-                    format!("{} is not a TCP port", raw.port),
+                    format!("{} is not a TCP port", raw.port.unwrap_or_default()),
                     Some("use the container port the app listens on, 1 to 65535".into()),
                 );
                 8080
@@ -156,9 +176,15 @@ impl Validator<'_> {
             }
         }
         App {
-            image: raw.image,
+            backend,
+            image: if docker {
+                raw.image.unwrap_or_default()
+            } else {
+                String::new()
+            },
             build,
             port,
+            command,
             replicas: (0..replicas).map(|i| format!("app-{i}")).collect(),
             env: raw.env,
             health: Health {

@@ -10,6 +10,7 @@ pub(super) mod bounds;
 mod docker;
 mod load;
 pub(super) mod paths;
+mod process;
 mod syntax;
 
 pub use bounds::*;
@@ -56,7 +57,8 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> 
     }
     let locator = Locator::new(text);
     for p in v.problems.iter_mut().take(MAX_LISTED) {
-        p.location = locator.locate(&p.field);
+        // a missing key is located at its table when it is recorded
+        p.location = p.location.or_else(|| locator.locate(&p.field));
     }
     Err(invalid(v.problems))
 }
@@ -204,6 +206,10 @@ impl Validator<'_> {
         }
         if self.load_known {
             self.fault_timeline(&faults, &app.replicas, &load);
+        }
+        if app.backend == BackendKind::Process {
+            let front = raw.front.as_ref().is_some_and(|f| f.kind != "none");
+            self.process_scenario(raw.services.len(), front);
         }
         let services = self.services(raw.services, &app.replicas);
         let checks = self.checks(raw.checks);

@@ -197,13 +197,14 @@ const DURATION_KEYS: [&str; 10] = [
 ];
 
 /// An example of a required field, for "add it" hints.
-fn example(field: &str) -> String {
+pub(super) fn example(field: &str) -> String {
     match field {
         "name" => "name = \"kill-restart\"".into(),
         "app" => "an [app] table with image and port".into(),
         "load" => "a [load] table with rate and duration".into(),
         "image" => "image = \"phoenix-demo:latest\"".into(),
         "port" => "port = 8080".into(),
+        "command" => "command = [\"../target/debug/phoenix-demo\"]".into(),
         "rate" => "rate = 200".into(),
         "duration" => "duration = \"20s\"".into(),
         "at" => "at = \"5s\"".into(),

@@ -1,0 +1,182 @@
+//! The whole pipeline — `phoenix run`: validate, deploy, load, faults, probes, record,
+//! analysis, certification, every report file — on the process backend, with the demo app
+//! built natively. No Docker: these tests pass with the engine stopped, in seconds.
+//! What a run left is read from the kernel (`/proc/<pid>/environ`) and the temporary
+//! folder, not from the harness.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// One run at a time: two cores, and timings matter.
+static ONE: Mutex<()> = Mutex::new(());
+
+/// The demo boots this long before binding its port (`STARTUP_DELAY_MS` in the scenarios).
+const BOOT_MS: f64 = 300.0;
+
+/// Runs a scenario of `tests/scenarios/` on the process backend; asserts its exit status,
+/// that it took less than `within`, and that it left no process or folder behind.
+fn run_process(scenario: &str, exit: i32, within: Duration) -> (Value, Value, std::path::PathBuf, tempfile::TempDir) {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    // the scenarios name the debug build where cargo puts it by default
+    let demo = demo_binary();
+    assert_eq!(
+        demo,
+        root().join("target/debug/phoenix-demo"),
+        "the process scenarios run ../../target/debug/phoenix-demo; unset CARGO_TARGET_DIR"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let start = Instant::now();
+    let o = run(&format!("tests/scenarios/{scenario}.toml"), &out, &[]);
+    let took = start.elapsed();
+    let result = read_json(&out.join("result.json"));
+    let record = read_json(&out.join("record.json"));
+    assert_eq!(o.status.code(), Some(exit), "{scenario}: {}", result["certification"]);
+    assert!(took < within, "{scenario} took {took:?}, over {within:?}");
+    eprintln!("{scenario}: {took:?}");
+    let run_id = result["run_id"].as_str().expect("run_id");
+    assert_nothing_left_locally(run_id);
+    (result, record, out, tmp)
+}
+
+/// No live process carries the run's label, and no run folder in the temporary folder
+/// names the run.
+fn assert_nothing_left_locally(run_id: &str) {
+    let want = format!("PHOENIX_BENCH_RUN={run_id}");
+    let mut left = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        if e.file_name().to_string_lossy().parse::<u32>().is_err() {
+            continue;
+        }
+        let env = std::fs::read(e.path().join("environ")).unwrap_or_default();
+        if env.split(|b| *b == 0).any(|kv| kv == want.as_bytes()) {
+            left.push(format!("process {}", e.file_name().to_string_lossy()));
+        }
+    }
+    let label = format!("phoenix-bench.run={run_id}");
+    for e in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+        let labels = std::fs::read_to_string(e.path().join("phoenix-bench.labels")).unwrap_or_default();
+        if labels.lines().any(|l| l == label) {
+            left.push(format!("folder {}", e.path().display()));
+        }
+    }
+    assert!(left.is_empty(), "run {run_id} left {left:?}");
+}
+
+fn nonempty(dir: &Path, file: &str) {
+    let len = std::fs::metadata(dir.join(file)).map(|m| m.len()).unwrap_or(0);
+    assert!(len > 0, "{file} missing or empty");
+}
+
+#[test]
+fn kill_restart_on_the_process_backend_is_certified_with_measured_recovery_in_seconds() {
+    let (result, record, out, _tmp) = run_process("process-kill-restart", 0, Duration::from_secs(60));
+    assert_eq!(result["environment"]["backend"], "process");
+    assert_eq!(
+        result["environment"]["images"],
+        serde_json::json!([]),
+        "no image is involved"
+    );
+    assert_eq!(result["certification"]["passed"], true);
+    let faults = result["faults"].as_array().unwrap();
+    assert_eq!(faults.len(), 2);
+    for (f, action) in faults.iter().zip(["restart", "replace"]) {
+        assert_eq!(f["action"], action);
+        assert_eq!(f["recovery"], "recovered", "{f}");
+        let tth = f["time_to_healthy_ms"].as_f64().expect("a measured time to healthy");
+        // the demo sleeps BOOT_MS before binding: a shorter TTH would not be its recovery
+        assert!((BOOT_MS..1000.0).contains(&tth), "{action}: TTH {tth} ms");
+        let b = &f["breakdown_ms"];
+        let (exit, running) = (b["exit"].as_f64().unwrap(), b["running"].as_f64().unwrap());
+        assert!(
+            (0.0..100.0).contains(&exit),
+            "{action}: the exit event {exit} ms after the kill"
+        );
+        assert!(
+            running >= exit && running < 200.0,
+            "{action}: started {running} ms after the kill"
+        );
+        assert!(
+            f["lost_requests"].as_u64().unwrap() > 0,
+            "a killed only replica loses requests"
+        );
+    }
+    // the probe against the app's own `ready <ms>` line
+    let off = tth_minus_ready(&result, &record);
+    assert!(
+        off.iter().all(|d| (0.0..25.0).contains(d)),
+        "TTH minus ready: {off:?} ms"
+    );
+    eprintln!("TTH minus the app's ready line: {off:?} ms");
+    // a restart keeps the instance, a replacement is a new one
+    let instances: Vec<&str> = record["trials"][0]["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["instance"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        instances.len(),
+        2,
+        "the first instance (started twice) and its replacement: {instances:?}"
+    );
+    for file in [
+        "index.html",
+        "summary.md",
+        "junit.xml",
+        "latency.hlog",
+        "record.json",
+        "result.json",
+    ] {
+        nonempty(&out, file);
+    }
+}
+
+/// (set up, verified, lost) of the sessions check.
+fn sessions(result: &Value) -> (u64, u64, u64) {
+    let c = &result["checks"][0];
+    assert_eq!(c["name"], "sessions");
+    let n = |k: &str| c[k].as_u64().unwrap();
+    (n("set_up"), n("verified"), n("lost"))
+}
+
+#[test]
+fn sessions_in_a_shared_folder_are_kept_and_sessions_in_memory_are_lost() {
+    let (kept, ..) = run_process("process-stateless", 0, Duration::from_secs(60));
+    assert_eq!(sessions(&kept), (20, 20, 0), "{}", kept["checks"]);
+    let (lost, ..) = run_process("process-memory-sessions", 3, Duration::from_secs(60));
+    assert_eq!(sessions(&lost), (20, 0, 20), "{}", lost["checks"]);
+    assert_eq!(lost["certification"]["level"], "not-certified");
+    assert!(lost["certification"]["reasons"].to_string().contains("sessions: "));
+}
+
+#[test]
+fn a_program_not_built_yet_fails_the_run_with_status_1_naming_it_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("p.toml");
+    let text = r#"name = "unbuilt"
+[app]
+backend = "process"
+command = ["bin/not-built-yet"]
+env = { LISTEN = "127.0.0.1:{port}" }
+[load]
+rate = 10
+duration = "2s"
+"#;
+    std::fs::write(&path, text).unwrap();
+    let out = tmp.path().join("run");
+    let o = phoenix().arg("run").arg(&path).arg("--out").arg(&out).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("bin/not-built-yet") && err.contains("build the program first"),
+        "{err}"
+    );
+    let result = read_json(&out.join("result.json"));
+    assert_nothing_left_locally(result["run_id"].as_str().unwrap());
+}
