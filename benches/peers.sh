@@ -4,15 +4,20 @@
 # port. Prints one Markdown table with the ratio phoenix/oha of each figure. Not part of the
 # test suite (it measures, it does not judge; the README's Performance section holds a run).
 #
-#   bash benches/peers.sh            # about 6 minutes with 10 s rows
-#   PEERS_SECS=5 PEERS_TARGETS=native bash benches/peers.sh
+#   bash benches/peers.sh            # about 12 minutes: 5 s rows, 3 reps
+#   PEERS_SECS=10 PEERS_REPS=1 PEERS_TARGETS=native bash benches/peers.sh
+#
+# The tools run in turn within a row (phoenix, oha, wrk, phoenix, ...) so that a busy
+# moment of the machine hits each of them alike; each figure is that of the tool's median
+# rep by ok count.
 #
 # Needs cargo, Docker (for the container target), wrk (Debian's, `.ci/setup` installs it),
 # jq; installs oha with `cargo install oha` when it is missing (slow: it compiles).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-secs=${PEERS_SECS:-10}
+secs=${PEERS_SECS:-5}
+reps=${PEERS_REPS:-3}               # each row runs the tools in turn this many times; the median rep (by ok) is shown
 conns=${PEERS_CONNECTIONS:-64}      # closed loop: every tool gets the same connections
 oha_conns=${PEERS_OHA_CONNECTIONS:-500}  # open loop: oha needs enough to keep its schedule
 rates=${PEERS_RATES:-"5000 10000 20000"}
@@ -76,9 +81,10 @@ oha_row() { # url rate keepalive connections
   local args=(-z "${secs}s" -c "$4" --no-tui --output-format json)
   [[ $2 != max ]] && args+=(-q "$2" --latency-correction)
   [[ $3 == 0 ]] && args+=(--disable-keepalive)
+  # requests oha cut at its own deadline were neither sent in the load nor failed by the app
   oha "${args[@]}" "$1" 2>/dev/null | jq -r '
     ([.statusCodeDistribution[]] | add // 0) as $ok
-    | ([.errorDistribution[]] | add // 0) as $err
+    | ([.errorDistribution | to_entries[] | select(.key != "aborted due to deadline") | .value] | add // 0) as $err
     | "\($ok) \($ok + $err) \(.latencyPercentiles.p50 * 1000) \(.latencyPercentiles.p99 * 1000) -"'
 }
 wrk_row() { # url connections (closed loop, keep-alive: wrk has no open loop)
@@ -90,6 +96,9 @@ wrk_row() { # url connections (closed loop, keep-alive: wrk has no open loop)
     END { printf "%d %d %.3f %.3f -\n", n - bad, n, p50, p99 }'
 }
 
+median() { # reads "ok sent p50 p99 slip" lines, prints the median one by ok
+  sort -n -k1,1 | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "—"; else printf "%.2f", a / b }'; }
 fmt() { # ok sent p50 p99 slip
   printf '%s of %s, %.2f / %.2f ms' "$1" "$2" "$3" "$4"
@@ -97,23 +106,35 @@ fmt() { # ok sent p50 p99 slip
   true
 }
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo
 echo "| target | load | phoenix: ok of sent, p50 / p99 | oha | wrk | phoenix/oha ok | phoenix − oha p50 ms |"
 echo "|---|---|---|---|---|---|---|"
 for t in $targets; do
   u=${url[$t]}
-  read -r -a P <<<"$(phoenix_row "$u" max 1 "$conns")"
-  read -r -a O <<<"$(oha_row "$u" max 1 "$conns")"
-  read -r -a W <<<"$(wrk_row "$u" "$conns")"
+  p=""; o=""; w=""
+  for _ in $(seq 1 "$reps"); do
+    p+="$(phoenix_row "$u" max 1 "$conns")"$'\n'
+    o+="$(oha_row "$u" max 1 "$conns")"$'\n'
+    w+="$(wrk_row "$u" "$conns")"$'\n'
+  done
+  read -r -a P <<<"$(printf '%s' "$p" | median)"
+  read -r -a O <<<"$(printf '%s' "$o" | median)"
+  read -r -a W <<<"$(printf '%s' "$w" | median)"
   echo "| $t | closed loop, $conns keep-alive connections, ${secs} s | $(fmt "${P[@]}") | $(fmt "${O[@]}") | $(fmt "${W[@]}") | $(ratio "${P[0]}" "${O[0]}") | $(awk -v a="${P[2]}" -v b="${O[2]}" 'BEGIN{printf "%+.2f", a-b}') |"
   for r in $rates; do
     for ka in 0 1; do
       mode=$([[ $ka == 1 ]] && echo keep-alive || echo "fresh connections")
-      read -r -a P <<<"$(phoenix_row "$u" "$r" "$ka" "$oha_conns")"
-      read -r -a O <<<"$(oha_row "$u" "$r" "$ka" "$oha_conns")"
+      p=""; o=""
+      for _ in $(seq 1 "$reps"); do
+        p+="$(phoenix_row "$u" "$r" "$ka" "$oha_conns")"$'\n'
+        o+="$(oha_row "$u" "$r" "$ka" "$oha_conns")"$'\n'
+      done
+      read -r -a P <<<"$(printf '%s' "$p" | median)"
+      read -r -a O <<<"$(printf '%s' "$o" | median)"
       echo "| $t | open loop $r/s, $mode, ${secs} s | $(fmt "${P[@]}") | $(fmt "${O[@]}") | n/a (no open loop) | $(ratio "${P[0]}" "${O[0]}") | $(awk -v a="${P[2]}" -v b="${O[2]}" 'BEGIN{printf "%+.2f", a-b}') |"
     done
   done
 done
 echo
-echo "machine: $(nproc) cores, $(uname -sr); oha $(oha --version | awk '{print $2}'), $(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}'); rows of ${secs} s"
+echo "machine: $(nproc) cores, $(uname -sr); oha $(oha --version | awk '{print $2}'), $(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}'); rows of ${secs} s, median of $reps reps; load average before: $load0"
