@@ -11,6 +11,10 @@ use crate::analysis::{spread, Analysis, Phase, RecoveryStatus};
 /// stray request cannot.
 pub const MIN_P99_SAMPLES: u64 = 100;
 
+/// Most the load generator's slip may move the latency component (in [0, 1]; 0.05 is 1.25
+/// points of score at its nominal weight) for the component to count as measured.
+pub const MAX_SLIP_SWAY: f64 = 0.05;
+
 pub(super) const TTH_WEIGHT: f64 = 0.40;
 pub(super) const AVAILABILITY_WEIGHT: f64 = 0.35;
 pub(super) const LATENCY_WEIGHT: f64 = 0.25;
@@ -159,7 +163,7 @@ pub(super) fn latency_degradation(a: &Analysis) -> Component {
         Some("the scenario has no fault: there was no disruption".to_string())
     } else if base.count == 0 {
         Some("no baseline: no request succeeded before the first fault".to_string())
-    } else if let Some(why) = a.load.untrustworthy() {
+    } else if let Some(why) = a.load.overloaded() {
         Some(why)
     } else if base.count < MIN_P99_SAMPLES {
         Some(short("baseline", base.count))
@@ -171,20 +175,35 @@ pub(super) fn latency_degradation(a: &Analysis) -> Component {
     if let Some(why) = why_not {
         return c.not_measured(why);
     }
+    let value = |d: f64| clamp01(1.0 - d.max(1.0).log10() / 2.0);
     let degradation = if base.p99 > 0.0 && disrupted.p99 > 0.0 {
         (disrupted.p99 / base.p99).max(1.0)
     } else {
         1.0
     };
+    // Latency runs from the intended send time, so the generator's own lateness is part
+    // of each p99, by at most its slip p99. The value holds if it stays put over that
+    // whole range; else the figure is the generator's as much as the app's.
+    let slip = a.load.slip_ms.p99;
+    let (lowest, highest) = (
+        value((disrupted.p99 - slip).max(0.0) / base.p99.max(f64::MIN_POSITIVE)),
+        value(disrupted.p99 / (base.p99 - slip).max(0.001)),
+    );
     c.inputs.splice(
         0..0,
         [
             ("baseline_p99_ms".to_string(), base.p99),
             ("disruption_p99_ms".to_string(), disrupted.p99),
             ("degradation".to_string(), degradation),
+            ("slip_p99_ms".to_string(), slip),
         ],
     );
-    c.measured_as(1.0 - degradation.log10() / 2.0)
+    if (lowest - highest).abs() > MAX_SLIP_SWAY {
+        return c.not_measured(format!(
+            "the load generator's schedule slip (p99 {slip:.1} ms) could move this component from {highest:.2} to {lowest:.2}: its latency figures are the generator's as much as the app's"
+        ));
+    }
+    c.measured_as(value(degradation))
 }
 
 /// Trial-to-trial spread of the per-trial mean TTH, with two or more trials (None with one).
