@@ -21,6 +21,8 @@ mod spec;
 mod tasks;
 mod teardown;
 
+pub use teardown::{labelled_objects, labelled_services, remove_run};
+
 use super::docker::DockerBackend;
 use super::{Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result};
 use async_trait::async_trait;

@@ -25,28 +25,36 @@ pub async fn labelled_services(docker: &Docker, label: &str) -> Result<Vec<Strin
     Ok(list.into_iter().filter_map(|s| s.id).collect())
 }
 
-/// Containers, networks and volumes still carrying `label`.
-pub async fn labelled_objects(docker: &Docker, label: &str) -> Result<usize> {
+async fn labelled_containers(docker: &Docker, label: &str) -> Result<usize> {
     let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
     let cs = ListContainersOptions {
         all: true,
-        filters: Some(filters.clone()),
+        filters: Some(filters),
         ..Default::default()
     };
     let cs = bounded("list containers", label, CALL_TIMEOUT, docker.list_containers(Some(cs))).await?;
+    Ok(cs.len())
+}
+
+/// Containers, networks and volumes still carrying `label`.
+pub async fn labelled_objects(docker: &Docker, label: &str) -> Result<usize> {
+    let filters = HashMap::from([("label".to_string(), vec![label.to_string()])]);
+    let cs = labelled_containers(docker, label).await?;
     let ns = ListNetworksOptions {
         filters: Some(filters.clone()),
     };
     let ns = bounded("list networks", label, CALL_TIMEOUT, docker.list_networks(Some(ns))).await?;
     let vs = ListVolumesOptions { filters: Some(filters) };
     let vs = bounded("list volumes", label, CALL_TIMEOUT, docker.list_volumes(Some(vs))).await?;
-    Ok(cs.len() + ns.len() + vs.volumes.map_or(0, |v| v.len()))
+    Ok(cs + ns.len() + vs.volumes.map_or(0, |v| v.len()))
 }
 
 /// Removes the services carrying `label`, then sweeps its containers, networks and
 /// volumes until none is left or [`SETTLE`] has passed. Returns what was removed and how
 /// many objects remain.
 pub async fn remove_run(docker: &Docker, label: &str) -> Result<(Removed, usize)> {
+    // the task containers, counted before swarm removes most of them itself
+    let containers = labelled_containers(docker, label).await?;
     let services = labelled_services(docker, label).await.unwrap_or_default();
     for id in &services {
         // 404: someone removed it first
@@ -68,10 +76,7 @@ pub async fn remove_run(docker: &Docker, label: &str) -> Result<(Removed, usize)
             }
         }
     }
-    let mut removed = Removed {
-        containers: 0,
-        ..Default::default()
-    };
+    let mut removed = Removed::default();
     let start = Instant::now();
     loop {
         let r = remove_labelled(docker, label).await;
@@ -79,7 +84,11 @@ pub async fn remove_run(docker: &Docker, label: &str) -> Result<(Removed, usize)
         removed.networks += r.networks;
         removed.volumes += r.volumes;
         let left = labelled_objects(docker, label).await?;
-        if left == 0 || start.elapsed() > SETTLE {
+        if left == 0 {
+            removed.containers = removed.containers.max(containers);
+            return Ok((removed, left));
+        }
+        if start.elapsed() > SETTLE {
             return Ok((removed, left));
         }
         // swarm removes a deleted service's tasks and detaches them in the background
@@ -97,9 +106,10 @@ impl SwarmBackend {
                 state.network = None;
                 state.deployment = None;
             }
-            // stops the event watcher; the sweep below removes what it would
-            let _ = self.containers.teardown().await;
+            // the services first, so the platform stops replacing tasks
             let swept = remove_run(&self.docker, &label).await;
+            // stops the event watcher; its own sweep by label finds nothing left
+            let _ = self.containers.teardown().await;
             let left = self.leave_if_ours().await;
             let (removed, remaining) = swept?;
             left?;
