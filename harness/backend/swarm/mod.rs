@@ -41,6 +41,20 @@ const RUNNING_WITHIN: Duration = Duration::from_secs(60);
 /// How often a slot's tasks are read while waiting.
 const POLL: Duration = Duration::from_millis(25);
 
+/// Whether this process put the engine in swarm mode and has not left it yet: the forced
+/// cleanup of an interrupted run reads it.
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
+/// An interrupted run's last resort: removes the services and objects labelled `label`
+/// and leaves swarm mode if this process entered it.
+pub async fn forced_cleanup(docker: &Docker, label: &str) {
+    let _ = remove_run(docker, label).await;
+    if ENTERED.swap(false, Ordering::SeqCst) {
+        let opts = bollard::query_parameters::LeaveSwarmOptions { force: true };
+        let _ = tokio::time::timeout(CALL_TIMEOUT, docker.leave_swarm(Some(opts))).await;
+    }
+}
+
 /// Runs an engine call with a timeout, naming the operation in errors.
 async fn bounded<T, E: std::fmt::Display>(
     op: &'static str,
@@ -145,6 +159,7 @@ impl SwarmBackend {
                 )
                 .await?;
                 self.initialised.store(true, Ordering::SeqCst);
+                ENTERED.store(true, Ordering::SeqCst);
                 Ok(())
             }
             Some(other) => Err(BackendError::Op {
@@ -162,6 +177,7 @@ impl SwarmBackend {
         if !self.initialised.swap(false, Ordering::SeqCst) {
             return Ok(());
         }
+        ENTERED.store(false, Ordering::SeqCst);
         let opts = bollard::query_parameters::LeaveSwarmOptions { force: true };
         bounded(
             "leave swarm mode on",
