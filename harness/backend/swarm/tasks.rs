@@ -176,16 +176,32 @@ impl SwarmBackend {
         }
     }
 
+    /// The container a fault hits: the last one the backend saw for the slot, which is the
+    /// running one unless the platform replaced it unseen; `fresh` reads the task list.
+    async fn target(&self, replica: &str, fresh: bool) -> Result<String> {
+        if !fresh {
+            let state = self.state.lock().await;
+            if let Some(id) = Self::slot(&state, replica)?.seen.last() {
+                return Ok(id.clone());
+            }
+        }
+        self.current(replica).await
+    }
+
     pub(super) async fn signal(&self, replica: &str, signal: &str) -> Result<()> {
-        let id = self.current(replica).await?;
-        let opts = KillContainerOptions { signal: signal.into() };
-        bounded(
-            "kill",
-            replica,
-            CALL_TIMEOUT,
-            self.docker.kill_container(&id, Some(opts)),
-        )
-        .await
+        // the last container seen first, so the fault's instant is not spent listing tasks;
+        // if it is not running (replaced unseen), the running task's, read from the list
+        let mut result = Ok(());
+        for fresh in [false, true] {
+            let id = self.target(replica, fresh).await?;
+            let opts = KillContainerOptions { signal: signal.into() };
+            let kill = self.docker.kill_container(&id, Some(opts));
+            result = bounded("kill", replica, CALL_TIMEOUT, kill).await;
+            if result.is_ok() {
+                break;
+            }
+        }
+        result
     }
 
     pub(super) async fn stop_task(&self, replica: &str, grace: Duration) -> Result<()> {
