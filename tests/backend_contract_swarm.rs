@@ -428,12 +428,14 @@ fn then_platform_is_refused_off_swarm_and_mixed_with_harness_actions_naming_the_
     assert!(err.contains("fault[1]") && err.contains("one restart policy"), "{err}");
 }
 
-#[test]
-fn swarm_kill_scenario_exits_0_and_the_breakdown_shows_the_platform_reaction() {
+/// Runs `scenarios/<name>.toml` with the guard held; asserts exit 0, the platform's
+/// reaction in order in the breakdown, nothing left and swarm mode as found; returns
+/// result.json.
+fn run_scenario(name: &str) -> serde_json::Value {
     let g = guard();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
-    let o = common::run("scenarios/swarm-kill.toml", &out, &[]);
+    let o = common::run(&format!("scenarios/{name}.toml"), &out, &[]);
     let result = common::read_json(&out.join("result.json"));
     assert_eq!(o.status.code(), Some(0), "{}", result["certification"]);
     let f = &result["faults"][0];
@@ -449,8 +451,8 @@ fn swarm_kill_scenario_exits_0_and_the_breakdown_shows_the_platform_reaction() {
         "exited → scheduled → running → healthy in order: {b}"
     );
     eprintln!(
-        "swarm-kill: {} level, TTH {} ms, lost {}; breakdown (ms) {b}",
-        result["certification"]["level"], f["time_to_healthy_ms"], f["lost_requests"]
+        "{name}: {} level, TTH {} ms, lost {} of {}; breakdown (ms) {b}",
+        result["certification"]["level"], f["time_to_healthy_ms"], f["lost_requests"], result["load"]["sent"]
     );
     common::assert_nothing_left(&result);
     let run_id = result["run_id"].as_str().unwrap();
@@ -462,4 +464,17 @@ fn swarm_kill_scenario_exits_0_and_the_breakdown_shows_the_platform_reaction() {
         assert!(left.is_empty(), "services left: {left:?}");
     }
     assert_eq!(swarm_state(), g.found, "swarm mode left as found");
+    result
+}
+
+#[test]
+fn swarm_kill_scenario_exits_0_and_the_breakdown_shows_the_platform_reaction() {
+    run_scenario("swarm-kill");
+}
+
+#[test]
+fn behind_haproxy_the_platform_replacement_loses_no_request() {
+    let result = run_scenario("swarm-kill-haproxy");
+    assert_eq!(result["load"]["failed"], 0, "{}", result["load"]);
+    assert_eq!(result["faults"][0]["lost_requests"], 0, "{}", result["faults"][0]);
 }

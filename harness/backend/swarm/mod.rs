@@ -14,9 +14,11 @@
 //! - `mod.rs`: state, swarm mode (initialised when inactive, left only if this backend
 //!   initialised it), the trait impl.
 //! - [`spec`]: the service spec of a slot.
+//! - [`front`]: HAProxy as a container on the run's overlay network.
 //! - [`tasks`]: reading a slot's tasks; deploy, faults and recovery actions.
 //! - [`teardown`]: services, then containers, network and volumes by label; swarm left.
 
+mod front;
 mod spec;
 mod tasks;
 mod teardown;

@@ -80,11 +80,11 @@ impl SwarmBackend {
 
     pub(super) async fn deploy_all(&self, d: &Deployment) -> Result<Deployed> {
         let mut state = self.state.lock().await;
-        if !d.services.is_empty() || d.front.is_some() {
+        if !d.services.is_empty() {
             return Err(BackendError::Op {
                 op: "deploy",
-                what: "services or a front".into(),
-                reason: "backend = \"swarm\" deploys the app's replicas only".into(),
+                what: "services".into(),
+                reason: "backend = \"swarm\" deploys the app's replicas and a front only".into(),
             });
         }
         self.ensure_swarm().await?;
@@ -139,9 +139,13 @@ impl SwarmBackend {
                 addr: SocketAddr::from((Ipv4Addr::LOCALHOST, slot.port)),
             });
         }
+        let front = match &d.front {
+            Some(f) => Some(self.start_front(f, &d.replicas, d.port, &net).await?),
+            None => None,
+        };
         Ok(Deployed {
             replicas: endpoints,
-            front: None,
+            front,
         })
     }
 

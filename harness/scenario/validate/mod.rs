@@ -214,8 +214,7 @@ impl Validator<'_> {
             self.process_scenario(raw.services.len(), front);
         }
         if app.backend == BackendKind::Swarm {
-            let front = raw.front.as_ref().is_some_and(|f| f.kind != "none");
-            self.swarm_scenario(raw.services.len(), front, &faults);
+            self.swarm_scenario(raw.services.len(), &faults);
         }
         let services = self.services(raw.services, &app.replicas);
         let checks = self.checks(raw.checks);

@@ -1,5 +1,5 @@
-//! What `backend = "swarm"` refuses beyond a fault's own checks: services and a front (not
-//! deployed on swarm yet), and faults that disagree about who replaces a task. A slot's
+//! What `backend = "swarm"` refuses beyond a fault's own checks: services (not deployed
+//! on swarm yet), and faults that disagree about who replaces a task. A slot's
 //! restart policy is one for the whole run, so either the platform replaces every killed
 //! or stopped task (`then = "platform"`, one `delay` for all) or the harness does.
 
@@ -9,19 +9,12 @@ use super::Validator;
 const SWARM: &str = "backend = \"swarm\"";
 
 impl Validator<'_> {
-    pub(super) fn swarm_scenario(&mut self, services: usize, front: bool, faults: &[(usize, Fault)]) {
+    pub(super) fn swarm_scenario(&mut self, services: usize, faults: &[(usize, Fault)]) {
         if services > 0 {
             self.problem(
                 "service[0]",
                 format!("services are not supported with {SWARM} yet"),
                 Some("remove the [[service]] entries, or use backend = \"docker\"".into()),
-            );
-        }
-        if front {
-            self.problem(
-                "front",
-                format!("a front is not supported with {SWARM} yet"),
-                Some("remove [front] (the harness spreads the load over the replicas' ports), or use backend = \"docker\"".into()),
             );
         }
         let ended = |f: &Fault| matches!(f.kind, FaultKind::Kill | FaultKind::Stop);
