@@ -426,6 +426,18 @@ fn then_platform_is_refused_off_swarm_and_mixed_with_harness_actions_naming_the_
     let (code, err) = validate(&mixed);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("fault[1]") && err.contains("one restart policy"), "{err}");
+    let cut = format!("{text}\n[[fault]]\nat = \"12s\"\nkind = \"disconnect\"\nfor = \"1s\"\ntarget = \"app-1\"\n");
+    let (code, err) = validate(&cut);
+    assert!(
+        code == Some(2) && err.contains("disconnect fault is not supported with backend = \"swarm\""),
+        "{err}"
+    );
+    let services = format!("{text}\n[[service]]\nname = \"cache\"\nimage = \"phoenix/redis:bookworm\"\n");
+    let (code, err) = validate(&services);
+    assert!(
+        code == Some(2) && err.contains("services are not supported with backend = \"swarm\""),
+        "{err}"
+    );
 }
 
 /// Runs `scenarios/<name>.toml` with the guard held; asserts exit 0, the platform's
