@@ -7,7 +7,8 @@ use crate::backend::docker::connect;
 use crate::backend::labels;
 use crate::backend::BackendError;
 use bollard::query_parameters::{
-    ListContainersOptions, ListNetworksOptions, ListVolumesOptions, RemoveContainerOptions, RemoveVolumeOptions,
+    ListContainersOptions, ListNetworksOptions, ListServicesOptions, ListVolumesOptions, RemoveContainerOptions,
+    RemoveVolumeOptions,
 };
 use bollard::Docker;
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Something a dead run left.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Orphan {
-    /// `container`, `network` or `volume` (the removal order).
+    /// `service`, `container`, `network` or `volume` (the removal order).
     pub kind: &'static str,
     pub id: String,
     pub name: String,
@@ -26,7 +27,7 @@ pub struct Orphan {
     pub owner: String,
 }
 
-/// Lists orphans: containers, then networks, then volumes.
+/// Lists orphans: swarm services, containers, then networks, then volumes.
 pub async fn find(docker: &Docker) -> Result<Vec<Orphan>, BackendError> {
     let filters = HashMap::from([("label".to_string(), vec![labels::RUN.to_string()])]);
     let fail = |what: &str, e: String| BackendError::Op {
@@ -47,6 +48,25 @@ pub async fn find(docker: &Docker) -> Result<Vec<Orphan>, BackendError> {
             });
         }
     };
+    // swarm services first: while one exists, swarm would start its task again. An engine
+    // that is not a swarm manager has none (and answers the listing with an error)
+    let services = docker.list_services(Some(ListServicesOptions {
+        filters: Some(filters.clone()),
+        ..Default::default()
+    }));
+    if let Ok(Ok(ss)) = tokio::time::timeout(CALL_TIMEOUT, services).await {
+        for s in ss {
+            let spec = s.spec.unwrap_or_default();
+            let name = spec.name.unwrap_or_default();
+            push(
+                &mut out,
+                "service",
+                s.id.unwrap_or_default(),
+                name,
+                &spec.labels.unwrap_or_default(),
+            );
+        }
+    }
     let cs = tokio::time::timeout(
         CALL_TIMEOUT,
         docker.list_containers(Some(ListContainersOptions {
@@ -125,6 +145,7 @@ pub async fn remove(docker: &Docker, orphans: &[Orphan]) -> usize {
                 };
                 gone(tokio::time::timeout(CALL_TIMEOUT, docker.remove_container(&o.id, Some(opts))).await)
             }
+            "service" => gone(tokio::time::timeout(CALL_TIMEOUT, docker.delete_service(&o.id)).await),
             "network" => gone(tokio::time::timeout(CALL_TIMEOUT, docker.remove_network(&o.id)).await),
             _ => gone(
                 tokio::time::timeout(

@@ -148,6 +148,9 @@ fn cancel_on_signals(token: CancellationToken, run_id: String) {
         let label = format!("{}={run_id}", labels::RUN);
         let forced = async {
             if let Ok(docker) = connect().await {
+                // a swarm run's services first (else swarm restarts their tasks); swarm
+                // mode left if this process entered it
+                crate::backend::swarm::forced_cleanup(&docker, &label).await;
                 remove_labelled(&docker, &label).await;
             }
         };

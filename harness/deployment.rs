@@ -4,11 +4,12 @@
 
 use crate::backend::docker::DockerBackend;
 use crate::backend::process::ProcessBackend;
+use crate::backend::swarm::SwarmBackend;
 use crate::backend::{
     Backend, BuildSpec, Deployment, FrontDeploy, ImageSource, ImageSpec, ProcessSpec, ServiceSpec, Volume,
 };
 use crate::front::HaproxyOptions;
-use crate::scenario::{BackendKind, Build, Scenario};
+use crate::scenario::{Action, BackendKind, Build, Scenario};
 use std::sync::Arc;
 
 /// The backend `scenario` runs on, for run `run_id`. Docker's is connected (an
@@ -30,6 +31,10 @@ pub async fn backend(scenario: &Scenario, run_id: &str) -> crate::backend::Resul
                 Ok(n) => eprintln!("phoenix: removed {n} object(s) left by dead runs"),
             }
             Ok(Arc::new(b))
+        }
+        BackendKind::Swarm => {
+            // swarm mode is entered at the deploy, and left by the teardown if it was entered
+            Ok(Arc::new(SwarmBackend::connect(run_id).await?))
         }
     }
 }
@@ -72,6 +77,12 @@ pub fn of(scenario: &Scenario) -> Deployment {
                 health_status: scenario.app.health.status,
             },
         }),
+        // one restart policy per run (validation makes every platform fault agree)
+        platform_delay: scenario
+            .faults
+            .iter()
+            .find(|f| f.action == Action::Platform)
+            .map(|f| f.delay),
         process: scenario.app.command.as_ref().and_then(|c| {
             let (program, args) = c.split_first()?;
             Some(ProcessSpec {

@@ -81,7 +81,7 @@ pub async fn doctor(scenarios: &[PathBuf], build: bool) -> u8 {
             Ok(s) => {
                 r.line(Status::Ok, &format!("scenario {}", path.display()), "valid", None);
                 // a process scenario runs a local program: no image to check
-                let docker = s.app.backend == crate::scenario::BackendKind::Docker;
+                let docker = s.app.backend.runs_images();
                 let app = (
                     s.app.image.clone(),
                     s.app.build.clone().map_or(Way::Nothing, Way::Build),

@@ -45,6 +45,17 @@ pub async fn apply(
         rec.error = Some(e.to_string());
         return rec;
     }
+    if fault.action == Action::Platform {
+        // the platform acts on its own (its restart delay is the fault's delay): the
+        // action's instant is when it scheduled the replacement, by the engine's clock
+        let replaced = backend.platform(&fault.target).await;
+        rec.action_done_us = Some(clock.now_us());
+        match replaced {
+            Ok(unix_us) => rec.action_issued_us = Some(clock.from_unix_us(unix_us)),
+            Err(e) => rec.error = Some(e.to_string()),
+        }
+        return rec;
+    }
     tokio::time::sleep(fault.delay).await;
     rec.action_issued_us = Some(clock.now_us());
     let acted = match fault.action {
@@ -53,6 +64,8 @@ pub async fn apply(
         Action::Unpause => backend.unpause(&fault.target).await,
         Action::Reconnect => backend.reconnect(&fault.target).await,
         Action::Add => backend.add(&fault.target).await,
+        // returned above: the platform acts alone
+        Action::Platform => Ok(()),
     };
     rec.action_done_us = Some(clock.now_us());
     if let Err(e) = acted {

@@ -153,6 +153,7 @@ impl Engine for ProcessEngine {
             replicas: replicas.iter().map(|r| r.to_string()).collect(),
             services: Vec::new(),
             front: None,
+            platform_delay: None,
             process: Some(ProcessSpec {
                 program: common::demo_binary(),
                 args: Vec::new(),

@@ -8,6 +8,7 @@
 pub mod docker;
 pub mod labels;
 pub mod process;
+pub mod swarm;
 
 use crate::record::LifecycleKind;
 use async_trait::async_trait;
@@ -32,6 +33,9 @@ pub struct Deployment {
     pub front: Option<FrontDeploy>,
     /// A local program to run as each instance instead of an image (the process backend).
     pub process: Option<ProcessSpec>,
+    /// When the platform replaces a failed instance by itself, after this delay (its
+    /// restart policy; swarm only). None: the harness restarts or replaces.
+    pub platform_delay: Option<Duration>,
 }
 
 /// The text in a process's arguments and environment values that becomes the replica's
@@ -211,6 +215,16 @@ pub trait Backend: Send + Sync {
     async fn kill(&self, replica: &str) -> Result<()>;
     /// Asks the replica to stop (SIGTERM), then kills it after `grace`.
     async fn stop(&self, replica: &str, grace: Duration) -> Result<()>;
+    /// Waits until the platform has replaced a failed instance by itself (an orchestrator's
+    /// restart policy) and the replacement runs; returns when the platform scheduled it, in
+    /// µs since the epoch. Only a backend with a platform does this.
+    async fn platform(&self, replica: &str) -> Result<i64> {
+        Err(BackendError::Op {
+            op: "wait for the platform to replace",
+            what: replica.into(),
+            reason: "this backend has no platform of its own: use then = \"restart\" or \"replace\"".into(),
+        })
+    }
     /// Starts the same instance again.
     async fn restart(&self, replica: &str) -> Result<()>;
     /// Removes the instance and starts a fresh one from the image on the same endpoint.

@@ -73,6 +73,13 @@ impl Validator<'_> {
                 Some("a local process has no network of its own to cut: use kill, stop, pause or remove, or backend = \"docker\"".into()),
             );
         }
+        if kind == Some(FaultKind::Disconnect) && app.backend == BackendKind::Swarm {
+            self.problem(
+                &kind_field,
+                "a disconnect fault is not supported with backend = \"swarm\"",
+                Some("a task's host-mode port does not pass the overlay network, so cutting it off would not cut its clients off: use kill, stop, pause or remove, or backend = \"docker\"".into()),
+            );
+        }
         if !chaos_loop {
             for (key, present) in [
                 ("fault", raw.fault.is_some()),
@@ -89,7 +96,7 @@ impl Validator<'_> {
                 }
             }
         }
-        let action = kind.and_then(|k| self.action(&field, k, raw.then.as_deref()));
+        let action = kind.and_then(|k| self.action(&field, k, raw.then.as_deref(), app.backend));
         self.target(&field, &raw.target, app, chaos_loop);
         let lasting = matches!(kind, Some(FaultKind::Pause | FaultKind::Disconnect | FaultKind::Remove));
         let delay = if lasting {
@@ -160,14 +167,23 @@ impl Validator<'_> {
         })
     }
 
-    fn action(&mut self, field: &str, kind: FaultKind, then: Option<&str>) -> Option<Action> {
+    fn action(&mut self, field: &str, kind: FaultKind, then: Option<&str>, backend: BackendKind) -> Option<Action> {
         let (default, choosable) = kind.default_action();
         match (then, choosable) {
             (None, _) => Some(default),
             (Some("restart"), true) => Some(Action::Restart),
             (Some("replace"), true) => Some(Action::Replace),
+            (Some("platform"), true) if backend == BackendKind::Swarm => Some(Action::Platform),
+            (Some("platform"), true) => {
+                self.problem(
+                    &format!("{field}.then"),
+                    format!("\"platform\" needs an orchestrator, and backend = \"{}\" has none", backend.as_str()),
+                    Some("use restart or replace (the harness acts), or backend = \"swarm\" (Swarm replaces the task by its restart policy)".into()),
+                );
+                None
+            }
             (Some(other), true) => {
-                let hint = match did_you_mean(other, ["restart", "replace"]) {
+                let hint = match did_you_mean(other, ["restart", "replace", "platform"]) {
                     Some(s) => format!("did you mean \"{s}\"? use restart (same container) or replace (a fresh container from the image)"),
                     None => "use restart (same container) or replace (a fresh container from the image)".into(),
                 };

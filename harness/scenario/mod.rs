@@ -71,16 +71,24 @@ pub enum BackendKind {
     Docker,
     /// Local processes started from `app.command`.
     Process,
+    /// A Docker Swarm service per replica slot; the platform can replace failed tasks.
+    Swarm,
 }
 
 impl BackendKind {
-    pub const NAMES: [&'static str; 2] = ["docker", "process"];
+    pub const NAMES: [&'static str; 3] = ["docker", "process", "swarm"];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             BackendKind::Docker => "docker",
             BackendKind::Process => "process",
+            BackendKind::Swarm => "swarm",
         }
+    }
+
+    /// Whether replicas are containers from an image (docker and swarm).
+    pub fn runs_images(&self) -> bool {
+        matches!(self, BackendKind::Docker | BackendKind::Swarm)
     }
 }
 
@@ -237,6 +245,8 @@ pub enum Action {
     Reconnect,
     /// Scale up: a fresh replica in the removed one's place.
     Add,
+    /// Nothing: the platform replaces it by its restart policy (swarm), after `delay`.
+    Platform,
 }
 
 impl Action {
@@ -247,6 +257,7 @@ impl Action {
             Action::Unpause => "unpause",
             Action::Reconnect => "reconnect",
             Action::Add => "add",
+            Action::Platform => "platform",
         }
     }
 }

@@ -65,7 +65,7 @@ impl DockerBackend {
         out
     }
 
-    pub(super) async fn fetch_logs(&self, replica: &str, id: &str) -> RawLog {
+    pub(crate) async fn fetch_logs(&self, replica: &str, id: &str) -> RawLog {
         let options = LogsOptions {
             stdout: true,
             stderr: true,

@@ -3,7 +3,7 @@
 
 use super::super::file::{AppFile, FrontFile, HealthFile, ServiceFile};
 use super::super::http;
-use super::super::{App, BackendKind, Build, Front, Health, Service, VolumeMount};
+use super::super::{App, Build, Front, Health, Service, VolumeMount};
 use super::bounds::{MAX_REPLICAS, MAX_SERVICES, MAX_VOLUMES};
 use super::docker::{self, MAX_ENV};
 use super::paths::Want;
@@ -22,7 +22,8 @@ const RECIPE_HINT: &str = "a recipe is a folder with an executable build.sh that
 impl Validator<'_> {
     pub(super) fn app(&mut self, mut raw: AppFile) -> App {
         let backend = self.backend_kind(raw.backend.as_deref());
-        let docker = backend == BackendKind::Docker;
+        // swarm replicas are containers too: the same image, port, build and volumes
+        let docker = backend.runs_images();
         let command = if docker {
             self.docker_app(&raw);
             None

@@ -2,7 +2,8 @@
 //! first) and comes with what was expected; the first [`MAX_LISTED`] are located in the
 //! file, from one parse of it. Split by concern: `syntax` (what serde refuses), `app`
 //! (app, services, front), `load` (load, certify), `paths` (what a scenario may name on
-//! the host), `docker` (images, env, volumes), `bounds` (resource limits); faults and
+//! the host), `docker` (images, env, volumes), `process` and `swarm`
+//! (what those backends need and refuse), `bounds` (resource limits); faults and
 //! checks live next door in `faults.rs` and `checks.rs`.
 
 mod app;
@@ -11,6 +12,7 @@ mod docker;
 mod load;
 pub(super) mod paths;
 mod process;
+mod swarm;
 mod syntax;
 
 pub use bounds::*;
@@ -210,6 +212,9 @@ impl Validator<'_> {
         if app.backend == BackendKind::Process {
             let front = raw.front.as_ref().is_some_and(|f| f.kind != "none");
             self.process_scenario(raw.services.len(), front);
+        }
+        if app.backend == BackendKind::Swarm {
+            self.swarm_scenario(raw.services.len(), &faults);
         }
         let services = self.services(raw.services, &app.replicas);
         let checks = self.checks(raw.checks);

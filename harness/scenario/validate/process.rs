@@ -24,11 +24,12 @@ impl Validator<'_> {
         };
         match BackendKind::NAMES.iter().position(|n| *n == w) {
             Some(0) => BackendKind::Docker,
-            Some(_) => BackendKind::Process,
+            Some(1) => BackendKind::Process,
+            Some(_) => BackendKind::Swarm,
             None => {
                 let hint = match did_you_mean(w, BackendKind::NAMES) {
-                    Some(s) => format!("did you mean \"{s}\"? backends are docker and process"),
-                    None => "use docker (containers, the default) or process (local programs)".into(),
+                    Some(s) => format!("did you mean \"{s}\"? backends are docker, process and swarm"),
+                    None => "use docker (containers, the default), process (local programs) or swarm (a Docker Swarm service per replica)".into(),
                 };
                 self.problem("app.backend", format!("unknown backend \"{w}\""), Some(hint));
                 BackendKind::Docker
