@@ -36,7 +36,7 @@ fn kill_then_restart_and_replace_report_time_to_healthy_matching_the_apps_ready_
         );
     }
     let sent = result["load"]["sent"].as_f64().unwrap();
-    assert!((sent - 4000.0).abs() <= 200.0, "sent {sent}, planned 200 req/s x 20 s");
+    assert!((sent - 8000.0).abs() <= 400.0, "sent {sent}, planned 400 req/s x 20 s");
 
     // ground truth: the app prints `ready <epoch ms>` right after binding its port
     let record = read_json(&out.join("record.json"));
