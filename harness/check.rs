@@ -3,7 +3,7 @@
 //! app: a journey is plain HTTP steps with captures and expectations from the scenario.
 
 use crate::backend::Endpoint;
-use crate::record::{CheckFailure, Verification};
+use crate::record::{CheckFailure, Verification, MAX_FAILURES};
 use crate::scenario::checks::render;
 use crate::scenario::http::encode_target;
 use crate::scenario::{Body, Capture, Check, Expect, Step, Upload};
@@ -20,8 +20,6 @@ const CONCURRENCY: usize = 16;
 const STEP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Characters of a response body kept in a failure.
 const EXCERPT: usize = 160;
-/// Concrete failures kept per check.
-pub const MAX_FAILURES: usize = 5;
 
 /// One journey's state after its setup.
 #[derive(Debug, Clone, Default)]

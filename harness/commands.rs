@@ -5,6 +5,7 @@ use crate::backend::docker::{connect, remove_labelled};
 use crate::backend::{labels, Backend};
 use crate::cli::Command;
 use crate::execute::{self, Live};
+use crate::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_OK, EXIT_RUNTIME};
 use crate::output::RunDir;
 use crate::record::{Abort, AbortKind, RunRecord};
 use crate::report::{history, hlog, html, json, junit, markdown, Report};
@@ -14,11 +15,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_RUNTIME: u8 = 1;
-pub const EXIT_BAD_INPUT: u8 = 2;
-pub const EXIT_FELL_SHORT: u8 = 3;
 
 /// Runs one CLI command to its exit status.
 pub async fn dispatch(command: Command) -> u8 {

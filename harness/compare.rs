@@ -444,16 +444,16 @@ pub fn run(baseline: &Path, candidate: &Path, t: Thresholds) -> u8 {
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");
-            return crate::commands::EXIT_BAD_INPUT;
+            return crate::exit::EXIT_BAD_INPUT;
         }
     };
     let comparison = compare(&b, &c, t);
     print!("{}", markdown(&comparison));
     if comparison.regressed() {
         eprintln!("phoenix: recovery regressed");
-        crate::commands::EXIT_FELL_SHORT
+        crate::exit::EXIT_FELL_SHORT
     } else {
-        crate::commands::EXIT_OK
+        crate::exit::EXIT_OK
     }
 }
 

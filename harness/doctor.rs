@@ -6,7 +6,7 @@
 
 use crate::backend::docker::{connect, images, socket_description};
 use crate::backend::BackendError;
-use crate::commands::{EXIT_OK, EXIT_RUNTIME};
+use crate::exit::{EXIT_OK, EXIT_RUNTIME};
 use crate::scenario::{Build, Scenario};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

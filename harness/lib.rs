@@ -21,8 +21,13 @@
 //! - [`analysis`]: pure figures from a record.
 //! - [`certify`]: the level and score, one formula.
 //! - [`report`] and [`plot`]: renderers, pure; [`output`] writes them atomically.
-//! - [`commands`]: what each CLI command does; [`cli`]: its arguments; [`doctor`]: the
-//!   first-run check of a machine.
+//! - [`commands`]: what each CLI command does; [`cli`]: its arguments; [`exit`]: the exit
+//!   statuses every command returns; [`doctor`]: the first-run check of a machine.
+//!
+//! Shared vocabulary lives in the lowest module that needs it, so no two modules import
+//! each other: the certification [`scenario::Level`] with the scenario (its `require`), the
+//! failures kept per check ([`record::MAX_FAILURES`]) with the record, the exit statuses in
+//! [`exit`] rather than in the dispatcher.
 
 pub mod analysis;
 pub mod backend;
@@ -36,6 +41,7 @@ pub mod compare;
 pub mod deployment;
 pub mod doctor;
 pub mod execute;
+pub mod exit;
 pub mod fault;
 pub mod front;
 pub mod load;

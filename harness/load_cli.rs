@@ -3,7 +3,7 @@
 
 use crate::analysis::stats::LatencySummary;
 use crate::clock::RunClock;
-use crate::commands::{EXIT_BAD_INPUT, EXIT_OK};
+use crate::exit::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::load::{run_load, LiveCounters, LoadConfig, Rate, Recorder, Slip};
 use crate::record::{new_histogram, record_latency, Outcome, RequestLog};
 use crate::scenario::RequestSpec;

@@ -21,6 +21,9 @@ impl Progress {
     }
 }
 
+/// The line: a spinner, then the message `start` writes.
+const TEMPLATE: &str = "{spinner} {msg}";
+
 /// Starts the display.
 pub fn start(live: Arc<Live>, plan: Plan, _rate: f64) -> Progress {
     let bar = if std::io::stderr().is_terminal() {
@@ -33,7 +36,7 @@ pub fn start(live: Arc<Live>, plan: Plan, _rate: f64) -> Progress {
     } else {
         ProgressDrawTarget::hidden()
     });
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(ProgressStyle::with_template(TEMPLATE).unwrap_or_else(|_| ProgressStyle::default_spinner()));
     let planned = plan.load_duration * plan.trials;
     let b = bar.clone();
     let task = tokio::spawn(async move {
@@ -55,4 +58,14 @@ pub fn start(live: Arc<Live>, plan: Plan, _rate: f64) -> Progress {
         }
     });
     Progress { bar, task }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `start` falls back to a bare spinner when the template does not parse, so a change
+    /// of indicatif's template syntax would otherwise go unnoticed.
+    #[test]
+    fn the_progress_template_parses() {
+        assert!(indicatif::ProgressStyle::with_template(super::TEMPLATE).is_ok());
+    }
 }

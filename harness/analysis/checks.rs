@@ -1,8 +1,7 @@
 //! State checks over all trials, and the statelessness audit of what instances wrote to
 //! their own filesystems.
 
-use crate::check::MAX_FAILURES;
-use crate::record::{CheckFailure, RunRecord};
+use crate::record::{CheckFailure, RunRecord, MAX_FAILURES};
 use serde::{Deserialize, Serialize};
 
 /// Most local writes listed in the audit.

@@ -312,6 +312,10 @@ pub struct Verification {
     pub failed: u64,
 }
 
+/// Concrete failures kept per check: the runtime (`check.rs`) stops recording after this
+/// many and the analysis keeps at most this many when it sums trials.
+pub const MAX_FAILURES: usize = 5;
+
 /// A concrete failed step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckFailure {

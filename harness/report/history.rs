@@ -9,6 +9,7 @@
 use super::result::ResultJson;
 use super::RenderError;
 use crate::plot::trend::{self, TrendPoint};
+use minijinja::value::Serde;
 use minijinja::{context, Environment};
 use serde::Serialize;
 use std::path::Path;
@@ -159,9 +160,9 @@ pub fn render(entries: &[RunEntry]) -> Result<Vec<u8>, RenderError> {
         .map(|e| {
             let r = e.result();
             context! {
-                dir => e.dir,
+                dir => Serde(&e.dir),
                 href => format!("{}/index.html", percent_encode(&e.dir)),
-                started => e.started,
+                started => Serde(&e.started),
                 has_page => e.has_page,
                 state => match &e.run {
                     RunState::Complete { .. } => "complete",
@@ -188,7 +189,7 @@ pub fn render(entries: &[RunEntry]) -> Result<Vec<u8>, RenderError> {
     let html = env
         .get_template("history.html")
         .map_err(|e| fail(&e))?
-        .render(context! { runs => rows, trends => trends, generator => GENERATOR })
+        .render(context! { runs => rows, trends => Serde(trends), generator => GENERATOR })
         .map_err(|e| fail(&e))?;
     Ok(html.into_bytes())
 }

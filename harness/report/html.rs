@@ -6,6 +6,7 @@
 use super::result::ResultJson;
 use super::{RenderError, Report};
 use crate::plot;
+use minijinja::value::Serde;
 use minijinja::{context, Environment};
 
 const TEMPLATE: &str = include_str!("templates/run.html");
@@ -54,9 +55,9 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     for f in &a.faults {
         waterfalls.push(context! {
             trial => f.trial + 1,
-            kind => f.kind,
-            target => f.target,
-            action => f.action,
+            kind => Serde(&f.kind),
+            target => Serde(&f.target),
+            action => Serde(&f.action),
             at_ms => f.at_ms,
             svg => safe(plot::waterfall::render(f).map_err(fail)?),
         });
@@ -66,9 +67,9 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         .get_template("run.html")
         .map_err(fail)?
         .render(context! {
-            r => result,
-            description => report.record.scenario.description,
-            scenario_text => report.record.scenario.text,
+            r => Serde(result),
+            description => Serde(&report.record.scenario.description),
+            scenario_text => Serde(&report.record.scenario.text),
             timelines => timelines,
             percentiles => percentiles,
             tth => tth,

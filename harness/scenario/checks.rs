@@ -148,7 +148,6 @@ pub(super) fn validate(
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 fn steps(
     check: &str,
     part: &str,

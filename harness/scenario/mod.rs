@@ -9,6 +9,7 @@ mod error;
 mod faults;
 mod file;
 pub mod http;
+mod level;
 pub mod plan;
 mod read;
 mod template;
@@ -16,12 +17,12 @@ mod validate;
 
 pub use checks::{Body, Capture, Check, Expect, Step, Upload};
 pub use duration::{format_duration, parse_duration};
+pub use level::Level;
 pub use error::{did_you_mean, escape, line_col, locate, Problem, ScenarioError, MAX_LISTED};
 pub use read::MAX_FILE_BYTES;
 pub use validate::bounds::*;
 pub use validate::{MAX_ENV, MAX_ENV_VALUE_BYTES, MAX_IMAGE_NAME};
 
-use crate::certify::Level;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
