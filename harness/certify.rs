@@ -29,10 +29,10 @@
 //! capped at `untested` by the evidence rules, then `not-certified` by the hard rules.
 
 use crate::analysis::{Analysis, RecoveryStatus};
-use crate::scenario::Scenario;
 /// The levels are the scenario's vocabulary (`require`); re-exported so `certify::Level`
 /// keeps naming them.
 pub use crate::scenario::Level;
+use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 
 mod components;

@@ -46,7 +46,9 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
     }
     match s.parse::<f64>() {
         Ok(r) if r.is_finite() && r > 0.0 && r <= 1e6 => Ok(Rate::PerSecond(r)),
-        _ => Err(format!("{s:?} is not a rate: give requests per second (0 < R ≤ 1000000) or `max`")),
+        _ => Err(format!(
+            "{s:?} is not a rate: give requests per second (0 < R ≤ 1000000) or `max`"
+        )),
     }
 }
 
@@ -69,10 +71,16 @@ pub fn target(url: &str) -> Result<(SocketAddr, String), String> {
         Some(url::Host::Domain("localhost")) => Ipv4Addr::LOCALHOST.into(),
         Some(url::Host::Ipv4(ip)) => ip.into(),
         Some(url::Host::Ipv6(ip)) => ip.into(),
-        _ => return Err(format!("{url:?}: the host must be a loopback address (127.0.0.1, [::1], localhost)")),
+        _ => {
+            return Err(format!(
+                "{url:?}: the host must be a loopback address (127.0.0.1, [::1], localhost)"
+            ))
+        }
     };
     if !ip.is_loopback() {
-        return Err(format!("{url:?}: load goes only to loopback addresses (127.0.0.1, [::1], localhost)"));
+        return Err(format!(
+            "{url:?}: load goes only to loopback addresses (127.0.0.1, [::1], localhost)"
+        ));
     }
     let port = u.port().unwrap_or(80);
     let mut path = u.path().to_string();
@@ -119,7 +127,8 @@ impl LoadReport {
         }
         for w in &log.windows {
             ok += w.count;
-            hist.add(w.latency.decode()).expect("an auto-resizing histogram takes any other");
+            hist.add(w.latency.decode())
+                .expect("an auto-resizing histogram takes any other");
         }
         let ms = |us: u64| us as f64 / 1000.0;
         LoadReport {
@@ -157,7 +166,9 @@ pub async fn run(o: Options) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let connections = o.connections.map_or(if o.rate == Rate::Max { 50 } else { 1000 }, |c| c as usize);
+    let connections = o
+        .connections
+        .map_or(if o.rate == Rate::Max { 50 } else { 1000 }, |c| c as usize);
     let cfg = LoadConfig {
         rate: o.rate,
         duration: o.duration,
@@ -184,7 +195,14 @@ pub async fn run(o: Options) -> u8 {
         );
     }
     let recorder = Recorder::windowed(Arc::new(LiveCounters::default()), Duration::from_millis(100), o.timeout);
-    let log = run_load(cfg, vec![addr], RunClock::start(), recorder.clone(), CancellationToken::new()).await;
+    let log = run_load(
+        cfg,
+        vec![addr],
+        RunClock::start(),
+        recorder.clone(),
+        CancellationToken::new(),
+    )
+    .await;
     let report = LoadReport::of(&log, recorder.slip(), o.duration);
     if o.json {
         println!("{}", serde_json::to_string(&report).expect("a report serialises"));
@@ -200,10 +218,21 @@ mod tests {
 
     #[test]
     fn only_loopback_http_targets() {
-        assert_eq!(target("http://127.0.0.1:8080/x?y=1").unwrap(), ("127.0.0.1:8080".parse().unwrap(), "/x?y=1".into()));
-        assert_eq!(target("http://localhost:81").unwrap().0, "127.0.0.1:81".parse().unwrap());
+        assert_eq!(
+            target("http://127.0.0.1:8080/x?y=1").unwrap(),
+            ("127.0.0.1:8080".parse().unwrap(), "/x?y=1".into())
+        );
+        assert_eq!(
+            target("http://localhost:81").unwrap().0,
+            "127.0.0.1:81".parse().unwrap()
+        );
         assert!(target("http://[::1]:81/").is_ok());
-        for bad in ["http://10.0.0.1/", "http://example.com/", "https://127.0.0.1/", "127.0.0.1:80"] {
+        for bad in [
+            "http://10.0.0.1/",
+            "http://example.com/",
+            "https://127.0.0.1/",
+            "127.0.0.1:80",
+        ] {
             assert!(target(bad).is_err(), "{bad}");
         }
     }

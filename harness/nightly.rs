@@ -14,8 +14,8 @@
 //! `not-certified` (exit 3 of `phoenix run`), so for them that verdict is the pass.
 
 use crate::certify::Level;
-use crate::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_OK, EXIT_RUNTIME};
 use crate::compare::{self, Thresholds};
+use crate::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_OK, EXIT_RUNTIME};
 use crate::output::RunDir;
 use crate::scenario::Scenario;
 use serde::Deserialize;

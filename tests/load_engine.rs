@@ -52,7 +52,9 @@ async fn serve(mut conn: TcpStream, stall: Option<Stall>) {
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
         };
-        let close = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase().contains("connection: close");
+        let close = String::from_utf8_lossy(&buf[..end])
+            .to_ascii_lowercase()
+            .contains("connection: close");
         buf.drain(..end);
         if let Some(s) = stall {
             let at = s.origin.elapsed();
@@ -90,7 +92,11 @@ fn config(rate: Rate, duration: Duration, connections: usize, keep_alive: bool) 
 
 async fn load(cfg: LoadConfig, addr: SocketAddr, clock: RunClock) -> LoadReport {
     let duration = cfg.duration;
-    let rec = Recorder::windowed(Arc::new(LiveCounters::default()), Duration::from_millis(100), cfg.timeout);
+    let rec = Recorder::windowed(
+        Arc::new(LiveCounters::default()),
+        Duration::from_millis(100),
+        cfg.timeout,
+    );
     let log = run_load(cfg, vec![addr], clock, rec.clone(), CancellationToken::new()).await;
     LoadReport::of(&log, rec.slip(), duration)
 }
@@ -113,28 +119,58 @@ async fn a_one_second_stall_shows_in_the_p99() {
     eprintln!("{r:?}");
     assert_eq!(r.sent, 10_000);
     assert_eq!(r.ok, 10_000, "no request may fail: {:?}", r.failed_by_class);
-    assert!(r.latency_ms.p99 > 500.0, "p99 {} ms hides the 1 s stall", r.latency_ms.p99);
-    assert!(r.latency_ms.max > 900.0 && r.latency_ms.max < 1500.0, "max {} ms", r.latency_ms.max);
-    assert!(r.latency_ms.p50 < 50.0, "p50 {} ms: outside the stall answers are quick", r.latency_ms.p50);
+    assert!(
+        r.latency_ms.p99 > 500.0,
+        "p99 {} ms hides the 1 s stall",
+        r.latency_ms.p99
+    );
+    assert!(
+        r.latency_ms.max > 900.0 && r.latency_ms.max < 1500.0,
+        "max {} ms",
+        r.latency_ms.max
+    );
+    assert!(
+        r.latency_ms.p50 < 50.0,
+        "p50 {} ms: outside the stall answers are quick",
+        r.latency_ms.p50
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fresh_connections_open_one_per_request_and_keep_alive_reuses_them() {
     let (addr, accepted) = server(None).await;
-    let r = load(config(Rate::PerSecond(200.0), Duration::from_secs(1), 64, false), addr, RunClock::start()).await;
+    let r = load(
+        config(Rate::PerSecond(200.0), Duration::from_secs(1), 64, false),
+        addr,
+        RunClock::start(),
+    )
+    .await;
     assert_eq!((r.sent, r.ok), (200, 200), "{r:?}");
     assert_eq!(accepted.swap(0, Ordering::Relaxed), 200);
 
-    let r = load(config(Rate::PerSecond(200.0), Duration::from_secs(1), 8, true), addr, RunClock::start()).await;
+    let r = load(
+        config(Rate::PerSecond(200.0), Duration::from_secs(1), 8, true),
+        addr,
+        RunClock::start(),
+    )
+    .await;
     assert_eq!((r.sent, r.ok), (200, 200), "{r:?}");
     let conns = accepted.load(Ordering::Relaxed);
-    assert!((1..=8).contains(&conns), "{conns} connections for 200 kept-alive requests over at most 8");
+    assert!(
+        (1..=8).contains(&conns),
+        "{conns} connections for 200 kept-alive requests over at most 8"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_loop_sends_back_to_back_over_its_connections() {
     let (addr, accepted) = server(None).await;
-    let r = load(config(Rate::Max, Duration::from_millis(500), 4, true), addr, RunClock::start()).await;
+    let r = load(
+        config(Rate::Max, Duration::from_millis(500), 4, true),
+        addr,
+        RunClock::start(),
+    )
+    .await;
     assert!(r.ok > 200, "{r:?}");
     assert_eq!(r.failed, 0, "{r:?}");
     assert!(accepted.load(Ordering::Relaxed) <= 4);

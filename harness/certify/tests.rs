@@ -346,7 +346,13 @@ fn a_run_where_nothing_was_measured_scores_zero_and_is_never_above_untested() {
 
 #[test]
 fn requests_the_generator_never_sent_are_not_losses_and_leave_the_run_untested() {
-    let t = trial((3_000_000, 3_050_000), Outcome::ClientOverload, (0, 0), 0, Some(3_060_000));
+    let t = trial(
+        (3_000_000, 3_050_000),
+        Outcome::ClientOverload,
+        (0, 0),
+        0,
+        Some(3_060_000),
+    );
     let r = record(vec![t]);
     let a = analyse(&r);
     assert!(a.load.failed_by_class.client_overload > 0, "{:?}", a.load);
@@ -355,7 +361,10 @@ fn requests_the_generator_never_sent_are_not_losses_and_leave_the_run_untested()
     for name in ["availability", "latency_degradation"] {
         let comp = component(&c, name);
         assert!(!comp.measured, "{name}: {comp:?}");
-        assert!(comp.reason.as_deref().unwrap_or("").contains("client_overload"), "{comp:?}");
+        assert!(
+            comp.reason.as_deref().unwrap_or("").contains("client_overload"),
+            "{comp:?}"
+        );
     }
     assert!(c.level <= Level::Untested, "{c:?}");
     assert!(c.unmeasured.iter().any(|u| u.contains("client_overload")));
@@ -385,7 +394,10 @@ fn slip_that_could_move_the_latency_component_leaves_it_unmeasured() {
     a.load.slip_ms.p99 = 2.0;
     let c = certify(&a, &s, &Verdicts::default());
     let lat = component(&c, "latency_degradation");
-    assert!(!lat.measured && lat.reason.as_deref().unwrap_or("").contains("slip"), "{lat:?}");
+    assert!(
+        !lat.measured && lat.reason.as_deref().unwrap_or("").contains("slip"),
+        "{lat:?}"
+    );
     assert!(component(&c, "availability").measured);
 }
 

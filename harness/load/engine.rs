@@ -171,8 +171,14 @@ async fn open_loop(shared: &Arc<Shared>, rate: f64, cfg: &LoadConfig, workers: &
     let runtime = tokio::runtime::Handle::current();
     let cap = cfg.connections.max(1);
     let grow = {
-        let (shared, rx, idle, spawned, workers, stop) =
-            (shared.clone(), rx.clone(), idle.clone(), spawned.clone(), workers.clone(), stop.clone());
+        let (shared, rx, idle, spawned, workers, stop) = (
+            shared.clone(),
+            rx.clone(),
+            idle.clone(),
+            spawned.clone(),
+            workers.clone(),
+            stop.clone(),
+        );
         // one more worker for each request waiting while none is idle
         move || {
             let waiting = rx.len().saturating_sub(idle.load(Ordering::Relaxed));
@@ -240,6 +246,8 @@ async fn closed_worker(shared: Arc<Shared>, next: Arc<AtomicU64>, end_us: i64, s
         };
         let replica = shared.replica(index);
         // closed loop: a request is intended when it is sent
-        shared.recorder.done(sent, sent, shared.clock.now_us(), outcome, replica);
+        shared
+            .recorder
+            .done(sent, sent, shared.clock.now_us(), outcome, replica);
     }
 }

@@ -29,7 +29,8 @@ impl Prepared {
     /// Parses a validated request spec; `keep_alive: false` adds `Connection: close`, so
     /// the server closes first and holds the TIME_WAIT, not the client's ephemeral ports.
     pub fn new(spec: &RequestSpec, keep_alive: bool) -> Result<Prepared, String> {
-        let method = Method::from_bytes(spec.method.as_bytes()).map_err(|e| format!("method {:?}: {e}", spec.method))?;
+        let method =
+            Method::from_bytes(spec.method.as_bytes()).map_err(|e| format!("method {:?}: {e}", spec.method))?;
         let uri: Uri = spec.path.parse().map_err(|e| format!("path {:?}: {e}", spec.path))?;
         let mut headers = HeaderMap::new();
         for (k, v) in &spec.headers {

@@ -10,7 +10,7 @@ mod http;
 pub mod pacer;
 pub mod recorder;
 
+pub use crate::record::Slip;
 pub use classify::classify_error;
 pub use engine::{run_load, LoadConfig, Rate};
-pub use crate::record::Slip;
 pub use recorder::{LiveCounters, Recorder};

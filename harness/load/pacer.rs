@@ -125,7 +125,11 @@ mod tests {
         assert!(late.iter().all(|l| *l >= 0), "a request was handed out before its time");
         late.sort_unstable();
         // the median request leaves within a millisecond of its time even on a busy host
-        assert!(late[late.len() / 2] < 1_000, "median lateness {} µs", late[late.len() / 2]);
+        assert!(
+            late[late.len() / 2] < 1_000,
+            "median lateness {} µs",
+            late[late.len() / 2]
+        );
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! The log is built in bounded memory (failed requests and their neighbourhood raw, other
 //! successful requests per window, see [`Compactor`]).
 
+use crate::record::new_histogram;
 use crate::record::{Compactor, Outcome, RequestLog, Slip};
 use hdrhistogram::Histogram;
-use crate::record::new_histogram;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -17,8 +17,8 @@ mod validate;
 
 pub use checks::{Body, Capture, Check, Expect, Step, Upload};
 pub use duration::{format_duration, parse_duration};
-pub use level::Level;
 pub use error::{did_you_mean, escape, line_col, locate, Problem, ScenarioError, MAX_LISTED};
+pub use level::Level;
 pub use read::MAX_FILE_BYTES;
 pub use validate::bounds::*;
 pub use validate::{MAX_ENV, MAX_ENV_VALUE_BYTES, MAX_IMAGE_NAME};
