@@ -42,7 +42,9 @@ free_port() { # a port nothing listens on (the demo binds it right after)
   done
 }
 pids=(); containers=()
+scratch=$(mktemp -d)   # the native demo's files (uploads, sessions), not the host's /var/lib
 cleanup() {
+  rm -rf "$scratch"
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
 }
@@ -56,7 +58,8 @@ wait_up() { # url
 declare -A url
 if [[ " $targets " == *" native "* ]]; then
   p=$(free_port)
-  LISTEN=127.0.0.1:$p STARTUP_DELAY_MS=0 target/release/phoenix-demo >/dev/null 2>&1 &
+  LISTEN=127.0.0.1:$p STARTUP_DELAY_MS=0 UPLOADS=shared SHARED_DIR="$scratch/uploads" \
+    SESSION_DIR="$scratch/sessions" target/release/phoenix-demo >/dev/null 2>&1 &
   pids+=($!)
   url[native]=http://127.0.0.1:$p/
   wait_up "${url[native]}"
