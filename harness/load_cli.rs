@@ -2,10 +2,12 @@
 //! (the same engine runs inside `phoenix run`).
 
 use crate::analysis::stats::LatencySummary;
+use crate::analysis::windows::add_ok_latency;
+use crate::analysis::ClassCounts;
 use crate::clock::RunClock;
 use crate::exit::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::load::{run_load, LiveCounters, LoadConfig, Rate, Recorder, Slip};
-use crate::record::{new_histogram, record_latency, Outcome, RequestLog};
+use crate::record::{new_histogram, RequestLog};
 use crate::scenario::RequestSpec;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -96,7 +98,7 @@ pub struct LoadReport {
     pub sent: u64,
     pub ok: u64,
     pub failed: u64,
-    pub failed_by_class: BTreeMap<&'static str, u64>,
+    pub failed_by_class: ClassCounts,
     /// ok per second of the load's duration.
     pub achieved_rate: f64,
     pub latency_ms: LatencySummary,
@@ -114,22 +116,12 @@ pub struct SlipMs {
 impl LoadReport {
     pub fn of(log: &RequestLog, slip: Slip, duration: Duration) -> LoadReport {
         let mut hist = new_histogram();
-        let mut by_class: BTreeMap<&'static str, u64> = Outcome::FAILURES.iter().map(|o| (o.as_str(), 0)).collect();
-        let (mut ok, mut failed) = (0, 0);
-        for (intended, done, outcome, _) in log.raw() {
-            if outcome.is_ok() {
-                ok += 1;
-                record_latency(&mut hist, done - intended);
-            } else {
-                failed += 1;
-                *by_class.entry(outcome.as_str()).or_default() += 1;
-            }
+        let ok = add_ok_latency(log, i64::MIN, i64::MAX, &mut hist);
+        let mut by_class = ClassCounts::default();
+        for (_, _, outcome, _) in log.raw().filter(|r| !r.2.is_ok()) {
+            by_class.add(outcome);
         }
-        for w in &log.windows {
-            ok += w.count;
-            hist.add(w.latency.decode())
-                .expect("an auto-resizing histogram takes any other");
-        }
+        let failed = by_class.total();
         let ms = |us: u64| us as f64 / 1000.0;
         LoadReport {
             sent: ok + failed,
@@ -147,7 +139,16 @@ impl LoadReport {
     }
 
     fn text(&self) -> String {
-        let classes: Vec<String> = self.failed_by_class.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let c = &self.failed_by_class;
+        let classes = [
+            ("refused", c.refused),
+            ("reset", c.reset),
+            ("timeout", c.timeout),
+            ("http_5xx", c.http_5xx),
+            ("other", c.other),
+            ("client_overload", c.client_overload),
+        ]
+        .map(|(k, v)| format!("{k} {v}"));
         let l = &self.latency_ms;
         format!(
             "sent {}  ok {}  failed {} ({})\nachieved {:.1} ok/s\nlatency ms  p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}\nslip ms     p50 {:.3}  p99 {:.3}  max {:.3}\n",

@@ -5,7 +5,6 @@
 use phoenix_bench::clock::RunClock;
 use phoenix_bench::load::{run_load, LiveCounters, LoadConfig, Rate, Recorder};
 use phoenix_bench::load_cli::LoadReport;
-use phoenix_bench::record::Outcome;
 use phoenix_bench::scenario::RequestSpec;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -193,8 +192,8 @@ async fn requests_the_generator_could_not_send_in_time_are_its_own_class() {
     let mut cfg = config(Rate::PerSecond(100.0), Duration::from_secs(2), 1, true);
     cfg.timeout = Duration::from_millis(200);
     let r = load(cfg, addr, RunClock::at(origin)).await;
-    let overload = r.failed_by_class[Outcome::ClientOverload.as_str()];
-    let timeouts = r.failed_by_class[Outcome::Timeout.as_str()];
+    let overload = r.failed_by_class.client_overload;
+    let timeouts = r.failed_by_class.timeout;
     assert!(overload > 0 && timeouts > 0, "{r:?}");
     assert_eq!(r.sent, 200);
     assert!(r.slip_ms.max >= 200.0, "{r:?}");

@@ -36,7 +36,7 @@ pub struct ClassCounts {
 }
 
 impl ClassCounts {
-    fn add(&mut self, o: Outcome) {
+    pub fn add(&mut self, o: Outcome) {
         match o {
             Outcome::Refused => self.refused += 1,
             Outcome::Reset => self.reset += 1,
@@ -46,6 +46,11 @@ impl ClassCounts {
             Outcome::ClientOverload => self.client_overload += 1,
             Outcome::Ok => {}
         }
+    }
+
+    /// Every failed request, whatever its class.
+    pub fn total(&self) -> u64 {
+        self.refused + self.reset + self.timeout + self.http_5xx + self.other + self.client_overload
     }
 }
 

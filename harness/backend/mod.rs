@@ -247,3 +247,25 @@ pub trait Backend: Send + Sync {
     /// Removes everything this run created, in order: instances, networks, volumes.
     async fn teardown(&self) -> Result<Removed>;
 }
+
+/// Runs an engine call (Docker or Swarm) with a timeout, naming the operation in errors.
+pub(crate) async fn bounded<T, E: std::fmt::Display>(
+    op: &'static str,
+    what: &str,
+    after: Duration,
+    fut: impl std::future::Future<Output = std::result::Result<T, E>>,
+) -> Result<T> {
+    match tokio::time::timeout(after, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(BackendError::Op {
+            op,
+            what: what.into(),
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(BackendError::Timeout {
+            op,
+            what: what.into(),
+            after,
+        }),
+    }
+}

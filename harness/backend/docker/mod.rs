@@ -22,11 +22,12 @@ mod teardown;
 
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
 
-use super::{free_port, Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result};
+use super::{
+    bounded, free_port, Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result,
+};
 use async_trait::async_trait;
 use bollard::Docker;
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::time::Duration;
 use testcontainers::{ContainerAsync, GenericImage};
 use tokio::sync::{mpsc, Mutex};
@@ -40,28 +41,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// A container this backend started, as testcontainers hands it back.
 type Container = ContainerAsync<GenericImage>;
-
-/// Runs an engine call with a timeout, naming the operation in errors.
-async fn bounded<T, E: std::fmt::Display>(
-    op: &'static str,
-    what: &str,
-    after: Duration,
-    fut: impl Future<Output = std::result::Result<T, E>>,
-) -> Result<T> {
-    match tokio::time::timeout(after, fut).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(BackendError::Op {
-            op,
-            what: what.into(),
-            reason: e.to_string(),
-        }),
-        Err(_) => Err(BackendError::Timeout {
-            op,
-            what: what.into(),
-            after,
-        }),
-    }
-}
 
 /// How to make an unreachable engine answer.
 pub const UNREACHABLE_HINT: &str =

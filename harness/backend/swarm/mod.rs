@@ -26,12 +26,11 @@ mod teardown;
 pub use teardown::{labelled_objects, labelled_services, remove_run};
 
 use super::docker::DockerBackend;
-use super::{Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result};
+use super::{bounded, Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result};
 use async_trait::async_trait;
 use bollard::models::LocalNodeState;
 use bollard::Docker;
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, Mutex};
@@ -54,28 +53,6 @@ pub async fn forced_cleanup(docker: &Docker, label: &str) {
     if ENTERED.swap(false, Ordering::SeqCst) {
         let opts = bollard::query_parameters::LeaveSwarmOptions { force: true };
         let _ = tokio::time::timeout(CALL_TIMEOUT, docker.leave_swarm(Some(opts))).await;
-    }
-}
-
-/// Runs an engine call with a timeout, naming the operation in errors.
-async fn bounded<T, E: std::fmt::Display>(
-    op: &'static str,
-    what: &str,
-    after: Duration,
-    fut: impl Future<Output = std::result::Result<T, E>>,
-) -> Result<T> {
-    match tokio::time::timeout(after, fut).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(BackendError::Op {
-            op,
-            what: what.into(),
-            reason: e.to_string(),
-        }),
-        Err(_) => Err(BackendError::Timeout {
-            op,
-            what: what.into(),
-            after,
-        }),
     }
 }
 
