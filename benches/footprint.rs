@@ -115,6 +115,7 @@ fn trial(requests: phoenix_bench::record::RequestLog) -> TrialRecord {
             fault_done_us: Some(FAULT_US + 20_000),
             action_issued_us: Some(FAULT_US + 20_000),
             action_done_us: Some(FAULT_US + 300_000),
+            old_stopped_us: None,
             error: None,
         }],
         lifecycle: vec![

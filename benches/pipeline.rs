@@ -93,6 +93,7 @@ fn trial(index: u32) -> TrialRecord {
             fault_done_us: Some(at + 20_000),
             action_issued_us: Some(at + 20_000),
             action_done_us: Some(at + 300_000),
+            old_stopped_us: None,
             error: None,
         });
         let ev = |at_us, kind| LifecycleEvent {

@@ -1,5 +1,7 @@
 //! Applying a fault through the Backend, then playing the orchestrator: after the reaction
 //! delay (or the fault's duration), restart, replace, unpause, reconnect or add the replica.
+//! On a platform with its own update (swarm) a replace is that update, and a stop then
+//! replace is the update alone: the platform stops the old instance itself.
 
 use crate::backend::Backend;
 use crate::clock::RunClock;
@@ -29,9 +31,28 @@ pub async fn apply(
         fault_done_us: None,
         action_issued_us: None,
         action_done_us: None,
+        old_stopped_us: None,
         error: None,
     };
     on_issued();
+    // on a platform with its own update (swarm), `replace` is that update
+    let updates = fault.action == Action::Replace && backend.updates();
+    if updates && fault.kind == FaultKind::Stop {
+        // a stop then replace is one update: the platform stops the old instance itself
+        // (after `grace`, SIGKILL) and schedules the new one; validation refuses a delay
+        let updated = backend.update(&fault.target, fault.grace).await;
+        let done = clock.now_us();
+        rec.fault_done_us = Some(done);
+        rec.action_done_us = Some(done);
+        match updated {
+            Ok(u) => {
+                rec.action_issued_us = Some(clock.from_unix_us(u.scheduled_us));
+                rec.old_stopped_us = u.old_stopped_us.map(|us| clock.from_unix_us(us));
+            }
+            Err(e) => rec.error = Some(e.to_string()),
+        }
+        return rec;
+    }
     let hit = match fault.kind {
         FaultKind::Kill => backend.kill(&fault.target).await,
         FaultKind::Stop => backend.stop(&fault.target, fault.grace).await,
@@ -60,6 +81,11 @@ pub async fn apply(
     rec.action_issued_us = Some(clock.now_us());
     let acted = match fault.action {
         Action::Restart => backend.restart(&fault.target).await,
+        // the action's instant is when the platform scheduled the new instance
+        Action::Replace if updates => backend.update(&fault.target, std::time::Duration::ZERO).await.map(|u| {
+            rec.action_issued_us = Some(clock.from_unix_us(u.scheduled_us));
+            rec.old_stopped_us = u.old_stopped_us.map(|us| clock.from_unix_us(us));
+        }),
         Action::Replace => backend.replace(&fault.target).await,
         Action::Unpause => backend.unpause(&fault.target).await,
         Action::Reconnect => backend.reconnect(&fault.target).await,

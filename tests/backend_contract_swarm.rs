@@ -11,58 +11,14 @@ use backend_contract::{healthy, runtime, unix_us, until, Engine, Live};
 use bollard::models::{EndpointPortConfig, Service};
 use bollard::query_parameters::{InspectContainerOptions, ListContainersOptions, ListServicesOptions};
 use bollard::Docker;
+use common::swarm::{guard, swarm_state};
 use phoenix_bench::backend::docker::connect;
 use phoenix_bench::backend::swarm::{labelled_objects, labelled_services, remove_run, SwarmBackend};
 use phoenix_bench::backend::{labels, Backend, Deployed, Deployment, Volume};
 use phoenix_bench::record::LifecycleKind;
 use phoenix_bench::scenario::{BackendKind, Scenario};
 use std::collections::{BTreeSet, HashMap};
-use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-/// One engine test at a time: two cores, and timings matter.
-static SWARM: Mutex<()> = Mutex::new(());
-
-/// The engine's swarm state as `docker info` tells it (`inactive`, `active`, ...).
-fn swarm_state() -> String {
-    let o = Command::new("docker")
-        .args(["info", "--format", "{{.Swarm.LocalNodeState}}"])
-        .output()
-        .expect("docker runs");
-    assert!(
-        o.status.success(),
-        "docker info failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
-
-/// Leaves swarm mode on drop if it was inactive when made: a test that panics before its
-/// teardown still leaves the engine as it found it. Declared before the lock, so it is
-/// dropped first and the next test starts from the state this one found.
-struct Guard {
-    found: String,
-    _lock: MutexGuard<'static, ()>,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if self.found == "inactive" && swarm_state() != "inactive" {
-            let o = Command::new("docker").args(["swarm", "leave", "--force"]).output();
-            eprintln!("guard: left swarm mode ({:?})", o.map(|o| o.status));
-        }
-    }
-}
-
-fn guard() -> Guard {
-    common::require_docker();
-    let lock = SWARM.lock().unwrap_or_else(|e| e.into_inner());
-    Guard {
-        found: swarm_state(),
-        _lock: lock,
-    }
-}
 
 struct SwarmEngine {
     scenario: Scenario,
@@ -400,7 +356,7 @@ fn validate(text: &str) -> (Option<i32>, String) {
 }
 
 #[test]
-fn then_platform_is_refused_off_swarm_and_mixed_with_harness_actions_naming_the_place() {
+fn then_platform_off_swarm_mixed_policies_and_start_first_are_refused_naming_the_place() {
     // no build: the image is named only (this checks the faults, not the build)
     let text = std::fs::read_to_string(common::root().join("scenarios/swarm-kill.toml"))
         .unwrap()
@@ -432,10 +388,30 @@ fn then_platform_is_refused_off_swarm_and_mixed_with_harness_actions_naming_the_
         code == Some(2) && err.contains("disconnect fault is not supported with backend = \"swarm\""),
         "{err}"
     );
+    // services are deployed on swarm now; an update order that cannot work is refused
     let services = format!("{text}\n[[service]]\nname = \"cache\"\nimage = \"phoenix/redis:bookworm\"\n");
-    let (code, err) = validate(&services);
+    assert_eq!(validate(&services).0, Some(0), "{}", validate(&services).1);
+    let rolling = text.replace("then = \"platform\"", "then = \"replace\"\norder = \"start-first\"");
+    let (code, err) = validate(&rolling);
     assert!(
-        code == Some(2) && err.contains("services are not supported with backend = \"swarm\""),
+        code == Some(2) && err.contains("field `fault[0].order`") && err.contains("fixed host-mode port"),
+        "start-first refused, naming the field and why: {err}"
+    );
+    let docker = rolling
+        .replace("order = \"start-first\"", "order = \"stop-first\"")
+        .replace("backend = \"swarm\"", "backend = \"docker\"");
+    let (code, err) = validate(&docker);
+    assert!(
+        code == Some(2) && err.contains("field `fault[0].order`: only applies"),
+        "{err}"
+    );
+    let delayed = text
+        .replace("kind = \"kill\"", "kind = \"stop\"")
+        .replace("then = \"platform\"", "then = \"replace\"")
+        .replace("delay = \"0s\"", "delay = \"1s\"");
+    let (code, err) = validate(&delayed);
+    assert!(
+        code == Some(2) && err.contains("field `fault[0].delay`") && err.contains("one service update"),
         "{err}"
     );
 }

@@ -204,16 +204,19 @@ impl Claim {
     };
 }
 
+/// When the replica can first have recovered: once the action was issued and, where the
+/// platform stops the old instance itself after that, once the old instance had stopped.
+fn recover_from(fault: &FaultRecord) -> i64 {
+    let t_f = fault.issued_us;
+    let acted = fault.action_issued_us.unwrap_or(t_f).max(t_f);
+    fault.old_stopped_us.map_or(acted, |s| s.max(acted))
+}
+
 /// Everything about one fault's recovery.
 pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, claim: Claim) -> FaultRecovery {
     let t_f = fault.issued_us;
     let mut notes = Vec::new();
-    let seen = healthy_at(
-        trial,
-        &fault.target,
-        t_f,
-        fault.action_issued_us.unwrap_or(t_f).max(t_f),
-    );
+    let seen = healthy_at(trial, &fault.target, t_f, recover_from(fault));
     let (recovery, healthy) = match seen {
         Healthy::At(h) => (RecoveryStatus::Recovered, Some(h)),
         // the disruption, if any, ended before the probe could see it: later figures
@@ -347,7 +350,11 @@ fn breakdown(trial: &TrialRecord, fault: &FaultRecord, healthy: Option<i64>) -> 
             .filter(|e| e.replica == fault.target && e.at_us >= t_f - EVENT_SLACK_US)
     };
     let exit = events().find(|e| e.kind == LifecycleKind::Exited).map(|e| e.at_us);
-    let after_action = fault.action_issued_us.unwrap_or(t_f);
+    // the old instance may answer until it stops (a swarm update stops it after the action)
+    let after_action = fault
+        .old_stopped_us
+        .unwrap_or(i64::MIN)
+        .max(fault.action_issued_us.unwrap_or(t_f));
     let running = events()
         .find(|e| e.kind == LifecycleKind::Started && e.at_us >= after_action - EVENT_SLACK_US)
         .map(|e| e.at_us);

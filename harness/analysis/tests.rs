@@ -98,6 +98,7 @@ pub(crate) fn trial(
             fault_done_us: Some(acted_us),
             action_issued_us: Some(acted_us),
             action_done_us: Some(3_500_000.min(acted_us.max(healthy_at.unwrap_or(0) - 2_000))),
+            old_stopped_us: None,
             error: None,
         }],
         lifecycle: vec![
@@ -286,5 +287,52 @@ fn a_stray_timeout_before_the_fault_is_not_an_outage_and_no_recovery() {
     assert_eq!(
         recovery::healthy_at(&t, "app-0", 3_000_000, 3_000_000),
         recovery::Healthy::At(4_800_000)
+    );
+}
+
+#[test]
+fn a_platform_update_recovers_only_after_the_old_instance_stopped() {
+    // swarm's update: the new task is scheduled at once (3.01 s) but the old instance
+    // answers until it stops at 5 s; a timeout blip at 3.1 s then its healthy answer at
+    // 3.2 s are the old instance, not a recovery; the new one is healthy at 6 s
+    let mut t = trial((0, 0), Outcome::Ok, (0, 0), 0, Some(6_000_000));
+    t.probes[0].transitions = vec![
+        probe(-100_000, -99_000, ProbeOutcome::Healthy),
+        probe(3_100_000, 3_150_000, ProbeOutcome::Timeout),
+        probe(3_200_000, 3_201_000, ProbeOutcome::Healthy),
+        probe(5_001_000, 5_002_000, ProbeOutcome::Refused),
+        probe(5_999_000, 6_000_000, ProbeOutcome::Healthy),
+    ];
+    t.faults[0].kind = FaultKind::Stop;
+    t.faults[0].action = Action::Replace;
+    t.faults[0].action_issued_us = Some(3_010_000);
+    t.lifecycle = vec![
+        LifecycleEvent {
+            at_us: 5_000_000,
+            replica: "app-0".into(),
+            instance: "old".into(),
+            kind: LifecycleKind::Exited,
+        },
+        LifecycleEvent {
+            at_us: 5_500_000,
+            replica: "app-0".into(),
+            instance: "new".into(),
+            kind: LifecycleKind::Started,
+        },
+    ];
+    let without = analyse(&record(vec![t.clone()]));
+    assert_eq!(
+        without.faults[0].time_to_healthy_ms,
+        Some(201.0),
+        "without the old instance's stop, its answer passes for a recovery"
+    );
+    t.faults[0].old_stopped_us = Some(5_000_000);
+    let a = analyse(&record(vec![t]));
+    let f = &a.faults[0];
+    assert_eq!(f.time_to_healthy_ms, Some(3000.0));
+    let b = &f.breakdown;
+    assert_eq!(
+        (b.restart_issued, b.exit, b.running, b.accepting, b.healthy),
+        (Some(10.0), Some(2000.0), Some(2500.0), Some(3000.0), Some(3000.0))
     );
 }

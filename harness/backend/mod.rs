@@ -145,6 +145,15 @@ pub struct RawLog {
     pub writes: Vec<String>,
 }
 
+/// What a platform's update did ([`Backend::update`]), µs since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Updated {
+    /// When the platform scheduled the fresh instance.
+    pub scheduled_us: i64,
+    /// When the old instance had stopped, if the engine tells.
+    pub old_stopped_us: Option<i64>,
+}
+
 /// What a teardown removed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Removed {
@@ -223,6 +232,24 @@ pub trait Backend: Send + Sync {
             op: "wait for the platform to replace",
             what: replica.into(),
             reason: "this backend has no platform of its own: use then = \"restart\" or \"replace\"".into(),
+        })
+    }
+    /// Whether `then = "replace"` goes through the platform's own update
+    /// ([`Backend::update`]) rather than [`Backend::replace`].
+    fn updates(&self) -> bool {
+        false
+    }
+    /// Replaces the instance through the platform's own rolling update: the platform stops
+    /// the old instance if it still runs (SIGTERM, then SIGKILL after `grace`) and starts a
+    /// fresh one on the same endpoint. Returns once the fresh one runs, with when the
+    /// platform scheduled it and when the old one had stopped. Only a backend with a
+    /// platform does this.
+    async fn update(&self, replica: &str, grace: Duration) -> Result<Updated> {
+        let _ = grace;
+        Err(BackendError::Op {
+            op: "update",
+            what: replica.into(),
+            reason: "this backend has no platform update of its own: the harness replaces".into(),
         })
     }
     /// Starts the same instance again.

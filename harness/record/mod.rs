@@ -249,6 +249,12 @@ pub struct FaultRecord {
     pub action_issued_us: Option<i64>,
     /// When the restart or replacement call returned, µs.
     pub action_done_us: Option<i64>,
+    /// When the old instance had stopped, µs, where the platform stops it itself after the
+    /// action was issued (a swarm service update): no answer before it is a recovery, as
+    /// the old instance may still give it. None: nothing answers for the old one after the
+    /// action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_stopped_us: Option<i64>,
     pub error: Option<String>,
 }
 

@@ -218,6 +218,7 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
             fault_done_us: Some(s.at_us + 2_000),
             action_issued_us: Some(s.at_us + 5_000),
             action_done_us: Some(s.at_us + 60_000),
+            old_stopped_us: None,
             error: (index == 1).then(|| names.error.clone()).flatten(),
         })
         .collect();

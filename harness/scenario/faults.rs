@@ -97,6 +97,9 @@ impl Validator<'_> {
             }
         }
         let action = kind.and_then(|k| self.action(&field, k, raw.then.as_deref(), app.backend));
+        if let Some(order) = raw.order.as_deref() {
+            self.update_order(&f("order"), order, app.backend, action);
+        }
         self.target(&field, &raw.target, app, chaos_loop);
         let lasting = matches!(kind, Some(FaultKind::Pause | FaultKind::Disconnect | FaultKind::Remove));
         let delay = if lasting {

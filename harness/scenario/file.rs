@@ -115,6 +115,8 @@ pub struct FaultFile {
     pub delay: Option<String>,
     /// For `stop`: how long SIGTERM may take before SIGKILL.
     pub grace: Option<String>,
+    /// With `then = "replace"` on swarm: the service update's order (`stop-first` only).
+    pub order: Option<String>,
     /// For `pause`, `disconnect` and `remove`: how long the fault lasts.
     #[serde(rename = "for")]
     pub for_: Option<String>,

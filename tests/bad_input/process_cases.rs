@@ -66,6 +66,17 @@ pub const CASES: &[Case] = &[
         says: &["does not apply to backend = \"process\"", "no mounts"],
     },
     Case {
+        rule: "an update order applies only to a replace on swarm",
+        file: "p-order.toml",
+        text: || process_with("then = \"replace\"", "then = \"replace\"\norder = \"stop-first\""),
+        field: Some("fault[0].order"),
+        at: (16, 1),
+        says: &[
+            "only applies to then = \"replace\" with backend = \"swarm\"",
+            "remove `order`",
+        ],
+    },
+    Case {
         rule: "services are refused with the process backend",
         file: "p-service.toml",
         text: || format!("{PROCESS_GOOD}[[service]]\nname = \"db\"\nimage = \"postgres:16\"\n"),

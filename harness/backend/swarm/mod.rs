@@ -15,10 +15,12 @@
 //!   initialised it), the trait impl.
 //! - [`spec`]: the service spec of a slot.
 //! - [`front`]: HAProxy as a container on the run's overlay network.
+//! - [`services`]: the scenario's dependencies, as services on that network.
 //! - [`tasks`]: reading a slot's tasks; deploy, faults and recovery actions.
 //! - [`teardown`]: services, then containers, network and volumes by label; swarm left.
 
 mod front;
+mod services;
 mod spec;
 mod tasks;
 mod teardown;
@@ -26,7 +28,9 @@ mod teardown;
 pub use teardown::{labelled_objects, labelled_services, remove_run};
 
 use super::docker::DockerBackend;
-use super::{bounded, Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result};
+use super::{
+    bounded, Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result, Updated,
+};
 use async_trait::async_trait;
 use bollard::models::LocalNodeState;
 use bollard::Docker;
@@ -211,6 +215,14 @@ impl Backend for SwarmBackend {
 
     async fn replace(&self, replica: &str) -> Result<()> {
         self.force_update(replica).await
+    }
+
+    fn updates(&self) -> bool {
+        true
+    }
+
+    async fn update(&self, replica: &str, grace: Duration) -> Result<Updated> {
+        self.rolling_update(replica, grace).await
     }
 
     async fn platform(&self, replica: &str) -> Result<i64> {

@@ -1,15 +1,72 @@
 //! The service spec of one replica slot: one task, the run's labels on the service and its
 //! containers, host-mode publishing on the slot's fixed port, the run's overlay network,
-//! the named volumes, and a restart policy that says who replaces a failed task.
+//! the named volumes, a restart policy that says who replaces a failed task, and the
+//! update config of the forced updates that replace it. Also the spec of a dependency
+//! (`[[service]]`): one task on the run's network under its own name, no published port.
 //! Only fields API 1.41 knows are set (newer ones are refused by Docker 20.10).
 
-use crate::backend::{labels, Deployment};
+use crate::backend::{labels, Deployment, ServiceSpec as Dependency};
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum, EndpointSpec,
     EndpointSpecModeEnum, Mount, MountType, NetworkAttachmentConfig, ServiceSpec, ServiceSpecMode,
-    ServiceSpecModeReplicated, TaskSpec, TaskSpecContainerSpec, TaskSpecRestartPolicy,
+    ServiceSpecModeReplicated, ServiceSpecUpdateConfig, ServiceSpecUpdateConfigFailureActionEnum,
+    ServiceSpecUpdateConfigOrderEnum, TaskSpec, TaskSpecContainerSpec, TaskSpecRestartPolicy,
     TaskSpecRestartPolicyConditionEnum,
 };
+
+/// How a slot's forced update replaces its task: the old task stopped first, then the new
+/// one started. Start-first cannot work here: the new task needs the slot's fixed host-mode
+/// port, which the old task holds on this one node until it stops. Parallelism and delay
+/// pace the tasks of one service; a slot has one task, so the harness paces the slots.
+fn update_config() -> ServiceSpecUpdateConfig {
+    ServiceSpecUpdateConfig {
+        parallelism: Some(1),
+        delay: Some(0),
+        order: Some(ServiceSpecUpdateConfigOrderEnum::STOP_FIRST),
+        // a new task that fails is left for the harness to see, not rolled back unseen
+        failure_action: Some(ServiceSpecUpdateConfigFailureActionEnum::PAUSE),
+        ..Default::default()
+    }
+}
+
+/// A dependency as a service of one task on `network`, reachable there by its name, with
+/// the run's labels (role `service`) and no published port. It is not restarted: as on the
+/// Docker backend, a dependency that dies stays dead and the run shows it.
+pub(super) fn dependency(run_id: &str, d: &Dependency, service: &str, network: &str) -> ServiceSpec {
+    let labels = labels::for_member(run_id, &d.name, "service");
+    ServiceSpec {
+        name: Some(service.to_string()),
+        labels: Some(labels.clone()),
+        task_template: Some(TaskSpec {
+            container_spec: Some(TaskSpecContainerSpec {
+                image: Some(d.image.clone()),
+                labels: Some(labels),
+                env: Some(d.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+                ..Default::default()
+            }),
+            restart_policy: Some(TaskSpecRestartPolicy {
+                condition: Some(TaskSpecRestartPolicyConditionEnum::NONE),
+                ..Default::default()
+            }),
+            networks: Some(vec![NetworkAttachmentConfig {
+                target: Some(network.to_string()),
+                aliases: Some(vec![d.name.clone()]),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        mode: Some(ServiceSpecMode {
+            replicated: Some(ServiceSpecModeReplicated { replicas: Some(1) }),
+            ..Default::default()
+        }),
+        // no virtual IP (no ip_vs here): the name resolves to the task's own address
+        endpoint_spec: Some(EndpointSpec {
+            mode: Some(EndpointSpecModeEnum::DNSRR),
+            ports: None,
+        }),
+        ..Default::default()
+    }
+}
 
 /// What makes one slot's service.
 pub(super) struct SlotSpec<'a> {
@@ -72,6 +129,7 @@ pub(super) fn service(d: &Deployment, s: &SlotSpec) -> ServiceSpec {
             replicated: Some(ServiceSpecModeReplicated { replicas: Some(1) }),
             ..Default::default()
         }),
+        update_config: Some(update_config()),
         // host mode: the task's own port on this node, no routing mesh (no ip_vs here);
         // dnsrr: no virtual IP either
         endpoint_spec: Some(EndpointSpec {
@@ -133,9 +191,32 @@ mod tests {
         assert_eq!(c["Env"][0], "A=1");
         assert_eq!(c["Mounts"][0]["Source"], "phoenix-x-data");
         assert_eq!(json["TaskTemplate"]["RestartPolicy"]["Condition"], "none");
+        assert_eq!(json["UpdateConfig"]["Order"], "stop-first");
+        assert_eq!(json["UpdateConfig"]["Parallelism"], 1);
         let platform = service(&deployment(Some(std::time::Duration::from_millis(250))), &s);
         let json = serde_json::to_value(&platform).unwrap();
         assert_eq!(json["TaskTemplate"]["RestartPolicy"]["Condition"], "any");
         assert_eq!(json["TaskTemplate"]["RestartPolicy"]["Delay"], 250_000_000);
+    }
+
+    #[test]
+    fn a_dependency_is_one_unpublished_task_named_on_the_run_network() {
+        let d = Dependency {
+            name: "cache".into(),
+            image: "phoenix/redis:bookworm".into(),
+            env: [("K".to_string(), "v".to_string())].into(),
+            ready_log: Some("Ready".into()),
+        };
+        let json = serde_json::to_value(dependency("r1", &d, "phoenix-x-cache", "net")).unwrap();
+        assert_eq!(json["Name"], "phoenix-x-cache");
+        assert_eq!(json["Mode"]["Replicated"]["Replicas"], 1);
+        assert!(json["EndpointSpec"].get("Ports").is_none(), "{json}");
+        let t = &json["TaskTemplate"];
+        assert_eq!(t["Networks"][0]["Target"], "net");
+        assert_eq!(t["Networks"][0]["Aliases"][0], "cache");
+        assert_eq!(t["ContainerSpec"]["Labels"][labels::ROLE], "service");
+        assert_eq!(t["ContainerSpec"]["Labels"][labels::MEMBER], "cache");
+        assert_eq!(t["ContainerSpec"]["Env"][0], "K=v");
+        assert_eq!(json["Labels"][labels::RUN], "r1");
     }
 }

@@ -4,14 +4,18 @@
 
 use super::spec::{self, SlotSpec};
 use super::{bounded, Slot, SwarmBackend, CALL_TIMEOUT, POLL, RUNNING_WITHIN};
-use crate::backend::{free_port, labels, BackendError, Deployed, Deployment, Endpoint, Result};
+use crate::backend::{free_port, labels, BackendError, Deployed, Deployment, Endpoint, Result, Updated};
 use bollard::models::{NetworkCreateRequest, Task, TaskState, VolumeCreateRequest};
 use bollard::query_parameters::{
-    InspectServiceOptions, KillContainerOptions, ListTasksOptions, StopContainerOptions, UpdateServiceOptions,
+    InspectContainerOptions, InspectServiceOptions, KillContainerOptions, ListTasksOptions, StopContainerOptions,
+    UpdateServiceOptions,
 };
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
+
+/// Swarm's own stop grace period, for a forced update that names none.
+const DEFAULT_STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// A running task's container id.
 fn running_container(t: &Task) -> Option<String> {
@@ -55,10 +59,15 @@ impl SwarmBackend {
 
     /// Waits until the service runs a task whose container is not in `old`; returns its
     /// container id and when the task was created (µs since the epoch).
-    async fn wait_running(&self, service: &str, old: &[String]) -> Result<(String, i64)> {
+    pub(super) async fn wait_running(&self, service: &str, old: &[String]) -> Result<(String, i64)> {
+        self.wait_running_within(service, old, RUNNING_WITHIN).await
+    }
+
+    /// [`Self::wait_running`], bounded by `within`.
+    async fn wait_running_within(&self, service: &str, old: &[String], within: Duration) -> Result<(String, i64)> {
         let start = Instant::now();
         let mut last = String::from("no task");
-        while start.elapsed() < RUNNING_WITHIN {
+        while start.elapsed() < within {
             let mut tasks = self.tasks(service).await?;
             tasks.sort_by_key(|t| std::cmp::Reverse(created_us(t)));
             for t in &tasks {
@@ -74,19 +83,12 @@ impl SwarmBackend {
         Err(BackendError::Op {
             op: "wait for a running task of",
             what: service.into(),
-            reason: format!("none within {RUNNING_WITHIN:?}; the newest task is {last}"),
+            reason: format!("none within {within:?}; the newest task is {last}"),
         })
     }
 
     pub(super) async fn deploy_all(&self, d: &Deployment) -> Result<Deployed> {
         let mut state = self.state.lock().await;
-        if !d.services.is_empty() {
-            return Err(BackendError::Op {
-                op: "deploy",
-                what: "services".into(),
-                reason: "backend = \"swarm\" deploys the app's replicas and a front only".into(),
-            });
-        }
         self.ensure_swarm().await?;
         let net = self.object_name("net");
         let req = NetworkCreateRequest {
@@ -109,6 +111,8 @@ impl SwarmBackend {
             bounded("create volume", &name, CALL_TIMEOUT, self.docker.create_volume(req)).await?;
             volumes.push((name, v.path.clone()));
         }
+        // dependencies first: the app's tasks find them by name as they start
+        self.start_dependencies(d, &net).await?;
         for replica in &d.replicas {
             let port = free_port()?;
             let service = self.object_name(replica);
@@ -245,16 +249,47 @@ impl SwarmBackend {
 
     /// A fresh task for the slot now (`docker service update --force`), waited for.
     pub(super) async fn force_update(&self, replica: &str) -> Result<()> {
+        self.rolling_update(replica, DEFAULT_STOP_GRACE).await.map(|_| ())
+    }
+
+    /// The slot's forced update (the spec's update config: stop-first), with `grace` as the
+    /// old task's stop grace period: Swarm stops the old task if it still runs, then starts
+    /// the new one. Returns, once the new one runs, when Swarm created it and when the old
+    /// task's container had stopped (its `FinishedAt`).
+    pub(super) async fn rolling_update(&self, replica: &str, grace: Duration) -> Result<Updated> {
         let (service, seen) = self.slot_of(replica).await?;
         self.update(&service, |spec| {
             if let Some(t) = spec.task_template.as_mut() {
                 t.force_update = Some(t.force_update.unwrap_or(0) + 1);
+                if let Some(c) = t.container_spec.as_mut() {
+                    c.stop_grace_period = Some(grace.as_nanos() as i64);
+                }
             }
         })
         .await?;
-        let (id, _) = self.wait_running(&service, &seen).await?;
+        // the old task may take its whole grace period to stop before the new one starts
+        let (id, created) = self
+            .wait_running_within(&service, &seen, grace + RUNNING_WITHIN)
+            .await?;
         self.note(replica, &id).await;
-        Ok(())
+        let old_stopped_us = match seen.last() {
+            Some(old) => self.finished_us(old).await,
+            None => None,
+        };
+        Ok(Updated {
+            scheduled_us: created,
+            old_stopped_us,
+        })
+    }
+
+    /// When the container stopped, µs since the epoch; None if it runs or is unknown.
+    async fn finished_us(&self, id: &str) -> Option<i64> {
+        let inspect = self.docker.inspect_container(id, None::<InspectContainerOptions>);
+        let c = tokio::time::timeout(CALL_TIMEOUT, inspect).await.ok()?.ok()?;
+        let at = c.state?.finished_at?;
+        let t = time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339).ok()?;
+        // a container that never stopped says year 1
+        (t.year() > 1970).then(|| (t.unix_timestamp_nanos() / 1000) as i64)
     }
 
     /// Waits for the platform's own replacement of the slot's task; returns when the

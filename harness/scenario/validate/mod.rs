@@ -214,7 +214,7 @@ impl Validator<'_> {
             self.process_scenario(raw.services.len(), front);
         }
         if app.backend == BackendKind::Swarm {
-            self.swarm_scenario(raw.services.len(), &faults);
+            self.swarm_scenario(&faults);
         }
         let services = self.services(raw.services, &app.replicas);
         let checks = self.checks(raw.checks);

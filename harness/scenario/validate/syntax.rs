@@ -53,7 +53,7 @@ const TABLE_KEYS: [(&str, &[&str]); 12] = [
     (
         "[[fault]]",
         &[
-            "at", "kind", "then", "target", "delay", "grace", "for", "fault", "every", "count", "seed",
+            "at", "kind", "then", "target", "delay", "grace", "order", "for", "fault", "every", "count", "seed",
         ],
     ),
     ("[[service]]", &["name", "image", "recipe", "env", "ready_log"]),
