@@ -31,7 +31,7 @@ impl Validator<'_> {
             "stop-first" => {}
             "start-first" => self.problem(
                 field,
-                "\"start-first\" cannot work here: each replica slot is published on a fixed host-mode port on this one node, and the new task cannot bind it while the old task holds it, so Swarm would leave it pending",
+                "\"start-first\" cannot work here: each replica slot is published on a fixed host-mode port on this one node, and Swarm cannot start the new task on it while the old task holds it",
                 Some("use order = \"stop-first\" (the default): the old task stops, then the new one starts".into()),
             ),
             other => self.problem(
