@@ -116,6 +116,8 @@ fn trial(requests: phoenix_bench::record::RequestLog) -> TrialRecord {
             action_issued_us: Some(FAULT_US + 20_000),
             action_done_us: Some(FAULT_US + 300_000),
             error: None,
+            services: Vec::new(),
+            verified_us: None,
         }],
         lifecycle: vec![
             ev(FAULT_US + 10_000, LifecycleKind::Exited),

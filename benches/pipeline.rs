@@ -94,6 +94,8 @@ fn trial(index: u32) -> TrialRecord {
             action_issued_us: Some(at + 20_000),
             action_done_us: Some(at + 300_000),
             error: None,
+            services: Vec::new(),
+            verified_us: None,
         });
         let ev = |at_us, kind| LifecycleEvent {
             at_us,

@@ -99,6 +99,8 @@ pub(crate) fn trial(
             action_issued_us: Some(acted_us),
             action_done_us: Some(3_500_000.min(acted_us.max(healthy_at.unwrap_or(0) - 2_000))),
             error: None,
+            services: Vec::new(),
+            verified_us: None,
         }],
         lifecycle: vec![
             ev(3_100_000, LifecycleKind::Exited),
