@@ -74,7 +74,13 @@ impl DockerBackend {
             }
         }
         if result.is_ok() {
-            result = self.start_set(&mut state, &d).await;
+            // a replica scaled down before the burn stays down (its `add` brings it back)
+            let burnt: Vec<String> = dead
+                .iter()
+                .map(|(n, _)| n.clone())
+                .filter(|n| state.replicas.contains_key(n))
+                .collect();
+            result = self.start_set(&mut state, &d, &burnt).await;
         }
         for (name, c) in &dead {
             if state.replicas.contains_key(name) {
@@ -89,7 +95,7 @@ impl DockerBackend {
     }
 
     /// Services in order (each ready before the next), replicas, then the front.
-    async fn start_set(&self, state: &mut State, d: &Deployment) -> Result<Vec<RebuiltService>> {
+    async fn start_set(&self, state: &mut State, d: &Deployment, burnt: &[String]) -> Result<Vec<RebuiltService>> {
         let mut out = Vec::new();
         for s in &d.services {
             let mut kept = true;
@@ -112,7 +118,12 @@ impl DockerBackend {
                 volumes_kept: kept && !s.volumes.is_empty(),
             });
         }
-        let replicas: Vec<(String, u16)> = state.replicas.iter().map(|(n, r)| (n.clone(), r.port)).collect();
+        let replicas: Vec<(String, u16)> = state
+            .replicas
+            .iter()
+            .filter(|(n, _)| burnt.contains(n))
+            .map(|(n, r)| (n.clone(), r.port))
+            .collect();
         for (name, port) in replicas {
             let c = self.start_replica(state, d, &name, port).await?;
             if let Some(r) = state.replicas.get_mut(&name) {
