@@ -117,6 +117,8 @@ fn trial(requests: phoenix_bench::record::RequestLog) -> TrialRecord {
             action_done_us: Some(FAULT_US + 300_000),
             old_stopped_us: None,
             error: None,
+            services: Vec::new(),
+            verified_us: None,
         }],
         lifecycle: vec![
             ev(FAULT_US + 10_000, LifecycleKind::Exited),

@@ -95,6 +95,8 @@ fn trial(index: u32) -> TrialRecord {
             action_done_us: Some(at + 300_000),
             old_stopped_us: None,
             error: None,
+            services: Vec::new(),
+            verified_us: None,
         });
         let ev = |at_us, kind| LifecycleEvent {
             at_us,

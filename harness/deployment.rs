@@ -63,6 +63,15 @@ pub fn of(scenario: &Scenario) -> Deployment {
                 image: s.image.clone(),
                 env: s.env.clone(),
                 ready_log: s.ready_log.clone(),
+                volumes: s
+                    .volumes
+                    .iter()
+                    .map(|v| Volume {
+                        name: v.name.clone(),
+                        path: v.path.clone(),
+                    })
+                    .collect(),
+                command: s.command.clone(),
             })
             .collect(),
         front: scenario.front.as_ref().map(|f| FrontDeploy {
@@ -143,6 +152,11 @@ mod tests {
             recipe: Some("/r/redis".into()),
             env: Default::default(),
             ready_log: None,
+            volumes: vec![crate::scenario::VolumeMount {
+                name: "data".into(),
+                path: "/data".into(),
+            }],
+            command: Some(vec!["redis-server".into(), "--appendonly".into(), "yes".into()]),
         });
         let images = images(&s, true);
         assert_eq!(images.len(), 2);
@@ -159,5 +173,13 @@ mod tests {
         let d = of(&s);
         assert_eq!(d.replicas, s.app.replicas);
         assert_eq!(d.services[0].name, "cache");
+        assert_eq!(
+            d.services[0].volumes,
+            vec![Volume {
+                name: "data".into(),
+                path: "/data".into()
+            }]
+        );
+        assert_eq!(d.services[0].command.as_ref().map(Vec::len), Some(3));
     }
 }

@@ -11,7 +11,7 @@ use crate::load::{run_load, LiveCounters, LoadConfig, Recorder};
 use crate::probe::{ProbeSpec, Prober};
 use crate::record::{Abort, AbortKind, InstanceLog, LifecycleEvent, RunRecord, TrialRecord};
 use crate::scenario::plan::Plan;
-use crate::scenario::{Fault, Scenario, ALL};
+use crate::scenario::{Fault, FaultKind, Scenario, ALL};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Lead time between "everything healthy" and the start of the load.
 const LOAD_LEAD: Duration = Duration::from_millis(50);
+/// Most a service takes to start and print its ready line (the backends' start bound).
+const SERVICE_START: Duration = Duration::from_secs(35);
 /// How long to keep listening for lifecycle events after the last action.
 const EVENT_GRACE: Duration = Duration::from_millis(300);
 
@@ -227,6 +229,7 @@ impl Drive<'_> {
         let (backend, plan, clock, live, cancel) = (self.backend, self.plan, self.clock, self.live, self.cancel);
         let (endpoints, probers, start_timeout) = (self.endpoints, self.probers, self.scenario.app.start_timeout);
         let checks = &mut self.checks;
+        let services = self.scenario.services.len() as u32;
         let faults = async move {
             let mut records = Vec::new();
             for f in &plan.faults {
@@ -234,25 +237,36 @@ impl Drive<'_> {
                     _ = cancel.cancelled() => break,
                     _ = tokio::time::sleep_until(clock.instant_at(f.at.as_micros() as i64).into()) => {}
                 }
-                // `all`: a rolling fault, each replica in turn once the previous one is healthy
-                let targets: Vec<&Endpoint> = endpoints
-                    .iter()
-                    .filter(|e| f.target == ALL || e.replica == f.target)
-                    .collect();
+                // `all`: a rolling fault, each replica in turn once the previous one is healthy;
+                // a burn hits everything at once, so it stays one fault on `all`
+                let burn = f.kind == FaultKind::Burn;
+                let targets: Vec<&str> = if burn {
+                    vec![ALL]
+                } else {
+                    endpoints
+                        .iter()
+                        .filter(|e| f.target == ALL || e.replica == f.target)
+                        .map(|e| e.replica.as_str())
+                        .collect()
+                };
                 for (k, target) in targets.iter().enumerate() {
                     if cancel.is_cancelled() {
                         break;
                     }
                     let one = Fault {
-                        target: target.replica.clone(),
+                        target: target.to_string(),
                         ..f.clone()
                     };
                     let what = format!("{} {} then {}", one.kind.as_str(), one.target, one.action.as_str());
                     // fast probes from the fault until the target is healthy again, so time to
                     // healthy is precise while the app is not probed fast the rest of the run
-                    let boost_cap = start_timeout + one.delay + one.grace;
+                    let mut boost_cap = start_timeout + one.delay + one.grace;
+                    if burn {
+                        // the rebuild starts every service before the replicas
+                        boost_cap += SERVICE_START * services;
+                    }
                     let boost = || {
-                        for p in probers.iter().filter(|p| p.spec.replica == one.target) {
+                        for p in probers.iter().filter(|p| burn || p.spec.replica == one.target) {
                             p.boost(boost_cap);
                         }
                     };
@@ -274,6 +288,9 @@ impl Drive<'_> {
                         live.set_phase(format!("trial {n}: verifying state after {what}"));
                         for c in checks.iter_mut() {
                             c.verify(endpoints, Some(&what), clock.now_us()).await;
+                        }
+                        if let Some(r) = records.last_mut() {
+                            r.verified_us = Some(clock.now_us());
                         }
                     }
                 }

@@ -1,11 +1,12 @@
 //! Applying a fault through the Backend, then playing the orchestrator: after the reaction
-//! delay (or the fault's duration), restart, replace, unpause, reconnect or add the replica.
-//! On a platform with its own update (swarm) a replace is that update, and a stop then
-//! replace is the update alone: the platform stops the old instance itself.
+//! delay (or the fault's duration), restart, replace, unpause, reconnect or add the replica
+//! — or, after a burn, rebuild the whole deployment. On a platform with its own update
+//! (swarm) a replace is that update, and a stop then replace is the update alone: the
+//! platform stops the old instance itself.
 
 use crate::backend::Backend;
 use crate::clock::RunClock;
-use crate::record::FaultRecord;
+use crate::record::{FaultRecord, ServiceBack};
 use crate::scenario::{Action, Fault, FaultKind};
 
 /// Grace period when a replica is scaled down.
@@ -33,6 +34,8 @@ pub async fn apply(
         action_done_us: None,
         old_stopped_us: None,
         error: None,
+        services: Vec::new(),
+        verified_us: None,
     };
     on_issued();
     // on a platform with its own update (swarm), `replace` is that update
@@ -60,6 +63,8 @@ pub async fn apply(
         FaultKind::Disconnect => backend.disconnect(&fault.target).await,
         // scaling down is graceful, as an orchestrator would do it
         FaultKind::Remove => backend.remove(&fault.target, REMOVE_GRACE).await,
+        // every container at once: the target is `all`
+        FaultKind::Burn => backend.burn().await,
     };
     rec.fault_done_us = Some(clock.now_us());
     if let Err(e) = hit {
@@ -92,6 +97,17 @@ pub async fn apply(
         Action::Add => backend.add(&fault.target).await,
         // returned above: the platform acts alone
         Action::Platform => Ok(()),
+        Action::Rebuild => backend.rebuild().await.map(|services| {
+            rec.services = services
+                .into_iter()
+                .map(|s| ServiceBack {
+                    name: s.name,
+                    ready_us: clock.from_unix_us(s.ready_unix_us),
+                    volumes: s.volumes,
+                    from_volume: s.volumes_kept,
+                })
+                .collect();
+        }),
     };
     rec.action_done_us = Some(clock.now_us());
     if let Err(e) = acted {

@@ -2,6 +2,7 @@
 //! recovery per fault, phases, windows for the charts. Nothing here touches Docker, the
 //! network or the disk, so it is unit-tested on hand-made records.
 
+pub mod burn;
 pub mod checks;
 pub mod phases;
 pub mod probes;
@@ -139,6 +140,9 @@ pub struct Analysis {
     /// Health-probe traffic per replica and trial.
     #[serde(default)]
     pub probes: Vec<ProbeLoad>,
+    /// Every burn: time to all healthy, services' return, state kept only by dependencies.
+    #[serde(default)]
+    pub burns: Vec<burn::BurnRecovery>,
 }
 
 impl Analysis {
@@ -220,6 +224,12 @@ pub fn analyse(record: &RunRecord) -> Analysis {
         checks: checks::summarise(record),
         local_writes: checks::local_writes(record),
         probes: probes::probe_load(record),
+        burns: burn::burns(record, |trial, index| {
+            faults
+                .iter()
+                .find(|f| f.trial == trial && f.index == index)
+                .and_then(|f| f.time_to_healthy_ms)
+        }),
         lost_requests: faults.iter().map(|f| f.lost.total).sum(),
         load,
         time_to_healthy_ms: DurationSummary::of(&tth),

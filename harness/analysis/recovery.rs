@@ -4,6 +4,7 @@
 use super::stats::new_histogram;
 use super::windows::{add_ok_latency, class_index};
 use crate::record::{FaultRecord, LifecycleKind, Outcome, ProbeOutcome, TrialRecord};
+use crate::scenario::ALL;
 use serde::{Deserialize, Serialize};
 
 /// Docker reports an exit a little before the kill call returns; accept events this
@@ -187,6 +188,31 @@ pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64, recover_from: i6
     }
 }
 
+/// [`healthy_at`] for every probed member at once (a burn): `At` the last member's
+/// recovery when each recovered; `Never` when one never did; otherwise `NeverLeft`.
+pub fn all_healthy_at(trial: &TrialRecord, t_f: i64, recover_from: i64) -> Healthy {
+    let seen: Vec<Healthy> = trial
+        .probes
+        .iter()
+        .map(|p| healthy_at(trial, &p.replica, t_f, recover_from))
+        .collect();
+    if seen.is_empty() || seen.contains(&Healthy::Never) {
+        return Healthy::Never;
+    }
+    let at: Vec<i64> = seen
+        .iter()
+        .filter_map(|h| match h {
+            Healthy::At(t) => Some(*t),
+            _ => None,
+        })
+        .collect();
+    if at.len() == seen.len() {
+        Healthy::At(at.into_iter().max().unwrap_or(t_f))
+    } else {
+        Healthy::NeverLeft
+    }
+}
+
 /// Where one fault's claim on failed requests starts and stops, so that no failed request
 /// is counted for two faults: requests in flight at the fault count only if sent after the
 /// previous fault's window (`previous_end_us`), and the window stops at the next fault.
@@ -216,7 +242,13 @@ fn recover_from(fault: &FaultRecord) -> i64 {
 pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, claim: Claim) -> FaultRecovery {
     let t_f = fault.issued_us;
     let mut notes = Vec::new();
-    let seen = healthy_at(trial, &fault.target, t_f, recover_from(fault));
+    let recover_from = recover_from(fault);
+    let seen = if fault.target == ALL {
+        // a burn: healthy when the last of every probed member (replicas, front) is
+        all_healthy_at(trial, t_f, recover_from)
+    } else {
+        healthy_at(trial, &fault.target, t_f, recover_from)
+    };
     let (recovery, healthy) = match seen {
         Healthy::At(h) => (RecoveryStatus::Recovered, Some(h)),
         // the disruption, if any, ended before the probe could see it: later figures
@@ -340,29 +372,50 @@ fn steady_at(trial: &TrialRecord, healthy: i64, p: RecoveryParams) -> Option<i64
     None
 }
 
+/// The recovery stages of the fault's target; for a burn (target `all`), of the last probed
+/// member to reach each stage (every member exited, running, accepting).
 fn breakdown(trial: &TrialRecord, fault: &FaultRecord, healthy: Option<i64>) -> Breakdown {
     let t_f = fault.issued_us;
     let rel = |t: Option<i64>| t.map(|t| ms(t - t_f));
-    let events = || {
-        trial
-            .lifecycle
-            .iter()
-            .filter(|e| e.replica == fault.target && e.at_us >= t_f - EVENT_SLACK_US)
+    let members: Vec<&str> = if fault.target == ALL {
+        trial.probes.iter().map(|p| p.replica.as_str()).collect()
+    } else {
+        vec![fault.target.as_str()]
     };
-    let exit = events().find(|e| e.kind == LifecycleKind::Exited).map(|e| e.at_us);
     // the old instance may answer until it stops (a swarm update stops it after the action)
     let after_action = fault
         .old_stopped_us
         .unwrap_or(i64::MIN)
         .max(fault.action_issued_us.unwrap_or(t_f));
-    let running = events()
-        .find(|e| e.kind == LifecycleKind::Started && e.at_us >= after_action - EVENT_SLACK_US)
-        .map(|e| e.at_us);
-    let accepting = trial.probes.iter().find(|p| p.replica == fault.target).and_then(|p| {
-        p.transitions
+    // the last member's stage, None as soon as one member lacks it
+    let last = |stage: &dyn Fn(&str) -> Option<i64>| -> Option<i64> {
+        members
             .iter()
-            .find(|t| t.done_us > after_action && t.outcome.app_answered())
-            .map(|t| t.done_us)
+            .map(|m| stage(m))
+            .collect::<Option<Vec<i64>>>()?
+            .into_iter()
+            .max()
+    };
+    let events = |m: &str| {
+        let m = m.to_string();
+        trial
+            .lifecycle
+            .iter()
+            .filter(move |e| e.replica == m && e.at_us >= t_f - EVENT_SLACK_US)
+    };
+    let exit = last(&|m| events(m).find(|e| e.kind == LifecycleKind::Exited).map(|e| e.at_us));
+    let running = last(&|m| {
+        events(m)
+            .find(|e| e.kind == LifecycleKind::Started && e.at_us >= after_action - EVENT_SLACK_US)
+            .map(|e| e.at_us)
+    });
+    let accepting = last(&|m| {
+        trial.probes.iter().find(|p| p.replica == m).and_then(|p| {
+            p.transitions
+                .iter()
+                .find(|t| t.done_us > after_action && t.outcome.app_answered())
+                .map(|t| t.done_us)
+        })
     });
     Breakdown {
         exit: rel(exit),

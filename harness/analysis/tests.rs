@@ -100,6 +100,8 @@ pub(crate) fn trial(
             action_done_us: Some(3_500_000.min(acted_us.max(healthy_at.unwrap_or(0) - 2_000))),
             old_stopped_us: None,
             error: None,
+            services: Vec::new(),
+            verified_us: None,
         }],
         lifecycle: vec![
             ev(3_100_000, LifecycleKind::Exited),

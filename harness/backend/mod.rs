@@ -82,6 +82,22 @@ pub struct ServiceSpec {
     pub env: BTreeMap<String, String>,
     /// Wait for this output line before going on.
     pub ready_log: Option<String>,
+    /// Named volumes mounted into the service; they outlive its containers (a burn).
+    pub volumes: Vec<Volume>,
+    /// Replaces the image's command.
+    pub command: Option<Vec<String>>,
+}
+
+/// A service the rebuild after a burn started again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RebuiltService {
+    pub name: String,
+    /// When it was ready again (its `ready_log` seen, else started), µs since the epoch.
+    pub ready_unix_us: i64,
+    /// The named volumes it mounts, as the scenario names them.
+    pub volumes: Vec<String>,
+    /// Every one of them still existed when it started again: it came back from them.
+    pub volumes_kept: bool,
 }
 
 /// An image a deployment needs, and how to make it when it is missing.
@@ -269,6 +285,25 @@ pub trait Backend: Send + Sync {
     async fn remove(&self, replica: &str, grace: Duration) -> Result<()>;
     /// Scales up: starts a fresh instance from the image on the replica's endpoint.
     async fn add(&self, replica: &str) -> Result<()>;
+    /// Fowler's drill, first half: kills every container of the deployment at once
+    /// (replicas, services, front) with SIGKILL. Named volumes stay.
+    async fn burn(&self) -> Result<()> {
+        Err(BackendError::Op {
+            op: "burn",
+            what: "the deployment".into(),
+            reason: "this backend cannot burn a deployment (validation refuses kind = \"burn\" here)".into(),
+        })
+    }
+    /// The second half: every container created again from its image — services first, in
+    /// order, each waiting for its ready line and mounting its named volumes, then the
+    /// replicas on their endpoints, then the front on its own. Returns the services.
+    async fn rebuild(&self) -> Result<Vec<RebuiltService>> {
+        Err(BackendError::Op {
+            op: "rebuild",
+            what: "the deployment".into(),
+            reason: "this backend cannot rebuild a deployment after a burn".into(),
+        })
+    }
     /// Output of every instance so far, including replaced ones.
     async fn logs(&self) -> Vec<RawLog>;
     /// Removes everything this run created, in order: instances, networks, volumes.

@@ -256,6 +256,24 @@ pub struct FaultRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_stopped_us: Option<i64>,
     pub error: Option<String>,
+    /// After a burn: each service as the rebuild brought it back (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServiceBack>,
+    /// When the state checks' verification after this fault ended, µs (None: none ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_us: Option<i64>,
+}
+
+/// A service the rebuild after a burn started again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceBack {
+    pub name: String,
+    /// When it was ready again (its ready line seen, else started), µs on the trial clock.
+    pub ready_us: i64,
+    /// The named volumes it mounts.
+    pub volumes: Vec<String>,
+    /// It mounts named volumes and each had outlived the burn: it came back from them.
+    pub from_volume: bool,
 }
 
 /// A lifecycle event of a replica's instance, as the backend reported it.

@@ -220,6 +220,8 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
             action_done_us: Some(s.at_us + 60_000),
             old_stopped_us: None,
             error: (index == 1).then(|| names.error.clone()).flatten(),
+            services: Vec::new(),
+            verified_us: None,
         })
         .collect();
     let lifecycle = shapes
@@ -313,6 +315,28 @@ pub fn record_without_faults() -> RunRecord {
                 (v.after, v.passed, v.failed) = (None, v.passed + v.failed, 0);
             }
         }
+    }
+    r
+}
+
+/// The fixture whose last fault of each trial is a burn of everything, followed by a
+/// rebuild with one service (`names.check`'s store, on a named volume) and a verification.
+pub fn record_with_burn(names: &Names) -> RunRecord {
+    let mut r = record_with(names);
+    for t in &mut r.trials {
+        let Some(f) = t.faults.iter_mut().max_by_key(|f| f.issued_us) else {
+            continue;
+        };
+        f.kind = crate::scenario::FaultKind::Burn;
+        f.action = crate::scenario::Action::Rebuild;
+        f.target = crate::scenario::ALL.into();
+        f.services = vec![crate::record::ServiceBack {
+            name: format!("store {}", names.check),
+            ready_us: f.issued_us + 250_000,
+            volumes: vec![format!("data {}", names.check)],
+            from_volume: true,
+        }];
+        f.verified_us = Some(f.issued_us + 1_500_000);
     }
     r
 }

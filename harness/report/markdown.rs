@@ -127,6 +127,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             t.count
         );
     }
+    super::burn::markdown(&r, &mut m);
     let _ = writeln!(m, "\n### State checks\n");
     if r.checks.is_empty() {
         let _ = writeln!(m, "No state check: state survival was not measured.");

@@ -6,11 +6,12 @@
 //! - `json.rs`: result.json (the contract, `result.rs`, schema in `schema/result.schema.json`)
 //!   and record.json (the raw record);
 //! - `html.rs`: index.html, the run page (`templates/run.html`, charts from `plot/`);
-//! - `markdown.rs`: summary.md, for CI job summaries;
+//! - `markdown.rs`: summary.md, for CI job summaries (`burn.rs`: its burn section);
 //! - `junit.rs`: junit.xml, a testcase per certification criterion and per state check;
 //! - `hlog.rs`: latency.hlog, an HdrHistogram interval log;
 //! - `history.rs`: reports/index.html, every run of a reports folder with trend charts.
 
+mod burn;
 #[doc(hidden)]
 pub mod fixture;
 pub mod history;

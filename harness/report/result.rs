@@ -85,6 +85,9 @@ pub struct FaultJson {
     pub breakdown_ms: crate::analysis::Breakdown,
     pub error: Option<String>,
     pub notes: Vec<String>,
+    /// A burn's own figures (null for any other fault, and in results written before it).
+    #[serde(default)]
+    pub burn: Option<crate::analysis::burn::BurnRecovery>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -203,6 +206,11 @@ impl ResultJson {
                     breakdown_ms: f.breakdown.clone(),
                     error: f.error.clone(),
                     notes: f.notes.clone(),
+                    burn: a
+                        .burns
+                        .iter()
+                        .find(|b| b.trial == f.trial && b.index == f.index)
+                        .cloned(),
                 })
                 .collect(),
             time_to_healthy_ms: TthJson::new(a.time_to_healthy_ms, a),
@@ -268,6 +276,14 @@ mod tests {
             let json: Value = serde_json::from_slice(&crate::report::json::result(&report).unwrap()).unwrap();
             let errors = validate(&json);
             assert!(errors.is_empty(), "result.json does not match the schema: {errors:#?}");
+        }
+        // a burn's own figures match too
+        for names in [fixture::Names::default(), fixture::Names::hostile("<x>\"'")] {
+            let report = Report::build(fixture::record_with_burn(&names));
+            let json = serde_json::to_value(ResultJson::from_report(&report)).unwrap();
+            assert!(json["faults"].as_array().unwrap().iter().any(|f| f["burn"].is_object()));
+            let errors = validate(&json);
+            assert!(errors.is_empty(), "{errors:#?}");
         }
         // an incomplete run with no trial at all (nulls everywhere) matches too
         let mut rec = fixture::record();

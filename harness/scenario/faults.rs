@@ -80,6 +80,9 @@ impl Validator<'_> {
                 Some("a task's host-mode port does not pass the overlay network, so cutting it off would not cut its clients off: use kill, stop, pause or remove, or backend = \"docker\"".into()),
             );
         }
+        if kind == Some(FaultKind::Burn) {
+            self.burn(&field, &kind_field, &raw.target, app.backend, chaos_loop);
+        }
         if !chaos_loop {
             for (key, present) in [
                 ("fault", raw.fault.is_some()),
@@ -210,6 +213,35 @@ impl Validator<'_> {
                 );
                 None
             }
+        }
+    }
+
+    /// A burn hits every container at once, on Docker only, and is never drawn by a chaos
+    /// loop (it has no single target to draw).
+    fn burn(&mut self, field: &str, kind_field: &str, target: &str, backend: BackendKind, chaos_loop: bool) {
+        if backend != BackendKind::Docker {
+            self.problem(
+                kind_field,
+                format!("a burn fault is not supported with backend = \"{}\"", backend.as_str()),
+                Some(format!(
+                    "a burn kills and rebuilds every container of the scenario, services and front included, which only the docker backend does; use backend = \"docker\", or a kill fault (the {} backend has {})",
+                    backend.as_str(),
+                    if backend == BackendKind::Process { "no services or front" } else { "no services yet" }
+                )),
+            );
+        }
+        if chaos_loop {
+            self.problem(
+                kind_field,
+                "a chaos loop cannot burn",
+                Some("schedule the burn as a fault of its own: kind = \"burn\", target = \"all\"".into()),
+            );
+        } else if target != ALL {
+            self.problem(
+                &format!("{field}.target"),
+                format!("a burn hits every container of the scenario, not \"{target}\" alone"),
+                Some("use target = \"all\"".into()),
+            );
         }
     }
 

@@ -141,6 +141,11 @@ pub struct ServiceFile {
     pub env: BTreeMap<String, String>,
     /// A line the service prints once it is ready; the app starts after it.
     pub ready_log: Option<String>,
+    /// Named volumes, `"name:/path"`, as for the app.
+    #[serde(default)]
+    pub volumes: Vec<String>,
+    /// Replaces the image's command: `["program", "arg", ...]`.
+    pub command: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

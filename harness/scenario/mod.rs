@@ -193,10 +193,13 @@ pub enum FaultKind {
     Disconnect,
     /// Scale down: remove the replica.
     Remove,
+    /// Fowler's drill: every container of the scenario (replicas, services, front) killed
+    /// at once, then all rebuilt from images and named volumes.
+    Burn,
 }
 
 impl FaultKind {
-    pub const NAMES: [&'static str; 5] = ["kill", "stop", "pause", "disconnect", "remove"];
+    pub const NAMES: [&'static str; 6] = ["kill", "stop", "pause", "disconnect", "remove", "burn"];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -205,6 +208,7 @@ impl FaultKind {
             FaultKind::Pause => "pause",
             FaultKind::Disconnect => "disconnect",
             FaultKind::Remove => "remove",
+            FaultKind::Burn => "burn",
         }
     }
 
@@ -216,6 +220,7 @@ impl FaultKind {
                 FaultKind::Pause,
                 FaultKind::Disconnect,
                 FaultKind::Remove,
+                FaultKind::Burn,
             ][i]
         })
     }
@@ -228,6 +233,7 @@ impl FaultKind {
             FaultKind::Pause => (Action::Unpause, false),
             FaultKind::Disconnect => (Action::Reconnect, false),
             FaultKind::Remove => (Action::Add, false),
+            FaultKind::Burn => (Action::Rebuild, false),
         }
     }
 }
@@ -248,6 +254,9 @@ pub enum Action {
     Add,
     /// Nothing: the platform replaces it by its restart policy (swarm), after `delay`.
     Platform,
+    /// After a burn: every container created again from its image, services first (each
+    /// with its named volumes), then the replicas, then the front.
+    Rebuild,
 }
 
 impl Action {
@@ -259,6 +268,7 @@ impl Action {
             Action::Reconnect => "reconnect",
             Action::Add => "add",
             Action::Platform => "platform",
+            Action::Rebuild => "rebuild",
         }
     }
 }
@@ -304,6 +314,12 @@ pub struct Service {
     pub env: BTreeMap<String, String>,
     /// A line the service prints once ready (stdout or stderr).
     pub ready_log: Option<String>,
+    /// Named volumes mounted into the service (what a burn brings it back with).
+    #[serde(default)]
+    pub volumes: Vec<VolumeMount>,
+    /// Replaces the image's command (CMD), e.g. to turn a store's persistence on.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
 }
 
 /// Parameters of the analysis and certification.

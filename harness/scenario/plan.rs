@@ -37,11 +37,19 @@ impl Plan {
         // faults run one after another; each may wait for its targets' recovery (a rolling
         // fault between replicas, and before verifying state checks) and verify them
         let replicas = scenario.app.replicas.len() as u32;
+        // a burn's rebuild starts every service, replica and the front, one after another
+        let members = replicas + scenario.services.len() as u32 + u32::from(scenario.front.is_some());
         let checks = !scenario.checks.is_empty();
         let all_faults: Duration = faults
             .iter()
             .map(|f| {
-                let targets = if f.target == super::ALL { replicas } else { 1 };
+                let targets = if f.kind == super::FaultKind::Burn {
+                    members
+                } else if f.target == super::ALL {
+                    replicas
+                } else {
+                    1
+                };
                 let waits = if checks { targets } else { targets - 1 };
                 let verify = if checks {
                     CHECK_ALLOWANCE * targets

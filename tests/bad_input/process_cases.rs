@@ -109,6 +109,22 @@ pub const CASES: &[Case] = &[
         says: &["disconnect fault is not supported", "no network of its own"],
     },
     Case {
+        rule: "a burn is refused with the process backend",
+        file: "p-burn.toml",
+        text: || {
+            process_with(
+                "kind = \"kill\"\nthen = \"replace\"\ntarget = \"app-0\"",
+                "kind = \"burn\"\ntarget = \"all\"",
+            )
+        },
+        field: Some("fault[0].kind"),
+        at: (14, 1),
+        says: &[
+            "burn fault is not supported with backend = \"process\"",
+            "use backend = \"docker\"",
+        ],
+    },
+    Case {
         rule: "a chaos loop of disconnects is refused with the process backend",
         file: "p-chaos.toml",
         text: || {

@@ -3,7 +3,7 @@
 
 use super::{bounded, free_port, images, Container, DockerBackend, Replica, State, CALL_TIMEOUT};
 use crate::backend::{
-    labels, BackendError, Deployed, Deployment, Endpoint, FrontDeploy, ImageSource, ImageSpec, Result,
+    labels, BackendError, Deployed, Deployment, Endpoint, FrontDeploy, ImageSource, ImageSpec, Result, ServiceSpec,
 };
 use crate::front::{haproxy_config, CONFIG_PATH, LISTEN_PORT};
 use bollard::models::{
@@ -119,7 +119,81 @@ impl DockerBackend {
         })
     }
 
-    async fn start_front(&self, state: &State, f: &FrontDeploy, port: u16) -> Result<Container> {
+    /// Creates the run's volume for `name` (labelled, removed at teardown) unless it exists.
+    pub(super) async fn create_volume(&self, state: &mut State, name: &str) -> Result<()> {
+        let name = self.volume_name(name);
+        if state.volumes.contains(&name) {
+            return Ok(());
+        }
+        let req = VolumeCreateRequest {
+            name: Some(name.clone()),
+            labels: Some(labels::for_run(&self.run_id)),
+            ..Default::default()
+        };
+        bounded("create volume", &name, CALL_TIMEOUT, self.docker.create_volume(req)).await?;
+        state.volumes.push(name);
+        Ok(())
+    }
+
+    /// Starts one service (its ready line awaited, its named volumes mounted, its command
+    /// if it has one) and puts it on the run's network under its name.
+    pub(super) async fn start_service(&self, state: &mut State, s: &ServiceSpec) -> Result<Container> {
+        state.started += 1;
+        let mut req = self.request(
+            &s.image,
+            &s.name,
+            "service",
+            Some(state.started),
+            None,
+            s.ready_log.as_deref(),
+        );
+        for (k, v) in &s.env {
+            req = req.with_env_var(k.clone(), v.clone());
+        }
+        for v in &s.volumes {
+            req = req.with_mount(Mount::volume_mount(self.volume_name(&v.name), v.path.clone()));
+        }
+        if let Some(cmd) = &s.command {
+            req = req.with_cmd(cmd.clone());
+        }
+        let req = req.with_host_config_modifier(|hc| {
+            hc.publish_all_ports = Some(false);
+            hc.port_bindings = Some(HashMap::new());
+            hc.privileged = Some(false);
+        });
+        let c = bounded(
+            "start service",
+            &s.name,
+            CALL_TIMEOUT + Duration::from_secs(5),
+            req.start(),
+        )
+        .await?;
+        let net = state.network.clone().unwrap_or_default();
+        let connect = NetworkConnectRequest {
+            container: c.id().to_string(),
+            endpoint_config: Some(EndpointSettings {
+                aliases: Some(vec![s.name.clone()]),
+                ..Default::default()
+            }),
+        };
+        let connected = bounded(
+            "connect service",
+            &s.name,
+            CALL_TIMEOUT,
+            self.docker.connect_network(&net, connect),
+        )
+        .await;
+        match connected {
+            Ok(()) => Ok(c),
+            Err(e) => {
+                // keep the handle for the teardown, then report the failure
+                state.services.push((s.name.clone(), c));
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) async fn start_front(&self, state: &State, f: &FrontDeploy, port: u16) -> Result<Container> {
         let servers: Vec<(String, String)> = state
             .replicas
             .keys()
@@ -159,60 +233,13 @@ impl DockerBackend {
         )
         .await?;
         state.network = Some(net_name.clone());
-        for v in &d.volumes {
-            let name = self.volume_name(&v.name);
-            if state.volumes.contains(&name) {
-                continue;
-            }
-            let req = VolumeCreateRequest {
-                name: Some(name.clone()),
-                labels: Some(labels::for_run(&self.run_id)),
-                ..Default::default()
-            };
-            bounded("create volume", &name, CALL_TIMEOUT, self.docker.create_volume(req)).await?;
-            state.volumes.push(name);
+        // the app's and the services' named volumes: one per name, shared by whoever mounts it
+        for v in d.volumes.iter().chain(d.services.iter().flat_map(|s| &s.volumes)) {
+            self.create_volume(&mut state, &v.name).await?;
         }
         for s in &d.services {
-            state.started += 1;
-            let mut req = self.request(
-                &s.image,
-                &s.name,
-                "service",
-                Some(state.started),
-                None,
-                s.ready_log.as_deref(),
-            );
-            for (k, v) in &s.env {
-                req = req.with_env_var(k.clone(), v.clone());
-            }
-            let req = req.with_host_config_modifier(|hc| {
-                hc.publish_all_ports = Some(false);
-                hc.port_bindings = Some(HashMap::new());
-                hc.privileged = Some(false);
-            });
-            let c = bounded(
-                "start service",
-                &s.name,
-                CALL_TIMEOUT + Duration::from_secs(5),
-                req.start(),
-            )
-            .await?;
-            let connect = NetworkConnectRequest {
-                container: c.id().to_string(),
-                endpoint_config: Some(EndpointSettings {
-                    aliases: Some(vec![s.name.clone()]),
-                    ..Default::default()
-                }),
-            };
-            let connected = bounded(
-                "connect service",
-                &s.name,
-                CALL_TIMEOUT,
-                self.docker.connect_network(&net_name, connect),
-            )
-            .await;
+            let c = self.start_service(&mut state, s).await?;
             state.services.push((s.name.clone(), c));
-            connected?;
         }
         let mut endpoints = Vec::new();
         for r in &d.replicas {
@@ -234,6 +261,7 @@ impl DockerBackend {
         let front = match &d.front {
             Some(f) => {
                 let port = free_port()?;
+                state.front_port = Some(port);
                 let c = self.start_front(&state, f, port).await?;
                 state.services.push(("front".into(), c));
                 Some(Endpoint {

@@ -7,11 +7,13 @@
 //! - `mod.rs`: the engine connection, this backend's state and names, the trait impl.
 //! - [`deploy`]: images, container requests, the network, volumes, services, replicas, front.
 //! - [`faults`]: kill, stop, pause, disconnect, remove, and the recovery actions.
+//! - [`burn`]: Fowler's drill — every container killed at once, then rebuilt in order.
 //! - [`events`]: the lifecycle event stream, output lines and `docker diff`.
 //! - [`teardown`]: the one container-removal routine, teardown, and removal by label.
 //! - [`images`]: making images available without a registry; `context` and `dockerignore`
 //!   pack a build context as the docker CLI does.
 
+mod burn;
 mod context;
 mod deploy;
 mod dockerignore;
@@ -23,7 +25,8 @@ mod teardown;
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
 
 use super::{
-    bounded, free_port, Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result,
+    bounded, free_port, Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, RebuiltService,
+    Removed, Result,
 };
 use async_trait::async_trait;
 use bollard::Docker;
@@ -85,6 +88,8 @@ struct State {
     replicas: BTreeMap<String, Replica>,
     services: Vec<(String, Container)>,
     volumes: Vec<String>,
+    /// The front's fixed 127.0.0.1 port, which its rebuild after a burn binds again.
+    front_port: Option<u16>,
     logs: Vec<RawLog>,
     deployment: Option<Deployment>,
     /// Instances started so far, to give each container a unique name.
@@ -213,6 +218,14 @@ impl Backend for DockerBackend {
 
     async fn add(&self, replica: &str) -> Result<()> {
         self.add_replica(replica).await
+    }
+
+    async fn burn(&self) -> Result<()> {
+        self.burn_all().await
+    }
+
+    async fn rebuild(&self) -> Result<Vec<RebuiltService>> {
+        self.rebuild_all().await
     }
 
     async fn logs(&self) -> Vec<RawLog> {

@@ -21,9 +21,14 @@ impl SwarmBackend {
         let mut created = Vec::new();
         for s in &d.services {
             let service = self.object_name(&s.name);
+            let mounts: Vec<(String, String)> = s
+                .volumes
+                .iter()
+                .map(|v| (self.object_name(&v.name), v.path.clone()))
+                .collect();
             let create = self
                 .docker
-                .create_service(spec::dependency(&self.run_id, s, &service, net), None);
+                .create_service(spec::dependency(&self.run_id, s, &service, net, &mounts), None);
             bounded("create service", &s.name, CALL_TIMEOUT, create).await?;
             created.push((s, service));
         }

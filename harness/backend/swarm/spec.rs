@@ -32,7 +32,14 @@ fn update_config() -> ServiceSpecUpdateConfig {
 /// A dependency as a service of one task on `network`, reachable there by its name, with
 /// the run's labels (role `service`) and no published port. It is not restarted: as on the
 /// Docker backend, a dependency that dies stays dead and the run shows it.
-pub(super) fn dependency(run_id: &str, d: &Dependency, service: &str, network: &str) -> ServiceSpec {
+/// `volumes`: (engine volume name, mount path) pairs.
+pub(super) fn dependency(
+    run_id: &str,
+    d: &Dependency,
+    service: &str,
+    network: &str,
+    volumes: &[(String, String)],
+) -> ServiceSpec {
     let labels = labels::for_member(run_id, &d.name, "service");
     ServiceSpec {
         name: Some(service.to_string()),
@@ -42,6 +49,9 @@ pub(super) fn dependency(run_id: &str, d: &Dependency, service: &str, network: &
                 image: Some(d.image.clone()),
                 labels: Some(labels),
                 env: Some(d.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+                // the service's `command` replaces the image's CMD, as on the Docker backend
+                args: d.command.clone(),
+                mounts: Some(mounts(volumes)),
                 ..Default::default()
             }),
             restart_policy: Some(TaskSpecRestartPolicy {
@@ -66,6 +76,19 @@ pub(super) fn dependency(run_id: &str, d: &Dependency, service: &str, network: &
         }),
         ..Default::default()
     }
+}
+
+/// Named-volume mounts from (engine volume name, mount path) pairs.
+fn mounts(volumes: &[(String, String)]) -> Vec<Mount> {
+    volumes
+        .iter()
+        .map(|(name, path)| Mount {
+            target: Some(path.clone()),
+            source: Some(name.clone()),
+            typ: Some(MountType::VOLUME),
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// What makes one slot's service.
@@ -95,16 +118,7 @@ pub(super) fn service(d: &Deployment, s: &SlotSpec) -> ServiceSpec {
             ..Default::default()
         },
     };
-    let mounts = s
-        .volumes
-        .iter()
-        .map(|(name, path)| Mount {
-            target: Some(path.clone()),
-            source: Some(name.clone()),
-            typ: Some(MountType::VOLUME),
-            ..Default::default()
-        })
-        .collect();
+    let mounts = mounts(&s.volumes);
     ServiceSpec {
         name: Some(s.service.to_string()),
         labels: Some(labels.clone()),
@@ -206,8 +220,14 @@ mod tests {
             image: "phoenix/redis:bookworm".into(),
             env: [("K".to_string(), "v".to_string())].into(),
             ready_log: Some("Ready".into()),
+            volumes: vec![crate::backend::Volume {
+                name: "aof".into(),
+                path: "/data".into(),
+            }],
+            command: Some(vec!["redis-server".into(), "--appendonly".into(), "yes".into()]),
         };
-        let json = serde_json::to_value(dependency("r1", &d, "phoenix-x-cache", "net")).unwrap();
+        let mounts = [("phoenix-x-aof".to_string(), "/data".to_string())];
+        let json = serde_json::to_value(dependency("r1", &d, "phoenix-x-cache", "net", &mounts)).unwrap();
         assert_eq!(json["Name"], "phoenix-x-cache");
         assert_eq!(json["Mode"]["Replicated"]["Replicas"], 1);
         assert!(json["EndpointSpec"].get("Ports").is_none(), "{json}");
@@ -217,6 +237,9 @@ mod tests {
         assert_eq!(t["ContainerSpec"]["Labels"][labels::ROLE], "service");
         assert_eq!(t["ContainerSpec"]["Labels"][labels::MEMBER], "cache");
         assert_eq!(t["ContainerSpec"]["Env"][0], "K=v");
+        assert_eq!(t["ContainerSpec"]["Args"][1], "--appendonly");
+        assert_eq!(t["ContainerSpec"]["Mounts"][0]["Source"], "phoenix-x-aof");
+        assert_eq!(t["ContainerSpec"]["Mounts"][0]["Target"], "/data");
         assert_eq!(json["Labels"][labels::RUN], "r1");
     }
 }

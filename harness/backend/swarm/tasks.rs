@@ -100,17 +100,26 @@ impl SwarmBackend {
         };
         bounded("create network", &net, CALL_TIMEOUT, self.docker.create_network(req)).await?;
         state.network = Some(net.clone());
-        let mut volumes = Vec::new();
-        for v in &d.volumes {
+        // one namespace of volume names per run: the app's and the services' volumes alike
+        let mut created: Vec<String> = Vec::new();
+        for v in d.volumes.iter().chain(d.services.iter().flat_map(|s| &s.volumes)) {
             let name = self.object_name(&v.name);
+            if created.contains(&name) {
+                continue;
+            }
             let req = VolumeCreateRequest {
                 name: Some(name.clone()),
                 labels: Some(labels::for_run(&self.run_id)),
                 ..Default::default()
             };
             bounded("create volume", &name, CALL_TIMEOUT, self.docker.create_volume(req)).await?;
-            volumes.push((name, v.path.clone()));
+            created.push(name);
         }
+        let volumes: Vec<(String, String)> = d
+            .volumes
+            .iter()
+            .map(|v| (self.object_name(&v.name), v.path.clone()))
+            .collect();
         // dependencies first: the app's tasks find them by name as they start
         self.start_dependencies(d, &net).await?;
         for replica in &d.replicas {

@@ -5,7 +5,7 @@ use super::super::file::{AppFile, FrontFile, HealthFile, ServiceFile};
 use super::super::http;
 use super::super::{App, Build, Front, Health, Service, VolumeMount};
 use super::bounds::{MAX_REPLICAS, MAX_SERVICES, MAX_VOLUMES};
-use super::docker::{self, MAX_ENV};
+use super::docker::{self, MAX_ENV, MAX_ENV_VALUE_BYTES};
 use super::paths::Want;
 use super::{valid_name, Validator};
 use crate::scenario::error::did_you_mean;
@@ -18,6 +18,10 @@ const MAX_DOCKERFILE_BYTES: u64 = 1024 * 1024;
 /// Largest recipe `build.sh`, in bytes.
 const MAX_RECIPE_BYTES: u64 = 1024 * 1024;
 const RECIPE_HINT: &str = "a recipe is a folder with an executable build.sh that takes the image tag";
+/// Most arguments of a service's command.
+const MAX_COMMAND_ARGS: usize = 256;
+const COMMAND_HINT: &str =
+    "a list, the program then its arguments, e.g. command = [\"redis-server\", \"--appendonly\", \"yes\"]; leave it out to run the image's own command";
 
 impl Validator<'_> {
     pub(super) fn app(&mut self, mut raw: AppFile) -> App {
@@ -150,32 +154,7 @@ impl Validator<'_> {
             Duration::from_secs(600),
         );
         self.env("app.env", &raw.env);
-        let mut volumes: Vec<VolumeMount> = Vec::new();
-        let n = self.at_most("app.volumes", raw.volumes.len(), MAX_VOLUMES, "volumes");
-        for (i, v) in raw.volumes.iter().take(n).enumerate() {
-            let field = format!("app.volumes[{i}]");
-            let Some((name, path)) = v.split_once(':').filter(|(name, _)| valid_name(name)) else {
-                self.problem(&field, format!("\"{v}\" is not \"name:/path\""), Some("a named volume and an absolute path inside the container, e.g. \"uploads:/shared\"; host paths are not mounted".into()));
-                continue;
-            };
-            match docker::volume_target(path) {
-                Err(why) => self.problem(
-                    &field,
-                    why,
-                    Some("mount volumes on a folder of the app's own, e.g. \"uploads:/shared\"; /, /proc, /sys and /dev are refused".into()),
-                ),
-                Ok(path) => {
-                    if let Some(j) = volumes.iter().position(|o| o.path == path) {
-                        self.problem(
-                            &field,
-                            format!("\"{path}\" is already mounted by app.volumes[{j}]"),
-                            Some("mount each path once".into()),
-                        );
-                    }
-                    volumes.push(VolumeMount { name: name.into(), path })
-                }
-            }
-        }
+        let volumes = self.volumes("app.volumes", &raw.volumes);
         App {
             backend,
             image: if docker {
@@ -198,6 +177,62 @@ impl Validator<'_> {
             start_timeout,
             volumes,
         }
+    }
+
+    /// Named volumes, `"name:/path"`: the path normalised, kernel folders refused, each path
+    /// mounted once, at most [`MAX_VOLUMES`]. Host paths are never mounted.
+    pub(super) fn volumes(&mut self, field: &str, raw: &[String]) -> Vec<VolumeMount> {
+        let mut volumes: Vec<VolumeMount> = Vec::new();
+        let n = self.at_most(field, raw.len(), MAX_VOLUMES, "volumes");
+        for (i, v) in raw.iter().take(n).enumerate() {
+            let at = format!("{field}[{i}]");
+            let Some((name, path)) = v.split_once(':').filter(|(name, _)| valid_name(name)) else {
+                self.problem(&at, format!("\"{v}\" is not \"name:/path\""), Some("a named volume and an absolute path inside the container, e.g. \"uploads:/shared\"; host paths are not mounted".into()));
+                continue;
+            };
+            match docker::volume_target(path) {
+                Err(why) => self.problem(
+                    &at,
+                    why,
+                    Some("mount volumes on a folder of the container's own, e.g. \"uploads:/shared\"; /, /proc, /sys and /dev are refused".into()),
+                ),
+                Ok(path) => {
+                    if let Some(j) = volumes.iter().position(|o| o.path == path) {
+                        self.problem(
+                            &at,
+                            format!("\"{path}\" is already mounted by {field}[{j}]"),
+                            Some("mount each path once".into()),
+                        );
+                    }
+                    volumes.push(VolumeMount { name: name.into(), path })
+                }
+            }
+        }
+        volumes
+    }
+
+    /// A service's command: a non-empty list of at most [`MAX_COMMAND_ARGS`] arguments
+    /// without NUL, each at most [`MAX_ENV_VALUE_BYTES`] bytes; the engine runs it as a
+    /// list (no shell), so nothing in it is interpreted on the host.
+    fn service_command(&mut self, field: &str, cmd: Option<Vec<String>>) -> Option<Vec<String>> {
+        let cmd = cmd?;
+        if cmd.is_empty() {
+            self.problem(field, "is empty", Some(COMMAND_HINT.into()));
+            return None;
+        }
+        let n = self.at_most(field, cmd.len(), MAX_COMMAND_ARGS, "arguments");
+        for (i, a) in cmd.iter().take(n).enumerate() {
+            if a.contains('\0') {
+                self.problem(
+                    &format!("{field}[{i}]"),
+                    "contains a NUL character",
+                    Some("no program argument can hold NUL; remove it".into()),
+                );
+                return None;
+            }
+            self.bytes_at_most(&format!("{field}[{i}]"), a, MAX_ENV_VALUE_BYTES);
+        }
+        Some(cmd)
     }
 
     pub(super) fn image(&mut self, field: &str, image: &str) {
@@ -280,12 +315,16 @@ impl Validator<'_> {
                 self.bytes_at_most(&format!("{field}.ready_log"), line, 1024);
             }
             let recipe = self.recipe(&format!("{field}.recipe"), s.recipe);
+            let volumes = self.volumes(&format!("{field}.volumes"), &s.volumes);
+            let command = self.service_command(&format!("{field}.command"), s.command);
             services.push(Service {
                 name: s.name,
                 image: s.image,
                 recipe,
                 env: s.env,
                 ready_log: s.ready_log,
+                volumes,
+                command,
             });
         }
         services

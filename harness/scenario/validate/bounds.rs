@@ -152,7 +152,14 @@ impl Validator<'_> {
     /// load, and more single faults than [`MAX_PLANNED_FAULTS`]. (A stop's `grace` is an
     /// upper bound, the app may exit sooner, so it is not counted.)
     pub(super) fn fault_timeline(&mut self, faults: &[(usize, Fault)], replicas: &[String], load: &Load) {
-        let targets = |f: &Fault| if f.target == ALL { replicas.len() as u64 } else { 1 };
+        // a burn hits everything at once: one fault, one delay
+        let targets = |f: &Fault| {
+            if f.target == ALL && f.kind != FaultKind::Burn {
+                replicas.len() as u64
+            } else {
+                1
+            }
+        };
         let planned: u64 = faults
             .iter()
             .map(|(_, f)| u64::from(f.chaos.map_or(1, |c| c.count)) * targets(f))

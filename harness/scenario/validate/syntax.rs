@@ -56,7 +56,10 @@ const TABLE_KEYS: [(&str, &[&str]); 12] = [
             "at", "kind", "then", "target", "delay", "grace", "order", "for", "fault", "every", "count", "seed",
         ],
     ),
-    ("[[service]]", &["name", "image", "recipe", "env", "ready_log"]),
+    (
+        "[[service]]",
+        &["name", "image", "recipe", "env", "ready_log", "volumes", "command"],
+    ),
     (
         "[front]",
         &[
