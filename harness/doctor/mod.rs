@@ -21,7 +21,7 @@ pub use engine::MIN_API;
 pub use host::MIN_FREE_BYTES;
 
 use crate::exit::{EXIT_OK, EXIT_RUNTIME};
-use crate::scenario::{BackendKind, Build, Scenario};
+use crate::scenario::{Build, Scenario};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -92,7 +92,7 @@ pub async fn doctor(scenarios: &[PathBuf], build: bool) -> u8 {
     let needs_engine = loaded.is_empty()
         || loaded
             .iter()
-            .any(|(_, s)| s.as_ref().map_or(true, |s| s.app.backend != BackendKind::Process));
+            .any(|(_, s)| s.as_ref().map_or(true, |s| s.app.backend.runs_images()));
     let docker = if needs_engine {
         engine::check(&mut r).await
     } else {
@@ -111,7 +111,7 @@ pub async fn doctor(scenarios: &[PathBuf], build: bool) -> u8 {
         match loaded {
             Ok(s) => {
                 r.line(Status::Ok, &format!("scenario {}", path.display()), "valid", None);
-                if s.app.backend == BackendKind::Process {
+                if !s.app.backend.runs_images() {
                     // a process scenario runs a local program: no image, its program instead
                     process::check(&mut r, path, s);
                     continue;
