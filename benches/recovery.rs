@@ -17,12 +17,11 @@
 //! - `PHOENIX_BENCH_WARMUP_SECS` (default 1): criterion's warm-up time per benchmark.
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
-use phoenix_bench::backend::docker::DockerBackend;
 use phoenix_bench::backend::{Backend, Endpoint};
-use phoenix_bench::deployment;
 use phoenix_bench::probe::{probe_once, ProbeSpec};
 use phoenix_bench::record::ProbeOutcome;
 use phoenix_bench::scenario::Scenario;
+use phoenix_bench::{bootstrap, deployment};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -72,7 +71,7 @@ impl RecoveryPath {
 
 /// A deployed replica and how to probe it.
 struct Target {
-    backend: Arc<DockerBackend>,
+    backend: Arc<dyn Backend>,
     replica: String,
     spec: ProbeSpec,
     start_timeout: Duration,
@@ -81,7 +80,7 @@ struct Target {
 /// Tears the deployment down when dropped, whatever ended the benchmark (a panic too).
 struct Teardown {
     runtime: tokio::runtime::Handle,
-    backend: Arc<DockerBackend>,
+    backend: Arc<dyn Backend>,
 }
 
 impl Drop for Teardown {
@@ -153,7 +152,7 @@ async fn recover_once(t: &Target, path: RecoveryPath) -> Duration {
 }
 
 /// Loads the bundled scenario, builds its images if missing and deploys it.
-async fn deploy(startup_delay_ms: u64) -> (Arc<DockerBackend>, Scenario, Vec<Endpoint>) {
+async fn deploy(startup_delay_ms: u64) -> (Arc<dyn Backend>, Scenario, Vec<Endpoint>) {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/kill-restart.toml");
     let mut scenario = Scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
     scenario
@@ -161,15 +160,12 @@ async fn deploy(startup_delay_ms: u64) -> (Arc<DockerBackend>, Scenario, Vec<End
         .env
         .insert("STARTUP_DELAY_MS".into(), startup_delay_ms.to_string());
     let run_id = format!("bench-recovery-{}", std::process::id());
-    let backend = DockerBackend::connect(&run_id).await.unwrap_or_else(|e| panic!("{e}"));
-    if let Ok(n @ 1..) = phoenix_bench::clean::reap().await {
-        eprintln!("recovery bench: removed {n} object(s) left by dead runs");
-    }
-    backend
-        .ensure_images(&deployment::images(&scenario, false))
+    // the setup `phoenix run` does: the scenario's backend, dead runs' leftovers removed,
+    // images built when missing
+    let backend = bootstrap::prepare(&scenario, &run_id, false)
         .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let backend = Arc::new(backend);
+        .unwrap_or_else(|e| panic!("{e}"))
+        .backend;
     let endpoints = match backend.deploy(&deployment::of(&scenario)).await {
         Ok(d) => d.replicas,
         Err(e) => {

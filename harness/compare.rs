@@ -15,9 +15,10 @@
 //! Lost requests and scores are shown beside them (they feed the level). Pure apart from
 //! [`load`], which reads the result files.
 
+use crate::analysis::RecoveryStatus;
 use crate::certify::Level;
+use crate::report::result::{ReadError, ResultJson};
 use rand::{Rng, SeedableRng};
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -73,46 +74,11 @@ pub enum CompareError {
         #[source]
         source: std::io::Error,
     },
-    #[error("'{path}' is not a phoenix result.json: {reason}")]
-    Parse { path: PathBuf, reason: String },
+    /// A result.json that the one reader refused (see [`ResultJson::read`]).
+    #[error(transparent)]
+    Result(#[from] ReadError),
     #[error("'{path}' holds no run: no result.json in it nor in any folder directly inside it\n  hint: give a run folder written by `phoenix run`, its result.json, or a folder of run folders")]
     NoRuns { path: PathBuf },
-}
-
-/// The fields of result.json (schema version 1) a comparison reads; other keys are ignored,
-/// so later schema additions do not break comparisons with older baselines.
-#[derive(Debug, Clone, Deserialize)]
-struct ResultView {
-    scenario: String,
-    certification: CertificationView,
-    #[serde(default)]
-    load: Option<LoadView>,
-    #[serde(default)]
-    faults: Vec<FaultView>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct CertificationView {
-    level: String,
-    score: f64,
-    required: String,
-    passed: bool,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct LoadView {
-    sent: u64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct FaultView {
-    /// `recovered`, `not_recovered` or `not_observed`; absent from results written before
-    /// it existed, where a null time to healthy always meant "never recovered".
-    #[serde(default)]
-    recovery: Option<String>,
-    time_to_healthy_ms: Option<f64>,
-    #[serde(default)]
-    lost_requests: u64,
 }
 
 /// One side's runs of one scenario, merged.
@@ -140,7 +106,7 @@ pub struct Side {
 }
 
 impl Side {
-    fn add(&mut self, r: &ResultView) {
+    fn add(&mut self, r: &ResultJson) {
         let level = Level::parse(&r.certification.level).unwrap_or(Level::NotCertified);
         self.score = (self.score * self.runs as f64 + r.certification.score) / (self.runs + 1) as f64;
         self.level = if self.runs == 0 { level } else { self.level.min(level) };
@@ -148,15 +114,17 @@ impl Side {
         self.runs += 1;
         self.required = r.certification.required.clone();
         for f in &r.faults {
-            match (f.time_to_healthy_ms, f.recovery.as_deref()) {
+            // a result written before `recovery` existed has none: there a null time to
+            // healthy always meant "never recovered"
+            match (f.time_to_healthy_ms, f.recovery) {
                 (Some(v), _) => self.tth_ms.push(v),
                 // the probe never saw an outage: no time to compare, and no failure either
-                (None, Some("not_observed")) => {}
+                (None, Some(RecoveryStatus::NotObserved)) => {}
                 (None, _) => self.never_healthy += 1,
             }
             self.lost += f.lost_requests;
         }
-        self.sent += r.load.as_ref().map_or(0, |l| l.sent);
+        self.sent += r.load.sent;
     }
 
     fn new(scenario: &str) -> Side {
@@ -182,17 +150,6 @@ impl Side {
 
 /// Scenario name → merged runs.
 pub type Runs = BTreeMap<String, Side>;
-
-fn read_result(path: &Path) -> Result<ResultView, CompareError> {
-    let bytes = std::fs::read(path).map_err(|source| CompareError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| CompareError::Parse {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })
-}
 
 /// Reads a side: a `result.json`, a run folder, or a folder of run folders (folders directly
 /// inside it that hold no result.json, e.g. a run that never measured, are skipped).
@@ -222,7 +179,7 @@ pub fn load(path: &Path) -> Result<Runs, CompareError> {
     }
     let mut runs = Runs::new();
     for f in files {
-        let r = read_result(&f)?;
+        let r = ResultJson::read(&f)?;
         runs.entry(r.scenario.clone())
             .or_insert_with(|| Side::new(&r.scenario))
             .add(&r);

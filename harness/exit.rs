@@ -1,5 +1,5 @@
 //! The CLI's exit statuses, one contract for every command (README, *Exit status*). They
-//! live apart from `commands.rs` so that the commands it dispatches to (`compare`,
+//! live apart from `commands/` so that the commands it dispatches to (`compare`,
 //! `nightly`, `load_cli`, `doctor`) need not import their own dispatcher.
 
 /// The run completed and met the scenario's `require` level (or the command succeeded).

@@ -11,7 +11,9 @@
 //!   and the [`scenario::plan::Plan`], the one timeline that runs.
 //! - [`backend`]: the `Backend` trait, its Docker implementation (testcontainers +
 //!   bollard) and its process implementation (local programs, real signals); labels and
-//!   cleanup. [`deployment`] maps a scenario to the backend's terms.
+//!   cleanup. [`deployment`] maps a scenario to the backend's terms; [`bootstrap`] is the
+//!   one setup of a run (run id, backend, environment, images, signals) that `phoenix run`
+//!   and the recovery bench share.
 //! - [`load`]: the load engine — pacer thread, connection-owning workers, recorder;
 //!   [`load_cli`]: `phoenix load`.
 //! - [`probe`]: health probing on its own loop.
@@ -31,6 +33,7 @@
 
 pub mod analysis;
 pub mod backend;
+pub mod bootstrap;
 pub mod certify;
 pub mod check;
 pub mod clean;

@@ -17,8 +17,8 @@ use crate::certify::Level;
 use crate::compare::{self, Thresholds};
 use crate::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_OK, EXIT_RUNTIME};
 use crate::output::RunDir;
+use crate::report::result::ResultJson;
 use crate::scenario::Scenario;
-use serde::Deserialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -73,51 +73,18 @@ pub struct Summary {
     pub lost: u64,
 }
 
-#[derive(Deserialize)]
-struct View {
-    #[serde(default = "yes")]
-    complete: bool,
-    certification: CertView,
-    time_to_healthy_ms: TthView,
-    #[serde(default)]
-    faults: Vec<FaultView>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Deserialize)]
-struct CertView {
-    level: String,
-    score: f64,
-    required: String,
-    passed: bool,
-}
-
-#[derive(Deserialize)]
-struct TthView {
-    p99: Option<f64>,
-}
-
-#[derive(Deserialize)]
-struct FaultView {
-    #[serde(default)]
-    lost_requests: u64,
-}
-
-/// Reads the figures of a run folder's result.json.
+/// Reads the figures of a run folder's result.json (through the one reader, see
+/// [`ResultJson::read`]); None when there is none or it is not a result.
 pub fn read_summary(run_dir: &Path) -> Option<Summary> {
-    let bytes = std::fs::read(run_dir.join("result.json")).ok()?;
-    let v: View = serde_json::from_slice(&bytes).ok()?;
+    let r = ResultJson::read(&run_dir.join("result.json")).ok()?;
     Some(Summary {
-        level: v.certification.level,
-        required: v.certification.required,
-        passed: v.certification.passed,
-        complete: v.complete,
-        score: v.certification.score,
-        tth_p99_ms: v.time_to_healthy_ms.p99,
-        lost: v.faults.iter().map(|f| f.lost_requests).sum(),
+        level: r.certification.level,
+        required: r.certification.required,
+        passed: r.certification.passed,
+        complete: r.complete,
+        score: r.certification.score,
+        tth_p99_ms: r.time_to_healthy_ms.p99,
+        lost: r.faults.iter().map(|f| f.lost_requests).sum(),
     })
 }
 

@@ -1,7 +1,9 @@
 //! Bad scenario files are refused with a message naming the file, the line and column,
 //! the field and the fix. The table of single-rule cases runs in-process (the validation
 //! function, not a process per case); a few tests run the real binary for what only it
-//! shows: exit status 2, no report folder, a FIFO and /dev/zero refused within a second.
+//! shows: exit status 2 and the message on stderr, no report folder, a FIFO and /dev/zero
+//! refused without being read (a hang bound, not a speed limit: a shared CI machine may be
+//! slow, but reading either would never end).
 //!
 //! Every case starts from `GOOD` (which `phoenix validate` accepts) and changes exactly one
 //! thing, so each test proves one rule.
@@ -57,20 +59,17 @@ fn good_plus(extra: &str) -> String {
     format!("{GOOD}{extra}")
 }
 
-/// Validates `text` in-process and asserts it is refused within a second with a message
-/// that names `file:line:col`, the field, a hint and every fragment.
+/// Validates `text` in-process and asserts it is refused with a message that names
+/// `file:line:col`, the field, a hint and every fragment. (How long validation may take is
+/// bounded by its size limits, tested with the hostile files, not by the clock here.)
 fn check(name: &str, text: &str, field: Option<&str>, at: (usize, usize), expect: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join(name);
     std::fs::write(&path, text).unwrap();
-    let start = Instant::now();
-    let result = phoenix_bench::scenario::Scenario::load(&path);
-    let elapsed = start.elapsed();
-    let err = match result {
+    let err = match phoenix_bench::scenario::Scenario::load(&path) {
         Ok(_) => panic!("{name}: accepted"),
         Err(e) => e.to_string(),
     };
-    assert!(elapsed < Duration::from_secs(1), "{name}: took {elapsed:?}");
     let located = format!("{}:{}:{}: ", path.display(), at.0, at.1);
     assert!(
         err.contains(&located),
@@ -250,29 +249,49 @@ fn run_refuses_a_trials_override_that_plans_more_requests_than_the_run_can_keep(
     assert!(!tmp.path().join("reports").exists());
 }
 
-/// Runs `phoenix validate <path>` and asserts exit 2 within a second and a hint.
-fn refused_at_once(path: &std::path::Path, says: &str) {
+/// Longer than any validation takes, even on a loaded machine: only a read that never ends
+/// (a FIFO without a writer, /dev/zero) gets here.
+const HANG: Duration = Duration::from_secs(20);
+
+/// Runs `phoenix validate <path>` and asserts exit 2 with a hint, killing it if it hangs.
+fn refused_without_reading(path: &std::path::Path, says: &str) {
+    let mut child = phoenix()
+        .arg("validate")
+        .arg(path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
-    let o = phoenix().arg("validate").arg(path).output().unwrap();
-    let elapsed = start.elapsed();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > HANG {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "phoenix validate {} still runs after {HANG:?}: it reads the file",
+                path.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
     assert!(err.contains(says) && err.contains("hint: "), "{err}");
 }
 
 #[test]
-fn validate_refuses_a_fifo_within_a_second_without_opening_it() {
+fn validate_refuses_a_fifo_without_opening_it() {
     let tmp = tempfile::tempdir().unwrap();
     let fifo = tmp.path().join("s.toml");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success(), "mkfifo failed");
-    refused_at_once(&fifo, "is a FIFO (named pipe), not a regular file");
+    refused_without_reading(&fifo, "is a FIFO (named pipe), not a regular file");
 }
 
 #[test]
-fn validate_refuses_dev_zero_within_a_second() {
-    refused_at_once(
+fn validate_refuses_dev_zero_without_reading_it() {
+    refused_without_reading(
         std::path::Path::new("/dev/zero"),
         "is a character device, not a regular file",
     );

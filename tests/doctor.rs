@@ -106,3 +106,86 @@ fn doctor_finds_a_scenario_image_nothing_can_build() {
         .unwrap_or_else(|| panic!("no image line:\n{out}"));
     assert!(line.starts_with("problem ") && line.contains("fix:"), "{line}");
 }
+
+/// A process scenario in `dir` whose program is `bin/app` with `mode` (None: no program).
+fn process_scenario(dir: &std::path::Path, mode: Option<u32>) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(mode) = mode {
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        std::fs::write(dir.join("bin/app"), "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(dir.join("bin/app"), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let file = dir.join("p.toml");
+    let text = "name = \"p\"\n[app]\nbackend = \"process\"\ncommand = [\"bin/app\"]\nreplicas = 2\nhealth = { path = \"/health\" }\nenv = { LISTEN = \"127.0.0.1:{port}\" }\n[load]\nrate = 10\nduration = \"2s\"\nrequests = [{ path = \"/\" }]\n";
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+/// `phoenix doctor <file>` with no engine reachable.
+fn doctor_without_engine(file: &std::path::Path) -> (Option<i32>, String) {
+    let o = common::phoenix()
+        .arg("doctor")
+        .arg(file)
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}", file.with_extension("sock").display()),
+        )
+        .output()
+        .expect("phoenix runs");
+    (o.status.code(), stdout(&o))
+}
+
+#[test]
+fn doctor_on_a_process_scenario_checks_its_program_and_ports_and_not_the_engine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out) = doctor_without_engine(&process_scenario(tmp.path(), Some(0o755)));
+    let line = |what: &str| {
+        out.lines()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what} line:\n{out}"))
+            .to_string()
+    };
+    assert!(line("engine:").starts_with("info "), "{out}");
+    assert!(line("engine:").contains("not needed"), "{out}");
+    assert!(line("program ").starts_with("ok "), "{out}");
+    assert!(line("program ").contains("executable"), "{out}");
+    let ports = line("loopback ports:");
+    assert!(
+        ports.starts_with("ok ") && ports.contains("2 free on 127.0.0.1"),
+        "{ports}"
+    );
+    // the check's name follows the 8-character status word
+    assert!(
+        !out.lines().any(|l| l.get(8..).is_some_and(|c| c.starts_with("image "))),
+        "a process scenario names no image: {out}"
+    );
+    // the disk may be short on a shared machine; nothing else may be a problem
+    let problems: Vec<&str> = out.lines().filter(|l| l.starts_with("problem")).collect();
+    assert!(problems.iter().all(|l| l.contains("disk")), "{problems:?}");
+    assert_eq!(code, Some(if problems.is_empty() { 0 } else { 1 }), "{out}");
+}
+
+#[test]
+fn doctor_names_a_missing_or_non_executable_program_with_its_fix() {
+    for (mode, says, fix) in [
+        (None, "not found", "cargo build"),
+        (Some(0o644), "not executable", "chmod +x"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (code, out) = doctor_without_engine(&process_scenario(tmp.path(), mode));
+        assert_eq!(code, Some(1), "{out}");
+        let line = out
+            .lines()
+            .find(|l| l.contains("program "))
+            .unwrap_or_else(|| panic!("no program line:\n{out}"));
+        assert!(line.starts_with("problem ") && line.contains(says), "{line}");
+        assert!(
+            line.contains("fix:") && line.contains(fix) && line.contains("p.toml"),
+            "{line}"
+        );
+        assert!(
+            !out.lines().any(|l| l.starts_with("problem") && l.contains("engine")),
+            "{out}"
+        );
+    }
+}

@@ -163,20 +163,37 @@ fn thresholds_parse_as_percentages() {
     assert!(parse_alpha("1").is_err());
 }
 
-fn write_result(dir: &Path, scenario: &str, level: &str, passed: bool, tth: &[Option<f64>]) {
-    std::fs::create_dir_all(dir).unwrap();
+/// A result.json as a run writes it (the report fixture's), with these figures: one fault
+/// per `tth` value (None: never recovered), 3 requests lost each, 1000 sent.
+fn result_json(scenario: &str, level: &str, passed: bool, tth: &[Option<f64>]) -> serde_json::Value {
+    let report = crate::report::Report::build(crate::report::fixture::record());
+    let mut json = serde_json::to_value(ResultJson::from_report(&report)).unwrap();
+    let fault = json["faults"][0].clone();
     let faults: Vec<_> = tth
         .iter()
-        .map(|t| serde_json::json!({ "time_to_healthy_ms": t, "lost_requests": 3, "kind": "kill" }))
+        .map(|t| {
+            let mut f = fault.clone();
+            f["time_to_healthy_ms"] = serde_json::json!(t);
+            f["recovery"] = if t.is_some() { "recovered" } else { "not_recovered" }.into();
+            f["lost_requests"] = 3.into();
+            f
+        })
         .collect();
-    let json = serde_json::json!({
-        "schema_version": 1,
-        "scenario": scenario,
-        "certification": { "level": level, "score": 70.0, "required": "resilient", "passed": passed, "reasons": [] },
-        "load": { "sent": 1000, "ok": 994 },
-        "faults": faults,
-        "some_future_key": { "ignored": true },
-    });
+    json["scenario"] = scenario.into();
+    json["certification"]["level"] = level.into();
+    json["certification"]["score"] = 70.0.into();
+    json["certification"]["required"] = "resilient".into();
+    json["certification"]["passed"] = passed.into();
+    json["load"]["sent"] = 1000.into();
+    json["faults"] = faults.into();
+    // a key a later version may add is ignored
+    json["some_future_key"] = serde_json::json!({ "ignored": true });
+    json
+}
+
+fn write_result(dir: &Path, scenario: &str, level: &str, passed: bool, tth: &[Option<f64>]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let json = result_json(scenario, level, passed, tth);
     std::fs::write(dir.join("result.json"), serde_json::to_vec(&json).unwrap()).unwrap();
 }
 
@@ -217,14 +234,11 @@ fn an_unobserved_recovery_is_not_a_fault_that_never_recovered_and_untested_ranks
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("u");
     std::fs::create_dir_all(&dir).unwrap();
-    let json = serde_json::json!({
-        "scenario": "pause-brief",
-        "certification": { "level": "untested", "score": 0.0, "required": "resilient", "passed": false },
-        "faults": [
-            { "recovery": "not_observed", "time_to_healthy_ms": null, "lost_requests": 0 },
-            { "recovery": "not_recovered", "time_to_healthy_ms": null, "lost_requests": 5 },
-        ],
-    });
+    let mut json = result_json("pause-brief", "untested", false, &[None, None]);
+    json["certification"]["score"] = 0.0.into();
+    json["faults"][0]["recovery"] = "not_observed".into();
+    json["faults"][0]["lost_requests"] = 0.into();
+    json["faults"][1]["lost_requests"] = 5.into();
     std::fs::write(dir.join("result.json"), json.to_string()).unwrap();
     let loaded = &load(&dir).unwrap()["pause-brief"];
     assert_eq!(loaded.never_healthy, 1, "only the fault that never recovered counts");
@@ -246,7 +260,17 @@ fn unreadable_input_is_an_error_that_names_the_path() {
     let e = load(tmp.path()).unwrap_err();
     assert!(matches!(e, CompareError::NoRuns { .. }), "{e}");
     std::fs::write(tmp.path().join("result.json"), "{").unwrap();
-    assert!(matches!(load(tmp.path()).unwrap_err(), CompareError::Parse { .. }));
+    let e = load(tmp.path()).unwrap_err();
+    assert!(matches!(e, CompareError::Result(ReadError::Parse { .. })), "{e}");
+    assert!(e.to_string().contains("is not a phoenix result.json"), "{e}");
+    // a result.json from before `recovery` existed: a null time to healthy never recovered
+    let mut old = result_json("old", "fragile", false, &[Some(900.0), None]);
+    for f in old["faults"].as_array_mut().unwrap() {
+        f.as_object_mut().unwrap().remove("recovery");
+    }
+    std::fs::write(tmp.path().join("result.json"), old.to_string()).unwrap();
+    let side = &load(tmp.path()).unwrap()["old"];
+    assert_eq!((side.tth_ms.clone(), side.never_healthy), (vec![900.0], 1));
 }
 
 #[test]

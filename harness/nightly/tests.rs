@@ -123,16 +123,25 @@ fn summary_table_has_the_columns_ci_users_read() {
 #[test]
 fn reads_the_figures_of_a_result_json() {
     let tmp = tempfile::tempdir().unwrap();
-    let json = serde_json::json!({
-        "complete": true,
-        "certification": { "level": "phoenix", "score": 91.0, "required": "resilient", "passed": true },
-        "time_to_healthy_ms": { "p50": 900.0, "p99": 1100.0, "max": 1100.0 },
-        "faults": [{ "lost_requests": 4 }, { "lost_requests": 6 }],
-    });
+    let report = crate::report::Report::build(crate::report::fixture::record());
+    let mut json = serde_json::to_value(crate::report::result::ResultJson::from_report(&report)).unwrap();
+    json["certification"]["level"] = "phoenix".into();
+    json["time_to_healthy_ms"]["p99"] = 1100.0.into();
+    let faults = json["faults"].as_array_mut().unwrap();
+    for (i, f) in faults.iter_mut().enumerate() {
+        f["lost_requests"] = (i as u64 + 4).into();
+    }
+    let lost: u64 = (0..faults.len() as u64).map(|i| i + 4).sum();
     std::fs::write(tmp.path().join("result.json"), json.to_string()).unwrap();
     let s = read_summary(tmp.path()).unwrap();
-    assert_eq!((s.level.as_str(), s.tth_p99_ms, s.lost), ("phoenix", Some(1100.0), 10));
+    assert_eq!(
+        (s.level.as_str(), s.tth_p99_ms, s.lost),
+        ("phoenix", Some(1100.0), lost)
+    );
     assert_eq!(read_summary(&tmp.path().join("nope")), None);
+    // what is not a result is no summary either
+    std::fs::write(tmp.path().join("result.json"), "{}").unwrap();
+    assert_eq!(read_summary(tmp.path()), None);
 }
 
 /// The one document of a YAML text; a missing key indexes to `BadValue`, not a panic.

@@ -6,7 +6,7 @@
 //!
 //! [`scan`] reads the folder (the only part that touches the disk); [`render`] is pure.
 
-use super::result::ResultJson;
+use super::result::{ReadError, ResultJson};
 use super::RenderError;
 use crate::plot::trend::{self, TrendPoint};
 use minijinja::value::Serde;
@@ -68,9 +68,14 @@ pub fn read_entry(dir: &Path) -> RunEntry {
         .and_then(|m| m.modified())
         .map(rfc3339)
         .unwrap_or_default();
-    let result = std::fs::read(dir.join("result.json"))
-        .map_err(|e| format!("no result.json ({e})"))
-        .and_then(|b| serde_json::from_slice::<ResultJson>(&b).map_err(|e| format!("unreadable result.json: {e}")));
+    // the page names the folder already: the reasons leave its path out
+    let result = ResultJson::read(&dir.join("result.json")).map_err(|e| match e {
+        _ if e.is_missing() => "no result.json".to_string(),
+        ReadError::Io { source, .. } => format!("unreadable result.json: {source}"),
+        ReadError::NotAFile { .. } => "result.json is not a regular file".to_string(),
+        ReadError::TooLarge { max, .. } => format!("result.json is larger than {max} bytes"),
+        ReadError::Parse { reason, .. } => format!("unreadable result.json: {reason}"),
+    });
     let (started, run) = match result {
         Ok(r) if r.complete => (r.started_at.clone(), RunState::Complete { result: Box::new(r) }),
         Ok(r) => (r.started_at.clone(), RunState::Partial { result: Box::new(r) }),

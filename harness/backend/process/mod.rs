@@ -27,7 +27,7 @@ mod reap;
 mod registry;
 mod teardown;
 
-pub use reap::reap;
+pub use reap::{leftovers, reap, remove_leftovers, Leftover};
 pub use registry::kill_all;
 
 use super::{
@@ -44,6 +44,17 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::mpsc;
+
+/// `n` distinct free 127.0.0.1 ports, chosen as a run's replicas' would be (what `phoenix
+/// doctor` checks; nothing holds them afterwards).
+pub fn free_loopback_ports(n: usize) -> Result<Vec<u16>> {
+    let mut ports = Vec::with_capacity(n);
+    for _ in 0..n {
+        let p = ports::replica_port(&ports)?;
+        ports.push(p);
+    }
+    Ok(ports)
+}
 
 /// The file in the run's folder that holds its labels, one `key=value` a line.
 pub const LABELS_FILE: &str = "phoenix-bench.labels";

@@ -1,0 +1,138 @@
+//! What each CLI command does. Errors are printed here as chains; the return value is the
+//! process exit status of the CLI contract: 0 met, 3 fell short, 2 bad input, 1 runtime.
+//!
+//! - `mod.rs`: dispatch, and the short commands (`validate`, `list`, `nightly`);
+//! - `run.rs`: `phoenix run`; `reports.rs`: report files, the history page, `phoenix report`;
+//! - `clean.rs`: `phoenix clean`.
+
+mod clean;
+mod reports;
+mod run;
+
+pub use reports::{is_reports_dir, rebuild_history, write_reports};
+
+use crate::cli::Command;
+use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
+use crate::report::history;
+use crate::scenario::Scenario;
+use std::path::{Path, PathBuf};
+
+/// Runs one CLI command to its exit status.
+pub async fn dispatch(command: Command) -> u8 {
+    match command {
+        Command::Run {
+            scenario,
+            out,
+            trials,
+            rebuild,
+            reports,
+        } => run::run(&scenario, out.as_deref(), trials, rebuild, &reports).await,
+        Command::Validate { scenarios } => validate(&scenarios),
+        Command::Report { run_dir } => reports::report(&run_dir),
+        Command::Clean { dry_run } => clean::clean_cmd(dry_run).await,
+        Command::List { reports } => list(&reports),
+        Command::Load(opts) => crate::load_cli::run(opts).await,
+        Command::Doctor { scenarios, build } => crate::doctor::doctor(&scenarios, build).await,
+        Command::Compare {
+            baseline,
+            candidate,
+            max_slowdown,
+            alpha,
+        } => crate::compare::run(
+            &baseline,
+            &candidate,
+            crate::compare::Thresholds { alpha, max_slowdown },
+        ),
+        Command::Nightly {
+            out,
+            baseline,
+            trials,
+            scenarios,
+            expect_not_certified,
+            short,
+            max_slowdown,
+            alpha,
+        } => nightly_cmd(crate::nightly::Options {
+            out,
+            baseline,
+            trials,
+            scenarios,
+            expect_not_certified,
+            short,
+            thresholds: crate::compare::Thresholds { alpha, max_slowdown },
+            exe: PathBuf::new(),
+        }),
+    }
+}
+
+fn validate(paths: &[PathBuf]) -> u8 {
+    let mut code = EXIT_OK;
+    for p in paths {
+        match Scenario::load(p) {
+            Ok(s) => {
+                println!(
+                    "{}: ok ({} replica(s), {} fault(s), {} req/s for {:?})",
+                    crate::scenario::escape(&p.display().to_string()),
+                    s.app.replicas.len(),
+                    s.faults.len(),
+                    s.load.rate,
+                    s.load.duration
+                );
+                // a scenario runs code on the host, like a Makefile: say which
+                for (command, folder) in s.host_commands() {
+                    println!(
+                        "  will run on this host: {} (in {})",
+                        crate::scenario::escape(&command),
+                        crate::scenario::escape(&folder.display().to_string())
+                    );
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = EXIT_BAD_INPUT;
+            }
+        }
+    }
+    code
+}
+
+/// `phoenix list`: every run folder, newest first, with its verdict (the history page's
+/// rows, as text).
+fn list(reports: &Path) -> u8 {
+    let entries = match history::scan(reports) {
+        Ok(e) if !e.is_empty() => e,
+        _ => {
+            println!("no runs in {}", reports.display());
+            return EXIT_OK;
+        }
+    };
+    for e in entries {
+        let summary = match &e.run {
+            history::RunState::Broken { reason } => format!("broken: {reason}"),
+            history::RunState::Complete { result: r } | history::RunState::Partial { result: r } => {
+                let partial = if r.complete { "" } else { "  (partial)" };
+                format!(
+                    "{:<14} score {:>5.1}  TTH p99 {:>8}  lost {:>6}{partial}",
+                    r.certification.level,
+                    r.certification.score,
+                    r.time_to_healthy_ms.p99.map_or("—".into(), |v| format!("{v:.0} ms")),
+                    r.faults.iter().map(|f| f.lost_requests).sum::<u64>()
+                )
+            }
+        };
+        println!("{}  {summary}", reports.join(&e.dir).display());
+    }
+    EXIT_OK
+}
+
+/// `phoenix nightly`: see `nightly.rs`; each scenario runs through this same executable.
+fn nightly_cmd(mut options: crate::nightly::Options) -> u8 {
+    options.exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("error: cannot find the phoenix executable to run the scenarios: {e}");
+            return EXIT_RUNTIME;
+        }
+    };
+    crate::nightly::run(&options)
+}

@@ -1,0 +1,101 @@
+//! Report files: writing a run folder's reports, the history page of a reports folder,
+//! and `phoenix report`, which re-renders either from what is on disk.
+
+use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
+use crate::output::RunDir;
+use crate::record::RunRecord;
+use crate::report::{history, hlog, html, json, junit, markdown, Report};
+use std::path::Path;
+
+/// Writes every report file of a run folder, each atomically, then rebuilds the history
+/// page of the reports folder that holds it (when it is one, see [`is_reports_dir`]).
+pub fn write_reports(dir: &RunDir, report: &Report) -> Result<(), Box<dyn std::error::Error>> {
+    dir.write("record.json", &json::record(report)?)?;
+    dir.write("result.json", &json::result(report)?)?;
+    dir.write("index.html", &html::render(report)?)?;
+    dir.write("summary.md", &markdown::render(report)?)?;
+    dir.write("junit.xml", &junit::render(report)?)?;
+    dir.write("latency.hlog", &hlog::render(report)?)?;
+    if let Some(parent) = dir.path.parent().filter(|p| is_reports_dir(p)) {
+        // the run's own files are written: a history page that cannot be rebuilt is a warning
+        if let Err(e) = rebuild_history(parent) {
+            eprintln!("warning: {e}");
+        }
+    }
+    Ok(())
+}
+
+/// Whether `dir` is a folder of run folders: it carries the marker `phoenix run` leaves
+/// there, or a history page, or it is named `reports`.
+pub fn is_reports_dir(dir: &Path) -> bool {
+    if dir.as_os_str().is_empty() {
+        return false;
+    }
+    dir.join(crate::output::REPORTS_MARKER).is_file()
+        || std::fs::read_to_string(dir.join("index.html")).is_ok_and(|t| t.contains(history::GENERATOR))
+        || dir.file_name().is_some_and(|n| n == "reports")
+}
+
+/// Rewrites `<reports_dir>/index.html`, the history page of every run folder in it. Broken
+/// or partial run folders are listed as such; only an unreadable folder or a failed write
+/// is an error. Returns the number of runs listed.
+pub fn rebuild_history(reports_dir: &Path) -> Result<usize, Box<dyn std::error::Error>> {
+    let entries = history::scan(reports_dir).map_err(|e| format!("cannot read '{}': {e}", reports_dir.display()))?;
+    let page = history::render(&entries)?;
+    crate::output::write_atomic(&reports_dir.join("index.html"), &page)?;
+    Ok(entries.len())
+}
+
+/// Whether `dir` holds at least one run folder (a subfolder with a record.json or result.json).
+fn holds_run_folders(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .any(|p| p.join("record.json").is_file() || p.join("result.json").is_file())
+    })
+}
+
+/// `phoenix report <dir>`: re-renders a run folder from its record.json (and the history
+/// page of the reports folder holding it); given a reports folder instead (no record.json,
+/// but run folders inside), rebuilds its history page.
+pub(super) fn report(run_dir: &Path) -> u8 {
+    let path = run_dir.join("record.json");
+    if !path.exists() && holds_run_folders(run_dir) {
+        return match rebuild_history(run_dir) {
+            Ok(n) => {
+                println!("{}", run_dir.join("index.html").display());
+                eprintln!("phoenix: listed {n} run folder(s)");
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_RUNTIME
+            }
+        };
+    }
+    let record: RunRecord = match std::fs::read(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!(
+                "error: cannot read '{}': {e}\n  hint: give a run folder written by `phoenix run`, or a reports folder holding run folders",
+                path.display()
+            );
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let report = Report::build(record);
+    match write_reports(&RunDir::existing(run_dir), &report) {
+        Ok(()) => {
+            println!("{}", run_dir.display());
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_RUNTIME
+        }
+    }
+}

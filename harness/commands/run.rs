@@ -1,0 +1,150 @@
+//! `phoenix run`: one scenario, through the shared setup ([`crate::bootstrap`]), executed,
+//! torn down, and reported into its run folder.
+
+use super::reports::write_reports;
+use crate::bootstrap::{self, Prepared, Started};
+use crate::execute::{self, Live};
+use crate::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_OK, EXIT_RUNTIME};
+use crate::output::RunDir;
+use crate::progress;
+use crate::record::{Abort, AbortKind, RunRecord};
+use crate::report::Report;
+use crate::scenario::{plan::Plan, Scenario};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Removes the folders a run created for its report when it ends before measuring
+/// anything: `created` and its ancestors up to (not including) the first one that
+/// existed before. Only empty folders are removed.
+fn discard_run_dir(created: &Path, first_new: Option<&Path>) {
+    let Some(top) = first_new else { return };
+    let mut dir = Some(created);
+    while let Some(d) = dir {
+        // a reports folder this run created holds only its marker
+        let _ = std::fs::remove_file(d.join(crate::output::REPORTS_MARKER));
+        if std::fs::remove_dir(d).is_err() || d == top {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
+/// The outermost folder of `path` that does not exist yet (what creating it would add).
+fn first_missing(path: &Path) -> Option<PathBuf> {
+    let mut first = None;
+    let mut p = Some(path);
+    while let Some(d) = p {
+        if d.as_os_str().is_empty() || d.exists() {
+            break;
+        }
+        first = Some(d.to_path_buf());
+        p = d.parent();
+    }
+    first
+}
+
+pub(super) async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool, reports: &Path) -> u8 {
+    let scenario = match Scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let plan = Plan::new(&scenario, trials);
+    if let Some(why) = trials.and_then(|_| crate::scenario::request_budget_problem(&scenario.load, plan.trials)) {
+        eprintln!("error: --trials {}: {why}\n  hint: run fewer trials", plan.trials);
+        return EXIT_BAD_INPUT;
+    }
+    let started = Started::now();
+    // what creating the run folder adds, to take it back if the run ends before measuring
+    let first_new = first_missing(out.unwrap_or(reports));
+    let dir = match out {
+        Some(o) => RunDir::at(o),
+        None => RunDir::create_unique(reports, &started.stamp, &scenario.name),
+    };
+    let dir = match dir {
+        Ok(d) => d,
+        Err(e @ crate::output::OutputError::Exists { .. }) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_RUNTIME;
+        }
+    };
+    let first_new = match out {
+        Some(_) => first_new,
+        None => first_new.or_else(|| Some(dir.path.clone())),
+    };
+    let run_id = started.run_id(&scenario.name);
+    // signals count from here: an interrupted image build still exits 1 and tidies up
+    let cancel = CancellationToken::new();
+    bootstrap::cancel_on_signals(cancel.clone(), run_id.clone());
+    let Prepared { backend, environment } = match bootstrap::prepare(&scenario, &run_id, rebuild).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            discard_run_dir(&dir.path, first_new.as_deref()); // empty: nothing was measured
+            return EXIT_RUNTIME;
+        }
+    };
+    let mut record = RunRecord::new(run_id, started.rfc3339, scenario.clone(), plan);
+    record.environment = environment;
+    if cancel.is_cancelled() {
+        eprintln!("error: interrupted before the run started");
+        discard_run_dir(&dir.path, first_new.as_deref());
+        return EXIT_RUNTIME;
+    }
+    // a raw record marked incomplete from the start: a run that dies midway leaves it
+    if let Ok(bytes) = serde_json::to_vec(&record) {
+        let _ = dir.write("record.json", &bytes);
+    }
+    let live = Arc::new(Live::default());
+    let bar = progress::start(live.clone(), record.plan.clone(), record.scenario.load.rate);
+    // the run goes on its own task so that a panic in it still reaches the teardown below
+    let task = {
+        let (backend, live, cancel) = (backend.clone(), live.clone(), cancel.clone());
+        let mut record = record.clone();
+        tokio::spawn(async move {
+            execute::run(backend.as_ref(), &mut record, &live, &cancel).await;
+            record
+        })
+    };
+    let record = match task.await {
+        Ok(r) => r,
+        Err(e) => {
+            record.aborted = Some(Abort::new(AbortKind::Runtime, format!("the run crashed: {e}")));
+            record
+        }
+    };
+    if let Err(e) = backend.teardown().await {
+        eprintln!("warning: {e}");
+    }
+    bar.finish();
+    let report = Report::build(record);
+    if let Err(e) = write_reports(&dir, &report) {
+        eprintln!("error: {e}");
+        return EXIT_RUNTIME;
+    }
+    println!("{}", dir.path.display());
+    let c = &report.certification;
+    eprintln!(
+        "phoenix: {} — level {} (score {:.1}), required {}: {}",
+        report.record.scenario.name,
+        c.level,
+        c.score,
+        c.required,
+        if c.passed { "met" } else { "NOT met" }
+    );
+    match &report.record.aborted {
+        Some(a) if a.kind != AbortKind::App => {
+            eprintln!("error: run stopped early: {}", a.reason);
+            EXIT_RUNTIME
+        }
+        _ if c.passed => EXIT_OK,
+        _ => EXIT_FELL_SHORT,
+    }
+}
