@@ -2,6 +2,7 @@
 //! recovery per fault, phases, windows for the charts. Nothing here touches Docker, the
 //! network or the disk, so it is unit-tested on hand-made records.
 
+pub mod audit;
 pub mod checks;
 pub mod phases;
 pub mod probes;
@@ -134,8 +135,9 @@ pub struct Analysis {
     pub time_to_healthy_by_trial_ms: Vec<f64>,
     /// State checks, summed over trials.
     pub checks: Vec<CheckSummary>,
-    /// Files instances wrote to their own filesystems (`replica: path`).
-    pub local_writes: Vec<String>,
+    /// The statelessness audit: writes while serving, old versus fresh, findings.
+    #[serde(default)]
+    pub audit: audit::Audit,
     /// Health-probe traffic per replica and trial.
     #[serde(default)]
     pub probes: Vec<ProbeLoad>,
@@ -218,7 +220,7 @@ pub fn analyse(record: &RunRecord) -> Analysis {
         time_to_healthy_median_ci95_ms: spread::median_ci95(&tth),
         time_to_healthy_by_trial_ms: by_trial,
         checks: checks::summarise(record),
-        local_writes: checks::local_writes(record),
+        audit: audit::audit(record),
         probes: probes::probe_load(record),
         lost_requests: faults.iter().map(|f| f.lost.total).sum(),
         load,

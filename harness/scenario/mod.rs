@@ -49,6 +49,20 @@ pub struct Scenario {
     pub certify: CertifyParams,
     /// A load balancer in front of the replicas (None: the harness spreads the load).
     pub front: Option<Front>,
+    /// The statelessness audit's settings.
+    #[serde(default)]
+    pub audit: AuditParams,
+}
+
+/// `[audit]`: what the statelessness audit may ignore.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditParams {
+    /// Absolute paths whose files are scratch by design (e.g. `/tmp`): listed apart, never a
+    /// finding.
+    pub ephemeral: Vec<String>,
+    /// JSON fields that may differ between an old and a fresh instance: `$.a.b` (a path from
+    /// the root) or `key` (that key at any depth).
+    pub volatile: Vec<String>,
 }
 
 /// An HAProxy in front of the replicas.

@@ -83,7 +83,9 @@ impl DockerBackend {
         let started = self.start_replica(&mut state, &d, replica, port).await;
         let removed = match old {
             Some(old) => {
-                let log = self.fetch_logs(replica, old.id()).await;
+                let log = self
+                    .fetch_logs(replica, old.id(), crate::record::FsReadWhen::Replaced)
+                    .await;
                 state.logs.push(log);
                 remove_containers(&self.docker, vec![Target::Handle(Box::new(old))])
                     .await
@@ -164,7 +166,9 @@ impl DockerBackend {
             )
             .await;
         }
-        let log = self.fetch_logs(replica, old.id()).await;
+        let log = self
+            .fetch_logs(replica, old.id(), crate::record::FsReadWhen::Replaced)
+            .await;
         state.logs.push(log);
         match remove_containers(&self.docker, vec![Target::Handle(Box::new(old))])
             .await

@@ -7,11 +7,13 @@
 //! - `mod.rs`: the engine connection, this backend's state and names, the trait impl.
 //! - [`deploy`]: images, container requests, the network, volumes, services, replicas, front.
 //! - [`faults`]: kill, stop, pause, disconnect, remove, and the recovery actions.
-//! - [`events`]: the lifecycle event stream, output lines and `docker diff`.
+//! - [`events`]: the lifecycle event stream and output lines.
+//! - [`audit`]: the files a container wrote (`docker diff` and the archive stat call).
 //! - [`teardown`]: the one container-removal routine, teardown, and removal by label.
 //! - [`images`]: making images available without a registry; `context` and `dockerignore`
 //!   pack a build context as the docker CLI does.
 
+mod audit;
 mod context;
 mod deploy;
 mod dockerignore;
@@ -23,8 +25,10 @@ mod teardown;
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
 
 use super::{
-    bounded, free_port, Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result,
+    bounded, free_port, Backend, BackendError, Deployed, Deployment, ImageSpec, RawFsRead, RawLifecycle, RawLog,
+    Removed, Result,
 };
+use crate::record::FsReadWhen;
 use async_trait::async_trait;
 use bollard::Docker;
 use std::collections::BTreeMap;
@@ -217,6 +221,11 @@ impl Backend for DockerBackend {
 
     async fn logs(&self) -> Vec<RawLog> {
         self.all_logs().await
+    }
+
+    async fn read_changes(&self, replica: &str, when: FsReadWhen) -> Result<Option<(String, RawFsRead)>> {
+        let id = Self::replica_id(&*self.state.lock().await, replica)?;
+        Ok(self.read_fs(&id, when).await.map(|r| (id, r)))
     }
 
     async fn teardown(&self) -> Result<Removed> {
