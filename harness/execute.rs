@@ -140,9 +140,9 @@ async fn run_trial(
     .await;
     // everything an instance wrote before it first became healthy is a boot write
     let mut boot_reads = Vec::new();
-    if healthy {
+    if healthy && scenario.audit.enabled {
         for e in &endpoints {
-            boot_read(backend, &e.replica, &mut boot_reads).await;
+            boot_read(backend, &e.replica, FsReadWhen::Boot, &mut boot_reads).await;
         }
     }
     let mut checks = Vec::new();
@@ -240,13 +240,15 @@ struct Drive<'a> {
 struct FreshJob {
     replica: String,
     fault: String,
+    /// How long the replica may take to go down after the job is sent.
+    down_within: Duration,
     sample: Vec<SampleRequest>,
     before: Vec<Option<Reply>>,
 }
 
 /// Reads the current instance of `replica` as booted (nothing when the backend cannot).
-async fn boot_read(backend: &dyn Backend, replica: &str, into: &mut Vec<(String, RawFsRead)>) {
-    if let Ok(Some(read)) = backend.read_changes(replica, FsReadWhen::Boot).await {
+async fn boot_read(backend: &dyn Backend, replica: &str, when: FsReadWhen, into: &mut Vec<(String, RawFsRead)>) {
+    if let Ok(Some(read)) = backend.read_changes(replica, when).await {
         into.push(read);
     }
 }
@@ -282,13 +284,14 @@ impl Drive<'_> {
         let (endpoints, probers, start_timeout) = (self.endpoints, self.probers, self.scenario.app.start_timeout);
         let checks = &mut self.checks;
         let mix = audit::mix_sample(self.scenario);
+        let audit_on = self.scenario.audit.enabled;
         let (jobs, mut job_rx) = mpsc::unbounded_channel::<FreshJob>();
         let faults = async move {
             let mut records = Vec::new();
             for f in &plan.faults {
                 let at = clock.instant_at(f.at.as_micros() as i64);
                 // the old instance's sample is taken just before the fault, not on its path
-                let early = f.action == Action::Replace;
+                let early = f.action == Action::Replace && audit_on;
                 if early {
                     tokio::select! {
                         _ = cancel.cancelled() => break,
@@ -332,7 +335,7 @@ impl Drive<'_> {
                     // a rolling fault's later targets are sampled right before their turn
                     let (sample, before) = match (one.action, k, first_sample.take()) {
                         (Action::Replace, 0, Some(s)) => s,
-                        (Action::Replace, _, _) => {
+                        (Action::Replace, _, _) if audit_on => {
                             let t = endpoints.iter().position(|e| e.replica == one.target).unwrap_or(0);
                             let sample = sample_for(&mix, checks, t, endpoints.len());
                             let before = audit::send_sample(target.addr, &sample).await;
@@ -341,19 +344,22 @@ impl Drive<'_> {
                         _ => (Vec::new(), Vec::new()),
                     };
                     live.set_phase(format!("trial {n}: {what}"));
+                    // sent before the fault: the audit waits for the replica to go down and
+                    // come back, and reads the fresh instance as soon as it is healthy
+                    if audit_on && matches!(one.action, Action::Replace | Action::Add) {
+                        let _ = jobs.send(FreshJob {
+                            replica: one.target.clone(),
+                            fault: what.clone(),
+                            down_within: boost_cap,
+                            sample,
+                            before,
+                        });
+                    }
                     let index = records.len();
                     tokio::select! {
                         r = fault::apply(index, &one, backend, clock, &boost) => records.push(r),
                         // the teardown that follows removes whatever the fault left half done
                         _ = cancel.cancelled() => break,
-                    }
-                    if matches!(one.action, Action::Replace | Action::Add) {
-                        let _ = jobs.send(FreshJob {
-                            replica: one.target.clone(),
-                            fault: what.clone(),
-                            sample,
-                            before,
-                        });
                     }
                     live.set_phase(format!("trial {n}: recovering"));
                     let is_last = k + 1 == targets.len();
@@ -382,13 +388,15 @@ impl Drive<'_> {
                     continue;
                 };
                 let healthy = tokio::select! {
-                    ok = p.wait_healthy(start_timeout) => ok,
+                    ok = async {
+                        p.wait_unhealthy(job.down_within).await && p.wait_healthy(start_timeout).await
+                    } => ok,
                     _ = cancel.cancelled() => false,
                 };
                 if !healthy {
                     continue;
                 }
-                boot_read(backend, &job.replica, boot_reads).await;
+                boot_read(backend, &job.replica, FsReadWhen::FreshBoot, boot_reads).await;
                 let after = audit::send_sample(p.spec.addr, &job.sample).await;
                 let after_us = clock.now_us();
                 for ((req, before), after) in job.sample.iter().zip(job.before).zip(after) {

@@ -8,7 +8,7 @@
 use crate::record::{FreshPair, FsReadWhen, InstanceLog, Reply, RunRecord};
 use crate::scenario::{escape, Level};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Groups kept per list.
 pub const MAX_GROUPS: usize = 50;
@@ -159,15 +159,24 @@ impl Groups {
 }
 
 /// Classifies one instance's files; false when it has no boot read to judge them by.
-fn classify(log: &InstanceLog, record: &RunRecord, groups: &mut Groups) -> bool {
-    let Some(boot) = log.reads.iter().find(|r| r.when == FsReadWhen::Boot) else {
+/// `deploy_boot`: the paths instances of the same trial held at their deployment boot read.
+fn classify(log: &InstanceLog, deploy_boot: &BTreeSet<&str>, record: &RunRecord, groups: &mut Groups) -> bool {
+    let is_boot = |w: FsReadWhen| matches!(w, FsReadWhen::Boot | FsReadWhen::FreshBoot);
+    let Some(boot) = log.reads.iter().find(|r| is_boot(r.when)) else {
         return false;
     };
     let mounts: Vec<&str> = record.scenario.app.volumes.iter().map(|v| v.path.as_str()).collect();
     let ephemeral = &record.scenario.audit.ephemeral;
     let replaced = log.reads.iter().any(|r| r.when == FsReadWhen::Replaced);
-    let booted: BTreeMap<&str, Option<u64>> = boot.files.iter().map(|f| (f.path.as_str(), f.bytes)).collect();
-    // path -> (size at the latest read, first read listing it while serving)
+    // a fresh instance is read while the load already reaches it: what it holds then is a
+    // boot write only where a deployment boot wrote the same path
+    let booted: BTreeMap<&str, Option<u64>> = boot
+        .files
+        .iter()
+        .filter(|f| boot.when == FsReadWhen::Boot || deploy_boot.contains(f.path.as_str()))
+        .map(|f| (f.path.as_str(), f.bytes))
+        .collect();
+    // path -> (size at the latest read, first read listing it)
     let mut later: BTreeMap<&str, (Option<u64>, i64)> = BTreeMap::new();
     let mut reads: Vec<_> = log.reads.iter().filter(|r| r.when != FsReadWhen::Boot).collect();
     reads.sort_by_key(|r| r.at_us);
@@ -309,14 +318,19 @@ fn size(g: &WriteGroup) -> String {
 pub fn audit(record: &RunRecord) -> Audit {
     let mut groups = Groups::default();
     let mut a = Audit::default();
-    for log in record.trials.iter().flat_map(|t| &t.logs) {
-        if log.reads.is_empty() {
-            continue;
-        }
-        if classify(log, record, &mut groups) {
-            a.instances_read += 1;
-        } else {
-            a.instances_unread += 1;
+    for t in &record.trials {
+        let deploy_boot: BTreeSet<&str> = t
+            .logs
+            .iter()
+            .flat_map(|l| l.reads.iter().filter(|r| r.when == FsReadWhen::Boot))
+            .flat_map(|r| r.files.iter().map(|f| f.path.as_str()))
+            .collect();
+        for log in t.logs.iter().filter(|l| !l.reads.is_empty()) {
+            if classify(log, &deploy_boot, record, &mut groups) {
+                a.instances_read += 1;
+            } else {
+                a.instances_unread += 1;
+            }
         }
     }
     a.load_writes = groups.list(Kind::Load);

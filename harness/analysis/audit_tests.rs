@@ -186,3 +186,52 @@ fn a_difference_is_a_capping_finding_with_escaped_excerpts() {
     assert!(!f.text.contains('\u{1b}'), "control characters are escaped: {}", f.text);
     assert_eq!(a.fresh_compared, 1);
 }
+
+#[test]
+fn a_fresh_instance_read_after_the_load_reached_it_keeps_only_deployment_boot_paths_as_boot() {
+    let mut r = with_reads(
+        vec![
+            read(-200, FsReadWhen::Boot, vec![file("/tmp/booted", Some(0))]),
+            read(
+                3_000_000,
+                FsReadWhen::Replaced,
+                vec![file("/tmp/booted", Some(0)), file("/tmp/s/a", Some(4))],
+            ),
+        ],
+        &[],
+    );
+    // the fresh app-0 served two logins before its boot read
+    r.trials[0].logs.push(InstanceLog {
+        replica: "app-0".into(),
+        instance: "c0-fresh".into(),
+        reads: vec![
+            read(
+                4_000_000,
+                FsReadWhen::FreshBoot,
+                vec![
+                    file("/tmp/booted", Some(0)),
+                    file("/tmp/s/b", Some(4)),
+                    file("/tmp/s/c", Some(4)),
+                ],
+            ),
+            read(
+                9_000_000,
+                FsReadWhen::End,
+                vec![
+                    file("/tmp/booted", Some(0)),
+                    file("/tmp/s/b", Some(4)),
+                    file("/tmp/s/c", Some(4)),
+                    file("/tmp/s/d", Some(4)),
+                ],
+            ),
+        ],
+        ..Default::default()
+    });
+    let a = audit(&r);
+    assert_eq!(a.instances_read, 2);
+    assert_eq!(a.load_writes.len(), 1);
+    assert_eq!((a.load_writes[0].dir.as_str(), a.load_writes[0].files), ("/tmp/s", 4));
+    assert_eq!(a.load_writes[0].first_seen_ms, 3000.0);
+    assert_eq!(a.boot_writes.len(), 1);
+    assert_eq!((a.boot_writes[0].dir.as_str(), a.boot_writes[0].files), ("/tmp", 2));
+}

@@ -36,6 +36,8 @@ pub struct Deployment {
     /// When the platform replaces a failed instance by itself, after this delay (its
     /// restart policy; swarm only). None: the harness restarts or replaces.
     pub platform_delay: Option<Duration>,
+    /// Read the instances' filesystems for the statelessness audit (off: no read at all).
+    pub audit: bool,
 }
 
 /// The text in a process's arguments and environment values that becomes the replica's

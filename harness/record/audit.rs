@@ -8,8 +8,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FsReadWhen {
-    /// Right after the instance first became healthy: everything present was written at boot.
+    /// Right after the deployment became healthy, before any request: everything present
+    /// was written at boot.
     Boot,
+    /// A replacement instance, right after it became healthy. The load already reaches it,
+    /// so only the paths some instance also wrote at its deployment boot count as boot
+    /// writes; anything else present was written while serving.
+    FreshBoot,
     /// The instance was replaced or scaled down: read on the dead container before removal.
     Replaced,
     /// At the end of the trial, on the instance still serving.

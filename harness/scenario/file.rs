@@ -32,6 +32,7 @@ pub struct ScenarioFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditFile {
+    pub enabled: Option<bool>,
     #[serde(default)]
     pub ephemeral: Vec<String>,
     #[serde(default)]

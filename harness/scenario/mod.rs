@@ -54,9 +54,12 @@ pub struct Scenario {
     pub audit: AuditParams,
 }
 
-/// `[audit]`: what the statelessness audit may ignore.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// `[audit]`: whether the statelessness audit runs, and what it may ignore.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditParams {
+    /// Off: no filesystem read, no sample (to measure what the audit costs).
+    #[serde(default = "on")]
+    pub enabled: bool,
     /// Absolute paths whose files are scratch by design (e.g. `/tmp`): listed apart, never a
     /// finding.
     pub ephemeral: Vec<String>,
@@ -318,6 +321,20 @@ pub struct Service {
     pub env: BTreeMap<String, String>,
     /// A line the service prints once ready (stdout or stderr).
     pub ready_log: Option<String>,
+}
+
+fn on() -> bool {
+    true
+}
+
+impl Default for AuditParams {
+    fn default() -> Self {
+        AuditParams {
+            enabled: true,
+            ephemeral: Vec::new(),
+            volatile: Vec::new(),
+        }
+    }
 }
 
 /// Parameters of the analysis and certification.

@@ -101,6 +101,8 @@ pub struct DockerBackend {
     run_id: String,
     state: Mutex<State>,
     watcher: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The deployment asked for the audit's filesystem reads.
+    audit: std::sync::atomic::AtomicBool,
 }
 
 impl DockerBackend {
@@ -111,6 +113,7 @@ impl DockerBackend {
             run_id: run_id.to_string(),
             state: Mutex::new(State::default()),
             watcher: std::sync::Mutex::new(None),
+            audit: std::sync::atomic::AtomicBool::new(true),
         })
     }
 

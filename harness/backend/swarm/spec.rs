@@ -103,6 +103,7 @@ mod tests {
             front: None,
             process: None,
             platform_delay: platform,
+            audit: true,
         }
     }
 

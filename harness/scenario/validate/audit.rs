@@ -14,7 +14,10 @@ pub const MAX_AUDIT_ENTRY_BYTES: usize = 256;
 impl Validator<'_> {
     pub(super) fn audit(&mut self, raw: Option<AuditFile>) -> AuditParams {
         let Some(raw) = raw else { return AuditParams::default() };
-        let mut out = AuditParams::default();
+        let mut out = AuditParams {
+            enabled: raw.enabled.unwrap_or(true),
+            ..Default::default()
+        };
         let n = self.at_most("audit.ephemeral", raw.ephemeral.len(), MAX_AUDIT_ENTRIES, "paths");
         for (i, p) in raw.ephemeral.into_iter().take(n).enumerate() {
             match path_problem(&p) {

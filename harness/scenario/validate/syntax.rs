@@ -75,7 +75,7 @@ const TABLE_KEYS: [(&str, &[&str]); 13] = [
         &["time_to_healthy_target", "steady_window", "steady_p99_tolerance"],
     ),
     ("[[check]]", &["name", "journeys", "setup", "verify"]),
-    ("[audit]", &["ephemeral", "volatile"]),
+    ("[audit]", &["enabled", "ephemeral", "volatile"]),
     (
         "a check step",
         &[
