@@ -26,7 +26,8 @@
 //!
 //! Level: `phoenix` when every fault recovered, TTH p99 ≤ target and score ≥ 85;
 //! `resilient` when every fault recovered and TTH p99 ≤ target; `fragile` otherwise. Then
-//! capped at `untested` by the evidence rules, then `not-certified` by the hard rules.
+//! capped at `fragile` by the audit's findings (`analysis::audit`), at `untested` by the
+//! evidence rules, then `not-certified` by the hard rules.
 
 use crate::analysis::{Analysis, RecoveryStatus};
 /// The levels are the scenario's vocabulary (`require`); re-exported so `certify::Level`
@@ -106,7 +107,9 @@ pub struct Verdicts {
 ///    disruption window (fault instant to healthy) no request fell into; no request
 ///    succeeded before the first fault (no baseline); the time-to-healthy component not
 ///    measured;
-/// 3. hard rules, each makes it `not-certified`: a fault never recovered; state lost or
+/// 3. the audit's findings that cap (writes while serving, old-versus-fresh differences):
+///    at most their cap, `fragile`;
+/// 4. hard rules, each makes it `not-certified`: a fault never recovered; state lost or
 ///    never verified; the run did not complete.
 pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) -> Certification {
     let target_ms = scenario.certify.time_to_healthy_target.as_secs_f64() * 1000.0;
@@ -174,6 +177,14 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
         ));
     }
 
+    // the audit's findings: state that dies with an instance caps the level (journeys,
+    // below, remain what makes a run not-certified)
+    for f in &analysis.audit.findings {
+        if let Some(cap) = f.caps {
+            level = level.min(cap);
+            reasons.push(format!("audit (at most {cap}): {}", f.text));
+        }
+    }
     if !unmeasured.is_empty() {
         level = level.min(Level::Untested);
         reasons.extend(unmeasured.iter().map(|g| format!("untested: {g}")));

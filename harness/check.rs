@@ -353,6 +353,35 @@ impl CheckRun {
         self.verifications.push(v);
     }
 
+    /// The verify steps that read (GET, HEAD) of the first set-up journey on replica `index`
+    /// of `of`, rendered with its captures: the old-versus-fresh sample. A step whose
+    /// rendered header would carry a control character is left out.
+    pub fn read_sample(&self, index: usize, of: usize) -> Vec<crate::audit::SampleRequest> {
+        let Some(j) = self
+            .journeys
+            .iter()
+            .find(|j| j.setup_failure.is_none() && of > 0 && j.n as usize % of == index)
+        else {
+            return Vec::new();
+        };
+        let lookup = |k: &str| j.vars.get(k).cloned();
+        self.check
+            .verify
+            .iter()
+            .filter(|s| matches!(s.method.as_str(), "GET" | "HEAD") && matches!(s.body, Body::None))
+            .filter_map(|s| {
+                let headers: Vec<(String, String)> =
+                    s.headers.iter().map(|(k, v)| (k.clone(), render(v, lookup))).collect();
+                let clean = headers.iter().all(|(_, v)| !v.chars().any(char::is_control));
+                clean.then(|| crate::audit::SampleRequest {
+                    method: s.method.clone(),
+                    path: encode_target(&render(&s.path, lookup)).into_owned(),
+                    headers,
+                })
+            })
+            .collect()
+    }
+
     /// The record of this check.
     pub fn finish(self) -> crate::record::CheckRecord {
         let set_up = self.journeys.iter().filter(|j| j.setup_failure.is_none()).count() as u64;

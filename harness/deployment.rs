@@ -86,6 +86,7 @@ pub fn of(scenario: &Scenario) -> Deployment {
                 health_status: scenario.app.health.status,
             },
         }),
+        audit: scenario.audit.enabled,
         // one restart policy per run (validation makes every platform fault agree)
         platform_delay: scenario
             .faults

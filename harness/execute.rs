@@ -2,16 +2,19 @@
 //! the Plan trial by trial and fills a RunRecord; every trial ends with a teardown, and
 //! every wait is bounded by the plan's deadline.
 
-use crate::backend::{Backend, Endpoint, RawLifecycle};
+use crate::audit::{self, SampleRequest};
+use crate::backend::{Backend, Endpoint, RawFsRead, RawLifecycle};
 use crate::check::CheckRun;
 use crate::clock::RunClock;
 use crate::deployment;
 use crate::fault;
 use crate::load::{run_load, LiveCounters, LoadConfig, Recorder};
 use crate::probe::{ProbeSpec, Prober};
-use crate::record::{Abort, AbortKind, InstanceLog, LifecycleEvent, RunRecord, TrialRecord};
+use crate::record::{
+    Abort, AbortKind, FreshPair, FsRead, FsReadWhen, InstanceLog, LifecycleEvent, Reply, RunRecord, TrialRecord,
+};
 use crate::scenario::plan::Plan;
-use crate::scenario::{Fault, FaultKind, Scenario, ALL};
+use crate::scenario::{Action, Fault, FaultKind, Scenario, ALL};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -137,6 +140,13 @@ async fn run_trial(
         cancel,
     )
     .await;
+    // everything an instance wrote before it first became healthy is a boot write
+    let mut boot_reads = Vec::new();
+    if healthy && scenario.audit.enabled {
+        for e in &endpoints {
+            boot_read(backend, &e.replica, FsReadWhen::Boot, &mut boot_reads).await;
+        }
+    }
     let mut checks = Vec::new();
     if healthy {
         live.set_phase(format!("trial {}: setting up state checks", index + 1));
@@ -169,8 +179,10 @@ async fn run_trial(
             live,
             cancel,
             checks,
+            boot_reads,
         };
         ctx.drive(&mut trial).await;
+        boot_reads = std::mem::take(&mut ctx.boot_reads);
         trial.checks = ctx.checks.into_iter().map(CheckRun::finish).collect();
         None
     } else {
@@ -182,12 +194,25 @@ async fn run_trial(
     }
     tokio::time::sleep(EVENT_GRACE).await;
     collect_events(events, &clock, &mut trial);
+    let fs_read = |r: RawFsRead| FsRead {
+        at_us: clock.from_unix_us(r.unix_us),
+        when: r.when,
+        files: r.files,
+        truncated: r.truncated,
+    };
     for log in backend.logs().await {
+        let mut reads: Vec<FsRead> = boot_reads
+            .iter()
+            .filter(|(instance, _)| *instance == log.instance)
+            .map(|(_, r)| fs_read(r.clone()))
+            .collect();
+        reads.extend(log.reads.into_iter().map(fs_read));
         trial.logs.push(InstanceLog {
             replica: log.replica,
             instance: log.instance,
             lines: log.lines.into_iter().map(|(t, l)| (clock.from_unix_us(t), l)).collect(),
             writes: log.writes,
+            reads,
         });
     }
     match failure {
@@ -208,6 +233,37 @@ struct Drive<'a> {
     live: &'a Live,
     cancel: &'a CancellationToken,
     checks: Vec<CheckRun>,
+    /// Reads right after an instance first became healthy: (instance, read).
+    boot_reads: Vec<(String, RawFsRead)>,
+}
+
+/// A fresh instance to audit once it is healthy: its boot read, and the sample its old
+/// instance answered before the replacement.
+struct FreshJob {
+    replica: String,
+    fault: String,
+    /// How long the replica may take to go down after the job is sent.
+    down_within: Duration,
+    sample: Vec<SampleRequest>,
+    before: Vec<Option<Reply>>,
+}
+
+/// Reads the current instance of `replica` as booted (nothing when the backend cannot).
+async fn boot_read(backend: &dyn Backend, replica: &str, when: FsReadWhen, into: &mut Vec<(String, RawFsRead)>) {
+    if let Ok(Some(read)) = backend.read_changes(replica, when).await {
+        into.push(read);
+    }
+}
+
+/// The old-versus-fresh sample for replica `index`: the load mix's reads and the journeys'
+/// verify steps that read, at most [`audit::MAX_SAMPLE`].
+fn sample_for(mix: &[SampleRequest], checks: &[CheckRun], index: usize, of: usize) -> Vec<SampleRequest> {
+    let mut out = mix.to_vec();
+    for c in checks {
+        out.extend(c.read_sample(index, of));
+    }
+    out.truncate(audit::MAX_SAMPLE);
+    out
 }
 
 impl Drive<'_> {
@@ -230,12 +286,32 @@ impl Drive<'_> {
         let (endpoints, probers, start_timeout) = (self.endpoints, self.probers, self.scenario.app.start_timeout);
         let checks = &mut self.checks;
         let services = self.scenario.services.len() as u32;
+        let mix = audit::mix_sample(self.scenario);
+        let audit_on = self.scenario.audit.enabled;
+        let (jobs, mut job_rx) = mpsc::unbounded_channel::<FreshJob>();
         let faults = async move {
             let mut records = Vec::new();
             for f in &plan.faults {
+                let at = clock.instant_at(f.at.as_micros() as i64);
+                // the old instance's sample is taken just before the fault, not on its path
+                let early = f.action == Action::Replace && audit_on;
+                if early {
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = tokio::time::sleep_until(at.checked_sub(audit::SAMPLE_BUDGET).unwrap_or(at).into()) => {}
+                    }
+                }
+                let mut first_sample = None;
+                if early {
+                    if let Some(t) = endpoints.iter().position(|e| f.target == ALL || e.replica == f.target) {
+                        let sample = sample_for(&mix, checks, t, endpoints.len());
+                        let before = audit::send_sample(endpoints[t].addr, &sample).await;
+                        first_sample = Some((sample, before));
+                    }
+                }
                 tokio::select! {
                     _ = cancel.cancelled() => break,
-                    _ = tokio::time::sleep_until(clock.instant_at(f.at.as_micros() as i64).into()) => {}
+                    _ = tokio::time::sleep_until(at.into()) => {}
                 }
                 // `all`: a rolling fault, each replica in turn once the previous one is healthy;
                 // a burn hits everything at once, so it stays one fault on `all`
@@ -270,7 +346,29 @@ impl Drive<'_> {
                             p.boost(boost_cap);
                         }
                     };
+                    // a rolling fault's later targets are sampled right before their turn
+                    let (sample, before) = match (one.action, k, first_sample.take()) {
+                        (Action::Replace, 0, Some(s)) => s,
+                        (Action::Replace, _, _) if audit_on => {
+                            let t = endpoints.iter().position(|e| e.replica == one.target).unwrap_or(0);
+                            let sample = sample_for(&mix, checks, t, endpoints.len());
+                            let before = audit::send_sample(endpoints[t].addr, &sample).await;
+                            (sample, before)
+                        }
+                        _ => (Vec::new(), Vec::new()),
+                    };
                     live.set_phase(format!("trial {n}: {what}"));
+                    // sent before the fault: the audit waits for the replica to go down and
+                    // come back, and reads the fresh instance as soon as it is healthy
+                    if audit_on && matches!(one.action, Action::Replace | Action::Add) {
+                        let _ = jobs.send(FreshJob {
+                            replica: one.target.clone(),
+                            fault: what.clone(),
+                            down_within: boost_cap,
+                            sample,
+                            before,
+                        });
+                    }
                     let index = records.len();
                     tokio::select! {
                         r = fault::apply(index, &one, backend, clock, &boost) => records.push(r),
@@ -295,9 +393,46 @@ impl Drive<'_> {
                     }
                 }
             }
+            drop(jobs);
             records
         };
-        let (log, faults) = tokio::join!(load, faults);
+        // each fresh instance, once healthy: its boot read and the sample again
+        let boot_reads = &mut self.boot_reads;
+        let fresh_audit = async move {
+            let mut pairs = Vec::new();
+            while let Some(job) = job_rx.recv().await {
+                let Some(p) = probers.iter().find(|p| p.spec.replica == job.replica) else {
+                    continue;
+                };
+                let healthy = tokio::select! {
+                    ok = async {
+                        p.wait_unhealthy(job.down_within).await && p.wait_healthy(start_timeout).await
+                    } => ok,
+                    _ = cancel.cancelled() => false,
+                };
+                if !healthy {
+                    continue;
+                }
+                boot_read(backend, &job.replica, FsReadWhen::FreshBoot, boot_reads).await;
+                let after = audit::send_sample(p.spec.addr, &job.sample).await;
+                let after_us = clock.now_us();
+                for ((req, before), after) in job.sample.iter().zip(job.before).zip(after) {
+                    if let (Some(before), Some(after)) = (before, after) {
+                        pairs.push(FreshPair {
+                            replica: job.replica.clone(),
+                            fault: job.fault.clone(),
+                            request: req.label(),
+                            before,
+                            after,
+                            after_us,
+                        });
+                    }
+                }
+            }
+            pairs
+        };
+        let (log, faults, fresh) = tokio::join!(load, faults, fresh_audit);
+        trial.fresh = fresh;
         trial.requests = log;
         trial.load_slip = recorder.slip();
         for f in &faults {

@@ -18,7 +18,8 @@
 //!   [`load_cli`]: `phoenix load`.
 //! - [`probe`]: health probing on its own loop.
 //! - [`fault`]: applying a fault and playing the orchestrator.
-//! - [`execute`]: the only module that drives Docker and the network.
+//! - [`execute`]: the only module that drives Docker and the network; [`audit`]: its
+//!   statelessness-audit side (old-versus-fresh samples, boot reads).
 //! - [`record`]: the RunRecord, everything measured; the request log in bounded form.
 //! - [`analysis`]: pure figures from a record.
 //! - [`certify`]: the level and score, one formula.
@@ -32,6 +33,7 @@
 //! [`exit`] rather than in the dispatcher.
 
 pub mod analysis;
+pub mod audit;
 pub mod backend;
 pub mod bootstrap;
 pub mod certify;

@@ -154,6 +154,7 @@ impl Engine for ProcessEngine {
             services: Vec::new(),
             front: None,
             platform_delay: None,
+            audit: true,
             process: Some(ProcessSpec {
                 program: common::demo_binary(),
                 args: Vec::new(),

@@ -83,12 +83,26 @@ fn stateless_demo_keeps_every_journey_and_is_certified() {
     ] {
         assert!(html.contains(needle), "index.html lacks {needle}");
     }
-    // shared volume and Redis: nothing of the app's state on the containers' own disks
-    assert!(
-        r["audit"]["local_writes"].as_array().unwrap().is_empty(),
-        "{}",
-        r["audit"]
-    );
+    // shared volume and Redis: nothing of the app's state on the containers' own disks,
+    // and every fresh instance answers the sample as its predecessor did
+    let a = &r["audit"];
+    assert_eq!(a["measured"], true, "{a}");
+    assert_eq!(a["instances_read"], 4, "two deployed, two fresh: {a}");
+    assert!(a["fresh_compared"].as_u64().unwrap() >= 2, "{a}");
+    assert!(a["local_writes"].as_array().unwrap().is_empty(), "{a}");
+    assert!(a["findings"].as_array().unwrap().is_empty(), "{a}");
+    assert!(html.contains("Statelessness audit") && html.contains("No finding"));
+}
+
+/// The audit's findings of one kind that cap the level.
+fn capping(r: &Value, kind: &str) -> Vec<String> {
+    r["audit"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == kind && f["caps"] == "fragile")
+        .map(|f| f["text"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -96,23 +110,62 @@ fn uploads_on_local_disk_lose_the_uploads_check() {
     let (r, html) = verdict("scenarios/antipattern-local-uploads.toml", 3);
     assert_only_lost(&r, "uploads", &DEMO_CHECKS);
     assert!(html.contains("uploads: first failures"));
-    let writes = r["audit"]["local_writes"].to_string();
-    assert!(writes.contains("/var/lib/phoenix-demo/uploads/"), "{writes}");
+    // 20 journeys spread over two replicas, each replaced: both lost their uploads
+    let found = capping(&r, "local_writes");
+    assert_eq!(found.len(), 2, "{found:?}");
+    for f in &found {
+        assert!(
+            f.contains(
+                "wrote 10 files (40.0 KiB) under /var/lib/phoenix-demo/uploads while serving; they were lost when app-"
+            ),
+            "{f}"
+        );
+    }
+    let reasons = r["certification"]["reasons"].to_string();
+    assert!(reasons.contains("audit (at most fragile)"), "{reasons}");
 }
 
 #[test]
 fn file_sessions_lose_the_sessions_check() {
     let (r, _) = verdict("scenarios/antipattern-file-sessions.toml", 3);
     assert_only_lost(&r, "sessions", &DEMO_CHECKS);
-    assert!(r["audit"]["local_writes"]
-        .to_string()
-        .contains("/tmp/phoenix-sessions/"));
+    let found = capping(&r, "local_writes");
+    assert!(
+        !found.is_empty()
+            && found
+                .iter()
+                .all(|f| f.contains("under /tmp/phoenix-sessions while serving")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn sessions_the_load_writes_to_local_files_cap_the_level_at_fragile_without_any_journey() {
+    let (r, html) = verdict("tests/scenarios/audit-file-sessions.toml", 3);
+    assert_eq!(level(&r), "fragile", "{}", r["certification"]);
+    let found = capping(&r, "local_writes");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("under /tmp/phoenix-sessions while serving; they were lost when app-0 was replaced"),
+        "{found:?}"
+    );
+    // the demo's boot marker (BOOT_ONCE) is a boot write, listed apart and never a finding
+    let a = &r["audit"];
+    let boot = a["boot_writes"].to_string();
+    assert!(boot.contains("\"dir\":\"/tmp\""), "{boot}");
+    assert!(!a["findings"].to_string().contains("\"/tmp\""), "{a}");
+    assert!(!a["local_writes"].to_string().contains("\"dir\":\"/tmp\""), "{a}");
+    assert!(html.contains("caps the level at fragile"));
 }
 
 #[test]
 fn memory_sessions_lose_the_sessions_check() {
     let (r, _) = verdict("scenarios/antipattern-memory-sessions.toml", 3);
     assert_only_lost(&r, "sessions", &DEMO_CHECKS);
+    // nothing on disk, but a fresh instance no longer knows the session it is asked about
+    assert!(capping(&r, "local_writes").is_empty(), "{}", r["audit"]);
+    let found = capping(&r, "old_vs_fresh");
+    assert!(found.iter().any(|f| f.starts_with("GET /me on app-")), "{found:?}");
 }
 
 #[test]
@@ -130,6 +183,16 @@ fn a_global_cache_loses_the_cache_check() {
         failures.as_array().is_some_and(|f| !f.is_empty() && f.len() <= 5),
         "{failures}"
     );
+    // the cache is served by a GET: the fresh instances answer the journeys' reads otherwise
+    let found = capping(&r, "old_vs_fresh");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.starts_with("GET /cache/k") && f.contains("status 200") && f.contains("status 404")),
+        "{found:?} {}",
+        r["audit"]
+    );
+    assert!(capping(&r, "local_writes").is_empty(), "{}", r["audit"]);
 }
 
 #[test]

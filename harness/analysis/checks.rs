@@ -1,11 +1,7 @@
-//! State checks over all trials, and the statelessness audit of what instances wrote to
-//! their own filesystems.
+//! State checks over all trials.
 
 use crate::record::{CheckFailure, RunRecord, MAX_FAILURES};
 use serde::{Deserialize, Serialize};
-
-/// Most local writes listed in the audit.
-pub const MAX_LOCAL_WRITES: usize = 50;
 
 /// One check summed over trials.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -132,31 +128,6 @@ pub fn summarise(record: &RunRecord) -> Vec<CheckSummary> {
             s
         })
         .collect()
-}
-
-/// Files instances added to their own filesystems, as `replica: path`, without repeats.
-/// Volume mount points (which the engine creates) are not the app's writes.
-pub fn local_writes(record: &RunRecord) -> Vec<String> {
-    let mounts: Vec<&str> = record
-        .scenario
-        .app
-        .volumes
-        .iter()
-        .map(|v| v.path.trim_end_matches('/'))
-        .collect();
-    let is_mount = |w: &str| mounts.iter().any(|m| *m == w || m.starts_with(&format!("{w}/")));
-    let mut out: Vec<String> = Vec::new();
-    for trial in &record.trials {
-        for log in &trial.logs {
-            for w in log.writes.iter().filter(|w| !is_mount(w)) {
-                let line = format!("{}: {w}", log.replica);
-                if !out.contains(&line) && out.len() < MAX_LOCAL_WRITES {
-                    out.push(line);
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

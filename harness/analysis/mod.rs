@@ -3,6 +3,7 @@
 //! network or the disk, so it is unit-tested on hand-made records.
 
 pub mod burn;
+pub mod audit;
 pub mod checks;
 pub mod phases;
 pub mod probes;
@@ -135,8 +136,9 @@ pub struct Analysis {
     pub time_to_healthy_by_trial_ms: Vec<f64>,
     /// State checks, summed over trials.
     pub checks: Vec<CheckSummary>,
-    /// Files instances wrote to their own filesystems (`replica: path`).
-    pub local_writes: Vec<String>,
+    /// The statelessness audit: writes while serving, old versus fresh, findings.
+    #[serde(default)]
+    pub audit: audit::Audit,
     /// Health-probe traffic per replica and trial.
     #[serde(default)]
     pub probes: Vec<ProbeLoad>,
@@ -222,7 +224,7 @@ pub fn analyse(record: &RunRecord) -> Analysis {
         time_to_healthy_median_ci95_ms: spread::median_ci95(&tth),
         time_to_healthy_by_trial_ms: by_trial,
         checks: checks::summarise(record),
-        local_writes: checks::local_writes(record),
+        audit: audit::audit(record),
         probes: probes::probe_load(record),
         burns: burn::burns(record, |trial, index| {
             faults

@@ -10,7 +10,7 @@ pub mod labels;
 pub mod process;
 pub mod swarm;
 
-use crate::record::LifecycleKind;
+use crate::record::{FsFile, FsReadWhen, LifecycleKind};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -36,6 +36,8 @@ pub struct Deployment {
     /// When the platform replaces a failed instance by itself, after this delay (its
     /// restart policy; swarm only). None: the harness restarts or replaces.
     pub platform_delay: Option<Duration>,
+    /// Read the instances' filesystems for the statelessness audit (off: no read at all).
+    pub audit: bool,
 }
 
 /// The text in a process's arguments and environment values that becomes the replica's
@@ -159,6 +161,26 @@ pub struct RawLog {
     pub instance: String,
     pub lines: Vec<(i64, String)>,
     pub writes: Vec<String>,
+    /// The instance's last read of its filesystem changes (when replaced, or now).
+    pub reads: Vec<RawFsRead>,
+}
+
+/// Paths kept per read of an instance's filesystem changes.
+pub const MAX_FS_FILES: usize = 2000;
+/// Files whose size one read asks for (each one engine call on Docker).
+pub const MAX_FS_STATS: usize = 256;
+/// Bytes of a sample answer read by the old-versus-fresh comparison.
+pub const MAX_SAMPLE_BODY: usize = 64 * 1024;
+/// Bytes of a sample answer kept as text.
+pub const MAX_SAMPLE_TEXT: usize = 4096;
+
+/// One read of an instance's own filesystem changes, with the backend's wall clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawFsRead {
+    pub unix_us: i64,
+    pub when: FsReadWhen,
+    pub files: Vec<FsFile>,
+    pub truncated: bool,
 }
 
 /// What a platform's update did ([`Backend::update`]), µs since the epoch.
@@ -213,6 +235,13 @@ pub enum BackendError {
 }
 
 pub type Result<T> = std::result::Result<T, BackendError>;
+
+/// Wall clock now, µs since the epoch.
+pub(crate) fn unix_now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
 
 /// A free TCP port on 127.0.0.1, chosen by the kernel.
 pub(crate) fn free_port() -> Result<u16> {
@@ -306,6 +335,12 @@ pub trait Backend: Send + Sync {
     }
     /// Output of every instance so far, including replaced ones.
     async fn logs(&self) -> Vec<RawLog>;
+    /// Reads the files the replica's current instance wrote to its own filesystem (volumes
+    /// excluded); returns its instance id with the read. `Ok(None)`: this backend cannot.
+    async fn read_changes(&self, replica: &str, when: FsReadWhen) -> Result<Option<(String, RawFsRead)>> {
+        let _ = (replica, when);
+        Ok(None)
+    }
     /// Removes everything this run created, in order: instances, networks, volumes.
     async fn teardown(&self) -> Result<Removed>;
 }

@@ -412,3 +412,39 @@ fn slip_that_cannot_move_a_saturated_latency_component_leaves_it_measured() {
     assert!(lat.measured, "{lat:?}");
     assert_eq!(lat.value, Some(0.0));
 }
+
+#[test]
+fn an_audit_finding_caps_the_level_at_fragile_and_a_hint_does_not() {
+    use crate::analysis::audit::Finding;
+    let (mut a, s) = analysis_with(50_000, Some(60_000));
+    assert_eq!(certify(&a, &s, &Verdicts::default()).level, Level::Phoenix);
+    let finding = |caps| Finding {
+        kind: "local_writes".into(),
+        replica: Some("app-0".into()),
+        text: "app-0 wrote 40 files (160.0 KiB) under /var/lib/app/uploads while serving".into(),
+        caps,
+    };
+    a.audit.findings = vec![finding(None)];
+    assert_eq!(
+        certify(&a, &s, &Verdicts::default()).level,
+        Level::Phoenix,
+        "a hint caps nothing"
+    );
+    a.audit.findings = vec![finding(Some(Level::Fragile))];
+    let c = certify(&a, &s, &Verdicts::default());
+    assert_eq!(c.level, Level::Fragile);
+    assert!(!c.passed, "resilient is required");
+    assert!(
+        c.reasons
+            .iter()
+            .any(|r| r.starts_with("audit (at most fragile): app-0 wrote 40 files")),
+        "{:?}",
+        c.reasons
+    );
+    // journeys stay the proof of lost state: not-certified wins over the cap
+    let lost = Verdicts {
+        state_lost: vec!["sessions: 20 of 20 lost".into()],
+        ..Default::default()
+    };
+    assert_eq!(certify(&a, &s, &lost).level, Level::NotCertified);
+}

@@ -100,6 +100,14 @@ impl Prober {
             .is_ok_and(|r| r.is_ok())
     }
 
+    /// Waits until the latest probe is anything but healthy, at most `within`.
+    pub async fn wait_unhealthy(&self, within: Duration) -> bool {
+        let mut rx = self.state.clone();
+        tokio::time::timeout(within, rx.wait_for(|o| *o != Some(ProbeOutcome::Healthy)))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
     /// Stops the loop (the caller cancels the token first) and returns the log.
     pub async fn finish(self, clock: &RunClock) -> ProbeLog {
         let _ = tokio::time::timeout(self.spec.timeout * 2, self.task).await;

@@ -5,8 +5,11 @@
 //! Times are microseconds on the trial's monotonic clock, whose origin is the start of the
 //! load (`origin_unix_us` places it on the wall clock).
 
+mod audit;
 mod compact;
 mod requests;
+
+pub use audit::{FreshPair, FsFile, FsRead, FsReadWhen, Reply};
 
 pub use compact::{compact, new_histogram, record_latency, Compactor};
 pub use requests::{EncodedHistogram, OkWindow, RequestLog};
@@ -94,6 +97,9 @@ pub struct TrialRecord {
     pub checks: Vec<CheckRecord>,
     /// Problems that did not stop the trial (e.g. a restart that failed).
     pub errors: Vec<String>,
+    /// Old versus fresh: sample requests sent around each replacement.
+    #[serde(default)]
+    pub fresh: Vec<FreshPair>,
 }
 
 /// Schedule slip of a load: how late requests were sent after their intended time
@@ -307,6 +313,9 @@ pub struct InstanceLog {
     /// Paths added to the instance's own filesystem.
     #[serde(default)]
     pub writes: Vec<String>,
+    /// Reads of its filesystem changes (boot, replaced, end), oldest first.
+    #[serde(default)]
+    pub reads: Vec<FsRead>,
 }
 
 /// One state check in one trial.

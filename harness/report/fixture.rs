@@ -268,7 +268,34 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
             } else {
                 vec![]
             },
+            reads: fs_reads(lost_one),
         }],
+        fresh: if lost_one {
+            vec![crate::record::FreshPair {
+                replica: names.replicas[0].clone(),
+                fault: format!("kill {} then replace", names.replicas[0]),
+                request: "GET /cache/k0".into(),
+                before: crate::record::Reply {
+                    status: Some(200),
+                    body_bytes: names.excerpt.len() as u64,
+                    text: names.excerpt.clone(),
+                    complete: true,
+                    hash: 1,
+                    error: None,
+                },
+                after: crate::record::Reply {
+                    status: Some(404),
+                    body_bytes: 10,
+                    text: "not found\n".into(),
+                    complete: true,
+                    hash: 2,
+                    error: None,
+                },
+                after_us: 3_900_000,
+            }]
+        } else {
+            vec![]
+        },
         checks: vec![CheckRecord {
             name: names.check.clone(),
             journeys: 10,
@@ -351,6 +378,42 @@ pub fn record_without_verifications() -> RunRecord {
         c.verified = c.set_up;
     }
     r
+}
+
+/// The filesystem reads of the fixture's app-0: a pid file and a bytecode cache at boot,
+/// then (in the trial that loses state) a session file and uploads while serving.
+fn fs_reads(serving: bool) -> Vec<crate::record::FsRead> {
+    use crate::record::{FsFile, FsRead, FsReadWhen};
+    let file = |path: &str, bytes: Option<u64>| FsFile {
+        path: path.into(),
+        bytes,
+    };
+    let boot = vec![
+        file("/run/app.pid", Some(6)),
+        file("/app/__pycache__/app.cpython-311.pyc", Some(2048)),
+    ];
+    let mut later = boot.clone();
+    if serving {
+        later.extend([
+            file("/tmp/sessions/u3", Some(120)),
+            file("/var/lib/app/uploads/a", Some(4096)),
+            file("/var/lib/app/uploads/b", None),
+        ]);
+    }
+    vec![
+        FsRead {
+            at_us: -400_000,
+            when: FsReadWhen::Boot,
+            files: boot,
+            truncated: false,
+        },
+        FsRead {
+            at_us: 3_100_000,
+            when: FsReadWhen::Replaced,
+            files: later,
+            truncated: false,
+        },
+    ]
 }
 
 #[cfg(test)]

@@ -127,6 +127,36 @@ fn cases(r: &ResultJson, target_ms: f64) -> Vec<Case> {
             )
         }),
     });
+    // the audit: one case per kind of finding that caps the level, passing when none did
+    let a = &r.audit;
+    for (kind, name) in [
+        (
+            "local_writes",
+            "audit: nothing written to the instances' own disks while serving",
+        ),
+        ("old_vs_fresh", "audit: fresh instances answer as the old ones did"),
+    ] {
+        let found: Vec<&str> = a
+            .findings
+            .iter()
+            .filter(|f| f.kind == kind && f.caps.is_some())
+            .map(|f| f.text.as_str())
+            .collect();
+        out.push(Case {
+            class: "phoenix.audit",
+            name: name.into(),
+            failure: (!found.is_empty()).then(|| {
+                (
+                    format!(
+                        "{} finding(s), each capping the level at fragile: {}",
+                        found.len(),
+                        found[0]
+                    ),
+                    found.join("\n"),
+                )
+            }),
+        });
+    }
     for ch in &r.checks {
         let details = ch
             .failures

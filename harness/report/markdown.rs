@@ -171,6 +171,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             );
         }
     }
+    audit(&mut m, &r.audit);
     let _ = writeln!(m, "\n### Lost requests by class\n");
     if r.faults.is_empty() {
         let _ = writeln!(m, "No fault in this run.");
@@ -231,6 +232,48 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         escape(&e.phoenix_version)
     );
     Ok(m.into_bytes())
+}
+
+/// The audit's findings and its write groups while serving.
+fn audit(m: &mut String, a: &crate::report::result::AuditJson) {
+    let _ = writeln!(m, "\n### Statelessness audit\n");
+    if !a.measured {
+        let _ = writeln!(
+            m,
+            "Not measured: no filesystem read at boot and later, no sample compared."
+        );
+        return;
+    }
+    let _ = writeln!(
+        m,
+        "{} instance(s) read at boot and later ({} not judged); {} sample request(s) compared old versus fresh.\n",
+        a.instances_read, a.instances_unread, a.fresh_compared
+    );
+    if a.findings.is_empty() {
+        let _ = writeln!(m, "No finding.");
+    }
+    for f in &a.findings {
+        let cap = f.caps.map_or("hint".to_string(), |c| format!("**caps at {c}**"));
+        let _ = writeln!(m, "- {cap}: {}", escape(&f.text));
+    }
+    if !a.local_writes.is_empty() {
+        let _ = writeln!(
+            m,
+            "\n| replica | written while serving under | files | bytes | first seen (ms) | replaced |\n| --- | --- | ---: | ---: | ---: | --- |"
+        );
+        for g in &a.local_writes {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {:.1} | {} |",
+                escape(&g.replica),
+                escape(&g.dir),
+                g.files,
+                g.bytes,
+                g.first_seen_ms,
+                if g.replaced { "yes" } else { "no" }
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,18 @@ pub struct ScenarioFile {
     pub checks: Vec<CheckFile>,
     pub certify: Option<CertifyFile>,
     pub front: Option<FrontFile>,
+    pub audit: Option<AuditFile>,
+}
+
+/// `[audit]`: paths and JSON fields the statelessness audit ignores.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFile {
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub ephemeral: Vec<String>,
+    #[serde(default)]
+    pub volatile: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -49,6 +49,23 @@ pub struct Scenario {
     pub certify: CertifyParams,
     /// A load balancer in front of the replicas (None: the harness spreads the load).
     pub front: Option<Front>,
+    /// The statelessness audit's settings.
+    #[serde(default)]
+    pub audit: AuditParams,
+}
+
+/// `[audit]`: whether the statelessness audit runs, and what it may ignore.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditParams {
+    /// Off: no filesystem read, no sample (to measure what the audit costs).
+    #[serde(default = "on")]
+    pub enabled: bool,
+    /// Absolute paths whose files are scratch by design (e.g. `/tmp`): listed apart, never a
+    /// finding.
+    pub ephemeral: Vec<String>,
+    /// JSON fields that may differ between an old and a fresh instance: `$.a.b` (a path from
+    /// the root) or `key` (that key at any depth).
+    pub volatile: Vec<String>,
 }
 
 /// An HAProxy in front of the replicas.
@@ -320,6 +337,20 @@ pub struct Service {
     /// Replaces the image's command (CMD), e.g. to turn a store's persistence on.
     #[serde(default)]
     pub command: Option<Vec<String>>,
+}
+
+fn on() -> bool {
+    true
+}
+
+impl Default for AuditParams {
+    fn default() -> Self {
+        AuditParams {
+            enabled: true,
+            ephemeral: Vec::new(),
+            volatile: Vec::new(),
+        }
+    }
 }
 
 /// Parameters of the analysis and certification.

@@ -84,7 +84,7 @@ impl DockerBackend {
         }
         for (name, c) in &dead {
             if state.replicas.contains_key(name) {
-                let log = self.fetch_logs(name, c.id()).await;
+                let log = self.fetch_logs(name, c.id(), crate::record::FsReadWhen::Replaced).await;
                 state.logs.push(log);
             }
         }

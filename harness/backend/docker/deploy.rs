@@ -219,6 +219,7 @@ impl DockerBackend {
 
     pub(super) async fn deploy_all(&self, d: &Deployment) -> Result<Deployed> {
         let mut state = self.state.lock().await;
+        self.audit.store(d.audit, std::sync::atomic::Ordering::Relaxed);
         let net_name = format!("phoenix-{}", self.short_run());
         let req = NetworkCreateRequest {
             name: net_name.clone(),

@@ -1,9 +1,9 @@
 //! What the engine tells about the run's containers: the lifecycle event stream, each
-//! container's output lines with their timestamps, and the files it added (`docker diff`).
+//! container's output lines with their timestamps, and the files it wrote (`audit.rs`).
 
 use super::DockerBackend;
 use crate::backend::{labels, RawLifecycle, RawLog, Result};
-use crate::record::LifecycleKind;
+use crate::record::{FsReadWhen, LifecycleKind};
 use bollard::query_parameters::{EventsOptions, LogsOptions};
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -59,13 +59,15 @@ impl DockerBackend {
         let mut out = state.logs.clone();
         for (name, r) in &state.replicas {
             if let Some(c) = &r.container {
-                out.push(self.fetch_logs(name, c.id()).await);
+                out.push(self.fetch_logs(name, c.id(), FsReadWhen::End).await);
             }
         }
         out
     }
 
-    pub(crate) async fn fetch_logs(&self, replica: &str, id: &str) -> RawLog {
+    /// The container's last output lines and, read now, the files it wrote (`when` says
+    /// why it is read: replaced, or the end of the trial).
+    pub(crate) async fn fetch_logs(&self, replica: &str, id: &str, when: FsReadWhen) -> RawLog {
         let options = LogsOptions {
             stdout: true,
             stderr: true,
@@ -87,34 +89,17 @@ impl DockerBackend {
             }
         };
         let _ = tokio::time::timeout(Duration::from_secs(5), read).await;
+        let reads: Vec<_> = self.read_fs(id, when).await.into_iter().collect();
         RawLog {
             replica: replica.into(),
             instance: id.into(),
             lines,
-            writes: self.fetch_writes(id).await,
+            writes: reads
+                .iter()
+                .flat_map(|r| r.files.iter().map(|f| f.path.clone()))
+                .collect(),
+            reads,
         }
-    }
-
-    /// Files the container added to its own filesystem (`docker diff`), leaves only.
-    async fn fetch_writes(&self, id: &str) -> Vec<String> {
-        let changes = match tokio::time::timeout(Duration::from_secs(5), self.docker.container_changes(id)).await {
-            Ok(Ok(Some(c))) => c,
-            _ => return Vec::new(),
-        };
-        let added: Vec<String> = changes
-            .into_iter()
-            .filter(|c| c.kind == bollard::models::ChangeType::_1)
-            .map(|c| c.path)
-            .collect();
-        added
-            .iter()
-            .filter(|p| {
-                !added
-                    .iter()
-                    .any(|q| q.len() > p.len() && q.starts_with(p.as_str()) && q.as_bytes()[p.len()] == b'/')
-            })
-            .cloned()
-            .collect()
     }
 }
 

@@ -81,20 +81,27 @@ impl DockerBackend {
             }
         }
         let started = self.start_replica(&mut state, &d, replica, port).await;
+        let started = started.map(|c| {
+            if let Some(r) = state.replicas.get_mut(replica) {
+                r.container = Some(c);
+            }
+        });
+        // the fresh container is the replica's now: the old one's logs and files are read
+        // and it is removed without holding the state, so the fresh one can be read at boot
+        drop(state);
         let removed = match old {
             Some(old) => {
-                let log = self.fetch_logs(replica, old.id()).await;
-                state.logs.push(log);
+                let log = self
+                    .fetch_logs(replica, old.id(), crate::record::FsReadWhen::Replaced)
+                    .await;
+                self.state.lock().await.logs.push(log);
                 remove_containers(&self.docker, vec![Target::Handle(Box::new(old))])
                     .await
                     .first_error
             }
             None => None,
         };
-        let c = started?;
-        if let Some(r) = state.replicas.get_mut(replica) {
-            r.container = Some(c);
-        }
+        started?;
         removed.map_or(Ok(()), Err)
     }
 
@@ -164,7 +171,9 @@ impl DockerBackend {
             )
             .await;
         }
-        let log = self.fetch_logs(replica, old.id()).await;
+        let log = self
+            .fetch_logs(replica, old.id(), crate::record::FsReadWhen::Replaced)
+            .await;
         state.logs.push(log);
         match remove_containers(&self.docker, vec![Target::Handle(Box::new(old))])
             .await

@@ -9,11 +9,14 @@
 //! - [`faults`]: kill, stop, pause, disconnect, remove, and the recovery actions.
 //! - [`burn`]: Fowler's drill — every container killed at once, then rebuilt in order.
 //! - [`events`]: the lifecycle event stream, output lines and `docker diff`.
+//! - [`events`]: the lifecycle event stream and output lines.
+//! - [`audit`]: the files a container wrote (`docker diff` and the archive stat call).
 //! - [`teardown`]: the one container-removal routine, teardown, and removal by label.
 //! - [`images`]: making images available without a registry; `context` and `dockerignore`
 //!   pack a build context as the docker CLI does.
 
 mod burn;
+mod audit;
 mod context;
 mod deploy;
 mod dockerignore;
@@ -25,9 +28,11 @@ mod teardown;
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
 
 use super::{
-    bounded, free_port, Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, RebuiltService,
+    bounded, free_port, Backend, BackendError, Deployed, Deployment, ImageSpec, RawFsRead, RawLifecycle, RawLog,
+    RebuiltService,
     Removed, Result,
 };
+use crate::record::FsReadWhen;
 use async_trait::async_trait;
 use bollard::Docker;
 use std::collections::BTreeMap;
@@ -102,6 +107,8 @@ pub struct DockerBackend {
     run_id: String,
     state: Mutex<State>,
     watcher: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The deployment asked for the audit's filesystem reads.
+    audit: std::sync::atomic::AtomicBool,
 }
 
 impl DockerBackend {
@@ -112,6 +119,7 @@ impl DockerBackend {
             run_id: run_id.to_string(),
             state: Mutex::new(State::default()),
             watcher: std::sync::Mutex::new(None),
+            audit: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -230,6 +238,11 @@ impl Backend for DockerBackend {
 
     async fn logs(&self) -> Vec<RawLog> {
         self.all_logs().await
+    }
+
+    async fn read_changes(&self, replica: &str, when: FsReadWhen) -> Result<Option<(String, RawFsRead)>> {
+        let id = Self::replica_id(&*self.state.lock().await, replica)?;
+        Ok(self.read_fs(&id, when).await.map(|r| (id, r)))
     }
 
     async fn teardown(&self) -> Result<Removed> {

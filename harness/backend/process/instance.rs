@@ -230,6 +230,26 @@ impl Instance {
         out.sort();
         out
     }
+
+    /// The audit's read of the instance's own folder: each file as `/` + its path relative
+    /// to the folder (the folder is the instance's own filesystem), with its size.
+    pub fn fs_read(&self, when: crate::record::FsReadWhen) -> crate::backend::RawFsRead {
+        let unix_us = unix_us();
+        let files = self
+            .writes()
+            .into_iter()
+            .map(|rel| crate::record::FsFile {
+                bytes: std::fs::symlink_metadata(self.dir.join(&rel)).ok().map(|m| m.len()),
+                path: format!("/{rel}"),
+            })
+            .collect::<Vec<_>>();
+        crate::backend::RawFsRead {
+            unix_us,
+            when,
+            truncated: files.len() >= MAX_WRITES,
+            files,
+        }
+    }
 }
 
 /// A folder only this user can enter (the app's files may hold what it was sent).

@@ -31,10 +31,10 @@ pub use reap::{leftovers, reap, remove_leftovers, Leftover};
 pub use registry::kill_all;
 
 use super::{
-    labels, Backend, BackendError, Deployed, Deployment, Endpoint, ImageSpec, ProcessSpec, RawLifecycle, RawLog,
-    Removed, Result,
+    labels, Backend, BackendError, Deployed, Deployment, Endpoint, ImageSpec, ProcessSpec, RawFsRead, RawLifecycle,
+    RawLog, Removed, Result,
 };
-use crate::record::LifecycleKind;
+use crate::record::{FsReadWhen, LifecycleKind};
 use async_trait::async_trait;
 use events::Events;
 use instance::{unix_us, Instance, Launch};
@@ -439,17 +439,33 @@ impl Backend for ProcessBackend {
 
     async fn logs(&self) -> Vec<RawLog> {
         let state = self.state();
-        state
-            .retired
-            .iter()
-            .chain(state.replicas.values().filter_map(|r| r.current.as_ref()))
-            .map(|i| RawLog {
+        // a retired instance's folder is kept, unchanged since it died, until the teardown
+        let retired = state.retired.iter().map(|i| (i, FsReadWhen::Replaced));
+        let current = state
+            .replicas
+            .values()
+            .filter_map(|r| r.current.as_ref())
+            .map(|i| (i, FsReadWhen::End));
+        retired
+            .chain(current)
+            .map(|(i, when)| RawLog {
                 replica: i.replica.clone(),
                 instance: i.id.clone(),
                 lines: i.lines(),
                 writes: i.writes(),
+                reads: vec![i.fs_read(when)],
             })
             .collect()
+    }
+
+    async fn read_changes(&self, replica: &str, when: FsReadWhen) -> Result<Option<(String, RawFsRead)>> {
+        let state = self.state();
+        let i = state
+            .replicas
+            .get(replica)
+            .and_then(|r| r.current.as_ref())
+            .ok_or_else(|| BackendError::UnknownReplica(replica.into()))?;
+        Ok(Some((i.id.clone(), i.fs_read(when))))
     }
 
     async fn teardown(&self) -> Result<Removed> {

@@ -266,7 +266,11 @@ impl Backend for SwarmBackend {
         };
         let mut out = Vec::new();
         for (replica, id) in seen {
-            out.push(self.containers.fetch_logs(&replica, &id).await);
+            out.push(
+                self.containers
+                    .fetch_logs(&replica, &id, crate::record::FsReadWhen::End)
+                    .await,
+            );
         }
         out
     }

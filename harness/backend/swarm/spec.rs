@@ -175,6 +175,7 @@ mod tests {
             front: None,
             process: None,
             platform_delay: platform,
+            audit: true,
         }
     }
 

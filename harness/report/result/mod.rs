@@ -4,6 +4,7 @@
 //! page all go through it.
 
 use super::Report;
+use crate::analysis::audit::{Audit, Finding, FreshDiff, WriteGroup};
 use crate::analysis::{DurationSummary, LatencySummary, Lost};
 use crate::certify::Component;
 use serde::{Deserialize, Serialize};
@@ -132,16 +133,60 @@ pub struct PhaseJson {
 /// A state check: `lost = set_up − verified`.
 pub type CheckJson = crate::analysis::CheckSummary;
 
-/// Statelessness audit. `local_writes`: files instances added to their own filesystem
-/// (a replacement will not have them). `memory_growth`, `read_only_trial` and `fresh_diff`
-/// are not measured yet and stay empty.
+/// The statelessness audit (`analysis::audit`): findings, the files instances wrote to
+/// their own filesystems by kind, and old-versus-fresh differences. `memory_growth` and
+/// `read_only_trial` are not measured yet (empty / null). Keys whose shape changed read
+/// back leniently, so an older result.json still lists in the history.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuditJson {
+    /// Some instance's filesystem was read at boot and later, or some sample compared.
     pub measured: bool,
-    pub local_writes: Vec<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub findings: Vec<Finding>,
+    #[serde(default)]
+    pub instances_read: u64,
+    #[serde(default)]
+    pub instances_unread: u64,
+    /// Written while serving, outside ephemeral paths, caches and logs.
+    #[serde(default, deserialize_with = "lenient")]
+    pub local_writes: Vec<WriteGroup>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub boot_writes: Vec<WriteGroup>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub ephemeral_writes: Vec<WriteGroup>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub log_writes: Vec<WriteGroup>,
+    #[serde(default)]
+    pub fresh_compared: u64,
+    #[serde(default, deserialize_with = "lenient")]
+    pub fresh_diff: Vec<FreshDiff>,
     pub memory_growth: Vec<String>,
     pub read_only_trial: Option<bool>,
-    pub fresh_diff: Vec<String>,
+}
+
+/// Reads a value of the current shape, or its default when an older result wrote another.
+fn lenient<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned + Default>(d: D) -> Result<T, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).unwrap_or_default())
+}
+
+impl AuditJson {
+    fn of(a: &Audit) -> AuditJson {
+        AuditJson {
+            measured: a.instances_read > 0 || a.fresh_compared > 0,
+            findings: a.findings.clone(),
+            instances_read: a.instances_read,
+            instances_unread: a.instances_unread,
+            local_writes: a.load_writes.clone(),
+            boot_writes: a.boot_writes.clone(),
+            ephemeral_writes: a.ephemeral_writes.clone(),
+            log_writes: a.log_writes.clone(),
+            fresh_compared: a.fresh_compared,
+            fresh_diff: a.fresh_diff.clone(),
+            memory_growth: Vec::new(),
+            read_only_trial: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -232,11 +277,7 @@ impl ResultJson {
                 .collect(),
             checks: a.checks.clone(),
             probes: a.probes.clone(),
-            audit: AuditJson {
-                measured: !rec.trials.is_empty(),
-                local_writes: a.local_writes.clone(),
-                ..Default::default()
-            },
+            audit: AuditJson::of(&a.audit),
             environment: EnvironmentJson {
                 phoenix_version: rec.environment.phoenix_version.clone(),
                 backend: rec.environment.backend.clone(),

@@ -7,6 +7,7 @@
 //! checks live next door in `faults.rs` and `checks.rs`.
 
 mod app;
+mod audit;
 pub(super) mod bounds;
 mod docker;
 mod load;
@@ -220,6 +221,7 @@ impl Validator<'_> {
         let checks = self.checks(raw.checks);
         let certify = self.certify(raw.certify);
         let front = raw.front.and_then(|f| self.front(f));
+        let audit = self.audit(raw.audit);
         Scenario {
             name: raw.name,
             description: raw.description,
@@ -234,6 +236,7 @@ impl Validator<'_> {
             checks,
             certify,
             front,
+            audit,
         }
     }
 

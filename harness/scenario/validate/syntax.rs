@@ -6,7 +6,7 @@ use super::super::error::{did_you_mean, field_at, line_col, Problem};
 use toml::de::DeTable;
 
 /// Keys of every table, to say where a key that is unknown here belongs.
-const TABLE_KEYS: [(&str, &[&str]); 12] = [
+const TABLE_KEYS: [(&str, &[&str]); 13] = [
     (
         "the top level",
         &[
@@ -21,6 +21,7 @@ const TABLE_KEYS: [(&str, &[&str]); 12] = [
             "check",
             "certify",
             "front",
+            "audit",
         ],
     ),
     (
@@ -77,6 +78,7 @@ const TABLE_KEYS: [(&str, &[&str]); 12] = [
         &["time_to_healthy_target", "steady_window", "steady_p99_tolerance"],
     ),
     ("[[check]]", &["name", "journeys", "setup", "verify"]),
+    ("[audit]", &["enabled", "ephemeral", "volatile"]),
     (
         "a check step",
         &[
