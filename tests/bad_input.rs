@@ -126,6 +126,8 @@ fn validate_accepts_the_bundled_scenario_and_names_the_host_commands_it_runs() {
 
 // --- single-rule cases, in-process ---------------------------------------------------------
 
+#[path = "bad_input/load_body_cases.rs"]
+mod load_body_cases;
 #[path = "bad_input/parse_cases.rs"]
 mod parse_cases;
 #[path = "bad_input/process_cases.rs"]
@@ -147,7 +149,11 @@ pub struct Case {
 
 #[test]
 fn every_single_rule_case_is_refused_located_named_and_hinted() {
-    let cases: Vec<&Case> = parse_cases::CASES.iter().chain(rule_cases::CASES).collect();
+    let cases: Vec<&Case> = parse_cases::CASES
+        .iter()
+        .chain(rule_cases::CASES)
+        .chain(load_body_cases::CASES)
+        .collect();
     assert!(cases.len() >= 50, "{} cases", cases.len());
     for c in cases {
         eprintln!("case: {}", c.rule);
