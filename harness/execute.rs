@@ -9,7 +9,7 @@ use crate::deployment;
 use crate::fault;
 use crate::load::{run_load, LiveCounters, LoadConfig, Recorder};
 use crate::probe::{ProbeSpec, Prober};
-use crate::record::{Abort, AbortKind, InstanceLog, LifecycleEvent, RunRecord, TrialRecord};
+use crate::record::{Abort, AbortKind, InstanceLog, LifecycleEvent, MemoryRecord, RunRecord, TrialRecord};
 use crate::scenario::plan::Plan;
 use crate::scenario::{Fault, Scenario, ALL};
 use std::net::SocketAddr;
@@ -20,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Lead time between "everything healthy" and the start of the load.
 const LOAD_LEAD: Duration = Duration::from_millis(50);
+/// Time between two memory samples of every replica.
+const MEMORY_INTERVAL: Duration = Duration::from_millis(500);
 /// How long to keep listening for lifecycle events after the last action.
 const EVENT_GRACE: Duration = Duration::from_millis(300);
 
@@ -280,8 +282,17 @@ impl Drive<'_> {
             }
             records
         };
-        let (log, faults) = tokio::join!(load, faults);
+        // memory is sampled while the load runs, and stops with it
+        let load_done = self.cancel.child_token();
+        let load = async {
+            let log = load.await;
+            load_done.cancel();
+            log
+        };
+        let memory = sample_memory(self.backend, self.clock, &load_done);
+        let (log, faults, memory) = tokio::join!(load, faults, memory);
         trial.requests = log;
+        trial.memory = memory;
         trial.load_slip = recorder.slip();
         for f in &faults {
             if let Some(e) = &f.error {
@@ -301,6 +312,39 @@ impl Drive<'_> {
             }
         }
     }
+}
+
+/// Samples every replica's memory each `MEMORY_INTERVAL` until `done`; bounded per
+/// instance (`MAX_MEMORY_SAMPLES`). A backend that cannot measure memory is asked once.
+async fn sample_memory(backend: &dyn Backend, clock: &RunClock, done: &CancellationToken) -> MemoryRecord {
+    let mut record = MemoryRecord {
+        interval_us: MEMORY_INTERVAL.as_micros() as i64,
+        ..Default::default()
+    };
+    let mut tick = tokio::time::interval_at(clock.instant_at(0).into(), MEMORY_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = done.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let readings = tokio::select! {
+            _ = done.cancelled() => break,
+            r = backend.memory() => r,
+        };
+        match readings {
+            Ok(readings) => {
+                for r in readings {
+                    record.add(&r.replica, &r.instance, clock.from_unix_us(r.unix_us), r.bytes);
+                }
+            }
+            Err(e) => {
+                record.not_measured = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    record
 }
 
 /// Waits until every replica probes healthy, at most `within` (false on timeout or cancel).

@@ -3,6 +3,7 @@
 //! network or the disk, so it is unit-tested on hand-made records.
 
 pub mod checks;
+pub mod memory;
 pub mod phases;
 pub mod probes;
 pub mod recovery;
@@ -139,6 +140,9 @@ pub struct Analysis {
     /// Health-probe traffic per replica and trial.
     #[serde(default)]
     pub probes: Vec<ProbeLoad>,
+    /// Memory growth per replica over the steady load.
+    #[serde(default)]
+    pub memory: memory::MemoryAudit,
 }
 
 impl Analysis {
@@ -214,7 +218,9 @@ pub fn analyse(record: &RunRecord) -> Analysis {
             (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
         })
         .collect();
+    let spans: Vec<Vec<phases::Span>> = trials.iter().map(|t| t.spans.clone()).collect();
     Analysis {
+        memory: memory::memory_growth(record, &spans),
         time_to_healthy_median_ci95_ms: spread::median_ci95(&tth),
         time_to_healthy_by_trial_ms: by_trial,
         checks: checks::summarise(record),

@@ -145,6 +145,17 @@ pub struct RawLog {
     pub writes: Vec<String>,
 }
 
+/// One reading of the memory of a replica's current instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemoryReading {
+    pub replica: String,
+    pub instance: String,
+    /// Wall clock of the reading, µs since the epoch.
+    pub unix_us: i64,
+    /// Anonymous resident memory (heap and stacks, no page cache), bytes.
+    pub bytes: u64,
+}
+
 /// What a teardown removed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Removed {
@@ -188,6 +199,13 @@ pub enum BackendError {
 }
 
 pub type Result<T> = std::result::Result<T, BackendError>;
+
+/// Wall clock now, µs since the epoch.
+pub(crate) fn unix_us_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
 
 /// A free TCP port on 127.0.0.1, chosen by the kernel.
 pub(crate) fn free_port() -> Result<u16> {
@@ -244,6 +262,15 @@ pub trait Backend: Send + Sync {
     async fn add(&self, replica: &str) -> Result<()>;
     /// Output of every instance so far, including replaced ones.
     async fn logs(&self) -> Vec<RawLog>;
+    /// Reads the anonymous resident memory of every replica's running instance (a replica
+    /// that is down is left out). Err: this backend cannot measure it, and why.
+    async fn memory(&self) -> Result<Vec<MemoryReading>> {
+        Err(BackendError::Op {
+            op: "read memory",
+            what: "the replicas".into(),
+            reason: "this backend does not measure memory".into(),
+        })
+    }
     /// Removes everything this run created, in order: instances, networks, volumes.
     async fn teardown(&self) -> Result<Removed>;
 }

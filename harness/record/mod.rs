@@ -6,9 +6,11 @@
 //! load (`origin_unix_us` places it on the wall clock).
 
 mod compact;
+mod memory;
 mod requests;
 
 pub use compact::{compact, new_histogram, record_latency, Compactor};
+pub use memory::{MemoryRecord, MemorySeries, MAX_MEMORY_SAMPLES};
 pub use requests::{EncodedHistogram, OkWindow, RequestLog};
 
 use crate::scenario::{plan::Plan, Action, FaultKind, Scenario};
@@ -94,6 +96,9 @@ pub struct TrialRecord {
     pub checks: Vec<CheckRecord>,
     /// Problems that did not stop the trial (e.g. a restart that failed).
     pub errors: Vec<String>,
+    /// Memory of the replicas during the load.
+    #[serde(default)]
+    pub memory: MemoryRecord,
 }
 
 /// Schedule slip of a load: how late requests were sent after their intended time

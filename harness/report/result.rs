@@ -122,15 +122,31 @@ pub struct PhaseJson {
 pub type CheckJson = crate::analysis::CheckSummary;
 
 /// Statelessness audit. `local_writes`: files instances added to their own filesystem
-/// (a replacement will not have them). `memory_growth`, `read_only_trial` and `fresh_diff`
-/// are not measured yet and stay empty.
+/// (a replacement will not have them). `memory_growth`: per replica, how its memory grew
+/// over the steady load (a hint, not a cap); `memory_not_measured` says why it is empty.
+/// `read_only_trial` and `fresh_diff` are not measured yet and stay empty.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuditJson {
     pub measured: bool,
     pub local_writes: Vec<String>,
-    pub memory_growth: Vec<String>,
+    pub memory_growth: Vec<crate::analysis::memory::MemoryGrowth>,
+    pub memory_not_measured: Option<String>,
     pub read_only_trial: Option<bool>,
     pub fresh_diff: Vec<String>,
+}
+
+/// Memory figures to the KiB (3 decimals of MiB), so result.json stays short.
+fn rounded(g: &crate::analysis::memory::MemoryGrowth) -> crate::analysis::memory::MemoryGrowth {
+    let r = |v: f64| (v * 1000.0).round() / 1000.0;
+    crate::analysis::memory::MemoryGrowth {
+        steady_s: r(g.steady_s),
+        first_mib: r(g.first_mib),
+        last_mib: r(g.last_mib),
+        peak_mib: r(g.peak_mib),
+        growth_mib: r(g.growth_mib),
+        mib_per_1000_requests: g.mib_per_1000_requests.map(r),
+        ..g.clone()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -219,6 +235,8 @@ impl ResultJson {
             audit: AuditJson {
                 measured: !rec.trials.is_empty(),
                 local_writes: a.local_writes.clone(),
+                memory_growth: a.memory.replicas.iter().map(rounded).collect(),
+                memory_not_measured: a.memory.not_measured.clone(),
                 ..Default::default()
             },
             environment: EnvironmentJson {

@@ -18,6 +18,7 @@ mod dockerignore;
 mod events;
 mod faults;
 pub(crate) mod images;
+mod memory;
 mod teardown;
 
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
@@ -217,6 +218,10 @@ impl Backend for DockerBackend {
 
     async fn logs(&self) -> Vec<RawLog> {
         self.all_logs().await
+    }
+
+    async fn memory(&self) -> Result<Vec<super::MemoryReading>> {
+        self.read_memory().await
     }
 
     async fn teardown(&self) -> Result<Removed> {
