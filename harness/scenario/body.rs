@@ -205,3 +205,25 @@ pub(super) fn body_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Bod
         Either::Text(None) => Body::None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Spec {
+        #[serde(deserialize_with = "body_or_text")]
+        body: Body,
+    }
+
+    #[test]
+    fn a_load_body_reads_from_new_records_and_from_those_before_body_kinds() {
+        let read = |json: &str| serde_json::from_str::<Spec>(json).unwrap().body;
+        assert_eq!(read(r#"{"body": null}"#), Body::None);
+        assert_eq!(read(r#"{"body": "v=1"}"#), Body::Text("v=1".into()));
+        let form = Body::Form(vec![("user".into(), "u{{n}}".into())]);
+        let json = serde_json::json!({ "body": form }).to_string();
+        assert_eq!(read(&json), form);
+        assert_eq!(read(r#"{"body": "none"}"#), Body::None);
+    }
+}
