@@ -40,13 +40,19 @@ impl SampleRequest {
 pub fn mix_sample(scenario: &Scenario) -> Vec<SampleRequest> {
     let mut out: Vec<SampleRequest> = Vec::new();
     for r in &scenario.load.requests {
-        if !matches!(r.method.as_str(), "GET" | "HEAD") || r.body.is_some() {
+        if !matches!(r.method.as_str(), "GET" | "HEAD") || r.body != crate::scenario::Body::None {
             continue;
         }
+        // `{{n}}` as the first request's number: the same request before and after
+        let n = |k: &str| (k == "n").then(|| "1".to_string());
         let s = SampleRequest {
             method: r.method.clone(),
-            path: r.path.clone(),
-            headers: r.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            path: crate::scenario::checks::render(&r.path, n),
+            headers: r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), crate::scenario::checks::render(v, n)))
+                .collect(),
         };
         if !out.contains(&s) && out.len() < MAX_MIX_SAMPLE {
             out.push(s);

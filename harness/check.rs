@@ -4,7 +4,7 @@
 
 use crate::backend::Endpoint;
 use crate::record::{CheckFailure, Verification, MAX_FAILURES};
-use crate::scenario::checks::render;
+use crate::scenario::checks::{render, render_json};
 use crate::scenario::http::encode_target;
 use crate::scenario::{Body, Capture, Check, Expect, Step, Upload};
 use futures::stream::{self, StreamExt};
@@ -129,17 +129,6 @@ fn excerpt(body: &[u8]) -> String {
         s.push('…');
     }
     s
-}
-
-fn render_json(v: &serde_json::Value, lookup: &dyn Fn(&str) -> Option<String>) -> serde_json::Value {
-    match v {
-        serde_json::Value::String(s) => serde_json::Value::String(render(s, lookup)),
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(|x| render_json(x, lookup)).collect()),
-        serde_json::Value::Object(o) => {
-            serde_json::Value::Object(o.iter().map(|(k, x)| (k.clone(), render_json(x, lookup))).collect())
-        }
-        other => other.clone(),
-    }
 }
 
 /// Runs one step for a journey against one replica, capturing into its variables.

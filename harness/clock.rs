@@ -20,7 +20,7 @@ impl RunClock {
     /// A clock whose origin is `origin`, which must not be far in the past or future.
     pub fn at(origin: Instant) -> Self {
         let now = Instant::now();
-        let wall = unix_us_now();
+        let wall = unix_now_us();
         let offset = if origin >= now {
             (origin - now).as_micros() as i64
         } else {
@@ -74,7 +74,7 @@ impl RunClock {
 }
 
 /// Wall-clock now, microseconds since the Unix epoch.
-pub fn unix_us_now() -> i64 {
+pub fn unix_now_us() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_micros() as i64)
@@ -90,7 +90,7 @@ mod tests {
         let clock = RunClock::start();
         std::thread::sleep(Duration::from_millis(5));
         let mono = clock.now_us();
-        let wall = clock.from_unix_us(unix_us_now());
+        let wall = clock.from_unix_us(unix_now_us());
         assert!((mono - wall).abs() < 1_000, "mono {mono} wall {wall}");
         assert!(mono >= 5_000);
     }

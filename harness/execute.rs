@@ -2,16 +2,17 @@
 //! the Plan trial by trial and fills a RunRecord; every trial ends with a teardown, and
 //! every wait is bounded by the plan's deadline.
 
-use crate::audit::{self, SampleRequest};
+use crate::audit;
 use crate::backend::{Backend, Endpoint, RawFsRead, RawLifecycle};
 use crate::check::CheckRun;
 use crate::clock::RunClock;
 use crate::deployment;
 use crate::fault;
 use crate::load::{run_load, LiveCounters, LoadConfig, Recorder};
+use crate::observe::{boot_read, sample_for, sample_memory, FreshJob};
 use crate::probe::{ProbeSpec, Prober};
 use crate::record::{
-    Abort, AbortKind, FreshPair, FsRead, FsReadWhen, InstanceLog, LifecycleEvent, Reply, RunRecord, TrialRecord,
+    Abort, AbortKind, FreshPair, FsRead, FsReadWhen, InstanceLog, LifecycleEvent, RunRecord, TrialRecord,
 };
 use crate::scenario::plan::Plan;
 use crate::scenario::{Action, Fault, FaultKind, Scenario, ALL};
@@ -237,35 +238,6 @@ struct Drive<'a> {
     boot_reads: Vec<(String, RawFsRead)>,
 }
 
-/// A fresh instance to audit once it is healthy: its boot read, and the sample its old
-/// instance answered before the replacement.
-struct FreshJob {
-    replica: String,
-    fault: String,
-    /// How long the replica may take to go down after the job is sent.
-    down_within: Duration,
-    sample: Vec<SampleRequest>,
-    before: Vec<Option<Reply>>,
-}
-
-/// Reads the current instance of `replica` as booted (nothing when the backend cannot).
-async fn boot_read(backend: &dyn Backend, replica: &str, when: FsReadWhen, into: &mut Vec<(String, RawFsRead)>) {
-    if let Ok(Some(read)) = backend.read_changes(replica, when).await {
-        into.push(read);
-    }
-}
-
-/// The old-versus-fresh sample for replica `index`: the load mix's reads and the journeys'
-/// verify steps that read, at most [`audit::MAX_SAMPLE`].
-fn sample_for(mix: &[SampleRequest], checks: &[CheckRun], index: usize, of: usize) -> Vec<SampleRequest> {
-    let mut out = mix.to_vec();
-    for c in checks {
-        out.extend(c.read_sample(index, of));
-    }
-    out.truncate(audit::MAX_SAMPLE);
-    out
-}
-
 impl Drive<'_> {
     /// Load, faults on schedule (each followed by verifying the checks once every replica is
     /// healthy again), then the recovery tail.
@@ -431,9 +403,18 @@ impl Drive<'_> {
             }
             pairs
         };
-        let (log, faults, fresh) = tokio::join!(load, faults, fresh_audit);
+        // memory is sampled while the load runs, and stops with it
+        let load_done = self.cancel.child_token();
+        let load = async {
+            let log = load.await;
+            load_done.cancel();
+            log
+        };
+        let memory = sample_memory(self.backend, self.clock, &load_done);
+        let (log, faults, fresh, memory) = tokio::join!(load, faults, fresh_audit, memory);
         trial.fresh = fresh;
         trial.requests = log;
+        trial.memory = memory;
         trial.load_slip = recorder.slip();
         for f in &faults {
             if let Some(e) = &f.error {

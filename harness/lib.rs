@@ -52,6 +52,7 @@ pub mod front;
 pub mod load;
 pub mod load_cli;
 pub mod nightly;
+mod observe;
 pub mod output;
 pub mod plot;
 pub mod probe;

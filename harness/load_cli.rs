@@ -10,7 +10,6 @@ use crate::load::{run_load, LiveCounters, LoadConfig, Rate, Recorder, Slip};
 use crate::record::{new_histogram, RequestLog};
 use crate::scenario::RequestSpec;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -176,13 +175,7 @@ pub async fn run(o: Options) -> u8 {
         timeout: o.timeout,
         connections,
         keep_alive: o.keep_alive,
-        requests: vec![RequestSpec {
-            method: "GET".into(),
-            path,
-            body: None,
-            headers: BTreeMap::new(),
-            weight: 1,
-        }],
+        requests: vec![RequestSpec::plain("GET", &path)],
     };
     if !o.json {
         let rate = match o.rate {

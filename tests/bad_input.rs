@@ -127,6 +127,8 @@ fn validate_accepts_the_bundled_scenario_and_names_the_host_commands_it_runs() {
 
 #[path = "bad_input/burn_cases.rs"]
 mod burn_cases;
+#[path = "bad_input/load_body_cases.rs"]
+mod load_body_cases;
 #[path = "bad_input/parse_cases.rs"]
 mod parse_cases;
 #[path = "bad_input/process_cases.rs"]
@@ -152,6 +154,7 @@ fn every_single_rule_case_is_refused_located_named_and_hinted() {
         .iter()
         .chain(rule_cases::CASES)
         .chain(burn_cases::CASES)
+        .chain(load_body_cases::CASES)
         .collect();
     assert!(cases.len() >= 50, "{} cases", cases.len());
     for c in cases {

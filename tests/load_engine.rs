@@ -79,13 +79,7 @@ fn config(rate: Rate, duration: Duration, connections: usize, keep_alive: bool) 
         timeout: Duration::from_secs(2),
         connections,
         keep_alive,
-        requests: vec![RequestSpec {
-            method: "GET".into(),
-            path: "/".into(),
-            body: None,
-            headers: Default::default(),
-            weight: 1,
-        }],
+        requests: vec![RequestSpec::plain("GET", "/")],
     }
 }
 

@@ -2,9 +2,10 @@
 //! recovery per fault, phases, windows for the charts. Nothing here touches Docker, the
 //! network or the disk, so it is unit-tested on hand-made records.
 
-pub mod burn;
 pub mod audit;
+pub mod burn;
 pub mod checks;
+pub mod memory;
 pub mod phases;
 pub mod probes;
 pub mod recovery;
@@ -145,6 +146,9 @@ pub struct Analysis {
     /// Every burn: time to all healthy, services' return, state kept only by dependencies.
     #[serde(default)]
     pub burns: Vec<burn::BurnRecovery>,
+    /// Memory growth per replica over the steady load.
+    #[serde(default)]
+    pub memory: memory::MemoryAudit,
 }
 
 impl Analysis {
@@ -220,7 +224,9 @@ pub fn analyse(record: &RunRecord) -> Analysis {
             (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
         })
         .collect();
+    let spans: Vec<Vec<phases::Span>> = trials.iter().map(|t| t.spans.clone()).collect();
     Analysis {
+        memory: memory::memory_growth(record, &spans),
         time_to_healthy_median_ci95_ms: spread::median_ci95(&tth),
         time_to_healthy_by_trial_ms: by_trial,
         checks: checks::summarise(record),

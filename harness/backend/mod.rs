@@ -192,6 +192,17 @@ pub struct Updated {
     pub old_stopped_us: Option<i64>,
 }
 
+/// One reading of the memory of a replica's current instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemoryReading {
+    pub replica: String,
+    pub instance: String,
+    /// Wall clock of the reading, µs since the epoch.
+    pub unix_us: i64,
+    /// Anonymous resident memory (heap and stacks, no page cache), bytes.
+    pub bytes: u64,
+}
+
 /// What a teardown removed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Removed {
@@ -340,6 +351,16 @@ pub trait Backend: Send + Sync {
     async fn read_changes(&self, replica: &str, when: FsReadWhen) -> Result<Option<(String, RawFsRead)>> {
         let _ = (replica, when);
         Ok(None)
+    }
+
+    /// Reads the anonymous resident memory of every replica's running instance (a replica
+    /// that is down is left out). Err: this backend cannot measure it, and why.
+    async fn memory(&self) -> Result<Vec<MemoryReading>> {
+        Err(BackendError::Op {
+            op: "read memory",
+            what: "the replicas".into(),
+            reason: "this backend does not measure memory".into(),
+        })
     }
     /// Removes everything this run created, in order: instances, networks, volumes.
     async fn teardown(&self) -> Result<Removed>;

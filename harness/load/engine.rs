@@ -93,7 +93,7 @@ impl Shared {
                 Some(s) => s,
                 None => http::connect(*target).await?,
             };
-            let outcome = http::exchange(&mut sender, req, host).await;
+            let outcome = http::exchange(&mut sender, req, index, host).await;
             if self.keep_alive && outcome != Outcome::Reset && outcome != Outcome::Timeout {
                 conns[replica] = Some(sender);
             }
@@ -128,7 +128,8 @@ pub async fn run_load(
     let requests = cfg
         .requests
         .iter()
-        .map(|r| Prepared::new(r, cfg.keep_alive))
+        .enumerate()
+        .map(|(kind, r)| Prepared::new(r, kind, cfg.keep_alive))
         .collect::<Result<Vec<_>, _>>()
         .expect("requests are validated with the scenario");
     let shared = Arc::new(Shared {

@@ -4,11 +4,13 @@
 
 use super::classify::classify_error;
 use crate::record::Outcome;
-use crate::scenario::RequestSpec;
+use crate::scenario::checks::{render, render_json};
+use crate::scenario::http::encode_target;
+use crate::scenario::{Body, RequestSpec, Upload};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{HeaderName, HeaderValue, CONNECTION, HOST};
+use hyper::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_TYPE, HOST};
 use hyper::{HeaderMap, Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
@@ -16,47 +18,178 @@ use tokio::net::TcpStream;
 
 pub type Sender = SendRequest<Full<Bytes>>;
 
-/// A request of the mix, parsed once so each send only clones it.
+/// A request of the mix, parsed and its body built once, so each send only clones it; a
+/// request that uses `{{n}}` keeps its templates and renders only those parts per request.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
+    template: Option<Box<Template>>,
+}
+
+/// The parts of a request that hold `{{n}}`.
+#[derive(Debug, Clone, Default)]
+struct Template {
+    path: Option<String>,
+    headers: Vec<(HeaderName, String)>,
+    body: Option<Body>,
 }
 
 impl Prepared {
-    /// Parses a validated request spec; `keep_alive: false` adds `Connection: close`, so
-    /// the server closes first and holds the TIME_WAIT, not the client's ephemeral ports.
-    pub fn new(spec: &RequestSpec, keep_alive: bool) -> Result<Prepared, String> {
+    /// Parses a validated request spec (`kind` seeds its random upload); `keep_alive:
+    /// false` adds `Connection: close`, so the server closes first and holds the
+    /// TIME_WAIT, not the client's ephemeral ports.
+    pub fn new(spec: &RequestSpec, kind: usize, keep_alive: bool) -> Result<Prepared, String> {
+        let templated = |t: &str| t.contains("{{");
+        let mut template = Template::default();
         let method =
             Method::from_bytes(spec.method.as_bytes()).map_err(|e| format!("method {:?}: {e}", spec.method))?;
-        let uri: Uri = spec.path.parse().map_err(|e| format!("path {:?}: {e}", spec.path))?;
+        if templated(&spec.path) {
+            template.path = Some(spec.path.clone());
+        }
+        let uri: Uri = encode_target(&render(&spec.path, |_| Some("0".into())))
+            .parse()
+            .map_err(|e| format!("path {:?}: {e}", spec.path))?;
         let mut headers = HeaderMap::new();
         for (k, v) in &spec.headers {
             let name = HeaderName::from_bytes(k.as_bytes()).map_err(|e| format!("header {k:?}: {e}"))?;
+            if templated(v) {
+                template.headers.push((name.clone(), v.clone()));
+            }
             let value = HeaderValue::from_str(v).map_err(|e| format!("header {k:?}: {e}"))?;
             headers.insert(name, value);
         }
         if !keep_alive {
             headers.insert(CONNECTION, HeaderValue::from_static("close"));
         }
+        let (body, content_type) = match &spec.body {
+            Body::None => (Bytes::new(), None),
+            Body::Text(t) => {
+                template.body = templated(t).then(|| spec.body.clone());
+                (Bytes::from(t.clone()), None)
+            }
+            Body::Form(f) => {
+                template.body = f.iter().any(|(_, v)| templated(v)).then(|| spec.body.clone());
+                (Bytes::from(form(f, &|_| None)), Some(FORM.to_string()))
+            }
+            Body::Json(v) => {
+                template.body = templated(&v.to_string()).then(|| spec.body.clone());
+                (Bytes::from(v.to_string()), Some(JSON.to_string()))
+            }
+            Body::Multipart {
+                field,
+                filename,
+                upload,
+            } => {
+                let bytes = match (upload, &spec.upload) {
+                    (Upload::File(_), Some(b)) => b.clone(),
+                    (Upload::File(p), None) => return Err(format!("upload {} was not read", p.display())),
+                    (Upload::Random(n), _) => Bytes::from(random_upload(kind, *n)),
+                };
+                let (body, boundary) = multipart(field, filename, &bytes);
+                (body, Some(format!("multipart/form-data; boundary={boundary}")))
+            }
+        };
+        if let Some(ct) = content_type {
+            let value = HeaderValue::from_str(&ct).map_err(|e| format!("content type {ct:?}: {e}"))?;
+            headers.entry(CONTENT_TYPE).or_insert(value);
+        }
+        let is_templated = template.path.is_some() || !template.headers.is_empty() || template.body.is_some();
         Ok(Prepared {
             method,
             uri,
             headers,
-            body: spec.body.clone().map(Bytes::from).unwrap_or_default(),
+            body,
+            template: is_templated.then(|| Box::new(template)),
         })
     }
 
-    fn request(&self, host: &HeaderValue) -> Request<Full<Bytes>> {
-        let mut req = Request::new(Full::new(self.body.clone()));
+    /// Request number `n`; Err when a rendered part cannot be sent (validation makes
+    /// that impossible for `{{n}}`, a number; the guard stays for what may change).
+    fn request(&self, host: &HeaderValue, n: u64) -> Result<Request<Full<Bytes>>, Outcome> {
+        let Some(t) = &self.template else {
+            return Ok(self.plain(self.body.clone(), host));
+        };
+        let number = n.to_string();
+        let lookup = |k: &str| (k == "n").then(|| number.clone());
+        let body = match &t.body {
+            None => self.body.clone(),
+            Some(Body::Text(s)) => Bytes::from(render(s, lookup)),
+            Some(Body::Form(f)) => Bytes::from(form(f, &lookup)),
+            Some(Body::Json(v)) => Bytes::from(render_json(v, &lookup).to_string()),
+            Some(_) => self.body.clone(),
+        };
+        let mut req = self.plain(body, host);
+        if let Some(p) = &t.path {
+            // the request line gets visible ASCII only, whatever was rendered
+            *req.uri_mut() = encode_target(&render(p, lookup)).parse().map_err(|_| Outcome::Other)?;
+        }
+        for (name, v) in &t.headers {
+            let value = render(v, lookup);
+            if value.chars().any(char::is_control) {
+                return Err(Outcome::Other);
+            }
+            let value = HeaderValue::from_str(&value).map_err(|_| Outcome::Other)?;
+            req.headers_mut().insert(name.clone(), value);
+        }
+        Ok(req)
+    }
+
+    fn plain(&self, body: Bytes, host: &HeaderValue) -> Request<Full<Bytes>> {
+        let mut req = Request::new(Full::new(body));
         *req.method_mut() = self.method.clone();
         *req.uri_mut() = self.uri.clone();
         *req.headers_mut() = self.headers.clone();
         req.headers_mut().entry(HOST).or_insert_with(|| host.clone());
         req
     }
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+const JSON: &str = "application/json";
+
+/// A URL-encoded form with its values rendered.
+fn form(fields: &[(String, String)], lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        out.append_pair(k, &render(v, lookup));
+    }
+    out.finish()
+}
+
+/// Random bytes for upload kind `kind`: built once, the same for every request of the kind
+/// (per-request bytes would cost the pacing), reproducible.
+fn random_upload(kind: usize, len: usize) -> Vec<u8> {
+    use rand::{RngCore, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x4c4f_4144_0000_0000 ^ kind as u64);
+    let mut v = vec![0u8; len];
+    rng.fill_bytes(&mut v);
+    v
+}
+
+/// A multipart/form-data body of one file part, and its boundary (one the bytes do not
+/// contain). `field` and `filename` hold no control character or '"' (validated).
+fn multipart(field: &str, filename: &str, bytes: &[u8]) -> (Bytes, String) {
+    let mut k = 0u32;
+    let boundary = loop {
+        let b = format!("phoenix-bench-{k:08x}-boundary");
+        if !bytes.windows(b.len()).any(|w| w == b.as_bytes()) {
+            break b;
+        }
+        k += 1;
+    };
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    );
+    let tail = format!("\r\n--{boundary}--\r\n");
+    let mut body = Vec::with_capacity(head.len() + bytes.len() + tail.len());
+    body.extend_from_slice(head.as_bytes());
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(tail.as_bytes());
+    (Bytes::from(body), boundary)
 }
 
 /// Opens a connection; its I/O runs on a task of its own until either side closes it.
@@ -76,8 +209,12 @@ pub async fn connect(target: SocketAddr) -> Result<Sender, Outcome> {
 
 /// Sends `req` on `sender` and reads the whole response: the request is done when its
 /// whole body has arrived.
-pub async fn exchange(sender: &mut Sender, req: &Prepared, host: &HeaderValue) -> Outcome {
-    let resp = match sender.send_request(req.request(host)).await {
+pub async fn exchange(sender: &mut Sender, req: &Prepared, n: u64, host: &HeaderValue) -> Outcome {
+    let req = match req.request(host, n) {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    let resp = match sender.send_request(req).await {
         Ok(r) => r,
         Err(e) => return classify_error(&e),
     };

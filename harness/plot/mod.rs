@@ -8,6 +8,7 @@
 //! - [`waterfall`]: one fault's recovery stages;
 //! - [`trend`]: score and time to healthy over the runs of one scenario (history page).
 
+pub mod memory;
 pub mod percentiles;
 pub mod timeline;
 pub mod trend;

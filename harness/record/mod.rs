@@ -7,11 +7,13 @@
 
 mod audit;
 mod compact;
+mod memory;
 mod requests;
 
 pub use audit::{FreshPair, FsFile, FsRead, FsReadWhen, Reply};
 
 pub use compact::{compact, new_histogram, record_latency, Compactor};
+pub use memory::{MemoryRecord, MemorySeries, MAX_MEMORY_SAMPLES};
 pub use requests::{EncodedHistogram, OkWindow, RequestLog};
 
 use crate::scenario::{plan::Plan, Action, FaultKind, Scenario};
@@ -100,6 +102,9 @@ pub struct TrialRecord {
     /// Old versus fresh: sample requests sent around each replacement.
     #[serde(default)]
     pub fresh: Vec<FreshPair>,
+    /// Memory of the replicas during the load.
+    #[serde(default)]
+    pub memory: MemoryRecord,
 }
 
 /// Schedule slip of a load: how late requests were sent after their intended time

@@ -135,6 +135,25 @@ struct Shape {
     class: Outcome,
 }
 
+/// Memory every 500 ms: app-0 keeps 64 KiB per sample (its first instance replaced at
+/// 2 s, the new one starting lower), app-1 flat but for one spike near the end of its
+/// first life (left out of the fit).
+fn memory(t: u32, names: &Names) -> MemoryRecord {
+    let mut m = MemoryRecord {
+        interval_us: 500_000,
+        ..Default::default()
+    };
+    for k in 0..=16i64 {
+        let at = k * 500_000;
+        let (instance, base) = if at < 2_001_000 { ("c0", 24) } else { ("c0-r", 20) };
+        let grown = (24 + k as u64 * 2) * 32 * 1024;
+        m.add(&names.replicas[0], &format!("{instance}-{t}"), at, (base << 20) + grown);
+        let spike = if k == 8 { 6 << 20 } else { 0 };
+        m.add(&names.replicas[1], &format!("c1-{t}"), at, (12 << 20) + spike);
+    }
+    m
+}
+
 fn trial(t: u32, names: &Names) -> TrialRecord {
     let ti = i64::from(t);
     let shapes = [
@@ -246,6 +265,7 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
         .collect();
     let lost_one = t == 0;
     TrialRecord {
+        memory: memory(t, names),
         index: t,
         origin_unix_us: ORIGIN_UNIX_US + 10_000_000 * ti,
         deploy_us: 450_000,

@@ -62,6 +62,19 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             svg => safe(plot::waterfall::render(f).map_err(fail)?),
         });
     }
+    // the first trial's memory: one chart, the table covers every trial
+    let memory = match (report.record.trials.first(), a.trials.first()) {
+        (Some(t), Some(series)) if !t.memory.series.is_empty() => Some(safe(
+            plot::memory::render(
+                &t.memory.series,
+                &report.record.scenario.app.replicas,
+                &series.spans,
+                report.record.plan.load_duration.as_secs_f64(),
+            )
+            .map_err(fail)?,
+        )),
+        _ => None,
+    };
     let result = ResultJson::from_report(report);
     let html = env
         .get_template("run.html")
@@ -73,6 +86,8 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             timelines => timelines,
             percentiles => percentiles,
             tth => tth,
+            memory => memory,
+            memory_hint => crate::analysis::memory::hint(),
             target_ms => target_ms,
             waterfalls => waterfalls,
             errors => report.record.trials.iter().flat_map(|t| t.errors.iter().cloned()).collect::<Vec<_>>(),
@@ -96,13 +111,14 @@ mod tests {
             "Time to healthy",
             "Recovery breakdown",
             "State checks",
+            "Memory growth",
             "Lost requests by class",
             "Environment",
         ] {
             assert!(html.contains(&format!(">{section}<")), "no {section} section");
         }
-        // 2 timelines, 1 percentile plot, 1 TTH plot, 4 waterfalls
-        assert_eq!(html.matches("<svg").count(), 2 + 1 + 1 + 4);
+        // 2 timelines, 1 percentile plot, 1 TTH plot, 1 memory chart, 4 waterfalls
+        assert_eq!(html.matches("<svg").count(), 2 + 1 + 1 + 1 + 4);
         assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("<link"));
         insta::assert_snapshot!(html);
     }

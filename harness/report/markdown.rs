@@ -172,6 +172,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         }
     }
     audit(&mut m, &r.audit);
+    memory(&mut m, &r.audit);
     let _ = writeln!(m, "\n### Lost requests by class\n");
     if r.faults.is_empty() {
         let _ = writeln!(m, "No fault in this run.");
@@ -232,6 +233,39 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         escape(&e.phoenix_version)
     );
     Ok(m.into_bytes())
+}
+
+/// Memory growth per replica (a hint, not a level cap).
+fn memory(m: &mut String, audit: &super::result::AuditJson) {
+    let _ = writeln!(m, "\n### Memory growth\n");
+    if audit.memory_growth.is_empty() {
+        let why = audit.memory_not_measured.as_deref().unwrap_or("no sample");
+        let _ = writeln!(m, "Memory was not measured: {}.", escape(why));
+        return;
+    }
+    let _ = writeln!(
+        m,
+        "| replica | growth (MiB) | MiB per 1000 requests | requests served | steady time (s) | peak (MiB) | |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | --- |"
+    );
+    for g in &audit.memory_growth {
+        let per = g.mib_per_1000_requests.map_or("—".into(), |v| format!("{v:.3}"));
+        let flag = if g.growing { "**growing**" } else { "" };
+        let _ = writeln!(
+            m,
+            "| {} | {:.2} | {per} | {} | {:.1} | {:.1} | {flag} |",
+            escape(&g.replica),
+            g.growth_mib,
+            g.requests,
+            g.steady_s,
+            g.peak_mib
+        );
+    }
+    let _ = writeln!(
+        m,
+        "\nA hint of process-local state, not a level cap: *growing* from {}.",
+        crate::analysis::memory::hint()
+    );
 }
 
 /// The audit's findings and its write groups while serving.

@@ -2,19 +2,18 @@
 //! bodies, captures and expectations, and rejects a template that names a variable no
 //! earlier step captures.
 
+use super::body::BodyFile;
+pub use super::body::{Body, Upload, MAX_UPLOAD};
 use super::file::{CaptureFile, CheckFile, StepFile};
 use super::http;
-pub use super::template::{render, template_vars};
-use super::validate::bounds::{MAX_BODY_BYTES, MAX_CAPTURES, MAX_HEADERS, MAX_STEPS};
-use super::validate::paths::{Project, Want};
+pub use super::template::{render, render_json, template_vars};
+use super::validate::bounds::{MAX_CAPTURES, MAX_HEADERS, MAX_STEPS};
+use super::validate::paths::Project;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 /// Most journeys per check.
 pub const MAX_JOURNEYS: i64 = 10_000;
-/// Largest random upload.
-pub const MAX_UPLOAD: i64 = 10 * 1024 * 1024;
 /// Variables every journey has: its index and the run id.
 pub const BUILTIN_VARS: [&str; 2] = ["n", "run"];
 
@@ -44,27 +43,6 @@ impl Step {
     pub fn label(&self) -> String {
         format!("{} {}", self.method, self.path)
     }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Body {
-    None,
-    Text(String),
-    Form(Vec<(String, String)>),
-    Json(serde_json::Value),
-    Multipart {
-        field: String,
-        filename: String,
-        upload: Upload,
-    },
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Upload {
-    File(PathBuf),
-    Random(usize),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -199,114 +177,20 @@ fn steps(
         if let Some(why) = http::target_problem(&s.path) {
             problem(format!("{field}.path"), why, Some(http::TARGET_HINT.into()));
         }
-        for (what, text) in [("body", &s.body), ("json_text", &s.json_text)] {
-            if let Some(t) = text.as_ref().filter(|t| t.len() > MAX_BODY_BYTES) {
-                problem(
-                    format!("{field}.{what}"),
-                    format!("is {} bytes, over the limit of {MAX_BODY_BYTES} bytes", t.len()),
-                    Some("use a shorter body, or multipart.bytes for a large upload".into()),
-                );
-            }
-        }
-        let bodies = [
-            ("body", s.body.is_some()),
-            ("form", s.form.is_some()),
-            ("json", s.json.is_some()),
-            ("json_text", s.json_text.is_some()),
-            ("multipart", s.multipart.is_some()),
-        ];
-        let given: Vec<&str> = bodies.iter().filter(|b| b.1).map(|b| b.0).collect();
-        if given.len() > 1 {
-            problem(
-                format!("{field}.{}", given[1]),
-                format!("a step has one body, but this one also has `{}`", given[0]),
-                Some(format!("keep only one of {}", given.join(", "))),
-            );
-        }
-        let body = if let Some(t) = s.body {
-            note("body", &t);
-            Body::Text(t)
-        } else if let Some(f) = s.form {
-            for v in f.values() {
-                note("form", v);
-            }
-            Body::Form(f.into_iter().collect())
-        } else if let Some(j) = s.json {
-            let v = serde_json::to_value(&j).unwrap_or(serde_json::Value::Null);
-            note("json", &v.to_string());
-            Body::Json(v)
-        } else if let Some(t) = s.json_text {
-            match serde_json::from_str::<serde_json::Value>(&t) {
-                Ok(v) => {
-                    note("json_text", &t);
-                    Body::Json(v)
-                }
-                Err(e) => {
-                    problem(
-                        format!("{field}.json_text"),
-                        format!("is not valid JSON: {e}"),
-                        Some("write JSON text, or use `json = {{ ... }}` in TOML".into()),
-                    );
-                    Body::None
-                }
-            }
-        } else if let Some(m) = s.multipart {
-            *uploads = true;
-            if m.file.is_some() && m.bytes.is_some() {
-                problem(
-                    format!("{field}.multipart.bytes"),
-                    "conflicts with `file`".into(),
-                    Some("upload either a file or random bytes, not both".into()),
-                );
-            }
-            let upload = match (m.file, m.bytes) {
-                (Some(f), None) => {
-                    let max_bytes = MAX_UPLOAD as u64;
-                    match project.resolve(&f, Want::File { max_bytes }) {
-                        Ok(r) => Upload::File(r.path),
-                        Err((m, h)) => {
-                            problem(format!("{field}.multipart.file"), m, Some(h));
-                            Upload::Random(1)
-                        }
-                    }
-                }
-                (None, Some(n)) if (1..=MAX_UPLOAD).contains(&n) => Upload::Random(n as usize),
-                (None, Some(n)) => {
-                    problem(
-                        format!("{field}.multipart.bytes"),
-                        format!("{n} is out of range"),
-                        Some(format!("use 1 to {MAX_UPLOAD} (random bytes per journey)")),
-                    );
-                    Upload::Random(1)
-                }
-                (Some(_), Some(_)) => Upload::Random(1),
-                (None, None) => {
-                    problem(
-                        format!("{field}.multipart"),
-                        "needs one of `file` or `bytes`".into(),
-                        Some("e.g. multipart = { field = \"file\", bytes = 4096 }".into()),
-                    );
-                    Upload::Random(1)
-                }
-            };
-            for (what, name) in [("field", &m.field), ("filename", &m.filename)] {
-                let bad = |n: &String| n.len() > 256 || n.chars().any(|c| c.is_control() || c == '"');
-                if name.as_ref().is_some_and(bad) {
-                    problem(
-                        format!("{field}.multipart.{what}"),
-                        "is not a short line of text (control characters and '\"' are refused)".into(),
-                        Some("it goes into the part's Content-Disposition header; e.g. \"upload.bin\"".into()),
-                    );
-                }
-            }
-            Body::Multipart {
-                field: m.field.unwrap_or_else(|| "file".into()),
-                filename: m.filename.unwrap_or_else(|| "upload.bin".into()),
-                upload,
-            }
-        } else {
-            Body::None
-        };
+        let body = super::body::validate(
+            &field,
+            BodyFile {
+                body: s.body,
+                form: s.form,
+                json: s.json,
+                json_text: s.json_text,
+                multipart: s.multipart,
+            },
+            project,
+            &mut note,
+            problem,
+        );
+        *uploads |= matches!(body, Body::Multipart { .. });
         let status = match s.status {
             None => 200,
             Some(n) if (100..=599).contains(&n) => n as u16,

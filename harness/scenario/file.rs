@@ -108,7 +108,15 @@ pub struct LoadFile {
 pub struct RequestFile {
     pub method: Option<String>,
     pub path: String,
+    /// Raw text body.
     pub body: Option<String>,
+    /// URL-encoded form body.
+    pub form: Option<BTreeMap<String, String>>,
+    /// JSON body, written as TOML.
+    pub json: Option<toml::Value>,
+    /// JSON body, written as JSON text.
+    pub json_text: Option<String>,
+    pub multipart: Option<MultipartFile>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     pub weight: Option<i64>,

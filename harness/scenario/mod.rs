@@ -3,6 +3,7 @@
 //! bounds, `file.rs` is what the user wrote, `validate/` checks it and resolves defaults
 //! into the `Scenario` below, and `plan.rs` lays it on a timeline.
 
+mod body;
 pub mod checks;
 mod duration;
 mod error;
@@ -190,10 +191,32 @@ impl Load {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequestSpec {
     pub method: String,
+    /// May hold `{{n}}`, the request's number.
     pub path: String,
-    pub body: Option<String>,
+    /// Text, form and JSON string values may hold `{{n}}`.
+    #[serde(deserialize_with = "body::body_or_text")]
+    pub body: Body,
+    /// Values may hold `{{n}}`.
     pub headers: BTreeMap<String, String>,
     pub weight: u32,
+    /// The bytes of `multipart.file`, read once at validation (at most `MAX_UPLOAD`) so the
+    /// load engine does no file I/O; not kept in the record.
+    #[serde(skip)]
+    pub upload: Option<bytes::Bytes>,
+}
+
+impl RequestSpec {
+    /// A request with no body and no headers.
+    pub fn plain(method: &str, path: &str) -> RequestSpec {
+        RequestSpec {
+            method: method.into(),
+            path: path.into(),
+            body: Body::None,
+            headers: BTreeMap::new(),
+            weight: 1,
+            upload: None,
+        }
+    }
 }
 
 /// What happens to a replica.

@@ -36,3 +36,15 @@ pub fn render(text: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
     out.push_str(rest);
     out
 }
+
+/// Renders every string of a JSON value (keys stay as written).
+pub fn render_json(v: &serde_json::Value, lookup: &dyn Fn(&str) -> Option<String>) -> serde_json::Value {
+    match v {
+        serde_json::Value::String(s) => serde_json::Value::String(render(s, lookup)),
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(|x| render_json(x, lookup)).collect()),
+        serde_json::Value::Object(o) => {
+            serde_json::Value::Object(o.iter().map(|(k, x)| (k.clone(), render_json(x, lookup))).collect())
+        }
+        other => other.clone(),
+    }
+}

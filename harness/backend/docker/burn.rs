@@ -9,7 +9,7 @@ use crate::backend::{BackendError, Deployment, RebuiltService, Result};
 use bollard::query_parameters::{KillContainerOptions, RenameContainerOptions};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-fn unix_us_now() -> i64 {
+fn unix_now_us() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64)
@@ -113,7 +113,7 @@ impl DockerBackend {
             state.services.push((s.name.clone(), c));
             out.push(RebuiltService {
                 name: s.name.clone(),
-                ready_unix_us: unix_us_now(),
+                ready_unix_us: unix_now_us(),
                 volumes: s.volumes.iter().map(|v| v.name.clone()).collect(),
                 volumes_kept: kept && !s.volumes.is_empty(),
             });

@@ -15,22 +15,22 @@
 //! - [`images`]: making images available without a registry; `context` and `dockerignore`
 //!   pack a build context as the docker CLI does.
 
-mod burn;
 mod audit;
+mod burn;
 mod context;
 mod deploy;
 mod dockerignore;
 mod events;
 mod faults;
 pub(crate) mod images;
+mod memory;
 mod teardown;
 
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
 
 use super::{
     bounded, free_port, Backend, BackendError, Deployed, Deployment, ImageSpec, RawFsRead, RawLifecycle, RawLog,
-    RebuiltService,
-    Removed, Result,
+    RebuiltService, Removed, Result,
 };
 use crate::record::FsReadWhen;
 use async_trait::async_trait;
@@ -243,6 +243,10 @@ impl Backend for DockerBackend {
     async fn read_changes(&self, replica: &str, when: FsReadWhen) -> Result<Option<(String, RawFsRead)>> {
         let id = Self::replica_id(&*self.state.lock().await, replica)?;
         Ok(self.read_fs(&id, when).await.map(|r| (id, r)))
+    }
+
+    async fn memory(&self) -> Result<Vec<super::MemoryReading>> {
+        self.read_memory().await
     }
 
     async fn teardown(&self) -> Result<Removed> {

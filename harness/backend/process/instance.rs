@@ -57,6 +57,19 @@ impl Proc {
         signal_group(self.pgid, signal)
     }
 
+    /// Its anonymous resident memory (`RssAnon` of /proc/<pid>/status: heap and stacks,
+    /// no file pages), bytes; None once it has ended. The program's own process only, not
+    /// its children.
+    pub fn rss_anon(&self) -> Option<u64> {
+        if !self.alive() {
+            return None;
+        }
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pgid)).ok()?;
+        let line = status.lines().find(|l| l.starts_with("RssAnon:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
     /// Waits until the process has been reaped, at most `within`.
     pub async fn wait(&self, within: Duration) -> bool {
         let mut rx = self.exited.clone();

@@ -468,6 +468,21 @@ impl Backend for ProcessBackend {
         Ok(Some((i.id.clone(), i.fs_read(when))))
     }
 
+    async fn memory(&self) -> Result<Vec<super::MemoryReading>> {
+        let state = self.state();
+        let current = state.replicas.values().filter_map(|r| r.current.as_ref());
+        Ok(current
+            .filter_map(|i| {
+                Some(super::MemoryReading {
+                    replica: i.replica.clone(),
+                    instance: i.id.clone(),
+                    unix_us: super::unix_now_us(),
+                    bytes: i.proc.as_ref()?.rss_anon()?,
+                })
+            })
+            .collect())
+    }
+
     async fn teardown(&self) -> Result<Removed> {
         self.teardown_all().await
     }

@@ -72,7 +72,7 @@ impl SwarmBackend {
             tasks.sort_by_key(|t| std::cmp::Reverse(created_us(t)));
             for t in &tasks {
                 if let Some(id) = running_container(t).filter(|id| !old.contains(id)) {
-                    return Ok((id, created_us(t).unwrap_or_else(crate::clock::unix_us_now)));
+                    return Ok((id, created_us(t).unwrap_or_else(crate::clock::unix_now_us)));
                 }
             }
             if let Some(t) = tasks.first() {

@@ -134,8 +134,9 @@ pub struct PhaseJson {
 pub type CheckJson = crate::analysis::CheckSummary;
 
 /// The statelessness audit (`analysis::audit`): findings, the files instances wrote to
-/// their own filesystems by kind, and old-versus-fresh differences. `memory_growth` and
-/// `read_only_trial` are not measured yet (empty / null). Keys whose shape changed read
+/// their own filesystems by kind, and old-versus-fresh differences; `memory_growth`: per
+/// replica, how its memory grew over the steady load (a hint, not a cap), and
+/// `memory_not_measured` says why it is empty. Keys whose shape changed read
 /// back leniently, so an older result.json still lists in the history.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuditJson {
@@ -160,7 +161,10 @@ pub struct AuditJson {
     pub fresh_compared: u64,
     #[serde(default, deserialize_with = "lenient")]
     pub fresh_diff: Vec<FreshDiff>,
-    pub memory_growth: Vec<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub memory_growth: Vec<crate::analysis::memory::MemoryGrowth>,
+    #[serde(default)]
+    pub memory_not_measured: Option<String>,
     pub read_only_trial: Option<bool>,
 }
 
@@ -171,7 +175,7 @@ fn lenient<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned + De
 }
 
 impl AuditJson {
-    fn of(a: &Audit) -> AuditJson {
+    fn of(a: &Audit, memory: &crate::analysis::memory::MemoryAudit) -> AuditJson {
         AuditJson {
             measured: a.instances_read > 0 || a.fresh_compared > 0,
             findings: a.findings.clone(),
@@ -183,9 +187,24 @@ impl AuditJson {
             log_writes: a.log_writes.clone(),
             fresh_compared: a.fresh_compared,
             fresh_diff: a.fresh_diff.clone(),
-            memory_growth: Vec::new(),
+            memory_growth: memory.replicas.iter().map(rounded).collect(),
+            memory_not_measured: memory.not_measured.clone(),
             read_only_trial: None,
         }
+    }
+}
+
+/// Memory figures to the KiB (3 decimals of MiB), so result.json stays short.
+fn rounded(g: &crate::analysis::memory::MemoryGrowth) -> crate::analysis::memory::MemoryGrowth {
+    let r = |v: f64| (v * 1000.0).round() / 1000.0;
+    crate::analysis::memory::MemoryGrowth {
+        steady_s: r(g.steady_s),
+        first_mib: r(g.first_mib),
+        last_mib: r(g.last_mib),
+        peak_mib: r(g.peak_mib),
+        growth_mib: r(g.growth_mib),
+        mib_per_1000_requests: g.mib_per_1000_requests.map(r),
+        ..g.clone()
     }
 }
 
@@ -277,7 +296,7 @@ impl ResultJson {
                 .collect(),
             checks: a.checks.clone(),
             probes: a.probes.clone(),
-            audit: AuditJson::of(&a.audit),
+            audit: AuditJson::of(&a.audit, &a.memory),
             environment: EnvironmentJson {
                 phoenix_version: rec.environment.phoenix_version.clone(),
                 backend: rec.environment.backend.clone(),

@@ -28,6 +28,9 @@ pub const BYTES_PER_REQUEST: u64 = 19;
 /// Most upload bytes all journeys of all checks hold at once (each journey keeps what it
 /// uploaded, to compare it after the faults): 256 MiB.
 pub const MAX_UPLOAD_TOTAL: u64 = 256 * 1024 * 1024;
+/// Most upload bytes the load mix holds (each multipart kind is built once and kept for
+/// the whole load): 64 MiB.
+pub const MAX_LOAD_UPLOAD_TOTAL: u64 = 64 * 1024 * 1024;
 /// Most `[[fault]]` entries.
 pub const MAX_FAULT_ENTRIES: usize = 100;
 /// Most single faults once chaos loops and `all` targets are expanded.

@@ -1,10 +1,13 @@
 //! `[load]` and `[certify]`: the open-loop traffic (every request line and header checked
 //! before it can reach a socket) and the certification parameters.
 
+use super::super::body::MAX_UPLOAD;
+use super::super::body::{self, BodyFile};
 use super::super::file::{CertifyFile, LoadFile};
 use super::super::http;
-use super::super::{CertifyParams, Load, RequestSpec};
-use super::bounds::{MAX_BODY_BYTES, MAX_DURATION, MAX_HEADERS, MAX_IN_FLIGHT, MAX_RATE, MAX_REQUEST_KINDS};
+use super::super::template::template_vars;
+use super::super::{Body, CertifyParams, Load, RequestSpec, Upload};
+use super::bounds::{MAX_DURATION, MAX_HEADERS, MAX_IN_FLIGHT, MAX_LOAD_UPLOAD_TOTAL, MAX_RATE, MAX_REQUEST_KINDS};
 use super::Validator;
 use std::time::Duration;
 
@@ -55,8 +58,13 @@ impl Validator<'_> {
         let max_in_flight = self.int("load.max_in_flight", raw.max_in_flight, sized, 1, MAX_IN_FLIGHT) as usize;
         let mut requests = Vec::new();
         let n = self.at_most("load.requests", raw.requests.len(), MAX_REQUEST_KINDS, "requests");
+        let mut upload_total: u64 = 0;
         for (i, r) in raw.requests.into_iter().take(n).enumerate() {
             let field = format!("load.requests[{i}]");
+            let mut used: Vec<(String, String)> = Vec::new();
+            let mut note =
+                |what: &str, text: &str| used.extend(template_vars(text).into_iter().map(|v| (what.to_string(), v)));
+            note("path", &r.path);
             let method = r.method.unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
             if let Some(why) = http::method_problem(&method) {
                 self.problem(
@@ -70,30 +78,68 @@ impl Validator<'_> {
             }
             let h = self.at_most(&format!("{field}.headers"), r.headers.len(), MAX_HEADERS, "headers");
             for (k, v) in r.headers.iter().take(h) {
+                note(&format!("headers.{k}"), v);
                 if let Some(why) = http::header_problem(k, Some(v)) {
                     self.problem(&format!("{field}.headers.{k}"), why, Some(http::HEADER_HINT.into()));
                 }
             }
-            if let Some(body) = &r.body {
-                self.bytes_at_most(&format!("{field}.body"), body, MAX_BODY_BYTES);
+            let mut found = Vec::new();
+            let raw_body = BodyFile {
+                body: r.body,
+                form: r.form,
+                json: r.json,
+                json_text: r.json_text,
+                multipart: r.multipart,
+            };
+            let body = body::validate(&field, raw_body, &self.project, &mut note, &mut |f, m, h| {
+                found.push((f, m, h))
+            });
+            for (f, m, h) in found {
+                self.problem(&f, m, h);
+            }
+            for (what, var) in used {
+                if var != "n" {
+                    self.problem(
+                        &format!("{field}.{what}"),
+                        format!("uses `{{{{{var}}}}}`, which a load request does not know"),
+                        Some("load requests know only `{{n}}`, the request's number (0, 1, 2, …)".into()),
+                    );
+                }
+            }
+            let upload = match &body {
+                Body::Multipart {
+                    upload: Upload::File(p),
+                    ..
+                } => self.read_upload(&format!("{field}.multipart.file"), p),
+                _ => None,
+            };
+            let bytes = match &body {
+                Body::Multipart {
+                    upload: Upload::Random(n),
+                    ..
+                } => *n as u64,
+                _ => upload.as_ref().map_or(0, |u| u.len() as u64),
+            };
+            upload_total = upload_total.saturating_add(bytes);
+            if bytes > 0 && upload_total > MAX_LOAD_UPLOAD_TOTAL {
+                self.problem(
+                    &format!("{field}.multipart"),
+                    format!("brings the uploads of the load mix to {upload_total} bytes, over the limit of {MAX_LOAD_UPLOAD_TOTAL}"),
+                    Some("each upload kind is held in memory for the whole load; use smaller or fewer uploads".into()),
+                );
             }
             let weight = self.int(&format!("{field}.weight"), r.weight, 1, 1, 1000) as u32;
             requests.push(RequestSpec {
                 method,
                 path: r.path,
-                body: r.body,
+                body,
                 headers: r.headers,
                 weight,
+                upload,
             });
         }
         if requests.is_empty() {
-            requests.push(RequestSpec {
-                method: "GET".into(),
-                path: "/".into(),
-                body: None,
-                headers: Default::default(),
-                weight: 1,
-            });
+            requests.push(RequestSpec::plain("GET", "/"));
         }
         Load {
             rate,
@@ -136,6 +182,35 @@ impl Validator<'_> {
                 Duration::from_secs(60),
             ),
             steady_p99_tolerance: tol,
+        }
+    }
+}
+
+impl Validator<'_> {
+    /// The bytes of an upload file, read once here so the load does no file I/O; bounded
+    /// even if the file grew since its size was checked.
+    fn read_upload(&mut self, field: &str, path: &std::path::Path) -> Option<bytes::Bytes> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        let read = std::fs::File::open(path).and_then(|f| f.take(MAX_UPLOAD as u64 + 1).read_to_end(&mut bytes));
+        match read {
+            Ok(n) if n as i64 > MAX_UPLOAD => {
+                self.problem(
+                    field,
+                    format!("is over the limit of {MAX_UPLOAD} bytes"),
+                    Some("upload a smaller file".to_string()),
+                );
+                None
+            }
+            Ok(_) => Some(bytes::Bytes::from(bytes)),
+            Err(e) => {
+                self.problem(
+                    field,
+                    format!("cannot be read: {e}"),
+                    Some("name a readable file".to_string()),
+                );
+                None
+            }
         }
     }
 }

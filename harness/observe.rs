@@ -1,0 +1,81 @@
+//! What a trial observes of the instances beside probes and load, for the statelessness
+//! audit: the files an instance wrote as booted, the old-versus-fresh sample of a replica,
+//! and its memory while the load runs.
+
+use crate::audit::{self, SampleRequest};
+use crate::backend::{Backend, RawFsRead};
+use crate::check::CheckRun;
+use crate::clock::RunClock;
+use crate::record::{FsReadWhen, MemoryRecord, Reply};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Time between two memory samples of every replica.
+const MEMORY_INTERVAL: Duration = Duration::from_millis(500);
+
+/// A fresh instance to audit once it is healthy: its boot read, and the sample its old
+/// instance answered before the replacement.
+pub(crate) struct FreshJob {
+    pub(crate) replica: String,
+    pub(crate) fault: String,
+    /// How long the replica may take to go down after the job is sent.
+    pub(crate) down_within: Duration,
+    pub(crate) sample: Vec<SampleRequest>,
+    pub(crate) before: Vec<Option<Reply>>,
+}
+
+/// Reads the current instance of `replica` as booted (nothing when the backend cannot).
+pub(crate) async fn boot_read(
+    backend: &dyn Backend,
+    replica: &str,
+    when: FsReadWhen,
+    into: &mut Vec<(String, RawFsRead)>,
+) {
+    if let Ok(Some(read)) = backend.read_changes(replica, when).await {
+        into.push(read);
+    }
+}
+
+/// The old-versus-fresh sample for replica `index`: the load mix's reads and the journeys'
+/// verify steps that read, at most [`audit::MAX_SAMPLE`].
+pub(crate) fn sample_for(mix: &[SampleRequest], checks: &[CheckRun], index: usize, of: usize) -> Vec<SampleRequest> {
+    let mut out = mix.to_vec();
+    for c in checks {
+        out.extend(c.read_sample(index, of));
+    }
+    out.truncate(audit::MAX_SAMPLE);
+    out
+}
+
+/// Samples every replica's memory each `MEMORY_INTERVAL` until `done`; bounded per
+/// instance (`MAX_MEMORY_SAMPLES`). A backend that cannot measure memory is asked once.
+pub(crate) async fn sample_memory(backend: &dyn Backend, clock: &RunClock, done: &CancellationToken) -> MemoryRecord {
+    let mut record = MemoryRecord {
+        interval_us: MEMORY_INTERVAL.as_micros() as i64,
+        ..Default::default()
+    };
+    let mut tick = tokio::time::interval_at(clock.instant_at(0).into(), MEMORY_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = done.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let readings = tokio::select! {
+            _ = done.cancelled() => break,
+            r = backend.memory() => r,
+        };
+        match readings {
+            Ok(readings) => {
+                for r in readings {
+                    record.add(&r.replica, &r.instance, clock.from_unix_us(r.unix_us), r.bytes);
+                }
+            }
+            Err(e) => {
+                record.not_measured = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    record
+}
