@@ -16,7 +16,8 @@
 //!   [`load_cli`]: `phoenix load`.
 //! - [`probe`]: health probing on its own loop.
 //! - [`fault`]: applying a fault and playing the orchestrator.
-//! - [`execute`]: the only module that drives Docker and the network.
+//! - [`execute`]: the only module that drives Docker and the network; [`read_only`]: its
+//!   read-only trial after the load.
 //! - [`record`]: the RunRecord, everything measured; the request log in bounded form.
 //! - [`analysis`]: pure figures from a record.
 //! - [`certify`]: the level and score, one formula.
@@ -51,6 +52,7 @@ pub mod output;
 pub mod plot;
 pub mod probe;
 pub mod progress;
+pub mod read_only;
 pub mod record;
 pub mod report;
 pub mod scenario;

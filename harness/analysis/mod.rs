@@ -5,6 +5,7 @@
 pub mod checks;
 pub mod phases;
 pub mod probes;
+pub mod read_only;
 pub mod recovery;
 pub mod spread;
 pub mod stats;
@@ -13,6 +14,7 @@ pub mod windows;
 pub use checks::CheckSummary;
 pub use phases::{Phase, PhaseSummary, Span};
 pub use probes::ProbeLoad;
+pub use read_only::ReadOnlySummary;
 pub use recovery::{Breakdown, FaultRecovery, Lost, RecoveryStatus};
 pub use stats::{DurationSummary, LatencySummary};
 pub use windows::WindowStats;
@@ -139,6 +141,9 @@ pub struct Analysis {
     /// Health-probe traffic per replica and trial.
     #[serde(default)]
     pub probes: Vec<ProbeLoad>,
+    /// The read-only trial over every trial.
+    #[serde(default)]
+    pub read_only: ReadOnlySummary,
 }
 
 impl Analysis {
@@ -220,6 +225,7 @@ pub fn analyse(record: &RunRecord) -> Analysis {
         checks: checks::summarise(record),
         local_writes: checks::local_writes(record),
         probes: probes::probe_load(record),
+        read_only: read_only::summarise(record),
         lost_requests: faults.iter().map(|f| f.lost.total).sum(),
         load,
         time_to_healthy_ms: DurationSummary::of(&tth),

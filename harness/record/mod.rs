@@ -6,9 +6,13 @@
 //! load (`origin_unix_us` places it on the wall clock).
 
 mod compact;
+mod read_only;
 mod requests;
 
 pub use compact::{compact, new_histogram, record_latency, Compactor};
+pub use read_only::{
+    ReadOnlyFailure, ReadOnlyRecord, MAX_READ_ONLY_FAILURES, READ_ONLY_EXCERPT_BYTES, READ_ONLY_OUTPUT_LINES,
+};
 pub use requests::{EncodedHistogram, OkWindow, RequestLog};
 
 use crate::scenario::{plan::Plan, Action, FaultKind, Scenario};
@@ -94,6 +98,9 @@ pub struct TrialRecord {
     pub checks: Vec<CheckRecord>,
     /// Problems that did not stop the trial (e.g. a restart that failed).
     pub errors: Vec<String>,
+    /// The read-only trial after the load, when the scenario asks for it.
+    #[serde(default)]
+    pub read_only: Option<ReadOnlyRecord>,
 }
 
 /// Schedule slip of a load: how late requests were sent after their intended time

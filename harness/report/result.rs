@@ -122,14 +122,16 @@ pub struct PhaseJson {
 pub type CheckJson = crate::analysis::CheckSummary;
 
 /// Statelessness audit. `local_writes`: files instances added to their own filesystem
-/// (a replacement will not have them). `memory_growth`, `read_only_trial` and `fresh_diff`
-/// are not measured yet and stay empty.
+/// (a replacement will not have them). `read_only_trial`: which requests failed on an
+/// extra replica with a read-only root filesystem (null only in results written before
+/// it). `memory_growth` and `fresh_diff` are not measured yet and stay empty.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuditJson {
     pub measured: bool,
     pub local_writes: Vec<String>,
     pub memory_growth: Vec<String>,
-    pub read_only_trial: Option<bool>,
+    #[serde(default)]
+    pub read_only_trial: Option<crate::analysis::ReadOnlySummary>,
     pub fresh_diff: Vec<String>,
 }
 
@@ -219,6 +221,7 @@ impl ResultJson {
             audit: AuditJson {
                 measured: !rec.trials.is_empty(),
                 local_writes: a.local_writes.clone(),
+                read_only_trial: Some(a.read_only.clone()),
                 ..Default::default()
             },
             environment: EnvironmentJson {

@@ -25,6 +25,18 @@ pub struct ScenarioFile {
     pub checks: Vec<CheckFile>,
     pub certify: Option<CertifyFile>,
     pub front: Option<FrontFile>,
+    /// The statelessness audit's optional parts.
+    pub audit: Option<AuditFile>,
+}
+
+/// `[audit]`: parts of the statelessness audit a scenario turns on.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFile {
+    /// After the load, one extra replica with a read-only root filesystem gets the mix.
+    pub read_only_trial: Option<bool>,
+    /// How long the read-only trial's load runs (default 3 s).
+    pub read_only_duration: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

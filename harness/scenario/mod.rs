@@ -21,7 +21,7 @@ pub use error::{did_you_mean, escape, line_col, locate, Problem, ScenarioError, 
 pub use level::Level;
 pub use read::MAX_FILE_BYTES;
 pub use validate::bounds::*;
-pub use validate::{MAX_ENV, MAX_ENV_VALUE_BYTES, MAX_IMAGE_NAME};
+pub use validate::{MAX_ENV, MAX_ENV_VALUE_BYTES, MAX_IMAGE_NAME, READ_ONLY_DEFAULT_DURATION};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -49,6 +49,25 @@ pub struct Scenario {
     pub certify: CertifyParams,
     /// A load balancer in front of the replicas (None: the harness spreads the load).
     pub front: Option<Front>,
+    /// The audit's optional parts (records written before it had none).
+    #[serde(default)]
+    pub audit: Audit,
+}
+
+/// `[audit]`, resolved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Audit {
+    /// The read-only trial and how long its load runs; None: not run.
+    pub read_only_trial: Option<ReadOnlyTrial>,
+}
+
+/// After the main load of a trial, one extra replica with a read-only root filesystem
+/// (and a small tmpfs at /tmp) gets the load's request mix for `duration` at `rate`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReadOnlyTrial {
+    pub duration: Duration,
+    /// The load's rate, capped at [`READ_ONLY_MAX_RATE`].
+    pub rate: f64,
 }
 
 /// An HAProxy in front of the replicas.

@@ -7,6 +7,7 @@
 //! - `mod.rs`: the engine connection, this backend's state and names, the trait impl.
 //! - [`deploy`]: images, container requests, the network, volumes, services, replicas, front.
 //! - [`faults`]: kill, stop, pause, disconnect, remove, and the recovery actions.
+//! - [`read_only`]: the read-only trial's extra instance.
 //! - [`events`]: the lifecycle event stream, output lines and `docker diff`.
 //! - [`teardown`]: the one container-removal routine, teardown, and removal by label.
 //! - [`images`]: making images available without a registry; `context` and `dockerignore`
@@ -18,6 +19,7 @@ mod dockerignore;
 mod events;
 mod faults;
 pub(crate) mod images;
+mod read_only;
 mod teardown;
 
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
@@ -84,6 +86,8 @@ struct State {
     network: Option<String>,
     replicas: BTreeMap<String, Replica>,
     services: Vec<(String, Container)>,
+    /// The read-only trial's extra instance, while it runs.
+    read_only: Option<Container>,
     volumes: Vec<String>,
     logs: Vec<RawLog>,
     deployment: Option<Deployment>,
@@ -213,6 +217,14 @@ impl Backend for DockerBackend {
 
     async fn add(&self, replica: &str) -> Result<()> {
         self.add_replica(replica).await
+    }
+
+    async fn start_read_only(&self, tmp_bytes: u64) -> Result<super::Endpoint> {
+        self.start_read_only_instance(tmp_bytes).await
+    }
+
+    async fn stop_read_only(&self) -> Vec<(i64, String)> {
+        self.stop_read_only_instance().await
     }
 
     async fn logs(&self) -> Vec<RawLog> {

@@ -7,6 +7,7 @@
 //! checks live next door in `faults.rs` and `checks.rs`.
 
 mod app;
+mod audit;
 pub(super) mod bounds;
 mod docker;
 mod load;
@@ -15,6 +16,7 @@ mod process;
 mod swarm;
 mod syntax;
 
+pub use audit::READ_ONLY_DEFAULT_DURATION;
 pub use bounds::*;
 pub use docker::{MAX_ENV, MAX_ENV_VALUE_BYTES, MAX_IMAGE_NAME};
 pub(crate) use syntax::field_on_line;
@@ -220,6 +222,7 @@ impl Validator<'_> {
         let checks = self.checks(raw.checks);
         let certify = self.certify(raw.certify);
         let front = raw.front.and_then(|f| self.front(f));
+        let audit = self.audit(raw.audit, app.backend, load.rate);
         Scenario {
             name: raw.name,
             description: raw.description,
@@ -234,6 +237,7 @@ impl Validator<'_> {
             checks,
             certify,
             front,
+            audit,
         }
     }
 

@@ -6,7 +6,7 @@ use super::super::error::{did_you_mean, field_at, line_col, Problem};
 use toml::de::DeTable;
 
 /// Keys of every table, to say where a key that is unknown here belongs.
-const TABLE_KEYS: [(&str, &[&str]); 12] = [
+const TABLE_KEYS: [(&str, &[&str]); 13] = [
     (
         "the top level",
         &[
@@ -21,6 +21,7 @@ const TABLE_KEYS: [(&str, &[&str]); 12] = [
             "check",
             "certify",
             "front",
+            "audit",
         ],
     ),
     (
@@ -74,6 +75,7 @@ const TABLE_KEYS: [(&str, &[&str]); 12] = [
         &["time_to_healthy_target", "steady_window", "steady_p99_tolerance"],
     ),
     ("[[check]]", &["name", "journeys", "setup", "verify"]),
+    ("[audit]", &["read_only_trial", "read_only_duration"]),
     (
         "a check step",
         &[
@@ -183,7 +185,7 @@ fn dotted_problem(text: &str) -> Option<Problem> {
 }
 
 /// Fields written as durations (strings with a unit).
-const DURATION_KEYS: [&str; 10] = [
+const DURATION_KEYS: [&str; 11] = [
     "duration",
     "timeout",
     "window",
@@ -194,6 +196,7 @@ const DURATION_KEYS: [&str; 10] = [
     "start_timeout",
     "time_to_healthy_target",
     "steady_window",
+    "read_only_duration",
 ];
 
 /// An example of a required field, for "add it" hints.
