@@ -6,6 +6,7 @@
 use crate::backend::docker::connect;
 use crate::backend::labels;
 use crate::backend::BackendError;
+use crate::exit::{EXIT_OK, EXIT_RUNTIME};
 use bollard::query_parameters::{
     ListContainersOptions, ListNetworksOptions, ListServicesOptions, ListVolumesOptions, RemoveContainerOptions,
     RemoveVolumeOptions,
@@ -165,4 +166,48 @@ pub async fn reap() -> Result<usize, BackendError> {
     let docker = connect().await?;
     let orphans = find(&docker).await?;
     Ok(remove(&docker, &orphans).await)
+}
+
+/// `phoenix clean [--dry-run]`: lists, then removes, what dead runs left; its exit status.
+pub async fn command(dry_run: bool) -> u8 {
+    let docker = match connect().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_RUNTIME;
+        }
+    };
+    let orphans = match find(&docker).await {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_RUNTIME;
+        }
+    };
+    for o in &orphans {
+        println!(
+            "{}{} {} ({}) of run {} owned by dead process {}",
+            if dry_run { "would remove " } else { "removing " },
+            o.kind,
+            o.name,
+            &o.id[..o.id.len().min(12)],
+            o.run,
+            o.owner
+        );
+    }
+    if orphans.is_empty() {
+        println!("nothing to remove");
+    } else if !dry_run {
+        let n = remove(&docker, &orphans).await;
+        println!("removed {n} of {} orphaned object(s)", orphans.len());
+        if n < orphans.len() {
+            eprintln!(
+                "error: {} object(s) could not be removed\n  hint: see `docker ps -a --filter label={}`, then run `phoenix clean` again",
+                orphans.len() - n,
+                labels::RUN
+            );
+            return EXIT_RUNTIME;
+        }
+    }
+    EXIT_OK
 }

@@ -27,8 +27,10 @@ pub async fn dispatch(command: Command) -> u8 {
             reports,
         } => run(&scenario, out.as_deref(), trials, rebuild, &reports).await,
         Command::Validate { scenarios } => validate(&scenarios),
+        Command::Certify { app, out, reports } => crate::zero_config::certify(&app, out.as_deref(), &reports).await,
+        Command::Init { app, file } => crate::zero_config::init(&app, &file),
         Command::Report { run_dir } => report(&run_dir),
-        Command::Clean { dry_run } => clean_cmd(dry_run).await,
+        Command::Clean { dry_run } => clean::command(dry_run).await,
         Command::List { reports } => list(&reports),
         Command::Load(opts) => crate::load_cli::run(opts).await,
         Command::Doctor { scenarios, build } => crate::doctor::doctor(&scenarios, build).await,
@@ -188,13 +190,26 @@ fn first_missing(path: &Path) -> Option<PathBuf> {
 }
 
 async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool, reports: &Path) -> u8 {
-    let scenario = match Scenario::load(path) {
-        Ok(s) => s,
+    match Scenario::load(path) {
+        Ok(s) => run_scenario(s, false, out, trials, rebuild, reports).await,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
+            EXIT_BAD_INPUT
         }
-    };
+    }
+}
+
+/// Runs a validated scenario into a run folder (`phoenix run`'s path); with `save`, its
+/// text is first written to the folder as `scenario.toml`, which becomes its source
+/// (`phoenix certify`, whose scenario has no file of its own).
+pub async fn run_scenario(
+    mut scenario: Scenario,
+    save: bool,
+    out: Option<&Path>,
+    trials: Option<u32>,
+    rebuild: bool,
+    reports: &Path,
+) -> u8 {
     let plan = Plan::new(&scenario, trials);
     if let Some(why) = trials.and_then(|_| crate::scenario::request_budget_problem(&scenario.load, plan.trials)) {
         eprintln!("error: --trials {}: {why}\n  hint: run fewer trials", plan.trials);
@@ -222,6 +237,14 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
         Some(_) => first_new,
         None => first_new.or_else(|| Some(dir.path.clone())),
     };
+    if save {
+        let file = dir.path.join("scenario.toml");
+        if let Err(e) = dir.write("scenario.toml", scenario.text.as_bytes()) {
+            eprintln!("error: {e}");
+            return EXIT_RUNTIME;
+        }
+        scenario.source = file;
+    }
     let run_id = format!("{stamp}-{}-{}", std::process::id(), &scenario.name);
     // signals count from here: an interrupted image build still exits 1 and tidies up
     let cancel = CancellationToken::new();
@@ -407,49 +430,6 @@ fn report(run_dir: &Path) -> u8 {
             EXIT_RUNTIME
         }
     }
-}
-
-async fn clean_cmd(dry_run: bool) -> u8 {
-    let docker = match connect().await {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_RUNTIME;
-        }
-    };
-    let orphans = match clean::find(&docker).await {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_RUNTIME;
-        }
-    };
-    for o in &orphans {
-        println!(
-            "{}{} {} ({}) of run {} owned by dead process {}",
-            if dry_run { "would remove " } else { "removing " },
-            o.kind,
-            o.name,
-            &o.id[..o.id.len().min(12)],
-            o.run,
-            o.owner
-        );
-    }
-    if orphans.is_empty() {
-        println!("nothing to remove");
-    } else if !dry_run {
-        let n = clean::remove(&docker, &orphans).await;
-        println!("removed {n} of {} orphaned object(s)", orphans.len());
-        if n < orphans.len() {
-            eprintln!(
-                "error: {} object(s) could not be removed\n  hint: see `docker ps -a --filter label={}`, then run `phoenix clean` again",
-                orphans.len() - n,
-                labels::RUN
-            );
-            return EXIT_RUNTIME;
-        }
-    }
-    EXIT_OK
 }
 
 /// `phoenix list`: every run folder, newest first, with its verdict (the history page's

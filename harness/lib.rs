@@ -22,7 +22,8 @@
 //! - [`analysis`]: pure figures from a record.
 //! - [`certify`]: the level and score, one formula.
 //! - [`report`] and [`plot`]: renderers, pure; [`output`] writes them atomically.
-//! - [`commands`]: what each CLI command does; [`cli`]: its arguments; [`exit`]: the exit
+//! - [`commands`]: what each CLI command does ([`zero_config`]: `certify` and `init`, the
+//!   built-in default scenario); [`cli`]: its arguments; [`exit`]: the exit
 //!   statuses every command returns; [`doctor`]: the first-run check of a machine.
 //!
 //! Shared vocabulary lives in the lowest module that needs it, so no two modules import
@@ -56,3 +57,4 @@ pub mod read_only;
 pub mod record;
 pub mod report;
 pub mod scenario;
+pub mod zero_config;

@@ -14,6 +14,7 @@ pub mod plan;
 mod read;
 mod template;
 mod validate;
+pub mod zero_config;
 
 pub use checks::{Body, Capture, Check, Expect, Step, Upload};
 pub use duration::{format_duration, parse_duration};

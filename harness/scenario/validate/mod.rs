@@ -9,7 +9,7 @@
 mod app;
 mod audit;
 pub(super) mod bounds;
-mod docker;
+pub(super) mod docker;
 mod load;
 pub(super) mod paths;
 mod process;
