@@ -1,7 +1,7 @@
 //! The command line (clap derive). Every command turns into calls of the library; the
 //! exit status follows the CLI contract in DESIGN.md.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -35,6 +35,32 @@ pub enum Command {
         /// Folder that holds the run folders.
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
+    },
+    /// Certify an image with no scenario file: R replicas under steady load, each killed
+    /// then restarted, each killed then replaced, a rolling replace, the audit on.
+    ///
+    /// The scenario is `phoenix init`'s, saved as scenario.toml in the run folder. Same
+    /// run folder and exit status as `run`: 0 met, 3 fell short, 2 bad input, 1 runtime.
+    Certify {
+        #[command(flatten)]
+        app: ZeroConfigArgs,
+        /// Write the report here instead of reports/<timestamp>-<scenario>/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Folder that holds the run folders.
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+    },
+    /// Write the scenario `phoenix certify` runs as a commented TOML file to start from.
+    ///
+    /// Refuses to overwrite a file. Exit status: 0 written, 2 bad arguments or the file
+    /// exists, 1 it could not be written.
+    Init {
+        #[command(flatten)]
+        app: ZeroConfigArgs,
+        /// The file to write.
+        #[arg(long, default_value = "phoenix.toml")]
+        file: PathBuf,
     },
     /// Check scenario files without running them.
     Validate {
@@ -124,6 +150,32 @@ pub enum Command {
         #[arg(long, default_value = "0.05", value_parser = crate::compare::parse_alpha)]
         alpha: f64,
     },
+}
+
+/// The arguments of `certify` and `init`: what the default scenario is built from.
+#[derive(Debug, Clone, Args)]
+pub struct ZeroConfigArgs {
+    /// The app's image (used if present locally, else pulled).
+    pub image: String,
+    /// The port the app listens on inside its container.
+    #[arg(long)]
+    pub port: u16,
+    /// Health path, probed until it answers 200 [default: /].
+    #[arg(long)]
+    pub health: Option<String>,
+    /// Replicas [default: 2].
+    #[arg(long)]
+    pub replicas: Option<u32>,
+    /// An environment variable of every replica, NAME=VALUE (repeatable).
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// A request of the load's mix, "METHOD PATH" (repeatable) [default: "GET /"].
+    #[arg(long = "request", value_name = "METHOD PATH")]
+    pub requests: Vec<String>,
+    /// The load's length, at least 2 s per gap; the faults are spread evenly over it
+    /// [default: 4 s between faults, 36 s for 2 replicas].
+    #[arg(long)]
+    pub duration: Option<String>,
 }
 
 #[cfg(test)]

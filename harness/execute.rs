@@ -185,6 +185,10 @@ async fn run_trial(
         ctx.drive(&mut trial).await;
         boot_reads = std::mem::take(&mut ctx.boot_reads);
         trial.checks = ctx.checks.into_iter().map(CheckRun::finish).collect();
+        if let Some(ro) = scenario.audit.read_only_trial.filter(|_| !cancel.is_cancelled()) {
+            live.set_phase(format!("trial {}: read-only trial", index + 1));
+            trial.read_only = Some(crate::read_only::run(backend, scenario, &ro, cancel).await);
+        }
         None
     } else {
         None

@@ -19,12 +19,14 @@
 //! - [`probe`]: health probing on its own loop.
 //! - [`fault`]: applying a fault and playing the orchestrator.
 //! - [`execute`]: the only module that drives Docker and the network; [`audit`]: its
-//!   statelessness-audit side (old-versus-fresh samples, boot reads).
+//!   statelessness-audit side (old-versus-fresh samples, boot reads); [`read_only`]: its
+//!   read-only trial after the load.
 //! - [`record`]: the RunRecord, everything measured; the request log in bounded form.
 //! - [`analysis`]: pure figures from a record.
 //! - [`certify`]: the level and score, one formula.
 //! - [`report`] and [`plot`]: renderers, pure; [`output`] writes them atomically.
-//! - [`commands`]: what each CLI command does; [`cli`]: its arguments; [`exit`]: the exit
+//! - [`commands`]: what each CLI command does ([`zero_config`]: `certify` and `init`, the
+//!   built-in default scenario); [`cli`]: its arguments; [`exit`]: the exit
 //!   statuses every command returns; [`doctor`]: the first-run check of a machine.
 //!
 //! Shared vocabulary lives in the lowest module that needs it, so no two modules import
@@ -57,6 +59,8 @@ pub mod output;
 pub mod plot;
 pub mod probe;
 pub mod progress;
+pub mod read_only;
 pub mod record;
 pub mod report;
 pub mod scenario;
+pub mod zero_config;

@@ -8,6 +8,7 @@ pub mod checks;
 pub mod memory;
 pub mod phases;
 pub mod probes;
+pub mod read_only;
 pub mod recovery;
 pub mod spread;
 pub mod stats;
@@ -16,6 +17,7 @@ pub mod windows;
 pub use checks::CheckSummary;
 pub use phases::{Phase, PhaseSummary, Span};
 pub use probes::ProbeLoad;
+pub use read_only::ReadOnlySummary;
 pub use recovery::{Breakdown, FaultRecovery, Lost, RecoveryStatus};
 pub use stats::{DurationSummary, LatencySummary};
 pub use windows::WindowStats;
@@ -149,6 +151,9 @@ pub struct Analysis {
     /// Memory growth per replica over the steady load.
     #[serde(default)]
     pub memory: memory::MemoryAudit,
+    /// The read-only trial over every trial.
+    #[serde(default)]
+    pub read_only: ReadOnlySummary,
 }
 
 impl Analysis {
@@ -238,6 +243,7 @@ pub fn analyse(record: &RunRecord) -> Analysis {
                 .find(|f| f.trial == trial && f.index == index)
                 .and_then(|f| f.time_to_healthy_ms)
         }),
+        read_only: read_only::summarise(record),
         lost_requests: faults.iter().map(|f| f.lost.total).sum(),
         load,
         time_to_healthy_ms: DurationSummary::of(&tth),

@@ -344,6 +344,23 @@ pub trait Backend: Send + Sync {
             reason: "this backend cannot rebuild a deployment after a burn".into(),
         })
     }
+    /// Starts one extra instance of the deployed app beside the replicas, no fault's
+    /// target: its root filesystem read-only, a tmpfs of `tmp_bytes` at /tmp, the
+    /// deployment's env, volumes and network, on a 127.0.0.1 port of its own. Only a
+    /// backend whose instances are containers can.
+    async fn start_read_only(&self, tmp_bytes: u64) -> Result<Endpoint> {
+        let _ = tmp_bytes;
+        Err(BackendError::Op {
+            op: "start a read-only instance on",
+            what: "this backend".into(),
+            reason: "only the docker backend can give an instance a read-only root filesystem".into(),
+        })
+    }
+    /// Removes the read-only instance, returning its output lines (µs since the epoch,
+    /// line). Nothing to do when there is none.
+    async fn stop_read_only(&self) -> Vec<(i64, String)> {
+        Vec::new()
+    }
     /// Output of every instance so far, including replaced ones.
     async fn logs(&self) -> Vec<RawLog>;
     /// Reads the files the replica's current instance wrote to its own filesystem (volumes

@@ -17,6 +17,8 @@ use crate::report::history;
 use crate::scenario::Scenario;
 use std::path::{Path, PathBuf};
 
+pub use run::run_scenario;
+
 /// Runs one CLI command to its exit status.
 pub async fn dispatch(command: Command) -> u8 {
     match command {
@@ -28,6 +30,8 @@ pub async fn dispatch(command: Command) -> u8 {
             reports,
         } => run::run(&scenario, out.as_deref(), trials, rebuild, &reports).await,
         Command::Validate { scenarios } => validate(&scenarios),
+        Command::Certify { app, out, reports } => crate::zero_config::certify(&app, out.as_deref(), &reports).await,
+        Command::Init { app, file } => crate::zero_config::init(&app, &file),
         Command::Report { run_dir } => reports::report(&run_dir),
         Command::Clean { dry_run } => clean::clean_cmd(dry_run).await,
         Command::List { reports } => list(&reports),

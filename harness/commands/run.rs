@@ -45,13 +45,26 @@ fn first_missing(path: &Path) -> Option<PathBuf> {
 }
 
 pub(super) async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool, reports: &Path) -> u8 {
-    let scenario = match Scenario::load(path) {
-        Ok(s) => s,
+    match Scenario::load(path) {
+        Ok(s) => run_scenario(s, false, out, trials, rebuild, reports).await,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
+            EXIT_BAD_INPUT
         }
-    };
+    }
+}
+
+/// Runs a validated scenario into a run folder (`phoenix run`'s path); with `save`, its
+/// text is first written to the folder as `scenario.toml`, which becomes its source
+/// (`phoenix certify`, whose scenario has no file of its own).
+pub async fn run_scenario(
+    mut scenario: Scenario,
+    save: bool,
+    out: Option<&Path>,
+    trials: Option<u32>,
+    rebuild: bool,
+    reports: &Path,
+) -> u8 {
     let plan = Plan::new(&scenario, trials);
     if let Some(why) = trials.and_then(|_| crate::scenario::request_budget_problem(&scenario.load, plan.trials)) {
         eprintln!("error: --trials {}: {why}\n  hint: run fewer trials", plan.trials);
@@ -79,6 +92,14 @@ pub(super) async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, re
         Some(_) => first_new,
         None => first_new.or_else(|| Some(dir.path.clone())),
     };
+    if save {
+        let file = dir.path.join("scenario.toml");
+        if let Err(e) = dir.write("scenario.toml", scenario.text.as_bytes()) {
+            eprintln!("error: {e}");
+            return EXIT_RUNTIME;
+        }
+        scenario.source = file;
+    }
     let run_id = started.run_id(&scenario.name);
     // signals count from here: an interrupted image build still exits 1 and tidies up
     let cancel = CancellationToken::new();

@@ -210,28 +210,47 @@ pub async fn connect(target: SocketAddr) -> Result<Sender, Outcome> {
 /// Sends `req` on `sender` and reads the whole response: the request is done when its
 /// whole body has arrived.
 pub async fn exchange(sender: &mut Sender, req: &Prepared, n: u64, host: &HeaderValue) -> Outcome {
+    exchange_kept(sender, req, n, host, 0).await.0
+}
+
+/// [`exchange`], keeping the status (when the app answered) and the first `keep` bytes of
+/// the body.
+pub async fn exchange_kept(
+    sender: &mut Sender,
+    req: &Prepared,
+    n: u64,
+    host: &HeaderValue,
+    keep: usize,
+) -> (Outcome, Option<u16>, Vec<u8>) {
     let req = match req.request(host, n) {
         Ok(r) => r,
-        Err(o) => return o,
+        Err(o) => return (o, None, Vec::new()),
     };
     let resp = match sender.send_request(req).await {
         Ok(r) => r,
-        Err(e) => return classify_error(&e),
+        Err(e) => return (classify_error(&e), None, Vec::new()),
     };
     let status = resp.status();
     let mut body = resp.into_body();
+    let mut kept = Vec::new();
     while let Some(frame) = body.frame().await {
-        if let Err(e) = frame {
-            return classify_error(&e);
+        match frame {
+            Err(e) => return (classify_error(&e), Some(status.as_u16()), kept),
+            Ok(f) => {
+                if let Some(data) = f.data_ref().filter(|_| kept.len() < keep) {
+                    kept.extend_from_slice(&data[..data.len().min(keep - kept.len())]);
+                }
+            }
         }
     }
-    if status.is_server_error() {
+    let outcome = if status.is_server_error() {
         Outcome::Http5xx
     } else if status.is_client_error() {
         Outcome::Other
     } else {
         Outcome::Ok
-    }
+    };
+    (outcome, Some(status.as_u16()), kept)
 }
 
 /// The `Host` header for a target.

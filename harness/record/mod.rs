@@ -8,12 +8,16 @@
 mod audit;
 mod compact;
 mod memory;
+mod read_only;
 mod requests;
 
 pub use audit::{FreshPair, FsFile, FsRead, FsReadWhen, Reply};
 
 pub use compact::{compact, new_histogram, record_latency, Compactor};
 pub use memory::{MemoryRecord, MemorySeries, MAX_MEMORY_SAMPLES};
+pub use read_only::{
+    ReadOnlyFailure, ReadOnlyRecord, MAX_READ_ONLY_FAILURES, READ_ONLY_EXCERPT_BYTES, READ_ONLY_OUTPUT_LINES,
+};
 pub use requests::{EncodedHistogram, OkWindow, RequestLog};
 
 use crate::scenario::{plan::Plan, Action, FaultKind, Scenario};
@@ -105,6 +109,9 @@ pub struct TrialRecord {
     /// Memory of the replicas during the load.
     #[serde(default)]
     pub memory: MemoryRecord,
+    /// The read-only trial after the load, when the scenario asks for it.
+    #[serde(default)]
+    pub read_only: Option<ReadOnlyRecord>,
 }
 
 /// Schedule slip of a load: how late requests were sent after their intended time

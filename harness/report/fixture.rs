@@ -41,6 +41,9 @@ verify = [{ method = "GET", path = "/me", headers = { cookie = "sid={{sid}}" }, 
 
 [certify]
 time_to_healthy_target = "2s"
+
+[audit]
+read_only_trial = true
 "#;
 
 /// The strings of the record that come from the scenario or the app.
@@ -345,7 +348,31 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
             setup_failed: 0,
         }],
         errors: names.error.iter().cloned().collect(),
+        read_only: Some(read_only(lost_one, names)),
     }
+}
+
+/// The read-only trial: in the first trial one upload failed on the read-only disk.
+fn read_only(failed: bool, names: &Names) -> ReadOnlyRecord {
+    let mut r = ReadOnlyRecord {
+        duration_us: 3_000_000,
+        rate: 100.0,
+        error: None,
+        healthy: true,
+        sent: 300,
+        ok: 300,
+        failed: 0,
+        failures: Vec::new(),
+        output: vec![format!(
+            "error: save upload: Read-only file system (os error 30) {}",
+            names.excerpt
+        )],
+    };
+    if failed {
+        r.ok -= 1;
+        r.fail("POST", "/upload", Some(500), Outcome::Http5xx, &names.excerpt);
+    }
+    r
 }
 
 /// The fixture as a run with no fault and its state intact (verified once after the

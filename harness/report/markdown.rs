@@ -173,6 +173,9 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     }
     audit(&mut m, &r.audit);
     memory(&mut m, &r.audit);
+    if let Some(ro) = &r.audit.read_only_trial {
+        read_only(&mut m, ro);
+    }
     let _ = writeln!(m, "\n### Lost requests by class\n");
     if r.faults.is_empty() {
         let _ = writeln!(m, "No fault in this run.");
@@ -266,6 +269,43 @@ fn memory(m: &mut String, audit: &super::result::AuditJson) {
         "\nA hint of process-local state, not a level cap: *growing* from {}.",
         crate::analysis::memory::hint()
     );
+}
+
+/// The read-only trial: its finding, then the failed requests (a hint, not a level cap).
+fn read_only(m: &mut String, ro: &crate::analysis::ReadOnlySummary) {
+    let _ = writeln!(m, "\n### Read-only trial\n");
+    if !ro.measured {
+        let reason = ro.reason.as_deref().unwrap_or("no reason recorded");
+        let _ = writeln!(m, "Not measured: {}.", escape(reason));
+        return;
+    }
+    let _ = writeln!(
+        m,
+        "{} (a hint, not a level cap; {:.1} s at {:.1} req/s per trial, {} trial(s): {} sent, {} ok, {} failed)",
+        escape(&ro.finding),
+        ro.duration_ms / 1000.0,
+        ro.rate,
+        ro.trials,
+        ro.sent,
+        ro.ok,
+        ro.failed
+    );
+    if !ro.failures.is_empty() {
+        let _ = writeln!(
+            m,
+            "\n| request | status or class | count | response body |\n| --- | --- | ---: | --- |"
+        );
+        for f in &ro.failures {
+            let how = f.status.map_or_else(|| escape(&f.class), |s| s.to_string());
+            let _ = writeln!(
+                m,
+                "| {} | {how} | {} | {} |",
+                escape(&format!("{} {}", f.method, f.path)),
+                f.count,
+                escape(&f.excerpt)
+            );
+        }
+    }
 }
 
 /// The audit's findings and its write groups while serving.

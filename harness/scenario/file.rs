@@ -37,6 +37,10 @@ pub struct AuditFile {
     pub ephemeral: Vec<String>,
     #[serde(default)]
     pub volatile: Vec<String>,
+    /// After the load, one extra replica with a read-only root filesystem gets the mix.
+    pub read_only_trial: Option<bool>,
+    /// How long the read-only trial's load runs (default 3 s).
+    pub read_only_duration: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -15,6 +15,7 @@ pub mod plan;
 mod read;
 mod template;
 mod validate;
+pub mod zero_config;
 
 pub use checks::{Body, Capture, Check, Expect, Step, Upload};
 pub use duration::{format_duration, parse_duration};
@@ -22,7 +23,7 @@ pub use error::{did_you_mean, escape, line_col, locate, Problem, ScenarioError, 
 pub use level::Level;
 pub use read::MAX_FILE_BYTES;
 pub use validate::bounds::*;
-pub use validate::{MAX_ENV, MAX_ENV_VALUE_BYTES, MAX_IMAGE_NAME};
+pub use validate::{MAX_ENV, MAX_ENV_VALUE_BYTES, MAX_IMAGE_NAME, READ_ONLY_DEFAULT_DURATION};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -67,6 +68,19 @@ pub struct AuditParams {
     /// JSON fields that may differ between an old and a fresh instance: `$.a.b` (a path from
     /// the root) or `key` (that key at any depth).
     pub volatile: Vec<String>,
+    /// The read-only trial and how long its load runs; None: not run (records written
+    /// before it had none).
+    #[serde(default)]
+    pub read_only_trial: Option<ReadOnlyTrial>,
+}
+
+/// After the main load of a trial, one extra replica with a read-only root filesystem
+/// (and a small tmpfs at /tmp) gets the load's request mix for `duration` at `rate`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReadOnlyTrial {
+    pub duration: Duration,
+    /// The load's rate, capped at [`READ_ONLY_MAX_RATE`].
+    pub rate: f64,
 }
 
 /// An HAProxy in front of the replicas.
@@ -372,6 +386,7 @@ impl Default for AuditParams {
             enabled: true,
             ephemeral: Vec::new(),
             volatile: Vec::new(),
+            read_only_trial: None,
         }
     }
 }

@@ -60,8 +60,13 @@ impl Plan {
             })
             .sum();
         let setup = if checks { CHECK_ALLOWANCE } else { Duration::ZERO };
+        // the read-only trial: its instance started and removed, its boot, its load
+        let read_only = scenario.audit.read_only_trial.map_or(Duration::ZERO, |r| {
+            CALL_ALLOWANCE * 2 + scenario.app.start_timeout + r.duration + scenario.load.timeout
+        });
         let trial_deadline = scenario.app.start_timeout * 2
             + setup
+            + read_only
             + scenario.load.duration
             + all_faults
             + scenario.load.timeout

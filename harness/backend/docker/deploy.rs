@@ -78,6 +78,20 @@ impl DockerBackend {
         replica: &str,
         port: u16,
     ) -> Result<Container> {
+        self.start_instance(state, d, replica, port, |_| {}).await
+    }
+
+    /// An instance of the app named `member`, published on `port`, with `host` applied
+    /// to its host configuration last (the read-only trial's filesystem settings).
+    pub(super) async fn start_instance(
+        &self,
+        state: &mut State,
+        d: &Deployment,
+        member: &str,
+        port: u16,
+        host: impl Fn(&mut bollard::models::HostConfig) + Send + Sync + 'static,
+    ) -> Result<Container> {
+        let replica = member;
         state.started += 1;
         let mut req = self.request(&d.image, replica, "app", None, Some(d.port), None);
         if let Some(net) = &state.network {
@@ -89,7 +103,7 @@ impl DockerBackend {
         for v in &d.volumes {
             req = req.with_mount(Mount::volume_mount(self.volume_name(&v.name), v.path.clone()));
         }
-        let req = Self::publish(req, d.port, port);
+        let req = Self::publish_with(req, d.port, port, host);
         bounded(
             "start replica",
             replica,
@@ -105,6 +119,17 @@ impl DockerBackend {
         container_port: u16,
         host_port: u16,
     ) -> testcontainers::ContainerRequest<GenericImage> {
+        Self::publish_with(req, container_port, host_port, |_| {})
+    }
+
+    /// [`Self::publish`], then `more` on the host configuration (testcontainers keeps one
+    /// host-config modifier per request: the last one given).
+    fn publish_with(
+        req: testcontainers::ContainerRequest<GenericImage>,
+        container_port: u16,
+        host_port: u16,
+        more: impl Fn(&mut bollard::models::HostConfig) + Send + Sync + 'static,
+    ) -> testcontainers::ContainerRequest<GenericImage> {
         let key = format!("{container_port}/tcp");
         req.with_host_config_modifier(move |hc| {
             hc.publish_all_ports = Some(false);
@@ -116,6 +141,7 @@ impl DockerBackend {
                     host_port: Some(host_port.to_string()),
                 }]),
             )]));
+            more(hc);
         })
     }
 

@@ -8,6 +8,7 @@
 //! - [`deploy`]: images, container requests, the network, volumes, services, replicas, front.
 //! - [`faults`]: kill, stop, pause, disconnect, remove, and the recovery actions.
 //! - [`burn`]: Fowler's drill — every container killed at once, then rebuilt in order.
+//! - [`read_only`]: the read-only trial's extra instance.
 //! - [`events`]: the lifecycle event stream, output lines and `docker diff`.
 //! - [`events`]: the lifecycle event stream and output lines.
 //! - [`audit`]: the files a container wrote (`docker diff` and the archive stat call).
@@ -24,6 +25,7 @@ mod events;
 mod faults;
 pub(crate) mod images;
 mod memory;
+mod read_only;
 mod teardown;
 
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
@@ -92,6 +94,8 @@ struct State {
     network: Option<String>,
     replicas: BTreeMap<String, Replica>,
     services: Vec<(String, Container)>,
+    /// The read-only trial's extra instance, while it runs.
+    read_only: Option<Container>,
     volumes: Vec<String>,
     /// The front's fixed 127.0.0.1 port, which its rebuild after a burn binds again.
     front_port: Option<u16>,
@@ -234,6 +238,14 @@ impl Backend for DockerBackend {
 
     async fn rebuild(&self) -> Result<Vec<RebuiltService>> {
         self.rebuild_all().await
+    }
+
+    async fn start_read_only(&self, tmp_bytes: u64) -> Result<super::Endpoint> {
+        self.start_read_only_instance(tmp_bytes).await
+    }
+
+    async fn stop_read_only(&self) -> Vec<(i64, String)> {
+        self.stop_read_only_instance().await
     }
 
     async fn logs(&self) -> Vec<RawLog> {

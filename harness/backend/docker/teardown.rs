@@ -214,10 +214,12 @@ impl DockerBackend {
             let (handles, network, volumes) = match tokio::time::timeout(REMOVE_TIMEOUT, self.state.lock()).await {
                 Ok(mut state) => {
                     let services = std::mem::take(&mut state.services);
+                    let read_only = state.read_only.take();
                     let handles: Vec<Target> = state
                         .replicas
                         .values_mut()
                         .filter_map(|r| r.container.take())
+                        .chain(read_only)
                         .chain(services.into_iter().map(|(_, c)| c))
                         .map(|c| Target::Handle(Box::new(c)))
                         .collect();

@@ -136,7 +136,8 @@ pub type CheckJson = crate::analysis::CheckSummary;
 /// The statelessness audit (`analysis::audit`): findings, the files instances wrote to
 /// their own filesystems by kind, and old-versus-fresh differences; `memory_growth`: per
 /// replica, how its memory grew over the steady load (a hint, not a cap), and
-/// `memory_not_measured` says why it is empty. Keys whose shape changed read
+/// `memory_not_measured` says why it is empty; `read_only_trial`: which requests failed on
+/// an extra replica with a read-only root filesystem. Keys whose shape changed read
 /// back leniently, so an older result.json still lists in the history.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AuditJson {
@@ -165,7 +166,8 @@ pub struct AuditJson {
     pub memory_growth: Vec<crate::analysis::memory::MemoryGrowth>,
     #[serde(default)]
     pub memory_not_measured: Option<String>,
-    pub read_only_trial: Option<bool>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub read_only_trial: Option<crate::analysis::ReadOnlySummary>,
 }
 
 /// Reads a value of the current shape, or its default when an older result wrote another.
@@ -175,7 +177,11 @@ fn lenient<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned + De
 }
 
 impl AuditJson {
-    fn of(a: &Audit, memory: &crate::analysis::memory::MemoryAudit) -> AuditJson {
+    fn of(
+        a: &Audit,
+        memory: &crate::analysis::memory::MemoryAudit,
+        ro: &crate::analysis::ReadOnlySummary,
+    ) -> AuditJson {
         AuditJson {
             measured: a.instances_read > 0 || a.fresh_compared > 0,
             findings: a.findings.clone(),
@@ -189,7 +195,7 @@ impl AuditJson {
             fresh_diff: a.fresh_diff.clone(),
             memory_growth: memory.replicas.iter().map(rounded).collect(),
             memory_not_measured: memory.not_measured.clone(),
-            read_only_trial: None,
+            read_only_trial: Some(ro.clone()),
         }
     }
 }
@@ -296,7 +302,7 @@ impl ResultJson {
                 .collect(),
             checks: a.checks.clone(),
             probes: a.probes.clone(),
-            audit: AuditJson::of(&a.audit, &a.memory),
+            audit: AuditJson::of(&a.audit, &a.memory, &a.read_only),
             environment: EnvironmentJson {
                 phoenix_version: rec.environment.phoenix_version.clone(),
                 backend: rec.environment.backend.clone(),

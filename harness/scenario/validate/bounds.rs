@@ -58,6 +58,13 @@ pub const MAX_DESCRIPTION_BYTES: usize = 4096;
 /// Load that must run before the first fault: the undisturbed baseline the analysis
 /// compares recovery with.
 pub const MIN_BASELINE: Duration = Duration::from_secs(1);
+/// Highest rate of the read-only trial, requests per second: it is a probe of which
+/// requests need a writable disk, not a second load test.
+pub const READ_ONLY_MAX_RATE: f64 = 200.0;
+/// Longest read-only trial.
+pub const READ_ONLY_MAX_DURATION: Duration = Duration::from_secs(30);
+/// Size of the tmpfs the read-only replica gets at /tmp, bytes (16 MiB).
+pub const READ_ONLY_TMPFS_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Why a load over `trials` trials plans more requests than the run can keep, with the
 /// arithmetic. Also used for `--trials` on the command line.

@@ -12,7 +12,7 @@ pub const MAX_ENV: usize = 256;
 /// Why `image` is not a Docker image reference (distribution/reference's grammar:
 /// `[domain[:port]/]component(/component)*[:tag][@sha256:hex64]`, components
 /// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`, tag `[\w][\w.-]{0,127}`).
-pub(super) fn image_problem(image: &str) -> Option<String> {
+pub(crate) fn image_problem(image: &str) -> Option<String> {
     if image.trim().is_empty() {
         return Some("is empty".into());
     }
@@ -111,11 +111,11 @@ fn component_ok(c: &str) -> bool {
 }
 
 /// The hint for a refused image reference.
-pub(super) const IMAGE_HINT: &str = "write [registry[:port]/]name[:tag][@sha256:digest] with a lower-case name, \
+pub(crate) const IMAGE_HINT: &str = "write [registry[:port]/]name[:tag][@sha256:digest] with a lower-case name, \
      e.g. \"phoenix-demo:latest\" or \"redis:7\"";
 
 /// POSIX environment variable names: `[A-Za-z_][A-Za-z0-9_]*`.
-pub(super) fn env_name_ok(name: &str) -> bool {
+pub(crate) fn env_name_ok(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

@@ -9,13 +9,14 @@
 mod app;
 mod audit;
 pub(super) mod bounds;
-mod docker;
+pub(super) mod docker;
 mod load;
 pub(super) mod paths;
 mod process;
 mod swarm;
 mod syntax;
 
+pub use audit::READ_ONLY_DEFAULT_DURATION;
 pub use bounds::*;
 pub use docker::{MAX_ENV, MAX_ENV_VALUE_BYTES, MAX_IMAGE_NAME};
 pub(crate) use syntax::field_on_line;
@@ -221,7 +222,7 @@ impl Validator<'_> {
         let checks = self.checks(raw.checks);
         let certify = self.certify(raw.certify);
         let front = raw.front.and_then(|f| self.front(f));
-        let audit = self.audit(raw.audit);
+        let audit = self.audit(raw.audit, app.backend, load.rate);
         Scenario {
             name: raw.name,
             description: raw.description,

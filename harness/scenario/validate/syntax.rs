@@ -78,7 +78,16 @@ const TABLE_KEYS: [(&str, &[&str]); 13] = [
         &["time_to_healthy_target", "steady_window", "steady_p99_tolerance"],
     ),
     ("[[check]]", &["name", "journeys", "setup", "verify"]),
-    ("[audit]", &["enabled", "ephemeral", "volatile"]),
+    (
+        "[audit]",
+        &[
+            "enabled",
+            "ephemeral",
+            "volatile",
+            "read_only_trial",
+            "read_only_duration",
+        ],
+    ),
     (
         "a check step",
         &[
@@ -188,7 +197,7 @@ fn dotted_problem(text: &str) -> Option<Problem> {
 }
 
 /// Fields written as durations (strings with a unit).
-const DURATION_KEYS: [&str; 10] = [
+const DURATION_KEYS: [&str; 11] = [
     "duration",
     "timeout",
     "window",
@@ -199,6 +208,7 @@ const DURATION_KEYS: [&str; 10] = [
     "start_timeout",
     "time_to_healthy_target",
     "steady_window",
+    "read_only_duration",
 ];
 
 /// An example of a required field, for "add it" hints.

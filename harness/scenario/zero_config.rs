@@ -1,0 +1,397 @@
+//! The built-in default scenario of `phoenix certify IMAGE` and `phoenix init IMAGE`: one
+//! function writes it as commented TOML text from the command line's arguments, so
+//! `certify` (which saves the text in its run folder and runs it through the normal path)
+//! and `init` (which writes it to a file) run the very same scenario. The arguments are
+//! untrusted like a scenario file: each is checked here, naming the argument, before any
+//! text is written; the text is then validated like any file.
+
+use super::duration::{format_duration, parse_duration};
+use super::error::needs_escape;
+use super::http;
+use super::validate::bounds::{MAX_REPLICAS, MAX_REQUEST_KINDS};
+use super::validate::docker::{env_name_ok, image_problem, IMAGE_HINT};
+use super::MAX_ENV;
+use std::time::Duration;
+
+/// Replicas when `--replicas` is not given.
+pub const DEFAULT_REPLICAS: u32 = 2;
+/// Time between two faults (and before the first) when `--duration` is not given: 36 s
+/// of load for 2 replicas.
+pub const DEFAULT_GAP: Duration = Duration::from_secs(4);
+/// Shortest time between two faults `--duration` may lead to: the first one's baseline,
+/// and time for a replica to come back (the demo takes 1 to 3 s under load here).
+pub const MIN_GAP: Duration = Duration::from_secs(2);
+/// Load rate, requests per second.
+pub const RATE: u32 = 100;
+
+/// The `[audit]` settings the default scenario turns on: (key, value as TOML, comment).
+/// ISSUE 13: the other audit parts (3 writable-layer audit, 4 memory growth, 6 old versus
+/// fresh) add their keys to this one list; `certify` and `init` then both turn them on.
+pub const AUDIT_SETTINGS: &[(&str, &str, &str)] = &[
+    (
+        "enabled",
+        "true",
+        "files each replica writes (read at boot, before each replace, at the end), old-versus-fresh answers around each replace; memory is sampled on docker always",
+    ),
+    (
+        "ephemeral",
+        "[]",
+        "absolute paths whose files are scratch by design, e.g. [\"/tmp\"]: listed apart, never a finding",
+    ),
+    (
+        "volatile",
+        "[]",
+        "JSON fields allowed to differ between an old and a fresh replica, e.g. [\"$.time\"]",
+    ),
+    (
+        "read_only_trial",
+        "true",
+        "after the load, one extra replica with a read-only root filesystem gets the mix",
+    ),
+    ("read_only_duration", "\"3s\"", "for this long"),
+];
+
+/// What the command line asked for, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZeroConfig {
+    pub image: String,
+    pub port: u16,
+    pub health: String,
+    pub replicas: u32,
+    pub env: Vec<(String, String)>,
+    /// (method, path), in the order given.
+    pub requests: Vec<(String, String)>,
+    /// The load's length; None: as long as the faults need with [`DEFAULT_GAP`].
+    pub duration: Option<Duration>,
+}
+
+/// The arguments as written on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Args<'a> {
+    pub image: &'a str,
+    pub port: u16,
+    pub health: Option<&'a str>,
+    pub replicas: Option<u32>,
+    pub env: &'a [String],
+    pub requests: &'a [String],
+    pub duration: Option<&'a str>,
+}
+
+/// A string for a message: escaped and quoted.
+fn shown(s: &str) -> String {
+    format!("\"{}\"", super::escape(s))
+}
+
+fn no_control(arg: &str, s: &str) -> Result<(), String> {
+    match s.chars().find(|c| needs_escape(*c)) {
+        Some(_) => Err(format!(
+            "{arg} {}: contains a control or invisible formatting character\n  hint: write plain visible text",
+            shown(s)
+        )),
+        None => Ok(()),
+    }
+}
+
+impl ZeroConfig {
+    /// Checks every argument; the error names the argument, what is wrong and the fix.
+    pub fn from_args(a: &Args) -> Result<ZeroConfig, String> {
+        no_control("IMAGE", a.image)?;
+        if let Some(why) = image_problem(a.image) {
+            return Err(format!("IMAGE {}: {why}\n  hint: {IMAGE_HINT}", shown(a.image)));
+        }
+        if a.port == 0 {
+            return Err(
+                "--port 0: not a port\n  hint: the port the app listens on inside its container, e.g. --port 8080"
+                    .into(),
+            );
+        }
+        let health = a.health.unwrap_or("/");
+        no_control("--health", health)?;
+        if let Some(why) = http::target_problem(health) {
+            return Err(format!("--health: {why}\n  hint: {}", http::TARGET_HINT));
+        }
+        let replicas = a.replicas.unwrap_or(DEFAULT_REPLICAS);
+        if !(1..=MAX_REPLICAS).contains(&replicas) {
+            return Err(format!(
+                "--replicas {replicas}: out of range\n  hint: from 1 to {MAX_REPLICAS}"
+            ));
+        }
+        if a.env.len() > MAX_ENV {
+            return Err(format!("--env: {} given, at most {MAX_ENV}", a.env.len()));
+        }
+        let mut env: Vec<(String, String)> = Vec::new();
+        for kv in a.env {
+            no_control("--env", kv)?;
+            let Some((k, v)) = kv.split_once('=').filter(|(k, _)| env_name_ok(k)) else {
+                return Err(format!(
+                    "--env {}: not NAME=VALUE with a POSIX name\n  hint: e.g. --env STARTUP_DELAY_MS=500",
+                    shown(kv)
+                ));
+            };
+            if v.len() > super::MAX_ENV_VALUE_BYTES {
+                return Err(format!(
+                    "--env {k}: the value is over {} bytes",
+                    super::MAX_ENV_VALUE_BYTES
+                ));
+            }
+            env.retain(|(o, _)| o != k); // the last one given wins, as in a shell
+            env.push((k.into(), v.into()));
+        }
+        if a.requests.len() > MAX_REQUEST_KINDS {
+            return Err(format!(
+                "--request: {} given, at most {MAX_REQUEST_KINDS}",
+                a.requests.len()
+            ));
+        }
+        let mut requests = Vec::new();
+        for r in a.requests {
+            no_control("--request", r)?;
+            let hint = "write \"METHOD PATH\", e.g. --request \"GET /\"";
+            let Some((m, p)) = r.split_once(' ') else {
+                return Err(format!("--request {}: not \"METHOD PATH\"\n  hint: {hint}", shown(r)));
+            };
+            let m = m.to_ascii_uppercase();
+            if let Some(why) = http::method_problem(&m) {
+                return Err(format!(
+                    "--request {}: {why}\n  hint: use one of {}",
+                    shown(r),
+                    http::METHODS.join(", ")
+                ));
+            }
+            if let Some(why) = http::target_problem(p) {
+                return Err(format!("--request {}: {why}\n  hint: {}", shown(r), http::TARGET_HINT));
+            }
+            requests.push((m, p.to_string()));
+        }
+        if requests.is_empty() {
+            requests.push(("GET".into(), "/".into()));
+        }
+        let slots = slots(replicas);
+        let duration = match a.duration {
+            None => None,
+            Some(d) => {
+                let d = parse_duration(d)
+                    .map_err(|e| format!("--duration {}: {e}\n  hint: a number and a unit, e.g. 20s", shown(d)))?;
+                if d < MIN_GAP * slots {
+                    return Err(format!(
+                        "--duration {}: too short for {replicas} replica(s): {slots} gaps of at least {} between the faults\n  hint: use at least {}",
+                        format_duration(d),
+                        format_duration(MIN_GAP),
+                        format_duration(MIN_GAP * slots)
+                    ));
+                }
+                if d > super::MAX_DURATION {
+                    return Err(format!("--duration {}: over 1h", format_duration(d)));
+                }
+                Some(d)
+            }
+        };
+        Ok(ZeroConfig {
+            image: a.image.into(),
+            port: a.port,
+            health: health.into(),
+            replicas,
+            env,
+            requests,
+            duration,
+        })
+    }
+
+    /// The scenario's name: `certify-` and the image, in letters, digits and dashes.
+    pub fn name(&self) -> String {
+        let mut name = String::from("certify-");
+        for c in self.image.chars() {
+            let c = if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            };
+            if !(c == '-' && name.ends_with('-')) {
+                name.push(c);
+            }
+        }
+        name.truncate(80);
+        name.trim_end_matches('-').to_string()
+    }
+
+    /// Time between two faults.
+    fn gap(&self) -> Duration {
+        match self.duration {
+            None => DEFAULT_GAP,
+            // whole milliseconds, so the file says exactly what runs
+            Some(d) => Duration::from_millis((d.as_millis() / u128::from(slots(self.replicas))) as u64),
+        }
+    }
+
+    /// The scenario as commented TOML text: R replicas under steady open-loop load, each
+    /// killed then restarted, each killed then replaced, then a rolling replace; the audit on.
+    pub fn toml(&self) -> String {
+        let q = |s: &str| toml::Value::String(s.into()).to_string();
+        let gap = self.gap();
+        let r = self.replicas;
+        let mut t = String::new();
+        let mut line = |s: String| {
+            t.push_str(&s);
+            t.push('\n');
+        };
+        // a line of TOML and its comment, aligned
+        let c = |code: String, why: &str| format!("{code:<37} # {why}");
+        line(format!(
+            "# The default scenario of `phoenix certify` (phoenix-bench {}), as `phoenix init` writes it.",
+            env!("CARGO_PKG_VERSION")
+        ));
+        line("# Edit it freely, check it with `phoenix validate FILE`, run it with `phoenix run FILE`.".into());
+        line(format!("name = {}", q(&self.name())));
+        line(format!(
+            "description = {}",
+            q(&format!(
+                "{} replica(s) of {} under steady load: each killed then restarted, each killed then replaced, then a rolling replace.",
+                r, self.image
+            ))
+        ));
+        line(c("require = \"resilient\"".into(), "lowest level that exits 0"));
+        line(String::new());
+        line("[app]".into());
+        line(c(
+            format!("image = {}", q(&self.image)),
+            "used if present locally, else pulled",
+        ));
+        line(c(
+            format!("port = {}", self.port),
+            "the port the app listens on in its container",
+        ));
+        line(c(
+            format!("replicas = {r}"),
+            "app-0, app-1, ...: each on a fixed 127.0.0.1 port",
+        ));
+        line(c(
+            format!("health = {{ path = {} }}", q(&self.health)),
+            "probed until it answers 200",
+        ));
+        if !self.env.is_empty() {
+            line(String::new());
+            line("[app.env]".into());
+            for (k, v) in &self.env {
+                line(format!("{k} = {}", q(v)));
+            }
+        }
+        line(String::new());
+        line("[load]".into());
+        line(c(
+            format!("rate = {RATE}"),
+            "requests per second, open loop, to the replicas in turn",
+        ));
+        line(format!("duration = {}", q(&format_duration(gap * slots(r)))));
+        line("requests = [".into());
+        for (m, p) in &self.requests {
+            line(format!("  {{ method = {}, path = {} }},", q(m), q(p)));
+        }
+        line("]".into());
+        let mut at = gap;
+        for (then, what) in [
+            ("restart", "killed (SIGKILL) and started again in place"),
+            (
+                "replace",
+                "killed and replaced by a fresh container from the image: the phoenix",
+            ),
+        ] {
+            for i in 0..r {
+                line(String::new());
+                line(c("[[fault]]".into(), &format!("app-{i} {what}")));
+                line(format!("at = {}", q(&format_duration(at))));
+                line("kind = \"kill\"".into());
+                line(format!("then = {}", q(then)));
+                line(format!("target = \"app-{i}\""));
+                at += gap;
+            }
+        }
+        line(String::new());
+        line(c(
+            "[[fault]]".into(),
+            "a rolling replace: every replica in turn, the next once the previous is healthy",
+        ));
+        line(format!("at = {}", q(&format_duration(at))));
+        line("kind = \"kill\"".into());
+        line("then = \"replace\"".into());
+        line("target = \"all\"".into());
+        line(String::new());
+        line("[certify]".into());
+        line(c(
+            "time_to_healthy_target = \"5s\"".into(),
+            "TTH p99 at or under it: resilient or better",
+        ));
+        line(String::new());
+        line("[audit]".into());
+        for (k, v, why) in AUDIT_SETTINGS {
+            line(c(format!("{k} = {v}"), why));
+        }
+        t
+    }
+}
+
+/// Gaps in the load: one before each of the 2R single faults, one before the rolling
+/// replace, then two per replica for it — it replaces one replica after another, each
+/// once the previous is healthy again, so it needs a recovery per replica before the load
+/// ends (a replacement after the end of the load is seen by no request: not measured).
+fn slots(replicas: u32) -> u32 {
+    4 * replicas + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+    use std::path::Path;
+
+    fn config(image: &str, replicas: u32, duration: Option<&str>) -> ZeroConfig {
+        ZeroConfig::from_args(&Args {
+            image,
+            port: 8080,
+            replicas: Some(replicas),
+            duration,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_default_scenario_validates_with_every_fault_inside_the_load() {
+        for (replicas, duration, load_s, last_s) in [(2, None, 36, 20), (1, None, 20, 12), (2, Some("18s"), 18, 10)] {
+            let c = config("phoenix-demo:latest", replicas, duration);
+            let s = Scenario::parse(Path::new("scenario.toml"), &c.toml()).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(s.load.duration, Duration::from_secs(load_s));
+            assert_eq!(s.faults.len() as u32, 2 * replicas + 1);
+            let rolling = s.faults.last().unwrap();
+            assert_eq!(
+                (rolling.target.as_str(), rolling.at),
+                ("all", Duration::from_secs(last_s))
+            );
+            // the rolling replace has two gaps per replica before the load ends
+            let gap = s.faults[0].at;
+            assert_eq!(s.load.duration - rolling.at, gap * 2 * replicas);
+            assert_eq!(s.app.health.path, "/");
+            assert_eq!(s.load.requests[0].path, "/");
+            assert!(s.audit.read_only_trial.is_some());
+        }
+    }
+
+    #[test]
+    fn names_and_values_are_written_as_toml_strings() {
+        let c = ZeroConfig::from_args(&Args {
+            image: "registry.example.com:5000/team/app:1.2",
+            port: 80,
+            env: &["GREETING=say \"hi\" # not a comment".into(), "GREETING=last".into()],
+            requests: &["post /a?b=\"c\"".into()],
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.name(), "certify-registry-example-com-5000-team-app-1-2");
+        let s = Scenario::parse(Path::new("scenario.toml"), &c.toml()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.app.env.get("GREETING").map(String::as_str), Some("last"));
+        assert_eq!(
+            (s.load.requests[0].method.as_str(), s.load.requests[0].path.as_str()),
+            ("POST", "/a?b=\"c\"")
+        );
+        assert_eq!(s.app.image, "registry.example.com:5000/team/app:1.2");
+    }
+}
