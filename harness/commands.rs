@@ -85,6 +85,10 @@ fn validate(paths: &[PathBuf]) -> u8 {
                         crate::scenario::escape(&folder.display().to_string())
                     );
                 }
+                // the compose lint (already escaped): what keeps the app from being a phoenix
+                for w in &s.warnings {
+                    println!("  warning: {w}");
+                }
             }
             Err(e) => {
                 eprintln!("error: {e}");
@@ -195,6 +199,9 @@ async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool
             return EXIT_BAD_INPUT;
         }
     };
+    for w in &scenario.warnings {
+        eprintln!("warning: {w}");
+    }
     let plan = Plan::new(&scenario, trials);
     if let Some(why) = trials.and_then(|_| crate::scenario::request_budget_problem(&scenario.load, plan.trials)) {
         eprintln!("error: --trials {}: {why}\n  hint: run fewer trials", plan.trials);

@@ -4,6 +4,7 @@
 //! into the `Scenario` below, and `plan.rs` lays it on a timeline.
 
 pub mod checks;
+mod compose;
 mod duration;
 mod error;
 mod faults;
@@ -49,6 +50,9 @@ pub struct Scenario {
     pub certify: CertifyParams,
     /// A load balancer in front of the replicas (None: the harness spreads the load).
     pub front: Option<Front>,
+    /// Warnings found before the run (the compose lint), each `file:line:col: key: why`.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// An HAProxy in front of the replicas.
