@@ -162,11 +162,10 @@ impl Compose<'_> {
                 }
             }
         }
-        if !self.problems.is_empty() {
-            return Vec::new();
-        }
+        // the mapping goes on after refused keys, so one pass lists every problem
         let typed: dct::Compose = match serde_yaml::from_value(value.clone()) {
             Ok(c) => c,
+            Err(_) if !self.problems.is_empty() => return Vec::new(),
             Err(e) => {
                 self.problem(
                     &["services"],

@@ -268,3 +268,15 @@ fn echoed_names_are_escaped() {
     assert!(e.contains("\\x1b[2J"), "{e}");
     assert!(!e.contains('\u{1b}'), "{e}");
 }
+
+#[test]
+fn refused_keys_and_mapping_problems_are_listed_in_one_pass() {
+    // the shape of a public flask + redis example: build target, stop_signal, docker.sock
+    let text = "services:\n  redis:\n    image: r:1\n  web:\n    build:\n      context: .\n      target: dev\n    stop_signal: SIGINT\n    ports: ['8000:8000']\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n";
+    let (_d, s) = project(&[("docker-compose.yml", text), ("Dockerfile", "FROM scratch\n")]);
+    let e = err(&s);
+    assert!(e.contains(":8:5: field `services.web.stop_signal`"), "{e}");
+    assert!(e.contains(":7:7: field `services.web.build.target`"), "{e}");
+    assert!(e.contains("build needs image"), "{e}");
+    assert!(e.contains("mounts the host folder onto /var/run/docker.sock"), "{e}");
+}
