@@ -1,6 +1,7 @@
 //! Scenarios: what to deploy, what load to put on it, which faults to inject, and what
 //! level it must reach. A scenario file is untrusted input: `read.rs` reads it within
-//! bounds, `file.rs` is what the user wrote, `validate/` checks it and resolves defaults
+//! bounds, `file.rs` is what the user wrote, `compose/` maps a docker-compose file it names
+//! into the same tables, `validate/` checks it and resolves defaults
 //! into the `Scenario` below, and `plan.rs` lays it on a timeline.
 
 pub mod checks;
