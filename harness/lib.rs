@@ -7,7 +7,8 @@
 //! The pipeline flows one way: scenario → plan → execute → record → analyse → certify →
 //! render.
 //!
-//! - [`scenario`]: the scenario file (`file.rs`), its validation into a [`scenario::Scenario`]
+//! - [`scenario`]: the scenario file (`file.rs`), a docker-compose file it may take the stack
+//!   from (`compose/`), its validation into a [`scenario::Scenario`]
 //!   and the [`scenario::plan::Plan`], the one timeline that runs.
 //! - [`backend`]: the `Backend` trait, its Docker implementation (testcontainers +
 //!   bollard) and its process implementation (local programs, real signals); labels and

@@ -234,7 +234,7 @@ fn text_over_one_mebibyte_given_directly_is_refused_unparsed() {
 fn every_bundled_scenario_stays_valid() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut n = 0;
-    for dir in ["scenarios", "tests/scenarios"] {
+    for dir in ["scenarios", "scenarios/compose", "tests/scenarios"] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "toml") {

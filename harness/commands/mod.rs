@@ -90,6 +90,10 @@ fn validate(paths: &[PathBuf]) -> u8 {
                         crate::scenario::escape(&folder.display().to_string())
                     );
                 }
+                // the compose lint (already escaped): what keeps the app from being a phoenix
+                for w in &s.warnings {
+                    println!("  warning: {w}");
+                }
             }
             Err(e) => {
                 eprintln!("error: {e}");

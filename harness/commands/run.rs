@@ -46,7 +46,12 @@ fn first_missing(path: &Path) -> Option<PathBuf> {
 
 pub(super) async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool, reports: &Path) -> u8 {
     match Scenario::load(path) {
-        Ok(s) => run_scenario(s, false, out, trials, rebuild, reports).await,
+        Ok(s) => {
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
+            run_scenario(s, false, out, trials, rebuild, reports).await
+        }
         Err(e) => {
             eprintln!("error: {e}");
             EXIT_BAD_INPUT

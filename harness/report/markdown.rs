@@ -61,6 +61,13 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     for reason in &c.reasons {
         let _ = writeln!(m, "- {}", escape(reason));
     }
+    if !r.warnings.is_empty() {
+        // the compose lint: what keeps the app from being a phoenix server, even if it passed
+        let _ = writeln!(m, "\n**Warnings before the run** (compose lint):\n");
+        for w in &r.warnings {
+            let _ = writeln!(m, "- {}", escape(w));
+        }
+    }
     if !c.unmeasured.is_empty() {
         let _ = writeln!(
             m,

@@ -48,6 +48,11 @@ pub struct AuditFile {
 pub struct AppFile {
     /// Where the replicas run: `docker` (the default) or `process`.
     pub backend: Option<String>,
+    /// A docker-compose file (relative to the scenario file) describing the stack; its
+    /// `service` is the app, every other service a dependency (see `compose/`).
+    pub compose: Option<String>,
+    /// The compose service to replicate, kill and load.
+    pub service: Option<String>,
     /// Required with the Docker backend (validation says so, located at `[app]`).
     pub image: Option<String>,
     pub build: Option<BuildFile>,

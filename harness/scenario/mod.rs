@@ -1,10 +1,12 @@
 //! Scenarios: what to deploy, what load to put on it, which faults to inject, and what
 //! level it must reach. A scenario file is untrusted input: `read.rs` reads it within
-//! bounds, `file.rs` is what the user wrote, `validate/` checks it and resolves defaults
+//! bounds, `file.rs` is what the user wrote, `compose/` maps a docker-compose file it names
+//! into the same tables, `validate/` checks it and resolves defaults
 //! into the `Scenario` below, and `plan.rs` lays it on a timeline.
 
 mod body;
 pub mod checks;
+mod compose;
 mod duration;
 mod error;
 mod faults;
@@ -51,6 +53,9 @@ pub struct Scenario {
     pub certify: CertifyParams,
     /// A load balancer in front of the replicas (None: the harness spreads the load).
     pub front: Option<Front>,
+    /// Warnings found before the run (the compose lint), each `file:line:col: key: why`.
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// The statelessness audit's settings.
     #[serde(default)]
     pub audit: AuditParams,

@@ -38,6 +38,10 @@ pub struct ResultJson {
     /// Health-probe traffic per replica and trial (empty in results written before it).
     #[serde(default)]
     pub probes: Vec<crate::analysis::ProbeLoad>,
+    /// What was found before the run (the compose lint), each `file:line:col: key: why`
+    /// (empty in results written before it).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -319,6 +323,7 @@ impl ResultJson {
                     .collect(),
                 replicas: rec.scenario.app.replicas.len(),
             },
+            warnings: rec.scenario.warnings.clone(),
         }
     }
 }

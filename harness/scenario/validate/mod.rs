@@ -48,15 +48,17 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> 
     if let Some(p) = syntax::nesting_problem(text) {
         return Err(invalid(vec![p]));
     }
-    let raw: ScenarioFile = toml::from_str(text).map_err(|e| invalid(vec![syntax::parse_problem(text, &e)]))?;
+    let mut raw: ScenarioFile = toml::from_str(text).map_err(|e| invalid(vec![syntax::parse_problem(text, &e)]))?;
+    let warnings = super::compose::apply(path, &Project::of(path), &mut raw)?;
     let mut v = Validator {
         text,
         problems: Vec::new(),
         project: Project::of(path),
         load_known: true,
     };
-    let scenario = v.scenario(raw, path);
+    let mut scenario = v.scenario(raw, path);
     if v.problems.is_empty() {
+        scenario.warnings = warnings;
         return Ok(scenario);
     }
     let locator = Locator::new(text);
@@ -237,6 +239,7 @@ impl Validator<'_> {
             checks,
             certify,
             front,
+            warnings: Vec::new(),
             audit,
         }
     }

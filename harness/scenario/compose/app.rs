@@ -1,0 +1,199 @@
+//! The app service: image or build, environment, container port, named volumes,
+//! replicas and stop grace period, into `[app]` (the scenario's own keys win where both
+//! say something, so a scenario can override one value of a shared compose file).
+
+use super::map::XPhoenix;
+use super::Compose;
+use crate::scenario::file::{BuildFile, ScenarioFile};
+use docker_compose_types as dct;
+
+impl Compose<'_> {
+    pub(super) fn app(
+        &mut self,
+        name: &str,
+        s: &dct::Service,
+        x: XPhoenix,
+        declared: &[String],
+        raw: &mut ScenarioFile,
+    ) {
+        let at = |k: &'static str| ["services", name, k];
+        if x.recipe.is_some() || x.ready_log.is_some() {
+            self.problem(
+                &at("x-phoenix"),
+                "recipe and ready_log are for dependency services",
+                "the app takes build_command and shared",
+            );
+        }
+        if raw.app.image.is_some() || raw.app.build.is_some() || !raw.app.volumes.is_empty() {
+            self.problem(
+                &at("image"),
+                "[app] also sets image, build or volumes",
+                "say them in one place: remove them from [app], or remove app.compose",
+            );
+        }
+        raw.app.image = s.image.clone();
+        if let Some(b) = &s.build_ {
+            let (context, dockerfile) = match b {
+                dct::BuildStep::Simple(c) => (c.clone(), None),
+                dct::BuildStep::Advanced(a) => {
+                    let extra = [
+                        ("args", a.args.is_some()),
+                        ("dockerfile_inline", a.dockerfile_inline.is_some()),
+                        ("target", a.target.is_some()),
+                        ("network", a.network.is_some()),
+                        ("shm_size", a.shm_size.is_some()),
+                        ("cache_from", !a.cache_from.is_empty()),
+                        ("labels", !a.labels.is_empty()),
+                    ];
+                    for (k, set) in extra {
+                        if set {
+                            self.problem(
+                                &["services", name, "build", k],
+                                format!(
+                                    "`build.{k}` is not supported: phoenix builds with a context and a Dockerfile only"
+                                ),
+                                "bake it into the Dockerfile, or build the image beforehand and name it in image",
+                            );
+                        }
+                    }
+                    (a.context.clone(), a.dockerfile.clone())
+                }
+            };
+            if s.image.is_none() {
+                self.problem(
+                    &at("build"),
+                    "build needs image: the tag phoenix builds and runs",
+                    "add image: myapp:latest",
+                );
+            }
+            raw.app.build = Some(BuildFile {
+                context: self.rel(&context),
+                dockerfile,
+                command: x.build_command,
+            });
+        } else if x.build_command.is_some() {
+            self.problem(
+                &at("x-phoenix"),
+                "build_command without build",
+                "add build: (context) or remove build_command",
+            );
+        }
+        if s.image.is_none() && s.build_.is_none() {
+            self.problem(
+                &["services", name],
+                "has neither image nor build",
+                "add image: (and build: to build it)",
+            );
+        }
+        let env = self.env(name, s);
+        for (k, v) in env {
+            raw.app.env.entry(k).or_insert(v);
+        }
+        let ports = self.container_ports(name, s);
+        if raw.app.port.is_none() {
+            match ports.as_slice() {
+                [] => self.problem(
+                    &["services", name],
+                    "names no container port (ports: or expose:)",
+                    "add expose: [\"8080\"], or port = 8080 in [app]",
+                ),
+                [p] => raw.app.port = Some(*p as i64),
+                many => self.problem(
+                    &at("ports"),
+                    format!("names several container ports {many:?}"),
+                    "say which one the app serves: port = N in [app]",
+                ),
+            }
+        }
+        for (i, v) in s.volumes.iter().enumerate() {
+            let idx = i.to_string();
+            let vat = ["services", name, "volumes", idx.as_str()];
+            let (source, target, ro, kind) = match v {
+                dct::Volumes::Simple(t) => {
+                    let parts: Vec<&str> = t.split(':').collect();
+                    match parts.as_slice() {
+                        [target] => (None, target.to_string(), false, "volume"),
+                        [src, target, rest @ ..] => {
+                            let bind = src.starts_with(['.', '/', '~']);
+                            (
+                                Some(src.to_string()),
+                                target.to_string(),
+                                rest.first().is_some_and(|m| m.split(',').any(|o| o == "ro")),
+                                if bind { "bind" } else { "volume" },
+                            )
+                        }
+                        [] => continue,
+                    }
+                }
+                dct::Volumes::Advanced(a) => (a.source.clone(), a.target.clone(), a.read_only, a._type.as_str()),
+            };
+            match (kind, source) {
+                ("bind", _) => self.problem(&at("volumes"), format!("mounts the host folder onto {target}: {}", lint::BIND_WHY), "keep state in a named volume declared shared, or in a service (Redis, a database, object storage)"),
+                ("volume", None) => self.problem(&at("volumes"), format!("an anonymous volume on {target} is per container: what one replica writes, its replacement never sees"), "name it (name:/path) and declare it under the top-level volumes:"),
+                ("volume", Some(src)) if !declared.contains(&src) => self.problem(&at("volumes"), format!("named volume \"{src}\" is not declared under the top-level volumes:"), format!("add volumes: {{ {src}: {{}} }} at the top level")),
+                ("volume", Some(_)) if ro => self.problem(&at("volumes"), "read-only volumes are not supported", "remove :ro"),
+                ("volume", Some(src)) => raw.app.volumes.push(format!("{src}:{target}")),
+                (other, _) => self.problem(&vat, format!("a {other} mount is not supported"), "use a named volume"),
+            }
+        }
+        if let Some(r) = s.deploy.as_ref().and_then(|d| d.replicas) {
+            raw.app.replicas.get_or_insert(r);
+        }
+        if let Some(g) = &s.stop_grace_period {
+            // Compose's stop grace is how long SIGTERM may take: the default of stop faults
+            for f in raw.faults.iter_mut().filter(|f| f.kind == "stop" && f.grace.is_none()) {
+                f.grace = Some(g.clone());
+            }
+        }
+    }
+
+    /// Container ports named by `ports` (short and long syntax) and `expose`, deduplicated.
+    fn container_ports(&mut self, name: &str, s: &dct::Service) -> Vec<u16> {
+        let mut out: Vec<u16> = Vec::new();
+        let mut add = |p: u16| {
+            if !out.contains(&p) {
+                out.push(p)
+            }
+        };
+        let mut bad = Vec::new();
+        match &s.ports {
+            dct::Ports::Short(l) => {
+                for p in l {
+                    // [ip:][host:]container[/proto]: the container port is the last part
+                    let last = p.rsplit(':').next().unwrap_or(p);
+                    let (port, proto) = last.split_once('/').unwrap_or((last, "tcp"));
+                    match port.parse::<u16>() {
+                        Ok(n) if n > 0 && proto == "tcp" => add(n),
+                        _ => bad.push(("ports", p.clone())),
+                    }
+                }
+            }
+            dct::Ports::Long(l) => {
+                for p in l {
+                    if p.protocol.as_deref().is_some_and(|x| x != "tcp") || p.target == 0 {
+                        bad.push(("ports", format!("{}", p.target)));
+                    } else {
+                        add(p.target);
+                    }
+                }
+            }
+        }
+        for e in &s.expose {
+            let (port, proto) = e.split_once('/').unwrap_or((e, "tcp"));
+            match port.parse::<u16>() {
+                Ok(n) if n > 0 && proto == "tcp" => add(n),
+                _ => bad.push(("expose", e.clone())),
+            }
+        }
+        for (k, v) in bad {
+            self.problem(
+                &["services", name, k],
+                format!("\"{v}\" is not one TCP container port"),
+                "write \"8080\", \"8080:8080\" or \"127.0.0.1:8080:8080\"; ranges and UDP are not supported",
+            );
+        }
+        out
+    }
+}
+
+use super::lint;

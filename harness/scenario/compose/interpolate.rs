@@ -1,0 +1,180 @@
+//! Compose's variable interpolation, applied to every string value of the parsed YAML
+//! (never to the raw text, so a `${X?}` in a comment is inert, as in Compose):
+//! `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}`, `${VAR?err}`,
+//! `${VAR:+alt}`, `${VAR+alt}`, and `$$` for a literal `$`. Defaults are taken as written
+//! (not interpolated again), which bounds the work by the value's length.
+
+use std::collections::BTreeMap;
+
+/// Why a value cannot be interpolated.
+pub(crate) type Failure = (String, String);
+
+/// `s` with every variable replaced from `vars`.
+pub(crate) fn interpolate(s: &str, vars: &BTreeMap<String, String>) -> Result<String, Failure> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(r) = after.strip_prefix('$') {
+            out.push('$');
+            rest = r;
+        } else if let Some(r) = after.strip_prefix('{') {
+            let Some(end) = r.find('}') else {
+                return Err((
+                    format!("\"${{{}\" has no closing brace", r.chars().take(40).collect::<String>()),
+                    "write ${NAME}, or $$ for a literal dollar sign".into(),
+                ));
+            };
+            out.push_str(&braced(&r[..end], vars)?);
+            rest = &r[end + 1..];
+        } else {
+            let n = after
+                .char_indices()
+                .find(|&(j, c)| !(c == '_' || c.is_ascii_alphanumeric()) || (j == 0 && c.is_ascii_digit()))
+                .map_or(after.len(), |(j, _)| j);
+            if n == 0 {
+                return Err((
+                    format!("\"{}\" is not a variable", &rest[i..(i + 2).min(rest.len())]),
+                    "write $NAME or ${NAME}, or $$ for a literal dollar sign".into(),
+                ));
+            }
+            out.push_str(vars.get(&after[..n]).map_or("", String::as_str));
+            rest = &after[n..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The inside of `${...}`.
+fn braced(inner: &str, vars: &BTreeMap<String, String>) -> Result<String, Failure> {
+    let n = inner
+        .char_indices()
+        .find(|&(_, c)| !(c == '_' || c.is_ascii_alphanumeric()))
+        .map_or(inner.len(), |(j, _)| j);
+    let (name, op) = inner.split_at(n);
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err((
+            format!("\"${{{inner}}}\" does not start with a variable name"),
+            "a name is letters, digits and '_', not starting with a digit, e.g. ${PORT}".into(),
+        ));
+    }
+    let value = vars.get(name);
+    let set_nonempty = value.is_some_and(|v| !v.is_empty());
+    let (kind, arg) = match op {
+        "" => return Ok(value.cloned().unwrap_or_default()),
+        _ if op.starts_with(":-") || op.starts_with(":?") || op.starts_with(":+") => (&op[..2], &op[2..]),
+        _ if op.starts_with('-') || op.starts_with('?') || op.starts_with('+') => (&op[..1], &op[1..]),
+        _ => {
+            return Err((
+                format!("\"${{{inner}}}\": unknown modifier \"{op}\""),
+                "use ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, ${NAME:+alt}".into(),
+            ))
+        }
+    };
+    match kind {
+        ":-" if !set_nonempty => Ok(arg.into()),
+        "-" if value.is_none() => Ok(arg.into()),
+        ":?" if !set_nonempty => Err(required(name, arg, "set and not empty")),
+        "?" if value.is_none() => Err(required(name, arg, "set")),
+        ":+" => Ok(if set_nonempty { arg.into() } else { String::new() }),
+        "+" => Ok(if value.is_some() { arg.into() } else { String::new() }),
+        _ => Ok(value.cloned().unwrap_or_default()),
+    }
+}
+
+fn required(name: &str, message: &str, what: &str) -> Failure {
+    (
+        format!("required variable {name} is not {what}: {message}"),
+        format!("set {name} in the environment or in the .env file beside the compose file"),
+    )
+}
+
+/// Variables from a `.env` or `env_file`: `KEY=VALUE` lines, `#` comments, optional
+/// `export `, values optionally quoted. Returns the variables or the 1-based line of the
+/// first malformed one.
+pub(crate) fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, (usize, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((k, v)) = line.split_once('=') else {
+            return Err((i + 1, format!("\"{line}\" is not KEY=VALUE")));
+        };
+        let k = k.trim();
+        let ok = !k.is_empty()
+            && !k.starts_with(|c: char| c.is_ascii_digit())
+            && k.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
+        if !ok {
+            return Err((i + 1, format!("\"{k}\" is not a variable name")));
+        }
+        let v = v.trim();
+        let v = ['"', '\'']
+            .iter()
+            .find_map(|q| v.strip_prefix(*q).and_then(|s| s.strip_suffix(*q)))
+            .unwrap_or(v);
+        out.push((k.to_string(), v.to_string()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> BTreeMap<String, String> {
+        [("PORT", "8080"), ("EMPTY", ""), ("TAG", "latest")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_form_of_variable_is_replaced_as_compose_does() {
+        let v = vars();
+        let i = |s: &str| interpolate(s, &v).unwrap();
+        assert_eq!(i("img:${TAG}"), "img:latest");
+        assert_eq!(i("$PORT/x"), "8080/x");
+        assert_eq!(i("${MISSING}"), "");
+        assert_eq!(i("${MISSING:-9090}"), "9090");
+        assert_eq!(i("${EMPTY:-d}"), "d");
+        assert_eq!(i("${EMPTY-d}"), "");
+        assert_eq!(i("${MISSING-d}"), "d");
+        assert_eq!(i("${PORT:-1}"), "8080");
+        assert_eq!(i("${PORT:+on}${MISSING:+on}"), "on");
+        assert_eq!(i("cost $$5 and $${PORT}"), "cost $5 and ${PORT}");
+        assert_eq!(i("${PORT?need it}"), "8080");
+    }
+
+    #[test]
+    fn a_missing_required_variable_is_an_error_with_its_message() {
+        let v = vars();
+        let (m, h) = interpolate("${DB_URL?set the database}", &v).unwrap_err();
+        assert!(m.contains("DB_URL") && m.contains("set the database"), "{m}");
+        assert!(h.contains(".env"), "{h}");
+        assert!(interpolate("${EMPTY:?x}", &v).is_err());
+        assert_eq!(interpolate("${EMPTY?x}", &v).unwrap(), "");
+    }
+
+    #[test]
+    fn malformed_references_are_refused() {
+        let v = vars();
+        assert!(interpolate("${PORT", &v).is_err());
+        assert!(interpolate("${1X}", &v).is_err());
+        assert!(interpolate("${PORT#x}", &v).is_err());
+        assert!(interpolate("a $ b", &v).is_err());
+    }
+
+    #[test]
+    fn env_files_take_comments_export_and_quotes() {
+        let got = parse_env_file("# c\nexport A=1\nB = \"two words\"\n\nC='x'\n").unwrap();
+        assert_eq!(got[0], ("A".into(), "1".into()));
+        assert_eq!(got[1], ("B".into(), "two words".into()));
+        assert_eq!(got[2], ("C".into(), "x".into()));
+        assert_eq!(parse_env_file("A=1\nnot a line\n").unwrap_err().0, 2);
+    }
+}

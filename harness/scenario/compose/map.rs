@@ -1,0 +1,360 @@
+//! Compose keys -> the scenario's `[app]` and `[[service]]` tables. Each service's keys
+//! are checked against what is mapped (or read by the lint) before the typed parse;
+//! anything else is refused at its line, never dropped.
+
+use super::{lint, Compose, MAX_COMPOSE_SERVICES};
+use crate::scenario::error::did_you_mean;
+use crate::scenario::file::{ScenarioFile, ServiceFile};
+use docker_compose_types as dct;
+use serde_yaml::{Mapping, Value};
+use std::collections::BTreeMap;
+
+/// Top-level keys understood (plus any `x-` extension).
+const TOP: &[&str] = &["version", "name", "services", "volumes"];
+/// Keys of the app service: mapped, or read by the lint only.
+const APP_KEYS: &[&str] = &[
+    "image",
+    "build",
+    "environment",
+    "env_file",
+    "ports",
+    "expose",
+    "volumes",
+    "deploy",
+    "stop_grace_period",
+    "depends_on",
+    "healthcheck",
+    "restart",
+    "container_name",
+    "x-phoenix",
+];
+/// Keys of a dependency service.
+const DEP_KEYS: &[&str] = &[
+    "image",
+    "environment",
+    "env_file",
+    "depends_on",
+    "ports",
+    "expose",
+    "healthcheck",
+    "restart",
+    "container_name",
+    "x-phoenix",
+];
+
+/// Why a key the mapping does not carry is refused, and what to do.
+fn refusal(key: &str, app: bool) -> (String, String) {
+    let (why, fix) = match key {
+        "command" | "entrypoint" => (
+            "the Docker backend runs the image's own ENTRYPOINT and CMD",
+            "bake the command into the image (ENTRYPOINT/CMD in its Dockerfile) and remove this key",
+        ),
+        "volumes" if !app => (
+            "dependency services get no volumes (they start fresh each run)",
+            "remove it; state kept by a dependency is outside what phoenix measures",
+        ),
+        "build" if !app => (
+            "dependency images are built by a recipe, not a Dockerfile",
+            "set image and x-phoenix.recipe (a folder with build.sh <image>)",
+        ),
+        "networks" | "network_mode" | "links" => (
+            "every service runs on the run's own network, reachable by its service name",
+            "remove it; services reach each other by name",
+        ),
+        _ => (
+            "the compose mapping does not carry it",
+            "remove it, or describe the stack in [app] and [[service]]",
+        ),
+    };
+    (format!("`{key}` is not supported: {why}"), fix.into())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct XPhoenix {
+    /// App: run before the image build, from the scenario's folder.
+    pub(super) build_command: Option<Vec<String>>,
+    /// App: named volumes declared shared (e.g. backed by network storage in production).
+    #[serde(default)]
+    pub(super) shared: Vec<String>,
+    /// Dependency: recipe folder (relative to the compose file) building its image.
+    pub(super) recipe: Option<String>,
+    /// Dependency: the line it prints once ready.
+    pub(super) ready_log: Option<String>,
+}
+
+impl Compose<'_> {
+    pub(super) fn map(&mut self, app: &str, raw: &mut ScenarioFile) -> Vec<String> {
+        let mut value: Value = match serde_yaml::from_str(self.text) {
+            Ok(v) => v,
+            Err(e) => {
+                let (l, c) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+                self.problems.push(crate::scenario::Problem {
+                    field: String::new(),
+                    location: Some((l, c)),
+                    message: format!("not YAML: {e}"),
+                    hint: Some("a compose file is YAML; check the indentation".into()),
+                });
+                return Vec::new();
+            }
+        };
+        self.interpolate(&mut value, &mut Vec::new());
+        let Some(top) = value.as_mapping() else {
+            self.problem(&[], "is not a mapping of keys", "a compose file starts with services:");
+            return Vec::new();
+        };
+        for k in keys(top) {
+            if !TOP.contains(&k.as_str()) && !k.starts_with("x-") {
+                let (m, h) = refusal(&k, true);
+                self.problem(&[&k], m, h);
+            }
+        }
+        let names: Vec<String> = top
+            .get("services")
+            .and_then(Value::as_mapping)
+            .map(keys)
+            .unwrap_or_default();
+        if names.is_empty() {
+            self.problem(
+                &["services"],
+                "has no services",
+                "Compose v1 files without services: are not read; add version: \"3\" and services:",
+            );
+            return Vec::new();
+        }
+        if names.len() > MAX_COMPOSE_SERVICES {
+            self.problem(
+                &["services"],
+                format!("{} services, over the limit of {MAX_COMPOSE_SERVICES}", names.len()),
+                "describe only the stack under test",
+            );
+            return Vec::new();
+        }
+        if !names.iter().any(|n| n == app) {
+            let hint = match did_you_mean(app, names.iter().map(String::as_str)) {
+                Some(m) => format!("did you mean \"{m}\"? services are {}", names.join(", ")),
+                None => format!("services are {}", names.join(", ")),
+            };
+            self.problem(&["services"], format!("has no service \"{app}\" (app.service)"), hint);
+            return Vec::new();
+        }
+        let services = top
+            .get("services")
+            .and_then(Value::as_mapping)
+            .cloned()
+            .unwrap_or_default();
+        for (name, s) in &services {
+            let name = name.as_str().unwrap_or("?");
+            let allowed = if name == app { APP_KEYS } else { DEP_KEYS };
+            for k in s.as_mapping().map(keys).unwrap_or_default() {
+                if !allowed.contains(&k.as_str()) {
+                    let (m, h) = refusal(&k, name == app);
+                    self.problem(&["services", name, &k], m, h);
+                }
+            }
+            if let Some(d) = s.get("deploy").and_then(Value::as_mapping) {
+                for k in keys(d).into_iter().filter(|k| k != "replicas") {
+                    self.problem(
+                        &["services", name, "deploy", &k],
+                        format!("`deploy.{k}` is not supported: only deploy.replicas is mapped"),
+                        "remove it",
+                    );
+                }
+            }
+        }
+        // the mapping goes on after refused keys, so one pass lists every problem
+        let typed: dct::Compose = match serde_yaml::from_value(value.clone()) {
+            Ok(c) => c,
+            Err(_) if !self.problems.is_empty() => return Vec::new(),
+            Err(e) => {
+                self.problem(
+                    &["services"],
+                    format!("not a compose file: {e}"),
+                    "check the key's type against the Compose file reference",
+                );
+                return Vec::new();
+            }
+        };
+        let declared: Vec<String> = typed.volumes.0.keys().cloned().collect();
+        let order = self.start_order(&typed, app);
+        let mut deps = Vec::new();
+        for name in order {
+            let Some(Some(s)) = typed.services.0.get(&name) else {
+                continue;
+            };
+            let x = self.x_phoenix(&services, &name);
+            deps.push(self.dependency(&name, s, x));
+        }
+        let Some(Some(s)) = typed.services.0.get(app) else {
+            self.problem(&["services", app], "is empty", "give it an image");
+            return Vec::new();
+        };
+        let x = self.x_phoenix(&services, app);
+        let warnings = lint::lint(self, app, s, &x.shared);
+        self.app(app, s, x, &declared, raw);
+        for d in &deps {
+            if raw.services.iter().any(|o| o.name == d.name) {
+                self.problem(
+                    &["services", &d.name],
+                    format!("\"{}\" is also a [[service]] of the scenario", d.name),
+                    "describe it in one place",
+                );
+            }
+        }
+        deps.append(&mut raw.services);
+        raw.services = deps;
+        warnings
+    }
+
+    fn x_phoenix(&mut self, services: &Mapping, name: &str) -> XPhoenix {
+        let Some(v) = services.get(name).and_then(|s| s.get("x-phoenix")) else {
+            return XPhoenix::default();
+        };
+        serde_yaml::from_value(v.clone()).unwrap_or_else(|e| {
+            self.problem(
+                &["services", name, "x-phoenix"],
+                format!("{e}"),
+                "x-phoenix takes build_command and shared (app), recipe and ready_log (dependencies)",
+            );
+            XPhoenix::default()
+        })
+    }
+
+    /// Dependencies in `depends_on` order (file order among equals); cycles refused.
+    fn start_order(&mut self, c: &dct::Compose, app: &str) -> Vec<String> {
+        let deps_of = |s: &dct::Service| -> Vec<String> {
+            match &s.depends_on {
+                dct::DependsOnOptions::Simple(v) => v.clone(),
+                dct::DependsOnOptions::Conditional(m) => m.keys().cloned().collect(),
+            }
+        };
+        let mut edges: Vec<(String, Vec<String>)> = Vec::new();
+        for (name, s) in &c.services.0 {
+            let d = s.as_ref().map(deps_of).unwrap_or_default();
+            for dep in &d {
+                if !c.services.0.contains_key(dep) || dep == app {
+                    let why = if dep == app {
+                        "is the app service, which starts last".to_string()
+                    } else {
+                        format!("\"{dep}\" is not a service of this file")
+                    };
+                    self.problem(
+                        &["services", name, "depends_on"],
+                        why,
+                        "name another service of this file",
+                    );
+                }
+            }
+            if name != app {
+                edges.push((name.clone(), d));
+            }
+        }
+        let mut order: Vec<String> = Vec::new();
+        while order.len() < edges.len() {
+            let next = edges.iter().find(|(n, d)| {
+                !order.contains(n)
+                    && d.iter()
+                        .all(|x| x == app || order.contains(x) || !c.services.0.contains_key(x))
+            });
+            match next {
+                Some((n, _)) => order.push(n.clone()),
+                None => {
+                    let left: Vec<&str> = edges
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .filter(|n| !order.iter().any(|o| o == n))
+                        .collect();
+                    self.problem(
+                        &["services", left[0], "depends_on"],
+                        format!("depends_on forms a cycle among {}", left.join(", ")),
+                        "break the cycle",
+                    );
+                    break;
+                }
+            }
+        }
+        order
+    }
+
+    pub(super) fn env(&mut self, name: &str, s: &dct::Service) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        let files = match &s.env_file {
+            None => Vec::new(),
+            Some(dct::StringOrList::Simple(f)) => vec![f.clone()],
+            Some(dct::StringOrList::List(l)) => l.clone(),
+        };
+        for f in files {
+            let rel = self.rel(&f);
+            match self.env_file(&rel, &["services", name, "env_file"]) {
+                Ok(vars) => env.extend(vars),
+                Err(e) => {
+                    let (m, h) = (e.to_string(), "fix the env file".to_string());
+                    self.problem(&["services", name, "env_file"], m, h);
+                }
+            }
+        }
+        match &s.environment {
+            dct::Environment::List(l) => {
+                for item in l {
+                    match item.split_once('=') {
+                        Some((k, v)) => _ = env.insert(k.into(), v.into()),
+                        // `- NAME` passes the variable through from the environment
+                        None => {
+                            if let Some(v) = self.vars.get(item) {
+                                env.insert(item.clone(), v.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            dct::Environment::KvPair(m) => {
+                for (k, v) in m {
+                    match v {
+                        Some(v) => _ = env.insert(k.clone(), v.to_string()),
+                        None => {
+                            if let Some(v) = self.vars.get(k) {
+                                env.insert(k.clone(), v.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        env
+    }
+
+    fn dependency(&mut self, name: &str, s: &dct::Service, x: XPhoenix) -> ServiceFile {
+        if x.build_command.is_some() || !x.shared.is_empty() {
+            self.problem(
+                &["services", name, "x-phoenix"],
+                "build_command and shared are for the app service",
+                "a dependency takes recipe and ready_log",
+            );
+        }
+        let image = s.image.clone().unwrap_or_else(|| {
+            self.problem(
+                &["services", name],
+                "has no image",
+                "set image (and x-phoenix.recipe to build it: nothing is pulled)",
+            );
+            String::new()
+        });
+        ServiceFile {
+            name: name.into(),
+            image,
+            recipe: x.recipe.map(|r| self.rel(&r)),
+            env: self.env(name, s),
+            ready_log: x.ready_log,
+            // a dependency's volumes and command are refused above (not mapped yet)
+            volumes: Vec::new(),
+            command: None,
+        }
+    }
+}
+
+/// The string keys of a mapping, in file order.
+pub(super) fn keys(m: &Mapping) -> Vec<String> {
+    m.keys()
+        .map(|k| k.as_str().map_or_else(|| format!("{k:?}"), str::to_string))
+        .collect()
+}

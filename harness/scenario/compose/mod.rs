@@ -1,0 +1,221 @@
+//! A docker-compose file as the scenario's stack: `[app] compose = "docker-compose.yml"`
+//! and `service = "web"`. The file is untrusted input like a scenario file: read within
+//! the same bounds, inside the project, interpolated (`interpolate.rs`), checked key by
+//! key against what the mapping supports (`map.rs`: anything else is refused, located at
+//! file:line:col) and mapped into the scenario's own `[app]` and `[[service]]` tables, so
+//! one validation and one code path follow. `lint.rs` says what would keep the app service
+//! from being a phoenix server.
+
+mod app;
+mod interpolate;
+mod lint;
+mod map;
+#[cfg(test)]
+mod tests;
+
+use super::error::{Problem, ScenarioError};
+use super::file::ScenarioFile;
+use super::validate::paths::{Project, Want};
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Most services read from one compose file.
+pub const MAX_COMPOSE_SERVICES: usize = 32;
+
+/// Replaces `raw.app.compose` by what the compose file says; returns the lint's warnings.
+pub(super) fn apply(scenario: &Path, project: &Project, raw: &mut ScenarioFile) -> Result<Vec<String>, ScenarioError> {
+    let Some(written) = raw.app.compose.take() else {
+        if raw.app.service.is_some() {
+            return Err(scenario_problem(
+                scenario,
+                "app.service",
+                "names a compose service, but there is no app.compose",
+                "add compose = \"docker-compose.yml\", or remove service",
+            ));
+        }
+        return Ok(Vec::new());
+    };
+    let Some(service) = raw.app.service.take() else {
+        return Err(scenario_problem(
+            scenario,
+            "app",
+            "app.compose needs app.service: the compose service to replicate, kill and load",
+            "e.g. service = \"web\"",
+        ));
+    };
+    let max_bytes = super::read::MAX_FILE_BYTES;
+    let file = project
+        .resolve(&written, Want::File { max_bytes })
+        .map_err(|(m, h)| scenario_problem(scenario, "app.compose", &m, &h))?
+        .path;
+    let text = super::read::read_bounded(&file)?;
+    // paths the compose file names are relative to its folder; they are handed to the
+    // scenario's validation relative to the scenario's folder, which checks them again
+    let dir = Path::new(&written).parent().unwrap_or(Path::new("")).to_path_buf();
+    let mut c = Compose {
+        file: file.clone(),
+        text: &text,
+        dir,
+        project,
+        problems: Vec::new(),
+        vars: BTreeMap::new(),
+    };
+    let dotenv = c.dir.join(".env");
+    if project.base.join(&dotenv).exists() {
+        for (k, v) in c.env_file(&dotenv.to_string_lossy(), &[])? {
+            c.vars.insert(k, v);
+        }
+    }
+    // the shell's environment wins over .env, as in Compose
+    c.vars.extend(std::env::vars());
+    let warnings = c.map(&service, raw);
+    if c.problems.is_empty() {
+        Ok(warnings)
+    } else {
+        Err(ScenarioError::Invalid {
+            path: file,
+            problems: c.problems,
+        })
+    }
+}
+
+fn scenario_problem(scenario: &Path, field: &str, message: &str, hint: &str) -> ScenarioError {
+    let text = std::fs::read_to_string(scenario).unwrap_or_default();
+    ScenarioError::Invalid {
+        path: scenario.to_path_buf(),
+        problems: vec![Problem {
+            field: field.into(),
+            location: super::error::Locator::new(&text).locate(field),
+            message: message.into(),
+            hint: Some(hint.into()),
+        }],
+    }
+}
+
+/// One compose file being mapped.
+pub(crate) struct Compose<'t> {
+    file: PathBuf,
+    text: &'t str,
+    /// The compose file's folder, relative to the scenario's folder.
+    dir: PathBuf,
+    project: &'t Project,
+    problems: Vec<Problem>,
+    /// Interpolation variables: `.env` beside the file, then the environment.
+    vars: BTreeMap<String, String>,
+}
+
+impl Compose<'_> {
+    /// Records a problem at the key `path` (e.g. `["services", "web", "command"]`).
+    fn problem(&mut self, path: &[&str], message: impl Into<String>, hint: impl Into<String>) {
+        self.problems.push(Problem {
+            field: path.join("."),
+            location: Some(locate(self.text, path)),
+            message: message.into(),
+            hint: Some(hint.into()),
+        });
+    }
+
+    /// `written` (relative to the compose file's folder) relative to the scenario's.
+    fn rel(&self, written: &str) -> String {
+        if Path::new(written).is_absolute() {
+            return written.into(); // refused by the scenario's path checks
+        }
+        let joined = self.dir.join(written);
+        let s = joined.to_string_lossy().into_owned();
+        if s.is_empty() {
+            ".".into()
+        } else {
+            s
+        }
+    }
+
+    /// An env file's variables (bounded, inside the project); `at` locates problems.
+    fn env_file(&mut self, written: &str, at: &[&str]) -> Result<Vec<(String, String)>, ScenarioError> {
+        let max_bytes = 64 * 1024;
+        let path = match self.project.resolve(written, Want::File { max_bytes }) {
+            Ok(r) => r.path,
+            Err((m, h)) => {
+                self.problem(at, format!("env file {written}: {m}"), h);
+                return Ok(Vec::new());
+            }
+        };
+        let text = super::read::read_bounded(&path)?;
+        match interpolate::parse_env_file(&text) {
+            Ok(v) => Ok(v),
+            Err((line, why)) => Err(ScenarioError::Invalid {
+                path,
+                problems: vec![Problem {
+                    field: String::new(),
+                    location: Some((line, 1)),
+                    message: why,
+                    hint: Some("an env file holds KEY=VALUE lines and # comments".into()),
+                }],
+            }),
+        }
+    }
+
+    /// Interpolates every string in `v` (keys too are left as written, as Compose does).
+    fn interpolate(&mut self, v: &mut Value, path: &mut Vec<String>) {
+        match v {
+            Value::String(s) => match interpolate::interpolate(s, &self.vars) {
+                Ok(done) => *s = done,
+                Err((m, h)) => {
+                    let p: Vec<&str> = path.iter().map(String::as_str).collect();
+                    self.problem(&p, m, h);
+                }
+            },
+            Value::Sequence(items) => {
+                for item in items {
+                    self.interpolate(item, path);
+                }
+            }
+            Value::Mapping(m) => {
+                for (k, item) in m.iter_mut() {
+                    path.push(k.as_str().unwrap_or("?").to_string());
+                    self.interpolate(item, path);
+                    path.pop();
+                }
+            }
+            Value::Tagged(t) => self.interpolate(&mut t.value, path),
+            _ => {}
+        }
+    }
+}
+
+/// Line and column (1-based) of the key `path` in block-style YAML: each key is searched
+/// below its parent, within the parent's indentation; the deepest key found is returned
+/// (1:1 when not even the first is). Linear in the text.
+pub(crate) fn locate(text: &str, path: &[&str]) -> (usize, usize) {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut best = (1, 1);
+    let (mut from, mut parent_indent) = (0usize, -1isize);
+    'seg: for seg in path {
+        for (i, line) in lines.iter().enumerate().skip(from) {
+            let t = line.trim_start();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            let indent = (line.len() - t.len()) as isize;
+            if indent <= parent_indent {
+                break;
+            }
+            let (key, extra) = match t.strip_prefix("- ") {
+                Some(k) => (k, 2),
+                None => (t, 0),
+            };
+            let bare = key.strip_prefix(['"', '\'']).unwrap_or(key);
+            if bare
+                .strip_prefix(seg)
+                .is_some_and(|r| r.starts_with(':') || r.starts_with("\":") || r.starts_with("':"))
+            {
+                best = (i + 1, indent as usize + extra + 1);
+                from = i + 1;
+                parent_indent = indent;
+                continue 'seg;
+            }
+        }
+        break;
+    }
+    best
+}
