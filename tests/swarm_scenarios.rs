@@ -64,7 +64,19 @@ fn with_redis_as_a_swarm_service_state_survives_the_platform_replacing_each_app_
             "{replica}: the first task and the platform's replacement: {ids:?}"
         );
         assert_ne!(ids[0], ids[1], "{replica}: a new container");
-        assert!(step(f, "exit") <= step(f, "restart_issued") && step(f, "running") <= step(f, "healthy"));
+        // causal order only: the engine stamps `die` after its own clean-up, by which time
+        // Swarm may already have created the replacement task (seen once under CI load)
+        let (exit, issued, running, healthy) = (
+            step(f, "exit"),
+            step(f, "restart_issued"),
+            step(f, "running"),
+            step(f, "healthy"),
+        );
+        assert!(
+            exit <= running && issued <= running && running <= healthy,
+            "the orchestrator's reaction in order: {}",
+            f["breakdown_ms"]
+        );
     }
     eprintln!(
         "swarm-notes-redis: {} (score {}), TTH {} / {} ms, lost {} of {}",
