@@ -64,8 +64,10 @@ fn with_redis_as_a_swarm_service_state_survives_the_platform_replacing_each_app_
             "{replica}: the first task and the platform's replacement: {ids:?}"
         );
         assert_ne!(ids[0], ids[1], "{replica}: a new container");
-        // causal order only: the engine stamps `die` after its own clean-up, by which time
-        // Swarm may already have created the replacement task (seen once under CI load)
+        // causal order, with the engine's lag: Docker stamps `start` once its own start call
+        // returns, by which time the app may already answer (seen under CI load: running
+        // 1012.465 ms, healthy 1012.396 ms), so `running` may trail `healthy` by a few ms
+        const ENGINE_STAMP_LAG_MS: f64 = 20.0;
         let (exit, issued, running, healthy) = (
             step(f, "exit"),
             step(f, "restart_issued"),
@@ -73,7 +75,7 @@ fn with_redis_as_a_swarm_service_state_survives_the_platform_replacing_each_app_
             step(f, "healthy"),
         );
         assert!(
-            exit <= running && issued <= running && running <= healthy,
+            exit <= healthy && issued <= running && issued <= healthy && running <= healthy + ENGINE_STAMP_LAG_MS,
             "the orchestrator's reaction in order: {}",
             f["breakdown_ms"]
         );
