@@ -45,15 +45,7 @@ pub fn of(scenario: &Scenario) -> Deployment {
         image: scenario.app.image.clone(),
         port: scenario.app.port,
         env: scenario.app.env.clone(),
-        volumes: scenario
-            .app
-            .volumes
-            .iter()
-            .map(|v| Volume {
-                name: v.name.clone(),
-                path: v.path.clone(),
-            })
-            .collect(),
+        volumes: volumes(&scenario.app.volumes),
         replicas: scenario.app.replicas.clone(),
         services: scenario
             .services
@@ -63,14 +55,7 @@ pub fn of(scenario: &Scenario) -> Deployment {
                 image: s.image.clone(),
                 env: s.env.clone(),
                 ready_log: s.ready_log.clone(),
-                volumes: s
-                    .volumes
-                    .iter()
-                    .map(|v| Volume {
-                        name: v.name.clone(),
-                        path: v.path.clone(),
-                    })
-                    .collect(),
+                volumes: volumes(&s.volumes),
                 command: s.command.clone(),
             })
             .collect(),
@@ -137,6 +122,17 @@ pub fn build(b: &Build) -> BuildSpec {
         command: b.command.clone(),
         workdir: b.workdir.clone(),
     }
+}
+
+/// The scenario's named-volume mounts as the backend's volumes.
+fn volumes(mounts: &[crate::scenario::VolumeMount]) -> Vec<Volume> {
+    mounts
+        .iter()
+        .map(|v| Volume {
+            name: v.name.clone(),
+            path: v.path.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

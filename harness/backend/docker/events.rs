@@ -68,6 +68,22 @@ impl DockerBackend {
     /// The container's last output lines and, read now, the files it wrote (`when` says
     /// why it is read: replaced, or the end of the trial).
     pub(crate) async fn fetch_logs(&self, replica: &str, id: &str, when: FsReadWhen) -> RawLog {
+        let lines = self.fetch_lines(id).await;
+        let reads: Vec<_> = self.read_fs(id, when).await.into_iter().collect();
+        RawLog {
+            replica: replica.into(),
+            instance: id.into(),
+            lines,
+            writes: reads
+                .iter()
+                .flat_map(|r| r.files.iter().map(|f| f.path.clone()))
+                .collect(),
+            reads,
+        }
+    }
+
+    /// The container's last output lines, each with its timestamp (µs since the epoch).
+    pub(crate) async fn fetch_lines(&self, id: &str) -> Vec<(i64, String)> {
         let options = LogsOptions {
             stdout: true,
             stderr: true,
@@ -89,17 +105,7 @@ impl DockerBackend {
             }
         };
         let _ = tokio::time::timeout(Duration::from_secs(5), read).await;
-        let reads: Vec<_> = self.read_fs(id, when).await.into_iter().collect();
-        RawLog {
-            replica: replica.into(),
-            instance: id.into(),
-            lines,
-            writes: reads
-                .iter()
-                .flat_map(|r| r.files.iter().map(|f| f.path.clone()))
-                .collect(),
-            reads,
-        }
+        lines
     }
 }
 

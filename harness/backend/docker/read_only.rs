@@ -49,10 +49,7 @@ impl DockerBackend {
         let Some(c) = self.state.lock().await.read_only.take() else {
             return Vec::new();
         };
-        let lines = self
-            .fetch_logs(MEMBER, c.id(), crate::record::FsReadWhen::End)
-            .await
-            .lines;
+        let lines = self.fetch_lines(c.id()).await;
         // a removal that fails here is retried by the teardown's sweep by label
         let _ = remove_containers(&self.docker, vec![Target::Handle(Box::new(c))]).await;
         lines
