@@ -4,7 +4,7 @@
 use crate::scenario::{Scenario, ScenarioError};
 use std::path::{Path, PathBuf};
 
-const SCENARIO: &str = r#"name = "c"
+pub(super) const SCENARIO: &str = r#"name = "c"
 [app]
 compose = "docker-compose.yml"
 service = "web"
@@ -19,7 +19,7 @@ target = "app-0"
 "#;
 
 /// A project folder holding `files`; returns it and the scenario's path.
-fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+pub(super) fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in files {
         let p = dir.path().join(name);
@@ -33,11 +33,11 @@ fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
     (dir, s)
 }
 
-fn load(s: &Path) -> Result<Scenario, ScenarioError> {
+pub(super) fn load(s: &Path) -> Result<Scenario, ScenarioError> {
     Scenario::load(s)
 }
 
-fn err(s: &Path) -> String {
+pub(super) fn err(s: &Path) -> String {
     let e = load(s).unwrap_err();
     e.to_string()
 }
