@@ -152,7 +152,7 @@ impl Compose<'_> {
                 "phoenix mounts no host path into a service"
             };
             match (kind, source) {
-                ("bind", _) => self.problem(&at, format!("mounts the host folder onto {target}: {bind_why}"), if app { "keep state in a named volume declared shared, or in a service (Redis, a database, object storage)" } else { "use a named volume declared under the top-level volumes:, or bake the files into the image" }),
+                ("bind", _) => self.problem(&at, format!("mounts the host folder onto {target}: {bind_why}"), if app { "keep state in a named volume declared shared, or in a service (Redis, a database, object storage); a source folder mounted for development (the image holds the code) belongs in docker-compose.override.yml, which phoenix does not read" } else { "use a named volume declared under the top-level volumes:, or bake the files into the image" }),
                 ("volume", None) => self.problem(&at, format!("an anonymous volume on {target} is per container: what one replica writes, its replacement never sees"), "name it (name:/path) and declare it under the top-level volumes:"),
                 ("volume", Some(src)) if !declared.contains(&src) => self.problem(&at, format!("named volume \"{src}\" is not declared under the top-level volumes:"), format!("add volumes: {{ {src}: {{}} }} at the top level")),
                 ("volume", Some(_)) if ro => self.problem(&at, "read-only volumes are not supported", "remove :ro"),
