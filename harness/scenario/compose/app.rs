@@ -14,7 +14,9 @@ impl Compose<'_> {
         s: &dct::Service,
         x: XPhoenix,
         declared: &[String],
+        project: Option<String>,
         raw: &mut ScenarioFile,
+        warnings: &mut Vec<String>,
     ) {
         let at = |k: &'static str| ["services", name, k];
         if x.recipe.is_some() || x.ready_log.is_some() {
@@ -60,11 +62,31 @@ impl Compose<'_> {
                 }
             };
             if s.image.is_none() {
-                self.problem(
-                    &at("build"),
-                    "build needs image: the tag phoenix builds and runs",
-                    "add image: myapp:latest",
-                );
+                // Compose's own name for a built image: <project>_<service>, the project
+                // being the top-level name: or the compose file's folder
+                let folder = self
+                    .file
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .map(|f| f.to_string_lossy().into_owned());
+                let project: String = project
+                    .or(folder)
+                    .unwrap_or_default()
+                    .to_lowercase()
+                    .chars()
+                    .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_')
+                    .collect();
+                if project.is_empty() {
+                    self.problem(
+                        &at("build"),
+                        "build without image, and no project name to name the image after",
+                        "add image: myapp:latest (the tag phoenix builds and runs)",
+                    );
+                } else {
+                    let image = format!("{project}_{name}");
+                    self.warn(warnings, &at("build"), &format!("no image: phoenix builds and runs it as {image}, the name Compose gives it; set image: to choose"));
+                    raw.app.image = Some(image);
+                }
             }
             raw.app.build = Some(BuildFile {
                 context: self.rel(&context),
@@ -78,7 +100,7 @@ impl Compose<'_> {
                 "add build: (context) or remove build_command",
             );
         }
-        if s.image.is_none() && s.build_.is_none() {
+        if raw.app.image.is_none() && s.build_.is_none() {
             self.problem(
                 &["services", name],
                 "has neither image nor build",

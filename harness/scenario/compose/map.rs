@@ -26,6 +26,7 @@ const APP_KEYS: &[&str] = &[
     "healthcheck",
     "restart",
     "container_name",
+    "hostname",
     "x-phoenix",
 ];
 /// Keys of a dependency service.
@@ -41,6 +42,7 @@ const DEP_KEYS: &[&str] = &[
     "healthcheck",
     "restart",
     "container_name",
+    "hostname",
     "x-phoenix",
 ];
 
@@ -192,8 +194,19 @@ impl Compose<'_> {
             return Vec::new();
         };
         let x = self.x_phoenix(&services, app);
-        let warnings = lint::lint(self, app, s, &x.shared);
-        self.app(app, s, x, &declared, raw);
+        let mut warnings = lint::lint(self, app, s, &x.shared);
+        let project = top.get("name").and_then(Value::as_str).map(str::to_string);
+        self.app(app, s, x, &declared, project, raw, &mut warnings);
+        // harmless, so accepted with a word rather than refused
+        for (name, s) in &typed.services.0 {
+            if s.as_ref().is_some_and(|s| s.hostname.is_some()) {
+                self.warn(
+                    &mut warnings,
+                    &["services", name, "hostname"],
+                    "not applied: phoenix names each container itself; services reach each other by their service name",
+                );
+            }
+        }
         for d in &deps {
             if raw.services.iter().any(|o| o.name == d.name) {
                 self.problem(

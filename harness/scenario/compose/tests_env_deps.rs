@@ -1,5 +1,6 @@
-//! A dependency's `volumes` and `command`, and which environment variables a compose file
-//! may read (the `.env` beside it, and only the variables `compose_env` allows).
+//! A dependency's `volumes` and `command`, which environment variables a compose file may
+//! read (the `.env` beside it, and only the variables `compose_env` allows), and the
+//! harmless keys accepted with a warning (`hostname`, `build` without `image`).
 
 use super::tests::{err, load, project, SCENARIO};
 
@@ -142,4 +143,36 @@ fn a_pass_through_follows_the_same_rule_and_bad_allowlists_are_refused() {
     );
     std::fs::write(&s, no_compose).unwrap();
     assert!(err(&s).contains("there is no app.compose"), "{}", err(&s));
+}
+
+#[test]
+fn a_built_app_without_image_takes_compose_s_name_and_hostname_is_a_warning() {
+    let text = "services:\n  web:\n    build: ./web\n    hostname: web1\n    expose: [\"5000\"]\n    healthcheck: { test: [\"CMD\", \"true\"] }\n  cache:\n    image: phoenix/redis:bookworm\n    hostname: c\n";
+    let (d, s) = project(&[
+        ("My Stack/docker-compose.yml", text),
+        ("My Stack/web/Dockerfile", "FROM scratch\n"),
+    ]);
+    std::fs::write(
+        &s,
+        SCENARIO.replace("docker-compose.yml", "My Stack/docker-compose.yml"),
+    )
+    .unwrap();
+    let sc = load(&s).unwrap_or_else(|e| panic!("{e}"));
+    // Compose v1's name: the project (the folder, lower case, [-_a-z0-9] only) _ the service
+    assert_eq!(sc.app.image, "mystack_web");
+    assert!(sc.app.build.is_some());
+    let w = sc.warnings.join("\n");
+    assert!(
+        w.contains(":3:5: services.web.build: no image: phoenix builds and runs it as mystack_web"),
+        "{w}"
+    );
+    assert!(w.contains(":4:5: services.web.hostname: not applied"), "{w}");
+    assert!(w.contains(":9:5: services.cache.hostname: not applied"), "{w}");
+    // the top-level name: wins over the folder, as in Compose
+    std::fs::write(
+        d.path().join("My Stack/docker-compose.yml"),
+        format!("name: shop\n{text}"),
+    )
+    .unwrap();
+    assert_eq!(load(&s).unwrap().app.image, "shop_web");
 }
