@@ -14,7 +14,6 @@ impl Compose<'_> {
         s: &dct::Service,
         x: XPhoenix,
         declared: &[String],
-        project: Option<String>,
         raw: &mut ScenarioFile,
         warnings: &mut Vec<String>,
     ) {
@@ -69,7 +68,9 @@ impl Compose<'_> {
                     .parent()
                     .and_then(|p| p.file_name())
                     .map(|f| f.to_string_lossy().into_owned());
-                let project: String = project
+                let project: String = self
+                    .project_name
+                    .clone()
                     .or(folder)
                     .unwrap_or_default()
                     .to_lowercase()

@@ -195,8 +195,8 @@ impl Compose<'_> {
         };
         let x = self.x_phoenix(&services, app);
         let mut warnings = lint::lint(self, app, s, &x.shared);
-        let project = top.get("name").and_then(Value::as_str).map(str::to_string);
-        self.app(app, s, x, &declared, project, raw, &mut warnings);
+        self.project_name = top.get("name").and_then(Value::as_str).map(str::to_string);
+        self.app(app, s, x, &declared, raw, &mut warnings);
         // harmless, so accepted with a word rather than refused
         for (name, s) in &typed.services.0 {
             if s.as_ref().is_some_and(|s| s.hostname.is_some()) {

@@ -97,6 +97,7 @@ pub(super) fn apply(scenario: &Path, project: &Project, raw: &mut ScenarioFile) 
         project,
         problems: Vec::new(),
         vars: Vars::default(),
+        project_name: None,
     };
     let dotenv = c.dir.join(".env");
     if project.base.join(&dotenv).exists() {
@@ -166,6 +167,8 @@ pub(crate) struct Compose<'t> {
     problems: Vec<Problem>,
     /// Interpolation variables: `.env` beside the file, then the allowed environment.
     vars: Vars,
+    /// The top-level `name:` (Compose's project name), once read.
+    project_name: Option<String>,
 }
 
 impl Compose<'_> {
