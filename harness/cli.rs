@@ -155,11 +155,24 @@ pub enum Command {
 /// The arguments of `certify` and `init`: what the default scenario is built from.
 #[derive(Debug, Clone, Args)]
 pub struct ZeroConfigArgs {
-    /// The app's image (used if present locally, else pulled).
-    pub image: String,
-    /// The port the app listens on inside its container.
-    #[arg(long)]
-    pub port: u16,
+    /// The app's image (used if present locally, else pulled); or --compose and --service.
+    #[arg(required_unless_present = "compose", conflicts_with = "compose")]
+    pub image: Option<String>,
+    /// A docker-compose file holding the stack instead of IMAGE: its --service is the app,
+    /// every other service a dependency (the README's "A docker-compose file as the stack").
+    #[arg(long, value_name = "FILE", requires = "service")]
+    pub compose: Option<std::path::PathBuf>,
+    /// The compose service to replicate, kill and load (with --compose).
+    #[arg(long, value_name = "NAME", requires = "compose")]
+    pub service: Option<String>,
+    /// An environment variable the compose file may read (repeatable); it sees no other
+    /// variable of phoenix's environment, only the .env beside it.
+    #[arg(long = "compose-env", value_name = "NAME", requires = "compose")]
+    pub compose_env: Vec<String>,
+    /// The port the app listens on inside its container (with --compose: default, the
+    /// service's one container port).
+    #[arg(long, required_unless_present = "compose")]
+    pub port: Option<u16>,
     /// Health path, probed until it answers 200 [default: /].
     #[arg(long)]
     pub health: Option<String>,

@@ -1,39 +1,87 @@
-//! `phoenix certify IMAGE` and `phoenix init IMAGE`: the built-in default scenario
-//! (`scenario::zero_config`) run through `phoenix run`'s own path, or written to a file to
-//! start from. Both build the same text from the same arguments, so a file `init` wrote
-//! runs exactly what `certify` ran.
+//! `phoenix certify IMAGE` and `phoenix init IMAGE` (or `--compose FILE --service NAME`):
+//! the built-in default scenario (`scenario::zero_config`) run through `phoenix run`'s own
+//! path, or written to a file to start from. Both build the same text from the same
+//! arguments, so a file `init` wrote runs exactly what `certify` ran. `certify`'s scenario
+//! stands in the current folder (as `init`'s default phoenix.toml does): the compose file
+//! is named relative to it.
 
 use crate::cli::ZeroConfigArgs;
 use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
 use crate::scenario::zero_config::{Args, ZeroConfig};
 use crate::scenario::{escape, Scenario};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The default scenario's text for these arguments, validated as a file at `path` would
 /// be; the error is printed and is bad input.
 fn scenario_text(app: &ZeroConfigArgs, path: &Path) -> Result<(String, Scenario), u8> {
+    let bad = |e: String| {
+        eprintln!("error: {e}");
+        EXIT_BAD_INPUT
+    };
+    let (mut compose, mut declared_replicas) = (None, None);
+    if let (Some(file), Some(service)) = (&app.compose, &app.service) {
+        let folder = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let written = relative(folder, file).map_err(|why| {
+            bad(format!(
+                "--compose {}: {why}\n  hint: name an existing compose file, e.g. --compose docker-compose.yml",
+                escape(&file.display().to_string())
+            ))
+        })?;
+        declared_replicas = crate::scenario::declared_replicas(file, service);
+        compose = Some((written, service.as_str()));
+    }
     let args = Args {
-        image: &app.image,
+        image: app.image.as_deref().unwrap_or(""),
+        compose: compose
+            .as_ref()
+            .map(|(f, s)| (f.as_str(), *s, app.compose_env.as_slice())),
         port: app.port,
         health: app.health.as_deref(),
         replicas: app.replicas,
+        declared_replicas,
         env: &app.env,
         requests: &app.requests,
         duration: app.duration.as_deref(),
     };
-    let config = ZeroConfig::from_args(&args).map_err(|e| {
-        eprintln!("error: {e}");
-        EXIT_BAD_INPUT
-    })?;
+    let config = ZeroConfig::from_args(&args).map_err(bad)?;
     let text = config.toml();
     match Scenario::parse(path, &text) {
-        Ok(s) => Ok((text, s)),
+        Ok(s) => {
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok((text, s))
+        }
         Err(e) => {
             eprintln!("error: the default scenario for these arguments is not valid: {e}");
+            if app.compose.is_some() {
+                eprintln!("  (app.compose is --compose, app.service --service, app.port --port, app.compose_env --compose-env)");
+            }
             Err(EXIT_BAD_INPUT)
         }
     }
+}
+
+/// `target` relative to the folder `from` (both resolved, symlinks followed), as the
+/// scenario writes it; `..` where needed (the scenario's checks then keep it inside the
+/// project).
+fn relative(from: &Path, target: &Path) -> Result<String, String> {
+    let from = from.canonicalize().map_err(|e| format!("the scenario's folder: {e}"))?;
+    let target = target.canonicalize().map_err(|e| e.to_string())?;
+    let (a, b): (Vec<_>, Vec<_>) = (from.components().collect(), target.components().collect());
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..a.len() {
+        out.push("..");
+    }
+    out.extend(&b[common..]);
+    out.to_str()
+        .map(str::to_string)
+        .ok_or_else(|| "the path is not UTF-8".to_string())
 }
 
 /// `phoenix certify`: the default scenario, saved in the run folder as scenario.toml and

@@ -53,6 +53,9 @@ pub struct AppFile {
     pub compose: Option<String>,
     /// The compose service to replicate, kill and load.
     pub service: Option<String>,
+    /// Environment variables the compose file may read (by name); any other is withheld.
+    #[serde(default)]
+    pub compose_env: Vec<String>,
     /// Required with the Docker backend (validation says so, located at `[app]`).
     pub image: Option<String>,
     pub build: Option<BuildFile>,

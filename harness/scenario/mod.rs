@@ -20,6 +20,7 @@ mod validate;
 pub mod zero_config;
 
 pub use checks::{Body, Capture, Check, Expect, Step, Upload};
+pub use compose::declared_replicas;
 pub use duration::{format_duration, parse_duration};
 pub use error::{did_you_mean, escape, line_col, locate, Problem, ScenarioError, MAX_LISTED};
 pub use level::Level;

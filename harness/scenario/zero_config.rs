@@ -1,4 +1,5 @@
-//! The built-in default scenario of `phoenix certify IMAGE` and `phoenix init IMAGE`: one
+//! The built-in default scenario of `phoenix certify IMAGE` and `phoenix init IMAGE` (or
+//! `--compose FILE --service NAME`, the stack then taken from a compose file): one
 //! function writes it as commented TOML text from the command line's arguments, so
 //! `certify` (which saves the text in its run folder and runs it through the normal path)
 //! and `init` (which writes it to a file) run the very same scenario. The arguments are
@@ -51,11 +52,24 @@ pub const AUDIT_SETTINGS: &[(&str, &str, &str)] = &[
     ("read_only_duration", "\"3s\"", "for this long"),
 ];
 
+/// `--compose FILE --service NAME`: the stack from a compose file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComposeStack {
+    /// The compose file as the scenario names it: relative to the scenario's folder.
+    pub file: String,
+    pub service: String,
+    /// `--compose-env`: the environment variables the compose file may read.
+    pub env: Vec<String>,
+}
+
 /// What the command line asked for, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ZeroConfig {
+    /// Empty with a compose stack.
     pub image: String,
-    pub port: u16,
+    pub compose: Option<ComposeStack>,
+    /// None: the compose service's one container port.
+    pub port: Option<u16>,
     pub health: String,
     pub replicas: u32,
     pub env: Vec<(String, String)>,
@@ -69,9 +83,13 @@ pub struct ZeroConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Args<'a> {
     pub image: &'a str,
-    pub port: u16,
+    /// `--compose` (as the scenario will name it), `--service`, `--compose-env`.
+    pub compose: Option<(&'a str, &'a str, &'a [String])>,
+    pub port: Option<u16>,
     pub health: Option<&'a str>,
     pub replicas: Option<u32>,
+    /// The compose service's `deploy.replicas`, used when `--replicas` is not given.
+    pub declared_replicas: Option<u32>,
     pub env: &'a [String],
     pub requests: &'a [String],
     pub duration: Option<&'a str>,
@@ -95,11 +113,20 @@ fn no_control(arg: &str, s: &str) -> Result<(), String> {
 impl ZeroConfig {
     /// Checks every argument; the error names the argument, what is wrong and the fix.
     pub fn from_args(a: &Args) -> Result<ZeroConfig, String> {
-        no_control("IMAGE", a.image)?;
-        if let Some(why) = image_problem(a.image) {
-            return Err(format!("IMAGE {}: {why}\n  hint: {IMAGE_HINT}", shown(a.image)));
-        }
-        if a.port == 0 {
+        let compose = match a.compose {
+            Some((file, service, env)) => Some(compose_stack(file, service, env)?),
+            None => {
+                no_control("IMAGE", a.image)?;
+                if let Some(why) = image_problem(a.image) {
+                    return Err(format!("IMAGE {}: {why}\n  hint: {IMAGE_HINT}", shown(a.image)));
+                }
+                if a.port.is_none() {
+                    return Err("--port: required with IMAGE\n  hint: the port the app listens on inside its container, e.g. --port 8080".into());
+                }
+                None
+            }
+        };
+        if a.port == Some(0) {
             return Err(
                 "--port 0: not a port\n  hint: the port the app listens on inside its container, e.g. --port 8080"
                     .into(),
@@ -110,10 +137,14 @@ impl ZeroConfig {
         if let Some(why) = http::target_problem(health) {
             return Err(format!("--health: {why}\n  hint: {}", http::TARGET_HINT));
         }
-        let replicas = a.replicas.unwrap_or(DEFAULT_REPLICAS);
+        let replicas = a.replicas.or(a.declared_replicas).unwrap_or(DEFAULT_REPLICAS);
         if !(1..=MAX_REPLICAS).contains(&replicas) {
+            let arg = match a.replicas {
+                Some(_) => "--replicas",
+                None => "the compose service's deploy.replicas",
+            };
             return Err(format!(
-                "--replicas {replicas}: out of range\n  hint: from 1 to {MAX_REPLICAS}"
+                "{arg} {replicas}: out of range\n  hint: from 1 to {MAX_REPLICAS}; give --replicas"
             ));
         }
         if a.env.len() > MAX_ENV {
@@ -187,7 +218,12 @@ impl ZeroConfig {
             }
         };
         Ok(ZeroConfig {
-            image: a.image.into(),
+            image: if compose.is_some() {
+                String::new()
+            } else {
+                a.image.into()
+            },
+            compose,
             port: a.port,
             health: health.into(),
             replicas,
@@ -197,10 +233,15 @@ impl ZeroConfig {
         })
     }
 
-    /// The scenario's name: `certify-` and the image, in letters, digits and dashes.
+    /// The scenario's name: `certify-` and the image (or `compose-` and the service), in
+    /// letters, digits and dashes.
     pub fn name(&self) -> String {
         let mut name = String::from("certify-");
-        for c in self.image.chars() {
+        let of = match &self.compose {
+            Some(c) => format!("compose-{}", c.service),
+            None => self.image.clone(),
+        };
+        for c in of.chars() {
             let c = if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
             } else {
@@ -242,24 +283,48 @@ impl ZeroConfig {
         ));
         line("# Edit it freely, check it with `phoenix validate FILE`, run it with `phoenix run FILE`.".into());
         line(format!("name = {}", q(&self.name())));
+        let what = match &self.compose {
+            Some(c) => format!("service {} of {}", c.service, c.file),
+            None => self.image.clone(),
+        };
         line(format!(
             "description = {}",
             q(&format!(
-                "{} replica(s) of {} under steady load: each killed then restarted, each killed then replaced, then a rolling replace.",
-                r, self.image
+                "{r} replica(s) of {what} under steady load: each killed then restarted, each killed then replaced, then a rolling replace."
             ))
         ));
         line(c("require = \"resilient\"".into(), "lowest level that exits 0"));
         line(String::new());
         line("[app]".into());
-        line(c(
-            format!("image = {}", q(&self.image)),
-            "used if present locally, else pulled",
-        ));
-        line(c(
-            format!("port = {}", self.port),
-            "the port the app listens on in its container",
-        ));
+        match &self.compose {
+            Some(s) => {
+                line(c(
+                    format!("compose = {}", q(&s.file)),
+                    "the stack: the service below is the app, every other one a dependency",
+                ));
+                line(c(
+                    format!("service = {}", q(&s.service)),
+                    "replicated, killed and loaded",
+                ));
+                if !s.env.is_empty() {
+                    let names: Vec<String> = s.env.iter().map(|n| q(n)).collect();
+                    line(c(
+                        format!("compose_env = [{}]", names.join(", ")),
+                        "the only environment variables the compose file may read",
+                    ));
+                }
+            }
+            None => line(c(
+                format!("image = {}", q(&self.image)),
+                "used if present locally, else pulled",
+            )),
+        }
+        if let Some(port) = self.port {
+            line(c(
+                format!("port = {port}"),
+                "the port the app listens on in its container",
+            ));
+        }
         line(c(
             format!("replicas = {r}"),
             "app-0, app-1, ...: each on a fixed 127.0.0.1 port",
@@ -329,6 +394,38 @@ impl ZeroConfig {
     }
 }
 
+/// `--compose`, `--service` and `--compose-env`, checked (the compose file itself is read
+/// and checked with the scenario, located at its own lines).
+fn compose_stack(file: &str, service: &str, env: &[String]) -> Result<ComposeStack, String> {
+    no_control("--compose", file)?;
+    no_control("--service", service)?;
+    let name_ok =
+        |n: &str| !n.is_empty() && n.len() <= 128 && n.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if !name_ok(service) {
+        return Err(format!(
+            "--service {}: not a compose service name\n  hint: letters, digits, '.', '_' and '-', e.g. --service web",
+            shown(service)
+        ));
+    }
+    if env.len() > MAX_ENV {
+        return Err(format!("--compose-env: {} given, at most {MAX_ENV}", env.len()));
+    }
+    for n in env {
+        no_control("--compose-env", n)?;
+        if !env_name_ok(n) {
+            return Err(format!(
+                "--compose-env {}: not a variable name\n  hint: a POSIX name, e.g. --compose-env TAG",
+                shown(n)
+            ));
+        }
+    }
+    Ok(ComposeStack {
+        file: file.into(),
+        service: service.into(),
+        env: env.to_vec(),
+    })
+}
+
 /// Gaps in the load: one before each of the 2R single faults, one before the rolling
 /// replace, then two per replica for it — it replaces one replica after another, each
 /// once the previous is healthy again, so it needs a recovery per replica before the load
@@ -346,7 +443,7 @@ mod tests {
     fn config(image: &str, replicas: u32, duration: Option<&str>) -> ZeroConfig {
         ZeroConfig::from_args(&Args {
             image,
-            port: 8080,
+            port: Some(8080),
             replicas: Some(replicas),
             duration,
             ..Default::default()
@@ -379,7 +476,7 @@ mod tests {
     fn names_and_values_are_written_as_toml_strings() {
         let c = ZeroConfig::from_args(&Args {
             image: "registry.example.com:5000/team/app:1.2",
-            port: 80,
+            port: Some(80),
             env: &["GREETING=say \"hi\" # not a comment".into(), "GREETING=last".into()],
             requests: &["post /a?b=\"c\"".into()],
             ..Default::default()

@@ -15,6 +15,7 @@ impl Compose<'_> {
         x: XPhoenix,
         declared: &[String],
         raw: &mut ScenarioFile,
+        warnings: &mut Vec<String>,
     ) {
         let at = |k: &'static str| ["services", name, k];
         if x.recipe.is_some() || x.ready_log.is_some() {
@@ -60,11 +61,33 @@ impl Compose<'_> {
                 }
             };
             if s.image.is_none() {
-                self.problem(
-                    &at("build"),
-                    "build needs image: the tag phoenix builds and runs",
-                    "add image: myapp:latest",
-                );
+                // Compose's own name for a built image: <project>_<service>, the project
+                // being the top-level name: or the compose file's folder
+                let folder = self
+                    .file
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .map(|f| f.to_string_lossy().into_owned());
+                let project: String = self
+                    .project_name
+                    .clone()
+                    .or(folder)
+                    .unwrap_or_default()
+                    .to_lowercase()
+                    .chars()
+                    .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_')
+                    .collect();
+                if project.is_empty() {
+                    self.problem(
+                        &at("build"),
+                        "build without image, and no project name to name the image after",
+                        "add image: myapp:latest (the tag phoenix builds and runs)",
+                    );
+                } else {
+                    let image = format!("{project}_{name}");
+                    self.warn(warnings, &at("build"), &format!("no image: phoenix builds and runs it as {image}, the name Compose gives it; set image: to choose"));
+                    raw.app.image = Some(image);
+                }
             }
             raw.app.build = Some(BuildFile {
                 context: self.rel(&context),
@@ -78,7 +101,7 @@ impl Compose<'_> {
                 "add build: (context) or remove build_command",
             );
         }
-        if s.image.is_none() && s.build_.is_none() {
+        if raw.app.image.is_none() && s.build_.is_none() {
             self.problem(
                 &["services", name],
                 "has neither image nor build",
@@ -105,6 +128,25 @@ impl Compose<'_> {
                 ),
             }
         }
+        let volumes = self.volumes(name, s, declared, true);
+        raw.app.volumes.extend(volumes);
+        if let Some(r) = s.deploy.as_ref().and_then(|d| d.replicas) {
+            raw.app.replicas.get_or_insert(r);
+        }
+        if let Some(g) = &s.stop_grace_period {
+            // Compose's stop grace is how long SIGTERM may take: the default of stop faults
+            for f in raw.faults.iter_mut().filter(|f| f.kind == "stop" && f.grace.is_none()) {
+                f.grace = Some(g.clone());
+            }
+        }
+    }
+
+    /// A service's named volumes as `"name:/path"`; bind mounts, anonymous and undeclared
+    /// volumes are refused (a host folder is never mounted), and so is a read-only app
+    /// volume (the scenario's volumes are read-write).
+    pub(super) fn volumes(&mut self, name: &str, s: &dct::Service, declared: &[String], app: bool) -> Vec<String> {
+        let at = ["services", name, "volumes"];
+        let mut out = Vec::new();
         for (i, v) in s.volumes.iter().enumerate() {
             let idx = i.to_string();
             let vat = ["services", name, "volumes", idx.as_str()];
@@ -127,24 +169,21 @@ impl Compose<'_> {
                 }
                 dct::Volumes::Advanced(a) => (a.source.clone(), a.target.clone(), a.read_only, a._type.as_str()),
             };
+            let bind_why = if app {
+                lint::BIND_WHY
+            } else {
+                "phoenix mounts no host path into a service"
+            };
             match (kind, source) {
-                ("bind", _) => self.problem(&at("volumes"), format!("mounts the host folder onto {target}: {}", lint::BIND_WHY), "keep state in a named volume declared shared, or in a service (Redis, a database, object storage)"),
-                ("volume", None) => self.problem(&at("volumes"), format!("an anonymous volume on {target} is per container: what one replica writes, its replacement never sees"), "name it (name:/path) and declare it under the top-level volumes:"),
-                ("volume", Some(src)) if !declared.contains(&src) => self.problem(&at("volumes"), format!("named volume \"{src}\" is not declared under the top-level volumes:"), format!("add volumes: {{ {src}: {{}} }} at the top level")),
-                ("volume", Some(_)) if ro => self.problem(&at("volumes"), "read-only volumes are not supported", "remove :ro"),
-                ("volume", Some(src)) => raw.app.volumes.push(format!("{src}:{target}")),
+                ("bind", _) => self.problem(&at, format!("mounts the host folder onto {target}: {bind_why}"), if app { "keep state in a named volume declared shared, or in a service (Redis, a database, object storage); a source folder mounted for development (the image holds the code) belongs in docker-compose.override.yml, which phoenix does not read" } else { "use a named volume declared under the top-level volumes:, or bake the files into the image" }),
+                ("volume", None) => self.problem(&at, format!("an anonymous volume on {target} is per container: what one replica writes, its replacement never sees"), "name it (name:/path) and declare it under the top-level volumes:"),
+                ("volume", Some(src)) if !declared.contains(&src) => self.problem(&at, format!("named volume \"{src}\" is not declared under the top-level volumes:"), format!("add volumes: {{ {src}: {{}} }} at the top level")),
+                ("volume", Some(_)) if ro => self.problem(&at, "read-only volumes are not supported", "remove :ro"),
+                ("volume", Some(src)) => out.push(format!("{src}:{target}")),
                 (other, _) => self.problem(&vat, format!("a {other} mount is not supported"), "use a named volume"),
             }
         }
-        if let Some(r) = s.deploy.as_ref().and_then(|d| d.replicas) {
-            raw.app.replicas.get_or_insert(r);
-        }
-        if let Some(g) = &s.stop_grace_period {
-            // Compose's stop grace is how long SIGTERM may take: the default of stop faults
-            for f in raw.faults.iter_mut().filter(|f| f.kind == "stop" && f.grace.is_none()) {
-                f.grace = Some(g.clone());
-            }
-        }
+        out
     }
 
     /// Container ports named by `ports` (short and long syntax) and `expose`, deduplicated.

@@ -3,14 +3,48 @@
 //! `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}`, `${VAR?err}`,
 //! `${VAR:+alt}`, `${VAR+alt}`, and `$$` for a literal `$`. Defaults are taken as written
 //! (not interpolated again), which bounds the work by the value's length.
+//!
+//! A compose file is untrusted input (it arrives in a pull request), so it does not see
+//! the harness's whole environment: a variable comes from the `.env` beside the file, or
+//! from the environment only when the scenario allows it by name (`[app] compose_env`).
+//! A reference to a variable the environment holds but the scenario did not allow is an
+//! error, never a silent default: `${AWS_SECRET_ACCESS_KEY}` cannot move a CI secret into
+//! a container (and from there into a report).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The variables a compose file may read.
+#[derive(Debug, Default)]
+pub(crate) struct Vars {
+    /// `.env` beside the file, then the allowed environment variables (which win).
+    pub known: BTreeMap<String, String>,
+    /// Names set in the harness's environment but not allowed: referring to one is refused.
+    pub withheld: BTreeSet<String>,
+}
+
+impl Vars {
+    /// The value of `name`: Some when known, None when unset, an error when withheld.
+    pub(crate) fn get(&self, name: &str) -> Result<Option<&String>, Failure> {
+        if let Some(v) = self.known.get(name) {
+            return Ok(Some(v));
+        }
+        if self.withheld.contains(name) {
+            return Err((
+                format!("variable {name} is set in phoenix's environment, which a compose file may not read unless allowed"),
+                format!(
+                    "a compose file is untrusted input: allow it with compose_env = [\"{name}\"] in [app] (phoenix certify/init: --compose-env {name}), or set it in the .env file beside the compose file"
+                ),
+            ));
+        }
+        Ok(None)
+    }
+}
 
 /// Why a value cannot be interpolated.
 pub(crate) type Failure = (String, String);
 
 /// `s` with every variable replaced from `vars`.
-pub(crate) fn interpolate(s: &str, vars: &BTreeMap<String, String>) -> Result<String, Failure> {
+pub(crate) fn interpolate(s: &str, vars: &Vars) -> Result<String, Failure> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('$') {
@@ -39,7 +73,7 @@ pub(crate) fn interpolate(s: &str, vars: &BTreeMap<String, String>) -> Result<St
                     "write $NAME or ${NAME}, or $$ for a literal dollar sign".into(),
                 ));
             }
-            out.push_str(vars.get(&after[..n]).map_or("", String::as_str));
+            out.push_str(vars.get(&after[..n])?.map_or("", String::as_str));
             rest = &after[n..];
         }
     }
@@ -48,7 +82,7 @@ pub(crate) fn interpolate(s: &str, vars: &BTreeMap<String, String>) -> Result<St
 }
 
 /// The inside of `${...}`.
-fn braced(inner: &str, vars: &BTreeMap<String, String>) -> Result<String, Failure> {
+fn braced(inner: &str, vars: &Vars) -> Result<String, Failure> {
     let n = inner
         .char_indices()
         .find(|&(_, c)| !(c == '_' || c.is_ascii_alphanumeric()))
@@ -60,7 +94,7 @@ fn braced(inner: &str, vars: &BTreeMap<String, String>) -> Result<String, Failur
             "a name is letters, digits and '_', not starting with a digit, e.g. ${PORT}".into(),
         ));
     }
-    let value = vars.get(name);
+    let value = vars.get(name)?;
     let set_nonempty = value.is_some_and(|v| !v.is_empty());
     let (kind, arg) = match op {
         "" => return Ok(value.cloned().unwrap_or_default()),
@@ -87,7 +121,7 @@ fn braced(inner: &str, vars: &BTreeMap<String, String>) -> Result<String, Failur
 fn required(name: &str, message: &str, what: &str) -> Failure {
     (
         format!("required variable {name} is not {what}: {message}"),
-        format!("set {name} in the environment or in the .env file beside the compose file"),
+        format!("set {name} in the .env file beside the compose file, or in the environment and allow it with compose_env = [\"{name}\"] in [app]"),
     )
 }
 
@@ -126,11 +160,14 @@ pub(crate) fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, (usize
 mod tests {
     use super::*;
 
-    fn vars() -> BTreeMap<String, String> {
-        [("PORT", "8080"), ("EMPTY", ""), ("TAG", "latest")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    fn vars() -> Vars {
+        Vars {
+            known: [("PORT", "8080"), ("EMPTY", ""), ("TAG", "latest")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            withheld: ["AWS_SECRET_ACCESS_KEY".to_string()].into(),
+        }
     }
 
     #[test]
@@ -158,6 +195,28 @@ mod tests {
         assert!(h.contains(".env"), "{h}");
         assert!(interpolate("${EMPTY:?x}", &v).is_err());
         assert_eq!(interpolate("${EMPTY?x}", &v).unwrap(), "");
+    }
+
+    #[test]
+    fn a_withheld_variable_is_refused_in_every_form_even_with_a_default() {
+        let v = vars();
+        for s in [
+            "$AWS_SECRET_ACCESS_KEY",
+            "${AWS_SECRET_ACCESS_KEY}",
+            "${AWS_SECRET_ACCESS_KEY:-none}",
+            "${AWS_SECRET_ACCESS_KEY-none}",
+            "${AWS_SECRET_ACCESS_KEY:+set}",
+            "${AWS_SECRET_ACCESS_KEY?x}",
+        ] {
+            let (m, h) = interpolate(s, &v).unwrap_err();
+            assert!(
+                m.contains("AWS_SECRET_ACCESS_KEY is set in phoenix's environment"),
+                "{s}: {m}"
+            );
+            assert!(h.contains("compose_env = [\"AWS_SECRET_ACCESS_KEY\"]"), "{s}: {h}");
+        }
+        // an unset variable still takes its default, as in Compose
+        assert_eq!(interpolate("${NOT_SET:-d}", &v).unwrap(), "d");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use docker_compose_types as dct;
 pub(super) const BIND_WHY: &str = "state on the host: a replacement on another host starts without it, and two replicas on one host share it by accident";
 
 impl Compose<'_> {
-    fn warn(&self, out: &mut Vec<String>, path: &[&str], why: &str) {
+    pub(super) fn warn(&self, out: &mut Vec<String>, path: &[&str], why: &str) {
         let (l, c) = super::locate(self.text, path);
         let file = self.file.display().to_string();
         out.push(format!(

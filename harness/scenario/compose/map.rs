@@ -26,11 +26,14 @@ const APP_KEYS: &[&str] = &[
     "healthcheck",
     "restart",
     "container_name",
+    "hostname",
     "x-phoenix",
 ];
 /// Keys of a dependency service.
 const DEP_KEYS: &[&str] = &[
     "image",
+    "command",
+    "volumes",
     "environment",
     "env_file",
     "depends_on",
@@ -39,19 +42,20 @@ const DEP_KEYS: &[&str] = &[
     "healthcheck",
     "restart",
     "container_name",
+    "hostname",
     "x-phoenix",
 ];
 
 /// Why a key the mapping does not carry is refused, and what to do.
 fn refusal(key: &str, app: bool) -> (String, String) {
     let (why, fix) = match key {
-        "command" | "entrypoint" => (
+        "command" | "entrypoint" if app => (
             "the Docker backend runs the image's own ENTRYPOINT and CMD",
             "bake the command into the image (ENTRYPOINT/CMD in its Dockerfile) and remove this key",
         ),
-        "volumes" if !app => (
-            "dependency services get no volumes (they start fresh each run)",
-            "remove it; state kept by a dependency is outside what phoenix measures",
+        "entrypoint" => (
+            "a dependency's command is mapped (it replaces the image's CMD), its entrypoint is not",
+            "put the program and its arguments in command, or bake the entrypoint into the image",
         ),
         "build" if !app => (
             "dependency images are built by a recipe, not a Dockerfile",
@@ -72,7 +76,7 @@ fn refusal(key: &str, app: bool) -> (String, String) {
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub(super) struct XPhoenix {
-    /// App: run before the image build, from the scenario's folder.
+    /// App: run before the image build, from the compose file's folder.
     pub(super) build_command: Option<Vec<String>>,
     /// App: named volumes declared shared (e.g. backed by network storage in production).
     #[serde(default)]
@@ -183,15 +187,26 @@ impl Compose<'_> {
                 continue;
             };
             let x = self.x_phoenix(&services, &name);
-            deps.push(self.dependency(&name, s, x));
+            deps.push(self.dependency(&name, s, x, &declared));
         }
         let Some(Some(s)) = typed.services.0.get(app) else {
             self.problem(&["services", app], "is empty", "give it an image");
             return Vec::new();
         };
         let x = self.x_phoenix(&services, app);
-        let warnings = lint::lint(self, app, s, &x.shared);
-        self.app(app, s, x, &declared, raw);
+        let mut warnings = lint::lint(self, app, s, &x.shared);
+        self.project_name = top.get("name").and_then(Value::as_str).map(str::to_string);
+        self.app(app, s, x, &declared, raw, &mut warnings);
+        // harmless, so accepted with a word rather than refused
+        for (name, s) in &typed.services.0 {
+            if s.as_ref().is_some_and(|s| s.hostname.is_some()) {
+                self.warn(
+                    &mut warnings,
+                    &["services", name, "hostname"],
+                    "not applied: phoenix names each container itself; services reach each other by their service name",
+                );
+            }
+        }
         for d in &deps {
             if raw.services.iter().any(|o| o.name == d.name) {
                 self.problem(
@@ -299,11 +314,7 @@ impl Compose<'_> {
                     match item.split_once('=') {
                         Some((k, v)) => _ = env.insert(k.into(), v.into()),
                         // `- NAME` passes the variable through from the environment
-                        None => {
-                            if let Some(v) = self.vars.get(item) {
-                                env.insert(item.clone(), v.clone());
-                            }
-                        }
+                        None => self.pass_through(name, item, &mut env),
                     }
                 }
             }
@@ -311,11 +322,7 @@ impl Compose<'_> {
                 for (k, v) in m {
                     match v {
                         Some(v) => _ = env.insert(k.clone(), v.to_string()),
-                        None => {
-                            if let Some(v) = self.vars.get(k) {
-                                env.insert(k.clone(), v.clone());
-                            }
-                        }
+                        None => self.pass_through(name, k, &mut env),
                     }
                 }
             }
@@ -323,7 +330,33 @@ impl Compose<'_> {
         env
     }
 
-    fn dependency(&mut self, name: &str, s: &dct::Service, x: XPhoenix) -> ServiceFile {
+    /// `- NAME` or `NAME:` in `environment`: the variable's value, when it is known (the
+    /// same rule as interpolation: `.env` or an allowed environment variable).
+    fn pass_through(&mut self, name: &str, var: &str, env: &mut BTreeMap<String, String>) {
+        match self.vars.get(var) {
+            Ok(Some(v)) => _ = env.insert(var.to_string(), v.clone()),
+            Ok(None) => {}
+            Err((m, h)) => self.problem(&["services", name, "environment"], m, h),
+        }
+    }
+
+    /// A dependency's `command`: a list as written, a string split as a POSIX shell would
+    /// (as Compose does), no shell run.
+    fn command(&mut self, name: &str, s: &dct::Service) -> Option<Vec<String>> {
+        match s.command.as_ref()? {
+            dct::Command::Args(v) => Some(v.clone()),
+            dct::Command::Simple(line) => shlex::split(line).or_else(|| {
+                self.problem(
+                    &["services", name, "command"],
+                    "is not a command line: an unclosed quote",
+                    "close the quote, or write command as a list: [\"redis-server\", \"--appendonly\", \"yes\"]",
+                );
+                None
+            }),
+        }
+    }
+
+    fn dependency(&mut self, name: &str, s: &dct::Service, x: XPhoenix, declared: &[String]) -> ServiceFile {
         if x.build_command.is_some() || !x.shared.is_empty() {
             self.problem(
                 &["services", name, "x-phoenix"],
@@ -345,9 +378,8 @@ impl Compose<'_> {
             recipe: x.recipe.map(|r| self.rel(&r)),
             env: self.env(name, s),
             ready_log: x.ready_log,
-            // a dependency's volumes and command are refused above (not mapped yet)
-            volumes: Vec::new(),
-            command: None,
+            volumes: self.volumes(name, s, declared, false),
+            command: self.command(name, s),
         }
     }
 }

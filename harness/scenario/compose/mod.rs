@@ -12,20 +12,41 @@ mod lint;
 mod map;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_env_deps;
 
 use super::error::{Problem, ScenarioError};
 use super::file::ScenarioFile;
 use super::validate::paths::{Project, Want};
+use interpolate::Vars;
 use serde_yaml::Value;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Most services read from one compose file.
 pub const MAX_COMPOSE_SERVICES: usize = 32;
 
-/// Replaces `raw.app.compose` by what the compose file says; returns the lint's warnings.
-pub(super) fn apply(scenario: &Path, project: &Project, raw: &mut ScenarioFile) -> Result<Vec<String>, ScenarioError> {
+/// What mapping a compose file leaves for the validated scenario.
+#[derive(Default)]
+pub(super) struct Applied {
+    /// The lint's warnings.
+    pub warnings: Vec<String>,
+    /// The compose file's folder: `x-phoenix.build_command` runs there, as its paths are
+    /// relative to the compose file like every other path it names.
+    pub folder: Option<PathBuf>,
+}
+
+/// Replaces `raw.app.compose` by what the compose file says.
+pub(super) fn apply(scenario: &Path, project: &Project, raw: &mut ScenarioFile) -> Result<Applied, ScenarioError> {
+    let allowed = std::mem::take(&mut raw.app.compose_env);
     let Some(written) = raw.app.compose.take() else {
+        if !allowed.is_empty() {
+            return Err(scenario_problem(
+                scenario,
+                "app.compose_env",
+                "allows variables into a compose file, but there is no app.compose",
+                "add compose = \"docker-compose.yml\", or remove compose_env",
+            ));
+        }
         if raw.app.service.is_some() {
             return Err(scenario_problem(
                 scenario,
@@ -34,7 +55,7 @@ pub(super) fn apply(scenario: &Path, project: &Project, raw: &mut ScenarioFile) 
                 "add compose = \"docker-compose.yml\", or remove service",
             ));
         }
-        return Ok(Vec::new());
+        return Ok(Applied::default());
     };
     let Some(service) = raw.app.service.take() else {
         return Err(scenario_problem(
@@ -44,6 +65,22 @@ pub(super) fn apply(scenario: &Path, project: &Project, raw: &mut ScenarioFile) 
             "e.g. service = \"web\"",
         ));
     };
+    if let Some(bad) = allowed.iter().find(|n| !super::validate::docker::env_name_ok(n)) {
+        return Err(scenario_problem(
+            scenario,
+            "app.compose_env",
+            &format!("\"{}\" is not a variable name", super::escape(bad)),
+            "letters, digits and '_', not starting with a digit, e.g. compose_env = [\"TAG\"]",
+        ));
+    }
+    if allowed.len() > super::MAX_ENV {
+        return Err(scenario_problem(
+            scenario,
+            "app.compose_env",
+            &format!("{} names, at most {}", allowed.len(), super::MAX_ENV),
+            "allow only what the compose file reads",
+        ));
+    }
     let max_bytes = super::read::MAX_FILE_BYTES;
     let file = project
         .resolve(&written, Want::File { max_bytes })
@@ -59,25 +96,52 @@ pub(super) fn apply(scenario: &Path, project: &Project, raw: &mut ScenarioFile) 
         dir,
         project,
         problems: Vec::new(),
-        vars: BTreeMap::new(),
+        vars: Vars::default(),
+        project_name: None,
     };
     let dotenv = c.dir.join(".env");
     if project.base.join(&dotenv).exists() {
         for (k, v) in c.env_file(&dotenv.to_string_lossy(), &[])? {
-            c.vars.insert(k, v);
+            c.vars.known.insert(k, v);
         }
     }
-    // the shell's environment wins over .env, as in Compose
-    c.vars.extend(std::env::vars());
+    // an allowed variable of the environment wins over .env, as in Compose; the names of
+    // the others are kept only to refuse a reference to one (interpolate.rs says why)
+    for (k, v) in std::env::vars_os() {
+        let Some(k) = k.to_str() else { continue };
+        if allowed.iter().any(|a| a == k) {
+            c.vars.known.insert(k.to_string(), v.to_string_lossy().into_owned());
+        } else if !c.vars.known.contains_key(k) {
+            c.vars.withheld.insert(k.to_string());
+        }
+    }
     let warnings = c.map(&service, raw);
     if c.problems.is_empty() {
-        Ok(warnings)
+        Ok(Applied {
+            warnings,
+            folder: Some(project.base.join(&c.dir)),
+        })
     } else {
         Err(ScenarioError::Invalid {
             path: file,
             problems: c.problems,
         })
     }
+}
+
+/// The `deploy.replicas` of `service` in the compose file at `file`, when it says a plain
+/// number: `phoenix certify --compose` lays out one fault per replica before the file is
+/// mapped. Anything unreadable is None here; the mapping then reports it at its line.
+pub fn declared_replicas(file: &Path, service: &str) -> Option<u32> {
+    let text = super::read::read_bounded(file).ok()?;
+    let v: Value = serde_yaml::from_str(&text).ok()?;
+    let r = v
+        .get("services")?
+        .get(service)?
+        .get("deploy")?
+        .get("replicas")?
+        .as_u64()?;
+    u32::try_from(r).ok()
 }
 
 fn scenario_problem(scenario: &Path, field: &str, message: &str, hint: &str) -> ScenarioError {
@@ -101,8 +165,10 @@ pub(crate) struct Compose<'t> {
     dir: PathBuf,
     project: &'t Project,
     problems: Vec<Problem>,
-    /// Interpolation variables: `.env` beside the file, then the environment.
-    vars: BTreeMap<String, String>,
+    /// Interpolation variables: `.env` beside the file, then the allowed environment.
+    vars: Vars,
+    /// The top-level `name:` (Compose's project name), once read.
+    project_name: Option<String>,
 }
 
 impl Compose<'_> {

@@ -49,7 +49,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> 
         return Err(invalid(vec![p]));
     }
     let mut raw: ScenarioFile = toml::from_str(text).map_err(|e| invalid(vec![syntax::parse_problem(text, &e)]))?;
-    let warnings = super::compose::apply(path, &Project::of(path), &mut raw)?;
+    let compose = super::compose::apply(path, &Project::of(path), &mut raw)?;
     let mut v = Validator {
         text,
         problems: Vec::new(),
@@ -58,7 +58,10 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> 
     };
     let mut scenario = v.scenario(raw, path);
     if v.problems.is_empty() {
-        scenario.warnings = warnings;
+        scenario.warnings = compose.warnings;
+        if let (Some(folder), Some(b)) = (compose.folder, scenario.app.build.as_mut()) {
+            b.workdir = folder;
+        }
         return Ok(scenario);
     }
     let locator = Locator::new(text);
