@@ -20,6 +20,9 @@ use std::time::Instant;
 /// Runs at once.
 const AT_ONCE: usize = 2;
 
+/// A run's exit status and result.json.
+type Ran = (Option<i32>, Value);
+
 const LEVELS: [&str; 5] = ["not-certified", "untested", "fragile", "resilient", "phoenix"];
 
 fn rank(level: &str) -> usize {
@@ -71,7 +74,7 @@ const COPIES: [Expect; 5] = [
 ];
 
 /// Runs one copy; returns its exit status and result.json.
-fn run_copy(name: &str) -> (Option<i32>, Value) {
+fn run_copy(name: &str) -> Ran {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let o = run(&format!("tests/scenarios/{name}.toml"), &out, &[]);
@@ -154,7 +157,7 @@ fn each_anti_pattern_copy_is_capped_at_fragile_by_its_own_finding_and_the_statel
     require_docker();
     let start = Instant::now();
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<Option<(Option<i32>, Value)>>> = Mutex::new(vec![None; COPIES.len()]);
+    let done: Mutex<Vec<Option<Ran>>> = Mutex::new(vec![None; COPIES.len()]);
     std::thread::scope(|s| {
         for _ in 0..AT_ONCE {
             s.spawn(|| {
@@ -166,7 +169,7 @@ fn each_anti_pattern_copy_is_capped_at_fragile_by_its_own_finding_and_the_statel
             });
         }
     });
-    let runs: Vec<(Option<i32>, Value)> = done
+    let runs: Vec<Ran> = done
         .into_inner()
         .unwrap()
         .into_iter()
