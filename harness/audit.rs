@@ -1,11 +1,14 @@
 //! The statelessness audit's runtime side (`execute` calls it): the old-versus-fresh
 //! sample — a few idempotent requests sent to a replica before it is replaced and again to
-//! its fresh instance once healthy — and the reads of each instance's filesystem right
-//! after it became healthy (its boot writes). Bounded: at most [`MAX_SAMPLE`] requests, each
+//! its fresh instance once healthy, after the load mix's writes were sent to the old one
+//! once, so the reads ask for state it holds (a session it issued, a value put in its
+//! cache) — and the reads of each instance's filesystem right after it became healthy
+//! (its boot writes). Bounded: at most [`MAX_SAMPLE`] requests, each
 //! with [`SAMPLE_TIMEOUT`], bodies read up to [`MAX_SAMPLE_BODY`], loopback endpoints only.
 //! `analysis::audit` judges what it records.
 
 use crate::backend::{MAX_SAMPLE_BODY, MAX_SAMPLE_TEXT};
+use crate::load::http::{self, Prepared};
 use crate::record::Reply;
 use crate::scenario::Scenario;
 use std::net::SocketAddr;
@@ -20,6 +23,10 @@ pub const SAMPLE_TIMEOUT: Duration = Duration::from_millis(500);
 /// Bound for a whole sample; the before-sample starts this long before its fault, so the
 /// fault is not delayed.
 pub const SAMPLE_BUDGET: Duration = Duration::from_millis(800);
+/// Most writes of the load mix sent before a sample.
+const MAX_WRITES: usize = 4;
+/// Bound for the writes before a sample, all together; they start this much earlier still.
+pub const WRITES_BUDGET: Duration = Duration::from_millis(600);
 
 /// One request of a sample: validated at load (the load mix) or rendered with control
 /// characters refused (a journey's verify step).
@@ -59,6 +66,88 @@ pub fn mix_sample(scenario: &Scenario) -> Vec<SampleRequest> {
         }
     }
     out
+}
+
+/// The load mix's POST, PUT and PATCH requests, each once, at most [`MAX_WRITES`], prepared
+/// as the load prepares them (the same upload bytes). Sent as request number 1 — the number
+/// the sample's reads are rendered with — so `PUT /cache/k{{n}}` writes what
+/// `GET /cache/k{{n}}` reads. DELETE is left out: it would remove what the reads ask for.
+pub fn mix_writes(scenario: &Scenario) -> Vec<Prepared> {
+    scenario
+        .load
+        .requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r.method.as_str(), "POST" | "PUT" | "PATCH"))
+        .take(MAX_WRITES)
+        .map(|(kind, r)| Prepared::new(r, kind, false).expect("requests are validated with the scenario"))
+        .collect()
+}
+
+/// How long before its fault the old instance's sample starts: its writes, then its reads.
+pub fn lead(writes: &[Prepared]) -> Duration {
+    match writes.is_empty() {
+        true => SAMPLE_BUDGET,
+        false => SAMPLE_BUDGET + WRITES_BUDGET,
+    }
+}
+
+/// Sends `writes` to `addr` in turn within [`WRITES_BUDGET`] (each within
+/// [`SAMPLE_TIMEOUT`]); returns the cookies their answers set, as a `Cookie` header value
+/// (None: none). Their answers are not compared: they only put state on the old instance.
+pub async fn send_writes(addr: SocketAddr, writes: &[Prepared]) -> Option<String> {
+    debug_assert!(addr.ip().is_loopback(), "samples go to published loopback ports only");
+    let mut jar: Vec<(String, String)> = Vec::new();
+    let work = async {
+        for w in writes {
+            if let Ok(Ok((_, headers))) = tokio::time::timeout(SAMPLE_TIMEOUT, http::send_once(addr, w, 1)).await {
+                for v in headers.get_all(reqwest::header::SET_COOKIE) {
+                    if let Ok(v) = v.to_str() {
+                        keep_cookie(&mut jar, v);
+                    }
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(WRITES_BUDGET, work).await;
+    let header: Vec<String> = jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    (!header.is_empty()).then(|| header.join("; "))
+}
+
+/// Keeps the `name=value` of a `Set-Cookie` value (attributes ignored); an empty value
+/// removes the cookie, a later one replaces it; a name or value with a control character,
+/// a space or a `;` is not kept (it could not be sent back as it came).
+fn keep_cookie(jar: &mut Vec<(String, String)>, set_cookie: &str) {
+    let pair = set_cookie.split(';').next().unwrap_or("");
+    let Some((name, value)) = pair.split_once('=') else {
+        return;
+    };
+    let (name, value) = (name.trim(), value.trim());
+    let bad = |s: &str| s.chars().any(|c| c.is_control() || c == ' ' || c == ';' || c == ',');
+    if name.is_empty() || bad(name) || bad(value) {
+        return;
+    }
+    jar.retain(|(k, _)| k != name);
+    if !value.is_empty() {
+        jar.push((name.to_string(), value.to_string()));
+    }
+}
+
+/// The mix's reads, sent with `cookie` (added to a `Cookie` header a read already has).
+pub fn with_cookie(mix: &[SampleRequest], cookie: Option<&str>) -> Vec<SampleRequest> {
+    let Some(cookie) = cookie else {
+        return mix.to_vec();
+    };
+    mix.iter()
+        .map(|r| {
+            let mut r = r.clone();
+            match r.headers.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case("cookie")) {
+                Some((_, v)) => *v = format!("{v}; {cookie}"),
+                None => r.headers.push(("cookie".into(), cookie.into())),
+            }
+            r
+        })
+        .collect()
 }
 
 fn client() -> reqwest::Client {
@@ -139,3 +228,7 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
+
+#[cfg(test)]
+#[path = "audit_tests.rs"]
+mod tests;

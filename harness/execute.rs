@@ -9,7 +9,7 @@ use crate::clock::RunClock;
 use crate::deployment;
 use crate::fault;
 use crate::load::{run_load, LiveCounters, LoadConfig, Recorder};
-use crate::observe::{boot_read, sample_for, sample_memory, FreshJob};
+use crate::observe::{before_sample, boot_read, sample_memory, FreshJob};
 use crate::probe::{ProbeSpec, Prober};
 use crate::record::{
     Abort, AbortKind, FreshPair, FsRead, FsReadWhen, InstanceLog, LifecycleEvent, RunRecord, TrialRecord,
@@ -262,8 +262,14 @@ impl Drive<'_> {
         let (endpoints, probers, start_timeout) = (self.endpoints, self.probers, self.scenario.app.start_timeout);
         let checks = &mut self.checks;
         let services = self.scenario.services.len() as u32;
-        let mix = audit::mix_sample(self.scenario);
         let audit_on = self.scenario.audit.enabled;
+        let mix = audit::mix_sample(self.scenario);
+        let writes = if audit_on {
+            audit::mix_writes(self.scenario)
+        } else {
+            Vec::new()
+        };
+        let writes = &writes;
         let (jobs, mut job_rx) = mpsc::unbounded_channel::<FreshJob>();
         let faults = async move {
             let mut records = Vec::new();
@@ -274,15 +280,14 @@ impl Drive<'_> {
                 if early {
                     tokio::select! {
                         _ = cancel.cancelled() => break,
-                        _ = tokio::time::sleep_until(at.checked_sub(audit::SAMPLE_BUDGET).unwrap_or(at).into()) => {}
+                        _ = tokio::time::sleep_until(at.checked_sub(audit::lead(writes)).unwrap_or(at).into()) => {}
                     }
                 }
                 let mut first_sample = None;
                 if early {
                     if let Some(t) = endpoints.iter().position(|e| f.target == ALL || e.replica == f.target) {
-                        let sample = sample_for(&mix, checks, t, endpoints.len());
-                        let before = audit::send_sample(endpoints[t].addr, &sample).await;
-                        first_sample = Some((sample, before));
+                        first_sample =
+                            Some(before_sample(endpoints[t].addr, writes, &mix, checks, t, endpoints.len()).await);
                     }
                 }
                 tokio::select! {
@@ -327,9 +332,7 @@ impl Drive<'_> {
                         (Action::Replace, 0, Some(s)) => s,
                         (Action::Replace, _, _) if audit_on => {
                             let t = endpoints.iter().position(|e| e.replica == one.target).unwrap_or(0);
-                            let sample = sample_for(&mix, checks, t, endpoints.len());
-                            let before = audit::send_sample(endpoints[t].addr, &sample).await;
-                            (sample, before)
+                            before_sample(endpoints[t].addr, writes, &mix, checks, t, endpoints.len()).await
                         }
                         _ => (Vec::new(), Vec::new()),
                     };

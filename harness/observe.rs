@@ -6,7 +6,9 @@ use crate::audit::{self, SampleRequest};
 use crate::backend::{Backend, RawFsRead};
 use crate::check::CheckRun;
 use crate::clock::RunClock;
+use crate::load::http::Prepared;
 use crate::record::{FsReadWhen, MemoryRecord, Reply};
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -45,6 +47,25 @@ pub(crate) fn sample_for(mix: &[SampleRequest], checks: &[CheckRun], index: usiz
     }
     out.truncate(audit::MAX_SAMPLE);
     out
+}
+
+/// The old instance's side of the sample for replica `index` at `addr`: the mix's writes
+/// first (their cookies go with the mix's reads, before and after), then the sample.
+pub(crate) async fn before_sample(
+    addr: SocketAddr,
+    writes: &[Prepared],
+    mix: &[SampleRequest],
+    checks: &[CheckRun],
+    index: usize,
+    of: usize,
+) -> (Vec<SampleRequest>, Vec<Option<Reply>>) {
+    let mut sample = sample_for(mix, checks, index, of);
+    if !sample.is_empty() && !writes.is_empty() {
+        let cookie = audit::send_writes(addr, writes).await;
+        sample = sample_for(&audit::with_cookie(mix, cookie.as_deref()), checks, index, of);
+    }
+    let before = audit::send_sample(addr, &sample).await;
+    (sample, before)
 }
 
 /// Samples every replica's memory each `MEMORY_INTERVAL` until `done`; bounded per

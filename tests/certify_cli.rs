@@ -113,6 +113,50 @@ fn bad_arguments_exit_2_naming_the_argument_and_write_nothing() {
     }
 }
 
+/// The parts of result.json's `audit` a zero-config run left unmeasured: a null (or
+/// missing) part, a part whose own `measured` is not true, no instance read at boot, no
+/// sample compared, no memory sample, or `memory_not_measured` giving a reason. Every part
+/// the schema lists is looked at, so a part added later is covered too.
+fn unmeasured_audit_parts(audit: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(parts) = audit.as_object() else {
+        return vec![format!("audit is not an object: {audit}")];
+    };
+    for part in [
+        "measured",
+        "findings",
+        "instances_read",
+        "local_writes",
+        "boot_writes",
+        "ephemeral_writes",
+        "log_writes",
+        "fresh_compared",
+        "fresh_diff",
+        "memory_growth",
+        "read_only_trial",
+    ] {
+        if !parts.contains_key(part) {
+            out.push(format!("{part} is missing"));
+        }
+    }
+    for (part, v) in parts {
+        match (part.as_str(), v) {
+            // the one part whose null means measured: the reason it was not
+            ("memory_not_measured", serde_json::Value::Null) => {}
+            ("memory_not_measured", why) => out.push(format!("memory_not_measured: {why}")),
+            (_, serde_json::Value::Null) => out.push(format!("{part} is null")),
+            ("measured", v) if v != true => out.push(format!("measured is {v}")),
+            ("instances_read" | "fresh_compared", v) if v.as_u64().unwrap_or(0) == 0 => {
+                out.push(format!("{part} is {v}"))
+            }
+            ("memory_growth", v) if v.as_array().is_none_or(|a| a.is_empty()) => out.push(format!("{part} is {v}")),
+            ("read_only_trial", v) if v["measured"] != true => out.push(format!("{part}: {v}")),
+            _ => {}
+        }
+    }
+    out
+}
+
 #[test]
 fn certify_runs_the_demo_and_init_then_run_gives_the_same_level() {
     require_docker();
@@ -152,6 +196,8 @@ fn certify_runs_the_demo_and_init_then_run_gives_the_same_level() {
     let ro = &result["audit"]["read_only_trial"];
     assert_eq!(ro["measured"], true, "{ro}");
     assert_eq!(ro["passed"], true, "GET / writes nothing: {ro}");
+    let unmeasured = unmeasured_audit_parts(&result["audit"]);
+    assert!(unmeasured.is_empty(), "audit parts not measured: {unmeasured:?}");
 
     let file = tmp.path().join("phoenix.toml");
     let i = phoenix()

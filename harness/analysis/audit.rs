@@ -51,7 +51,8 @@ pub struct FreshDiff {
 /// (None: a hint, shown but not capping).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    /// `local_writes`, `local_logs`, `old_vs_fresh`.
+    /// `local_writes`, `local_logs`, `old_vs_fresh`; `unread` (a hint: an instance's last
+    /// read is missing).
     pub kind: String,
     pub replica: Option<String>,
     pub text: String,
@@ -318,6 +319,7 @@ fn size(g: &WriteGroup) -> String {
 pub fn audit(record: &RunRecord) -> Audit {
     let mut groups = Groups::default();
     let mut a = Audit::default();
+    let mut unfinished: Vec<&InstanceLog> = Vec::new();
     for t in &record.trials {
         let deploy_boot: BTreeSet<&str> = t
             .logs
@@ -328,6 +330,12 @@ pub fn audit(record: &RunRecord) -> Audit {
         for log in t.logs.iter().filter(|l| !l.reads.is_empty()) {
             if classify(log, &deploy_boot, record, &mut groups) {
                 a.instances_read += 1;
+                // every instance is read when replaced, removed or at the end: without that
+                // read (the engine did not answer in time) its later writes are unknown
+                let last = |w: FsReadWhen| matches!(w, FsReadWhen::Replaced | FsReadWhen::End);
+                if !log.reads.iter().any(|r| last(r.when)) {
+                    unfinished.push(log);
+                }
             } else {
                 a.instances_unread += 1;
             }
@@ -373,6 +381,19 @@ pub fn audit(record: &RunRecord) -> Audit {
                 count(g.files, "log file"),
                 size(g),
                 escape(&g.dir)
+            ),
+            caps: None,
+        });
+    }
+    for log in unfinished.iter().take(MAX_FINDINGS) {
+        let id: String = log.instance.chars().take(12).collect();
+        a.findings.push(Finding {
+            kind: "unread".into(),
+            replica: Some(log.replica.clone()),
+            text: format!(
+                "{}'s instance {} was read at boot but not when it was replaced or at the end (the engine did not answer in time): what it wrote later is not known",
+                escape(&log.replica),
+                escape(&id)
             ),
             caps: None,
         });

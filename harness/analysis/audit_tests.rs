@@ -122,6 +122,33 @@ fn an_instance_without_a_boot_read_is_not_judged() {
 }
 
 #[test]
+fn an_instance_whose_last_read_failed_is_judged_on_what_was_read_and_named_in_a_hint() {
+    let r = with_reads(
+        vec![
+            read(-1, FsReadWhen::Boot, vec![file("/tmp/marker", Some(0))]),
+            read(4_000_000, FsReadWhen::FreshBoot, vec![file("/var/lib/x/1", Some(1))]),
+        ],
+        &[],
+    );
+    let a = audit(&r);
+    assert_eq!((a.instances_read, a.instances_unread), (1, 0));
+    let kinds: Vec<(&str, Option<Level>)> = a.findings.iter().map(|f| (f.kind.as_str(), f.caps)).collect();
+    assert_eq!(kinds, [("local_writes", Some(Level::Fragile)), ("unread", None)]);
+    assert!(a.findings[1]
+        .text
+        .starts_with("app-0's instance c0 was read at boot but not when it was replaced"));
+    // with its last read, no hint
+    let r = with_reads(
+        vec![
+            read(-1, FsReadWhen::Boot, vec![]),
+            read(9_000_000, FsReadWhen::Replaced, vec![]),
+        ],
+        &[],
+    );
+    assert!(audit(&r).findings.is_empty());
+}
+
+#[test]
 fn files_under_a_volume_mount_are_not_the_instance_s_own() {
     let mut r = with_reads(
         vec![

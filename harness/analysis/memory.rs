@@ -29,6 +29,8 @@ pub fn hint() -> String {
 pub struct MemoryAudit {
     /// False when no sample was taken (`not_measured` says why).
     pub measured: bool,
+    /// Why no sample was taken, or which replicas have no figure (fewer than two samples in
+    /// the steady load).
     pub not_measured: Option<String>,
     pub replicas: Vec<MemoryGrowth>,
 }
@@ -148,6 +150,20 @@ pub fn memory_growth(record: &RunRecord, spans: &[Vec<Span>]) -> MemoryAudit {
             growing: per_1000.is_some_and(|p| p >= GROWING_MIB_PER_1000) && growth_mib >= GROWING_MIN_MIB,
         });
     }
+    // sampled, but a replica with fewer than two samples in the steady load has no figure:
+    // say so rather than leave it out silently
+    let missing: Vec<&str> = names
+        .iter()
+        .filter(|n| !replicas.iter().any(|g: &MemoryGrowth| &g.replica == *n))
+        .map(String::as_str)
+        .collect();
+    let not_measured = match not_measured {
+        None if !missing.is_empty() => Some(format!(
+            "{}: fewer than two memory samples in the steady load (outside every fault's disruption and recovery); lengthen the gaps between faults",
+            missing.join(", ")
+        )),
+        n => n,
+    };
     MemoryAudit {
         measured,
         not_measured,
@@ -271,6 +287,41 @@ impl Served {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replica_sampled_but_never_in_the_steady_load_is_named_as_not_measured() {
+        let mut r = crate::report::fixture::record();
+        r.trials.truncate(1);
+        let names = r.scenario.app.replicas.clone();
+        assert!(names.len() >= 2, "{names:?}");
+        let mut m = crate::record::MemoryRecord::default();
+        // app-0 sampled through the load, the others only before it started
+        for k in 0..10 {
+            m.add(&names[0], "c0", 100_000 + k * 500_000, 50 << 20);
+        }
+        for n in &names[1..] {
+            m.add(n, &format!("{n}-c"), -1_000, 50 << 20);
+        }
+        r.trials[0].memory = m;
+        r.trials[0].faults.clear();
+        let a = memory_growth(&r, &[]);
+        assert!(a.measured);
+        assert_eq!(a.replicas.len(), 1, "{a:?}");
+        let why = a.not_measured.expect("the other replicas are named");
+        assert!(
+            why.starts_with(&format!("{}: fewer than two memory samples", names[1..].join(", "))),
+            "{why}"
+        );
+        // every replica with figures: nothing to say
+        for (i, n) in names.iter().enumerate().skip(1) {
+            for k in 0..10 {
+                r.trials[0]
+                    .memory
+                    .add(n, &format!("{n}-c{i}"), 100_000 + k * 500_000, 50 << 20);
+            }
+        }
+        assert_eq!(memory_growth(&r, &[]).not_measured, None);
+    }
 
     #[test]
     fn the_pooled_slope_ignores_a_reset_between_lives_and_barely_moves_for_one_spike() {

@@ -253,6 +253,21 @@ pub async fn exchange_kept(
     (outcome, Some(status.as_u16()), kept)
 }
 
+/// Sends request `n` of `req` on a fresh connection to `target`, reads the whole answer
+/// and returns its status and headers: the audit's writes before a sample, which keep the
+/// cookies the app sets like a client holding a session.
+pub async fn send_once(target: SocketAddr, req: &Prepared, n: u64) -> Result<(u16, HeaderMap), Outcome> {
+    let mut sender = connect(target).await?;
+    let req = req.request(&host(target), n)?;
+    let resp = sender.send_request(req).await.map_err(|e| classify_error(&e))?;
+    let (parts, mut body) = resp.into_parts();
+    // read to the end without keeping it: the caller bounds the time
+    while let Some(frame) = body.frame().await {
+        frame.map_err(|e| classify_error(&e))?;
+    }
+    Ok((parts.status.as_u16(), parts.headers))
+}
+
 /// The `Host` header for a target.
 pub fn host(target: SocketAddr) -> HeaderValue {
     HeaderValue::from_str(&target.to_string()).expect("a socket address is a valid header value")

@@ -6,7 +6,7 @@
 
 mod classify;
 mod engine;
-mod http;
+pub(crate) mod http;
 pub mod once;
 pub mod pacer;
 pub mod recorder;
