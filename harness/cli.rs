@@ -176,6 +176,10 @@ pub struct ZeroConfigArgs {
     /// Health path, probed until it answers 200 [default: /].
     #[arg(long)]
     pub health: Option<String>,
+    /// How long a probe waits for the health path's answer [default: 1s]: raise it for an
+    /// app whose health page is slow, or it is never seen healthy.
+    #[arg(long, value_name = "DURATION")]
+    pub health_timeout: Option<String>,
     /// Replicas [default: 2].
     #[arg(long)]
     pub replicas: Option<u32>,

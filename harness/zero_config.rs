@@ -41,6 +41,7 @@ fn scenario_text(app: &ZeroConfigArgs, path: &Path) -> Result<(String, Scenario)
             .map(|(f, s)| (f.as_str(), *s, app.compose_env.as_slice())),
         port: app.port,
         health: app.health.as_deref(),
+        health_timeout: app.health_timeout.as_deref(),
         replicas: app.replicas,
         declared_replicas,
         env: &app.env,

@@ -24,6 +24,10 @@ pub const DEFAULT_GAP: Duration = Duration::from_secs(4);
 pub const MIN_GAP: Duration = Duration::from_secs(2);
 /// Load rate, requests per second.
 pub const RATE: u32 = 100;
+/// How long a probe waits for its answer unless `--health-timeout` says otherwise: an
+/// image nobody described may render its health page slowly (a wiki page in PHP takes
+/// 100 ms and more), and fast probes overlap, so a long wait does not blur time to healthy.
+pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The `[audit]` settings the default scenario turns on: (key, value as TOML, comment).
 /// ISSUE 13: the other audit parts (3 writable-layer audit, 4 memory growth, 6 old versus
@@ -71,6 +75,7 @@ pub struct ZeroConfig {
     /// None: the compose service's one container port.
     pub port: Option<u16>,
     pub health: String,
+    pub health_timeout: Duration,
     pub replicas: u32,
     pub env: Vec<(String, String)>,
     /// (method, path), in the order given.
@@ -87,6 +92,7 @@ pub struct Args<'a> {
     pub compose: Option<(&'a str, &'a str, &'a [String])>,
     pub port: Option<u16>,
     pub health: Option<&'a str>,
+    pub health_timeout: Option<&'a str>,
     pub replicas: Option<u32>,
     /// The compose service's `deploy.replicas`, used when `--replicas` is not given.
     pub declared_replicas: Option<u32>,
@@ -137,6 +143,18 @@ impl ZeroConfig {
         if let Some(why) = http::target_problem(health) {
             return Err(format!("--health: {why}\n  hint: {}", http::TARGET_HINT));
         }
+        let health_timeout = match a.health_timeout {
+            None => HEALTH_TIMEOUT,
+            Some(t) => parse_duration(t)
+                .ok()
+                .filter(|d| (Duration::from_millis(1)..=Duration::from_secs(10)).contains(d))
+                .ok_or_else(|| {
+                    format!(
+                        "--health-timeout {}: not a duration from 1ms to 10s\n  hint: e.g. --health-timeout 2s",
+                        shown(t)
+                    )
+                })?,
+        };
         let replicas = a.replicas.or(a.declared_replicas).unwrap_or(DEFAULT_REPLICAS);
         if !(1..=MAX_REPLICAS).contains(&replicas) {
             let arg = match a.replicas {
@@ -226,6 +244,7 @@ impl ZeroConfig {
             compose,
             port: a.port,
             health: health.into(),
+            health_timeout,
             replicas,
             env,
             requests,
@@ -330,8 +349,12 @@ impl ZeroConfig {
             "app-0, app-1, ...: each on a fixed 127.0.0.1 port",
         ));
         line(c(
-            format!("health = {{ path = {} }}", q(&self.health)),
-            "probed until it answers 200",
+            format!(
+                "health = {{ path = {}, timeout = {} }}",
+                q(&self.health),
+                q(&format_duration(self.health_timeout))
+            ),
+            "probed until it answers 200; a probe waits up to timeout for it",
         ));
         if !self.env.is_empty() {
             line(String::new());
@@ -435,60 +458,5 @@ fn slots(replicas: u32) -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scenario::Scenario;
-    use std::path::Path;
-
-    fn config(image: &str, replicas: u32, duration: Option<&str>) -> ZeroConfig {
-        ZeroConfig::from_args(&Args {
-            image,
-            port: Some(8080),
-            replicas: Some(replicas),
-            duration,
-            ..Default::default()
-        })
-        .unwrap()
-    }
-
-    #[test]
-    fn the_default_scenario_validates_with_every_fault_inside_the_load() {
-        for (replicas, duration, load_s, last_s) in [(2, None, 36, 20), (1, None, 20, 12), (2, Some("18s"), 18, 10)] {
-            let c = config("phoenix-demo:latest", replicas, duration);
-            let s = Scenario::parse(Path::new("scenario.toml"), &c.toml()).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(s.load.duration, Duration::from_secs(load_s));
-            assert_eq!(s.faults.len() as u32, 2 * replicas + 1);
-            let rolling = s.faults.last().unwrap();
-            assert_eq!(
-                (rolling.target.as_str(), rolling.at),
-                ("all", Duration::from_secs(last_s))
-            );
-            // the rolling replace has two gaps per replica before the load ends
-            let gap = s.faults[0].at;
-            assert_eq!(s.load.duration - rolling.at, gap * 2 * replicas);
-            assert_eq!(s.app.health.path, "/");
-            assert_eq!(s.load.requests[0].path, "/");
-            assert!(s.audit.read_only_trial.is_some());
-        }
-    }
-
-    #[test]
-    fn names_and_values_are_written_as_toml_strings() {
-        let c = ZeroConfig::from_args(&Args {
-            image: "registry.example.com:5000/team/app:1.2",
-            port: Some(80),
-            env: &["GREETING=say \"hi\" # not a comment".into(), "GREETING=last".into()],
-            requests: &["post /a?b=\"c\"".into()],
-            ..Default::default()
-        })
-        .unwrap();
-        assert_eq!(c.name(), "certify-registry-example-com-5000-team-app-1-2");
-        let s = Scenario::parse(Path::new("scenario.toml"), &c.toml()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(s.app.env.get("GREETING").map(String::as_str), Some("last"));
-        assert_eq!(
-            (s.load.requests[0].method.as_str(), s.load.requests[0].path.as_str()),
-            ("POST", "/a?b=\"c\"")
-        );
-        assert_eq!(s.app.image, "registry.example.com:5000/team/app:1.2");
-    }
-}
+#[path = "zero_config_tests.rs"]
+mod tests;
