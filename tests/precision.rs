@@ -78,7 +78,7 @@ fn check_precision(restarts: u32, q: f64) {
 #[test]
 fn time_to_healthy_matches_the_apps_ready_line_within_5_ms() {
     // 10 restarts, about 40 s: 8 of them within 5 ms (the p99 over 24 restarts is
-    // the bench's: on a busy host 1 or 2 of 10 come 5-25 ms late, see above)
+    // the bench's: on a busy host 1 or 2 of 10 come 5 ms or more late, see above)
     check_precision(10, 0.8);
 }
 
