@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Time-to-healthy precision over 24 restarts: the demo app is SIGKILLed and restarted in
-# place 24 times under light load, and each fault's time to healthy is compared with the
-# app's own `ready <epoch ms>` line. Prints every |TTH − ready| and their p99; fails when the
-# p99 exceeds 5 ms. Needs Docker (images are built when missing). About 2 minutes.
+# place 24 times, every 3.5 s, under light load, and each fault's time to healthy is
+# compared with the app's own `ready <epoch ms>` line. Prints every |TTH − ready| and their
+# p99; fails when the p99 exceeds 5 ms. Needs Docker (images are built when missing). About
+# 90 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --release --locked --test precision -- --ignored --nocapture \

@@ -21,7 +21,7 @@ env = {{ STARTUP_DELAY_MS = "1000" }}
 
 [load]
 rate = 50
-duration = "{duration}s"
+duration = "{duration}ms"
 
 [[fault]]
 at = "2s"
@@ -29,19 +29,19 @@ kind = "chaos"
 fault = "kill"
 then = "restart"
 target = "app-0"
-every = "4s"
+every = "3500ms"
 count = {restarts}
 
 [certify]
 time_to_healthy_target = "3s"
 "#,
-        duration = 2 + 4 * restarts + 2
+        duration = 2000 + 3500 * restarts
     )
 }
 
-/// Checks |TTH − ready| over `restarts` kill-restarts: the nearest-rank percentile `q`
-/// must be within 5 ms, and no restart further off than 25 ms (a probe falling back to its
-/// slow interval, or a pre-fault answer taken for the recovery, is hundreds of ms off).
+/// Checks |TTH − ready| over `restarts` kill-restarts: its nearest-rank percentile `q` must
+/// be within 5 ms, and no restart further off than 25 ms (a probe falling back to its slow
+/// interval, or a pre-fault answer taken for the recovery, is hundreds of ms off).
 fn check_precision(restarts: u32, q: f64) {
     require_docker();
     let tmp = tempfile::tempdir().unwrap();
@@ -59,29 +59,37 @@ fn check_precision(restarts: u32, q: f64) {
     diffs.sort_by(f64::total_cmp);
     // nearest-rank: with fewer than 100 values the p99 is the largest
     let at = |q: f64| diffs[((diffs.len() as f64 * q).ceil() as usize).clamp(1, diffs.len()) - 1];
-    let (pq, max) = (at(q), at(1.0));
+    let (pq, p99) = (at(q), at(0.99));
     eprintln!(
-        "|TTH − ready| over {restarts} restarts (ms), sorted: {diffs:?}; p{} {pq:.1} ms",
+        "|TTH − ready| over {restarts} restarts (ms), sorted: {diffs:?}; p{} {pq:.1} ms{}",
+        q * 100.0,
+        if q < 0.99 {
+            format!(", p99 {p99:.1} ms")
+        } else {
+            String::new()
+        }
+    );
+    // the ready line floors to the ms, fast probes go every 1-2 ms and an answer takes
+    // about 0.5 ms: 1-3.5 ms. The rest is the app: its first answers after `ready` can
+    // come 5 ms late or more on a busy host while the probes go out on time (README)
+    assert!(
+        pq <= 5.0,
+        "|TTH − ready| p{} {pq:.1} ms exceeds 5 ms: {diffs:?}",
         q * 100.0
     );
-    // the ready line has 1 ms resolution and fast probes run every 1-2 ms; the first answer
-    // of a restarted container through Docker's proxy sometimes takes 5 ms more (measured:
-    // a healthy probe sent 1.9 ms after `ready` answered 5.3 ms later), so a short run
-    // bounds a high percentile and the worst case, the bench the p99 over 24 restarts
-    assert!(pq <= 5.0, "|TTH − ready| p{} {pq:.1} ms exceeds 5 ms", q * 100.0);
-    assert!(max <= 25.0, "|TTH − ready| reached {max:.1} ms");
+    assert!(p99 <= 25.0, "|TTH − ready| reached {p99:.1} ms: {diffs:?}");
 }
 
 #[test]
 fn time_to_healthy_matches_the_apps_ready_line_within_5_ms() {
-    // 6 restarts: the median within 5 ms (here 1-2 of 6 restarts are 6-12 ms off, see
-    // above: the issue's p99 goal over 24 restarts is the bench's, and currently missed)
-    check_precision(6, 0.5);
+    // 10 restarts, about 40 s: 8 of them within 5 ms (the issue's p99 over 24 restarts is
+    // the bench's: on a busy host 1 or 2 of 10 come 5 ms or more late, see above)
+    check_precision(10, 0.8);
 }
 
 /// The full count (`benches/precision.sh` runs it): at least 20 restarts.
 #[test]
-#[ignore = "about 2 minutes; run by benches/precision.sh"]
+#[ignore = "about 90 s; run by benches/precision.sh"]
 fn time_to_healthy_matches_the_apps_ready_line_within_5_ms_over_24_restarts() {
     check_precision(24, 0.99);
 }

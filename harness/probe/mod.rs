@@ -9,7 +9,7 @@
 use crate::clock::RunClock;
 use crate::record::{ProbeLog, ProbeOutcome, ProbeTransition};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -72,7 +72,7 @@ impl Prober {
             wake: Notify::new(),
         });
         let (tx, rx) = watch::channel(None);
-        let task = tokio::spawn(probe_loop(spec.clone(), shared.clone(), tx, cancel));
+        let task = runtime().spawn(probe_loop(spec.clone(), shared.clone(), tx, cancel));
         Prober {
             spec,
             shared,
@@ -117,6 +117,28 @@ impl Prober {
         pace.end(ended);
         to_log(&self.spec, samples, &pace.spans, (self.shared.started, ended), clock)
     }
+}
+
+/// The probes' own runtime, on a thread of its own: time to healthy is read from the probes'
+/// send and answer stamps, and on the run's runtime any other task (the load, the engine's
+/// events and answers, the memory samples; slower still in a debug build) could hold them
+/// up. Here only the OS scheduler can.
+fn runtime() -> tokio::runtime::Handle {
+    static PROBES: OnceLock<Option<tokio::runtime::Handle>> = OnceLock::new();
+    let own = PROBES.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let handle = rt.handle().clone();
+        std::thread::Builder::new()
+            .name("phoenix-probe".into())
+            .spawn(move || rt.block_on(std::future::pending::<()>()))
+            .ok()?;
+        Some(handle)
+    });
+    // should the thread not start, the probes share the caller's runtime as before
+    own.clone().unwrap_or_else(tokio::runtime::Handle::current)
 }
 
 /// Orders samples by send time and keeps only changes of outcome.
