@@ -19,6 +19,14 @@ use tokio_util::sync::CancellationToken;
 mod pace;
 use pace::Pace;
 
+/// Probes of one replica waiting for their answer at once, at most. Fast probes overlap
+/// (a probe held up in Docker's proxy must not hide the next one's answer), but an app that
+/// answers slower than the interval would otherwise get a new request every millisecond,
+/// each abandoned at the timeout while the app still serves it: a slow health page was
+/// never seen healthy, buried under up to `timeout / interval` probes. A tick that finds
+/// this many waiting sends nothing.
+pub const MAX_IN_FLIGHT: usize = 4;
+
 /// What to probe and how often.
 #[derive(Debug, Clone)]
 pub struct ProbeSpec {
@@ -206,6 +214,12 @@ async fn probe_loop(
         let now = Instant::now();
         let fast = shared.pace.lock().expect("probe pace lock").is_fast(now);
         let interval = if fast { spec.interval } else { spec.slow_interval };
+        // on the grid of the interval, without catching up missed ticks; a boost restarts it
+        let base = if boosted { now } else { next };
+        next = (base + interval).max(now);
+        if tasks.len() >= MAX_IN_FLIGHT {
+            continue;
+        }
         let (one, shared, tx, latest_sent) = (spec.clone(), shared.clone(), tx.clone(), latest_sent.clone());
         tasks.spawn(async move {
             let sent = Instant::now();
@@ -224,9 +238,6 @@ async fn probe_loop(
                 tx.send_replace(Some(outcome));
             }
         });
-        // on the grid of the interval, without catching up missed ticks; a boost restarts it
-        let base = if boosted { now } else { next };
-        next = (base + interval).max(now);
     }
     while tasks.join_next().await.is_some() {}
 }
@@ -399,5 +410,49 @@ mod tests {
         assert_eq!(probe_once(&spec).await, ProbeOutcome::Healthy);
         let wrong = ProbeSpec { status: 204, ..spec };
         assert_eq!(probe_once(&wrong).await, ProbeOutcome::Unhealthy);
+    }
+
+    #[tokio::test]
+    async fn a_slow_health_page_gets_a_few_probes_at_once_and_is_seen_healthy() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // answers after 120 ms, and counts the connections open at once
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (open, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (o, m) = (open.clone(), most.clone());
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let (o, m) = (o.clone(), m.clone());
+                m.fetch_max(o.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 256];
+                    let _ = s.read(&mut buf).await;
+                    tokio::time::sleep(Duration::from_millis(120)).await;
+                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+                    // the client hangs up after the status line; count it closed then
+                    let _ = s.read(&mut buf).await;
+                    o.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        let spec = ProbeSpec {
+            replica: "slow".into(),
+            addr,
+            path: "/health".into(),
+            status: 200,
+            interval: Duration::from_millis(1),
+            slow_interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+        };
+        let cancel = CancellationToken::new();
+        let prober = Prober::start(spec, Duration::from_secs(5), cancel.clone());
+        assert!(prober.wait_healthy(Duration::from_secs(3)).await, "never seen healthy");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        cancel.cancel();
+        let log = prober.finish(&RunClock::start()).await;
+        let most = most.load(Ordering::SeqCst);
+        assert!(most <= MAX_IN_FLIGHT, "{most} probes at once");
+        // 1 ms ticks for about half a second without the bound: hundreds of probes
+        assert!(log.sent < 60, "{} probes sent", log.sent);
     }
 }
