@@ -163,8 +163,9 @@ async fn run_trial(
         Some(Abort::new(
             AbortKind::App,
             format!(
-                "the app did not become healthy within start_timeout ({:.1} s) after deployment",
-                scenario.app.start_timeout.as_secs_f64()
+                "the app did not become healthy within start_timeout ({:.1} s) after deployment{}",
+                scenario.app.start_timeout.as_secs_f64(),
+                crate::probe::slow_hint(&probers, scenario.app.health.timeout)
             ),
         ))
     } else if healthy {

@@ -116,6 +116,14 @@ impl Prober {
             .is_ok_and(|r| r.is_ok())
     }
 
+    /// (probes that timed out, probes answered or failed) so far: a never-healthy app whose
+    /// probes mostly timed out may only be slower than the probe's timeout.
+    pub fn timeouts(&self) -> (usize, usize) {
+        let samples = self.shared.samples.lock().expect("probe samples lock");
+        let timed_out = samples.iter().filter(|s| s.outcome == ProbeOutcome::Timeout).count();
+        (timed_out, samples.len())
+    }
+
     /// Stops the loop (the caller cancels the token first) and returns the log.
     pub async fn finish(self, clock: &RunClock) -> ProbeLog {
         let _ = tokio::time::timeout(self.spec.timeout * 2, self.task).await;
@@ -295,164 +303,20 @@ fn parse_status(head: &[u8]) -> Option<u16> {
     parts.next()?.parse().ok()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_status_lines() {
-        assert_eq!(parse_status(b"HTTP/1.1 200 OK\r\n"), Some(200));
-        assert_eq!(parse_status(b"HTTP/1.0 503 Service"), Some(503));
-        assert_eq!(parse_status(b"SSH-2.0-OpenSSH"), None);
+/// A hint when most probes timed out: the app may answer, only slower than the timeout.
+pub fn slow_hint(probers: &[Prober], timeout: Duration) -> String {
+    let (timed_out, sent) = probers
+        .iter()
+        .map(Prober::timeouts)
+        .fold((0, 0), |(t, n), (a, b)| (t + a, n + b));
+    if sent == 0 || timed_out * 2 < sent {
+        return String::new();
     }
-
-    /// A spec for building logs: nothing is sent.
-    fn log_spec() -> ProbeSpec {
-        ProbeSpec {
-            replica: "app-0".into(),
-            addr: "127.0.0.1:1".parse().unwrap(),
-            path: "/health".into(),
-            status: 200,
-            interval: Duration::from_millis(10),
-            slow_interval: Duration::from_secs(1),
-            timeout: Duration::from_millis(50),
-        }
-    }
-
-    #[test]
-    fn log_keeps_only_changes_in_send_order() {
-        let clock = RunClock::start();
-        let o = clock.origin();
-        let ms = |n| o + Duration::from_millis(n);
-        let spec = log_spec();
-        let s = |sent, done, outcome| Sample {
-            sent: ms(sent),
-            done: ms(done),
-            outcome,
-            fast: sent >= 10,
-        };
-        let samples = vec![
-            s(20, 21, ProbeOutcome::Refused),
-            s(0, 1, ProbeOutcome::Healthy),
-            s(10, 11, ProbeOutcome::Refused),
-            s(30, 31, ProbeOutcome::Healthy),
-        ];
-        let log = to_log(&spec, samples, &[(ms(10), ms(31))], (ms(0), ms(40)), &clock);
-        assert_eq!(log.sent, 4);
-        assert_eq!(log.fast_sent, 3);
-        assert_eq!(log.fast_spans, vec![[10_000, 31_000]]);
-        let seen: Vec<_> = log.transitions.iter().map(|t| (t.sent_us, t.outcome)).collect();
-        assert_eq!(
-            seen,
-            vec![
-                (0, ProbeOutcome::Healthy),
-                (10_000, ProbeOutcome::Refused),
-                (30_000, ProbeOutcome::Healthy)
-            ]
-        );
-    }
-
-    #[test]
-    fn a_run_completes_when_its_first_probe_completes_whatever_the_send_order() {
-        let clock = RunClock::start();
-        let o = clock.origin();
-        let ms = |n| o + Duration::from_millis(n);
-        let spec = log_spec();
-        let s = |sent, done, outcome| Sample {
-            sent: ms(sent),
-            done: ms(done),
-            outcome,
-            fast: true,
-        };
-        // the first healthy probe after the outage was held up (e.g. in Docker's proxy)
-        // and answered after the next one: the replica was known healthy at 14 ms
-        let samples = vec![
-            s(10, 11, ProbeOutcome::Refused),
-            s(12, 300, ProbeOutcome::Healthy),
-            s(13, 14, ProbeOutcome::Healthy),
-            s(15, 16, ProbeOutcome::Healthy),
-        ];
-        let log = to_log(&spec, samples, &[], (ms(0), ms(20)), &clock);
-        let seen: Vec<_> = log
-            .transitions
-            .iter()
-            .map(|t| (t.sent_us, t.done_us, t.outcome))
-            .collect();
-        assert_eq!(
-            seen,
-            vec![
-                (10_000, 11_000, ProbeOutcome::Refused),
-                (12_000, 14_000, ProbeOutcome::Healthy)
-            ]
-        );
-    }
-
-    #[tokio::test]
-    async fn probe_against_a_local_server() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            while let Ok((mut s, _)) = listener.accept().await {
-                let mut buf = [0u8; 256];
-                let _ = s.read(&mut buf).await;
-                let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
-            }
-        });
-        let spec = ProbeSpec {
-            replica: "x".into(),
-            addr,
-            path: "/health".into(),
-            status: 200,
-            interval: Duration::from_millis(10),
-            slow_interval: Duration::from_secs(1),
-            timeout: Duration::from_millis(500),
-        };
-        assert_eq!(probe_once(&spec).await, ProbeOutcome::Healthy);
-        let wrong = ProbeSpec { status: 204, ..spec };
-        assert_eq!(probe_once(&wrong).await, ProbeOutcome::Unhealthy);
-    }
-
-    #[tokio::test]
-    async fn a_slow_health_page_gets_a_few_probes_at_once_and_is_seen_healthy() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        // answers after 120 ms, and counts the connections open at once
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (open, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let (o, m) = (open.clone(), most.clone());
-        tokio::spawn(async move {
-            while let Ok((mut s, _)) = listener.accept().await {
-                let (o, m) = (o.clone(), m.clone());
-                m.fetch_max(o.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 256];
-                    let _ = s.read(&mut buf).await;
-                    tokio::time::sleep(Duration::from_millis(120)).await;
-                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
-                    // the client hangs up after the status line; count it closed then
-                    let _ = s.read(&mut buf).await;
-                    o.fetch_sub(1, Ordering::SeqCst);
-                });
-            }
-        });
-        let spec = ProbeSpec {
-            replica: "slow".into(),
-            addr,
-            path: "/health".into(),
-            status: 200,
-            interval: Duration::from_millis(1),
-            slow_interval: Duration::from_secs(1),
-            timeout: Duration::from_secs(1),
-        };
-        let cancel = CancellationToken::new();
-        let prober = Prober::start(spec, Duration::from_secs(5), cancel.clone());
-        assert!(prober.wait_healthy(Duration::from_secs(3)).await, "never seen healthy");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        cancel.cancel();
-        let log = prober.finish(&RunClock::start()).await;
-        let most = most.load(Ordering::SeqCst);
-        assert!(most <= MAX_IN_FLIGHT, "{most} probes at once");
-        // 1 ms ticks for about half a second without the bound: hundreds of probes
-        assert!(log.sent < 60, "{} probes sent", log.sent);
-    }
+    format!(
+        "; {timed_out} of {sent} probes got no answer within app.health.timeout ({} ms): if the health page is slow to answer, raise it ([app.health] timeout, certify --health-timeout)",
+        timeout.as_millis()
+    )
 }
+
+#[cfg(test)]
+mod tests;
