@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
 
@@ -57,4 +58,25 @@ pub fn install_signal_handlers(drain: bool) -> std::io::Result<watch::Receiver<b
 pub async fn shutdown_requested(mut rx: watch::Receiver<bool>) {
     // an error means the sender is gone, which never happens while the process runs
     let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// Waits (1 s at most) until the server listening on `addr` answers `GET /health` over
+/// loopback: the instant it can serve, which is what `ready` announces.
+pub async fn answered_once(addr: std::net::SocketAddr) {
+    let mut to = addr;
+    if to.ip().is_unspecified() {
+        to.set_ip(match to {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let ask = async {
+        let mut s = tokio::net::TcpStream::connect(to).await?;
+        s.write_all(b"GET /health HTTP/1.1\r\nHost: self\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut b = [0u8; 16];
+        s.read(&mut b).await
+    };
+    // no answer within a second: announce anyway, a late line is better than none
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), ask).await;
 }
