@@ -1,7 +1,7 @@
 //! Repeated trials: one run folder, a fresh deployment per trial, and the time-to-healthy
 //! distribution over all of them.
 
-mod common;
+use crate::common;
 
 use common::*;
 

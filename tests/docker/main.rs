@@ -1,0 +1,31 @@
+//! The integration tests that need the real Docker engine, one module per subject, in one
+//! test binary: the library is linked once, and cargo's test threads let two modules'
+//! tests overlap while each mostly waits on its scenario's timers. Tests that must not
+//! overlap share a lock: each module's own (`DOCKER`, `ONE`), swarm mode's
+//! (`common::swarm`, held by every swarm test, so entering and leaving swarm mode never
+//! races). Tests whose assertions need a quiet machine are in binaries of their own
+//! (tests/kill_restart.rs, tests/precision.rs, tests/probing.rs): cargo runs test binaries
+//! one after another. `cargo test --test docker MODULE::` runs one module.
+
+#[macro_use]
+#[path = "../backend_contract/mod.rs"]
+mod backend_contract;
+#[path = "../common/mod.rs"]
+mod common;
+
+mod backend_contract_docker;
+mod backend_contract_swarm;
+mod browser;
+mod burn;
+mod certify_cli;
+mod cleanup;
+mod compose_scenarios;
+mod deadlines;
+mod doctor;
+mod escaping;
+mod faults;
+mod memory_growth;
+mod read_only_trial;
+mod statelessness;
+mod swarm_scenarios;
+mod trials;
