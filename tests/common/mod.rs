@@ -108,8 +108,13 @@ pub fn tth_minus_ready(result: &Value, record: &Value) -> Vec<f64> {
         .collect()
 }
 
-/// The demo app built natively (`cargo build -p phoenix-demo`, debug), for the process
-/// backend; built once per test binary, its path read from cargo's own messages.
+/// The demo app built natively (debug), for the process backend; built once per test
+/// binary, its path read from cargo's own messages. Built with the package and target
+/// selection of `cargo test --workspace` (the workspace, and this test target, which needs
+/// the dev-dependencies): cargo unifies the dependencies' features over that selection,
+/// so the ones the test build compiled are reused. `-p phoenix-demo` alone asks for other
+/// features and compiled tokio, hyper, axum and 40 more again inside the first test that
+/// called this (37 s in CI, 81 s on the loaded 2-core test host).
 pub fn demo_binary() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
@@ -117,7 +122,8 @@ pub fn demo_binary() -> PathBuf {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let o = Command::new(cargo)
                 .current_dir(root())
-                .args(["build", "--locked", "-p", "phoenix-demo", "--message-format=json"])
+                .args(["build", "--locked", "--workspace", "--bin", "phoenix-demo"])
+                .args(["--test", env!("CARGO_CRATE_NAME"), "--message-format=json"])
                 .stderr(std::process::Stdio::inherit())
                 .output()
                 .expect("cargo runs");
