@@ -1,11 +1,11 @@
 //! The integration tests that need the real Docker engine, one module per subject, in one
 //! test binary: the library is linked once, and cargo's test threads let two modules'
 //! tests overlap while each mostly waits on its scenario's timers. Tests that must not
-//! overlap share a lock: each module's own (`DOCKER`, `ONE`), swarm mode's
-//! (`common::swarm`, held by every swarm test, so entering and leaving swarm mode never
-//! races). Tests whose assertions need a quiet machine are in binaries of their own
-//! (tests/kill_restart.rs, tests/precision.rs, tests/probing.rs): cargo runs test binaries
-//! one after another. `cargo test --test docker MODULE::` runs one module.
+//! overlap share their module's lock (`DOCKER`, `ONE`). Swarm mode changes the whole
+//! engine, so its tests are a binary of their own (tests/swarm/), and so are the tests
+//! whose assertions need a quiet machine (tests/kill_restart.rs, tests/precision.rs,
+//! tests/probing.rs): cargo runs test binaries one after another. `cargo test --test
+//! docker MODULE::` runs one module.
 
 #[macro_use]
 #[path = "../backend_contract/mod.rs"]
@@ -14,7 +14,6 @@ mod backend_contract;
 mod common;
 
 mod backend_contract_docker;
-mod backend_contract_swarm;
 mod browser;
 mod burn;
 mod certify_cli;
@@ -27,5 +26,4 @@ mod faults;
 mod memory_growth;
 mod read_only_trial;
 mod statelessness;
-mod swarm_scenarios;
 mod trials;
