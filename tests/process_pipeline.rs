@@ -196,12 +196,7 @@ duration = "2s"
 /// backend they take 5 × 8 s instead of 5 × 20 s of the Docker kill-restart scenario.
 #[test]
 fn five_trials_of_kill_restart_give_one_time_to_healthy_distribution() {
-    let (r, ..) = run_process_with(
-        "process-kill-restart",
-        &["--trials", "5"],
-        0,
-        Duration::from_secs(180),
-    );
+    let (r, ..) = run_process_with("process-kill-restart", &["--trials", "5"], 0, Duration::from_secs(180));
     assert_eq!(r["trials"], 5);
     let faults = r["faults"].as_array().unwrap();
     assert_eq!(faults.len(), 10);
