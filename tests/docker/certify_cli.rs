@@ -3,7 +3,7 @@
 //! the argument; `certify` runs on the real demo image and a file written by `init` with
 //! the same arguments runs the same scenario to the same level.
 
-mod common;
+use crate::common;
 
 use common::*;
 
