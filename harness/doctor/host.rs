@@ -107,7 +107,7 @@ pub(super) fn check_chromium(r: &mut Report) {
     let version = std::process::Command::new("chromium").arg("--version").output();
     let detail = match version {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        _ => "not installed: only tests/browser.rs needs it (`sudo .ci/setup` installs it)".into(),
+        _ => "not installed: only tests/docker/browser.rs needs it (`sudo .ci/setup` installs it)".into(),
     };
     r.line(Status::Info, "chromium", &detail, None);
 }

@@ -108,16 +108,43 @@ pub fn tth_minus_ready(result: &Value, record: &Value) -> Vec<f64> {
         .collect()
 }
 
-/// The demo app built natively (`cargo build -p phoenix-demo`, debug), for the process
-/// backend; built once per test binary, its path read from cargo's own messages.
+/// The demo app built natively (debug), for the process backend; built once per test
+/// binary, its path read from cargo's own messages. Built with the package and target
+/// selection of `cargo test --workspace` (the workspace, and this test target, which needs
+/// the dev-dependencies): cargo unifies the dependencies' features over that selection,
+/// so the ones the test build compiled are reused. `-p phoenix-demo` alone asks for other
+/// features and compiled tokio, hyper, axum and 40 more again inside the first test that
+/// called this (37 s in CI, 81 s on the loaded 2-core test host). The variables cargo sets
+/// for a test process are removed: some build scripts (ring's) ask to rerun when
+/// `CARGO_MANIFEST_DIR` or `CARGO_PKG_NAME` change, and cargo compares them with its own
+/// environment, so this build and the next `cargo test` would each compile ring and all
+/// that depends on it again.
 pub fn demo_binary() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let o = Command::new(cargo)
+            let mut build = Command::new(cargo);
+            for (name, _) in std::env::vars_os() {
+                let name = name.to_string_lossy();
+                let set_for_tests = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_BIN_", "CARGO_CFG_"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+                    || [
+                        "CARGO_CRATE_NAME",
+                        "CARGO_PRIMARY_PACKAGE",
+                        "CARGO_TARGET_TMPDIR",
+                        "OUT_DIR",
+                    ]
+                    .contains(&name.as_ref());
+                if set_for_tests {
+                    build.env_remove(name.as_ref());
+                }
+            }
+            let o = build
                 .current_dir(root())
-                .args(["build", "--locked", "-p", "phoenix-demo", "--message-format=json"])
+                .args(["build", "--locked", "--workspace", "--bin", "phoenix-demo"])
+                .args(["--test", env!("CARGO_CRATE_NAME"), "--message-format=json"])
                 .stderr(std::process::Stdio::inherit())
                 .output()
                 .expect("cargo runs");

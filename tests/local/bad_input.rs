@@ -8,7 +8,7 @@
 //! Every case starts from `GOOD` (which `phoenix validate` accepts) and changes exactly one
 //! thing, so each test proves one rule.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::{Duration, Instant};

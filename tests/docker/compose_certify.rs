@@ -3,7 +3,7 @@
 //! the argument and write nothing (no Docker needed); one short real run on the bundled
 //! compose example, whose text `init` writes byte for byte.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 //! (`analysis::memory::GROWING_MIB_PER_1000` per 1000 requests), and the stateless demo
 //! under GETs does not. Docker (engine stats) and the process backend (/proc RssAnon).
 
-mod common;
+use crate::common;
 
 use common::*;
 use phoenix_bench::analysis::memory::{GROWING_MIB_PER_1000, GROWING_MIN_MIB};

@@ -3,7 +3,7 @@
 //! against the demo app run natively (no Docker). What the app stored — session files,
 //! uploaded files, cache entries — is read back from its folders and its own endpoints.
 
-mod common;
+use crate::common;
 
 use common::*;
 use phoenix_bench::clock::RunClock;

@@ -1,7 +1,7 @@
 //! Statelessness by behaviour, against real Docker: the bundled demo scenarios give their
 //! verdicts from the state checks alone, and so does an app the harness has never seen.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -5,7 +5,7 @@
 //! process and removes the folder; a live run is never listed. No engine is used: the
 //! commands run with DOCKER_HOST pointing at nothing.
 
-mod common;
+use crate::common;
 
 use common::*;
 use phoenix_bench::backend::labels;

@@ -2,9 +2,8 @@
 //! the real engine with the bundled demo image (`phoenix-demo:latest`, built from
 //! `scenarios/apps/demo` when missing). Labels and leftovers are read back through bollard.
 
-#[macro_use]
-mod backend_contract;
-mod common;
+use crate::backend_contract;
+use crate::common;
 
 use backend_contract::Engine;
 use bollard::query_parameters::{

@@ -3,7 +3,7 @@
 //! hand-made record with hostile names everywhere, then on a real run (Docker) whose app
 //! sends the payloads back in its responses.
 
-mod common;
+use crate::common;
 
 use phoenix_bench::commands::write_reports;
 use phoenix_bench::output::RunDir;

@@ -7,9 +7,8 @@
 //! the working folder and replace starts in a fresh one, stop and pause are real signals,
 //! and dropping the backend without a teardown still kills everything.
 
-#[macro_use]
-mod backend_contract;
-mod common;
+use crate::backend_contract;
+use crate::common;
 
 use backend_contract::{healthy, runtime, until, Engine};
 use phoenix_bench::backend::process::{label_env, ProcessBackend, LABELS_FILE};

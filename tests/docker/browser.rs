@@ -3,7 +3,7 @@
 //! a short Docker run, takes a screenshot, reports no console error, and every chart has
 //! drawn content.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

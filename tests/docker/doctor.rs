@@ -1,7 +1,7 @@
 //! `phoenix doctor` against the real engine: it reports the engine's version as Docker
 //! itself does, and an unreachable engine is a problem with its fix and exit status 1.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,9 +1,9 @@
 //! A docker-compose file as the scenario's stack, against real Docker: the bundled
 //! compose example gives the same verdicts as the TOML scenarios it mirrors
 //! (scenarios/compose/ against phoenix-stateless.toml and antipattern-local-uploads.toml,
-//! whose own verdicts tests/statelessness.rs proves).
+//! whose own verdicts tests/docker/statelessness.rs proves).
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

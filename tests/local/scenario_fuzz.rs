@@ -6,7 +6,7 @@ use phoenix_bench::scenario::{Scenario, ScenarioError};
 use proptest::prelude::*;
 use std::path::Path;
 
-const BUNDLED: &str = include_str!("../scenarios/kill-restart.toml");
+const BUNDLED: &str = include_str!("../../scenarios/kill-restart.toml");
 
 /// Where the bundled scenario lives, so that its relative build context resolves and
 /// mutations that keep it valid reach the `Ok` path.

@@ -3,7 +3,7 @@
 //! a volume Redis comes back empty and the sessions are lost — state that survived the kill
 //! only because Redis stayed up; with its append-only file on a named volume they survive.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -7,7 +7,7 @@
 //! the machine (the concurrent-run test runs two on purpose). Every run is interrupted
 //! early, except the live run of the concurrent test.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::{Path, PathBuf};

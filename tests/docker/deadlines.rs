@@ -2,7 +2,7 @@
 //! not-certified report in bounded time, and an unreachable Docker engine fails fast with
 //! a message naming the socket and the fix, leaving no report folder behind.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::{Duration, Instant};

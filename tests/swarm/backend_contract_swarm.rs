@@ -3,9 +3,8 @@
 //! left as found, and `scenarios/swarm-kill.toml` end to end. Every test holds a guard that
 //! leaves swarm mode if the test found it inactive, even when the test panics.
 
-#[macro_use]
-mod backend_contract;
-mod common;
+use crate::backend_contract;
+use crate::common;
 
 use backend_contract::{healthy, runtime, unix_us, until, Engine, Live};
 use bollard::models::{EndpointPortConfig, Service};

@@ -3,7 +3,7 @@
 //! app task), and a rolling replace through Swarm's own service update behind HAProxy.
 //! Each run leaves nothing (services, containers, networks, volumes) and swarm mode as found.
 
-mod common;
+use crate::common;
 
 use common::swarm::run_swarm;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! The fault catalogue against real Docker: each kind's observable effect on clients, and
 //! the recovery that follows.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! there; the local-uploads demo's uploads fail (500, "Read-only file system" in its
 //! output), and nothing else does.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;
