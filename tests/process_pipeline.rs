@@ -197,32 +197,5 @@ duration = "2s"
 #[test]
 fn five_trials_of_kill_restart_give_one_time_to_healthy_distribution() {
     let (r, ..) = run_process_with("process-kill-restart", &["--trials", "5"], 0, Duration::from_secs(180));
-    assert_eq!(r["trials"], 5);
-    let faults = r["faults"].as_array().unwrap();
-    assert_eq!(faults.len(), 10);
-    let trials: std::collections::BTreeSet<u64> = faults.iter().map(|f| f["trial"].as_u64().unwrap()).collect();
-    assert_eq!(trials.len(), 5, "every trial has its faults");
-    let tth = &r["time_to_healthy_ms"];
-    assert_eq!(tth["count"], 10);
-    let (p50, p99, max) = (
-        tth["p50"].as_f64().unwrap(),
-        tth["p99"].as_f64().unwrap(),
-        tth["max"].as_f64().unwrap(),
-    );
-    assert!(p50 <= p99 && p99 <= max);
-    let ci = tth["median_ci95"]
-        .as_array()
-        .expect("a confidence interval of the median");
-    let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
-    assert!(
-        lo <= p50 + 2.0 && p50 <= hi + 2.0,
-        "median {p50} outside its interval [{lo}, {hi}]"
-    );
-    assert_eq!(tth["by_trial"].as_array().unwrap().len(), 5);
-    // the certification uses the distribution: a spread component appears with 2+ trials
-    let components = r["certification"]["components"].to_string();
-    assert!(components.contains("trial_spread"), "{components}");
-    eprintln!(
-        "time to healthy over 5 trials: p50 {p50} ms, p99 {p99} ms, max {max} ms, median 95 % CI [{lo}, {hi}] ms"
-    );
+    assert_trial_distribution(&r, 5);
 }

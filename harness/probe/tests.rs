@@ -8,17 +8,22 @@ fn parses_status_lines() {
     assert_eq!(parse_status(b"SSH-2.0-OpenSSH"), None);
 }
 
-/// A spec for building logs: nothing is sent.
-fn log_spec() -> ProbeSpec {
+/// A spec probing `GET /health` at `addr` for 200, slow probes every second.
+fn spec(addr: SocketAddr, interval_ms: u64, timeout_ms: u64) -> ProbeSpec {
     ProbeSpec {
         replica: "app-0".into(),
-        addr: "127.0.0.1:1".parse().unwrap(),
+        addr,
         path: "/health".into(),
         status: 200,
-        interval: Duration::from_millis(10),
+        interval: Duration::from_millis(interval_ms),
         slow_interval: Duration::from_secs(1),
-        timeout: Duration::from_millis(50),
+        timeout: Duration::from_millis(timeout_ms),
     }
+}
+
+/// A spec for building logs: nothing is sent.
+fn log_spec() -> ProbeSpec {
+    spec("127.0.0.1:1".parse().unwrap(), 10, 50)
 }
 
 #[test]
@@ -100,15 +105,7 @@ async fn probe_against_a_local_server() {
             let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
         }
     });
-    let spec = ProbeSpec {
-        replica: "x".into(),
-        addr,
-        path: "/health".into(),
-        status: 200,
-        interval: Duration::from_millis(10),
-        slow_interval: Duration::from_secs(1),
-        timeout: Duration::from_millis(500),
-    };
+    let spec = spec(addr, 10, 500);
     assert_eq!(probe_once(&spec).await, ProbeOutcome::Healthy);
     let wrong = ProbeSpec { status: 204, ..spec };
     assert_eq!(probe_once(&wrong).await, ProbeOutcome::Unhealthy);
@@ -137,15 +134,7 @@ async fn a_slow_health_page_gets_a_few_probes_at_once_and_is_seen_healthy() {
             });
         }
     });
-    let spec = ProbeSpec {
-        replica: "slow".into(),
-        addr,
-        path: "/health".into(),
-        status: 200,
-        interval: Duration::from_millis(1),
-        slow_interval: Duration::from_secs(1),
-        timeout: Duration::from_secs(1),
-    };
+    let spec = spec(addr, 1, 1000);
     let cancel = CancellationToken::new();
     let prober = Prober::start(spec, Duration::from_secs(5), cancel.clone());
     assert!(prober.wait_healthy(Duration::from_secs(3)).await, "never seen healthy");
@@ -172,15 +161,7 @@ async fn probes_of_a_page_slower_than_the_timeout_are_counted_as_timed_out() {
             });
         }
     });
-    let spec = ProbeSpec {
-        replica: "slow".into(),
-        addr,
-        path: "/".into(),
-        status: 200,
-        interval: Duration::from_millis(5),
-        slow_interval: Duration::from_secs(1),
-        timeout: Duration::from_millis(20),
-    };
+    let spec = spec(addr, 5, 20);
     let cancel = CancellationToken::new();
     let prober = Prober::start(spec, Duration::from_secs(5), cancel.clone());
     assert!(!prober.wait_healthy(Duration::from_millis(300)).await);

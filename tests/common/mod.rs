@@ -158,3 +158,37 @@ pub fn demo_binary() -> PathBuf {
         })
         .clone()
 }
+
+/// A run of `trials` trials of a scenario with two faults each: every trial has its faults,
+/// and time to healthy is one distribution over all of them (percentiles in order, the
+/// median inside its 95 % interval, a figure per trial, the trial-spread component).
+pub fn assert_trial_distribution(r: &Value, trials: u64) {
+    assert_eq!(r["trials"], trials);
+    let faults = r["faults"].as_array().unwrap();
+    assert_eq!(faults.len() as u64, 2 * trials, "two faults per trial");
+    let seen: std::collections::BTreeSet<u64> = faults.iter().map(|f| f["trial"].as_u64().unwrap()).collect();
+    assert_eq!(seen.len() as u64, trials, "every trial has its faults");
+    let tth = &r["time_to_healthy_ms"];
+    assert_eq!(tth["count"], 2 * trials);
+    let (p50, p99, max) = (
+        tth["p50"].as_f64().unwrap(),
+        tth["p99"].as_f64().unwrap(),
+        tth["max"].as_f64().unwrap(),
+    );
+    assert!(p50 <= p99 && p99 <= max);
+    let ci = tth["median_ci95"]
+        .as_array()
+        .expect("a confidence interval of the median");
+    let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
+    assert!(
+        lo <= p50 + 2.0 && p50 <= hi + 2.0,
+        "median {p50} outside its interval [{lo}, {hi}]"
+    );
+    assert_eq!(tth["by_trial"].as_array().unwrap().len() as u64, trials);
+    // the certification uses the distribution: a spread component appears with 2+ trials
+    let components = r["certification"]["components"].to_string();
+    assert!(components.contains("trial_spread"), "{components}");
+    eprintln!(
+        "time to healthy over {trials} trials: p50 {p50} ms, p99 {p99} ms, max {max} ms, median 95 % CI [{lo}, {hi}] ms"
+    );
+}
