@@ -55,13 +55,18 @@ impl DockerBackend {
     }
 
     pub(super) async fn all_logs(&self) -> Vec<RawLog> {
-        let state = self.state.lock().await;
-        let mut out = state.logs.clone();
-        for (name, r) in &state.replicas {
-            if let Some(c) = &r.container {
-                out.push(self.fetch_logs(name, c.id(), FsReadWhen::End).await);
-            }
-        }
+        let (mut out, live) = {
+            let state = self.state.lock().await;
+            let live: Vec<(String, String)> = state
+                .replicas
+                .iter()
+                .filter_map(|(name, r)| Some((name.clone(), r.container.as_ref()?.id().to_string())))
+                .collect();
+            (state.logs.clone(), live)
+        };
+        // the replicas' reads (each up to its 5 s budget) at once, without the state's lock
+        let reads = live.iter().map(|(name, id)| self.fetch_logs(name, id, FsReadWhen::End));
+        out.extend(futures::future::join_all(reads).await);
         out
     }
 

@@ -158,6 +158,9 @@ impl DockerBackend {
             .container
             .take();
         let Some(old) = old else { return Ok(()) };
+        // the replica is out of the state: stopping and reading the old one need no lock,
+        // and memory samples and other faults must not wait on them
+        drop(state);
         if !grace.is_zero() {
             let opts = StopContainerOptions {
                 t: Some(grace.as_secs_f64().ceil() as i32),
@@ -174,7 +177,7 @@ impl DockerBackend {
         let log = self
             .fetch_logs(replica, old.id(), crate::record::FsReadWhen::Replaced)
             .await;
-        state.logs.push(log);
+        self.state.lock().await.logs.push(log);
         match remove_containers(&self.docker, vec![Target::Handle(Box::new(old))])
             .await
             .first_error
