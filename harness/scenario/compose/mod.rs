@@ -36,12 +36,18 @@ pub(super) struct Applied {
 }
 
 /// Replaces `raw.app.compose` by what the compose file says.
-pub(super) fn apply(scenario: &Path, project: &Project, raw: &mut ScenarioFile) -> Result<Applied, ScenarioError> {
+pub(super) fn apply(
+    scenario: &Path,
+    scenario_text: &str,
+    project: &Project,
+    raw: &mut ScenarioFile,
+) -> Result<Applied, ScenarioError> {
     let allowed = std::mem::take(&mut raw.app.compose_env);
     let Some(written) = raw.app.compose.take() else {
         if !allowed.is_empty() {
             return Err(scenario_problem(
                 scenario,
+                scenario_text,
                 "app.compose_env",
                 "allows variables into a compose file, but there is no app.compose",
                 "add compose = \"docker-compose.yml\", or remove compose_env",
@@ -50,6 +56,7 @@ pub(super) fn apply(scenario: &Path, project: &Project, raw: &mut ScenarioFile) 
         if raw.app.service.is_some() {
             return Err(scenario_problem(
                 scenario,
+                scenario_text,
                 "app.service",
                 "names a compose service, but there is no app.compose",
                 "add compose = \"docker-compose.yml\", or remove service",
@@ -60,6 +67,7 @@ pub(super) fn apply(scenario: &Path, project: &Project, raw: &mut ScenarioFile) 
     let Some(service) = raw.app.service.take() else {
         return Err(scenario_problem(
             scenario,
+            scenario_text,
             "app",
             "app.compose needs app.service: the compose service to replicate, kill and load",
             "e.g. service = \"web\"",
@@ -68,14 +76,16 @@ pub(super) fn apply(scenario: &Path, project: &Project, raw: &mut ScenarioFile) 
     if let Some(bad) = allowed.iter().find(|n| !super::validate::docker::env_name_ok(n)) {
         return Err(scenario_problem(
             scenario,
+            scenario_text,
             "app.compose_env",
-            &format!("\"{}\" is not a variable name", super::escape(bad)),
+            &format!("\"{bad}\" is not a variable name"),
             "letters, digits and '_', not starting with a digit, e.g. compose_env = [\"TAG\"]",
         ));
     }
     if allowed.len() > super::MAX_ENV {
         return Err(scenario_problem(
             scenario,
+            scenario_text,
             "app.compose_env",
             &format!("{} names, at most {}", allowed.len(), super::MAX_ENV),
             "allow only what the compose file reads",
@@ -84,7 +94,7 @@ pub(super) fn apply(scenario: &Path, project: &Project, raw: &mut ScenarioFile) 
     let max_bytes = super::read::MAX_FILE_BYTES;
     let file = project
         .resolve(&written, Want::File { max_bytes })
-        .map_err(|(m, h)| scenario_problem(scenario, "app.compose", &m, &h))?
+        .map_err(|(m, h)| scenario_problem(scenario, scenario_text, "app.compose", &m, &h))?
         .path;
     let text = super::read::read_bounded(&file)?;
     // paths the compose file names are relative to its folder; they are handed to the
@@ -144,13 +154,14 @@ pub fn declared_replicas(file: &Path, service: &str) -> Option<u32> {
     u32::try_from(r).ok()
 }
 
-fn scenario_problem(scenario: &Path, field: &str, message: &str, hint: &str) -> ScenarioError {
-    let text = std::fs::read_to_string(scenario).unwrap_or_default();
+/// A problem of the scenario file's own `[app]` keys, located in its text (the one being
+/// parsed: certify's generated text is on no disk).
+fn scenario_problem(scenario: &Path, text: &str, field: &str, message: &str, hint: &str) -> ScenarioError {
     ScenarioError::Invalid {
         path: scenario.to_path_buf(),
         problems: vec![Problem {
             field: field.into(),
-            location: super::error::Locator::new(&text).locate(field),
+            location: super::error::Locator::new(text).locate(field),
             message: message.into(),
             hint: Some(hint.into()),
         }],

@@ -49,7 +49,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> 
         return Err(invalid(vec![p]));
     }
     let mut raw: ScenarioFile = toml::from_str(text).map_err(|e| invalid(vec![syntax::parse_problem(text, &e)]))?;
-    let compose = super::compose::apply(path, &Project::of(path), &mut raw)?;
+    let compose = super::compose::apply(path, text, &Project::of(path), &mut raw)?;
     let mut v = Validator {
         text,
         problems: Vec::new(),
