@@ -460,7 +460,8 @@ async fn all_healthy(probers: &[Prober], within: Duration, cancel: &Cancellation
     true
 }
 
-fn probe_spec(scenario: &Scenario, e: &Endpoint) -> ProbeSpec {
+/// The health probe of `e` as the scenario describes it.
+pub(crate) fn probe_spec(scenario: &Scenario, e: &Endpoint) -> ProbeSpec {
     ProbeSpec {
         replica: e.replica.clone(),
         addr: e.addr,

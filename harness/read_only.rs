@@ -6,7 +6,7 @@
 
 use crate::backend::{Backend, Endpoint};
 use crate::load::once;
-use crate::probe::{ProbeSpec, Prober};
+use crate::probe::Prober;
 use crate::record::{ReadOnlyRecord, READ_ONLY_EXCERPT_BYTES, READ_ONLY_OUTPUT_LINES};
 use crate::scenario::{ReadOnlyTrial, Scenario, READ_ONLY_TMPFS_BYTES};
 use tokio_util::sync::CancellationToken;
@@ -65,16 +65,7 @@ pub async fn run(
 /// Probes the instance as the replicas are probed until it is healthy, at most
 /// `app.start_timeout`.
 async fn healthy(scenario: &Scenario, endpoint: &Endpoint, cancel: &CancellationToken) -> bool {
-    let h = &scenario.app.health;
-    let spec = ProbeSpec {
-        replica: endpoint.replica.clone(),
-        addr: endpoint.addr,
-        path: h.path.clone(),
-        status: h.status,
-        interval: h.interval,
-        slow_interval: h.slow_interval,
-        timeout: h.timeout,
-    };
+    let spec = crate::execute::probe_spec(scenario, endpoint);
     let stop = cancel.child_token();
     let prober = Prober::start(spec, scenario.app.start_timeout, stop.clone());
     let ok = tokio::select! {

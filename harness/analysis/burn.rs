@@ -3,6 +3,7 @@
 //! back from a named volume, and which state checks survived the app's own faults but not
 //! the burn — state that survived only because a dependency stayed up.
 
+use super::recovery::ms;
 use crate::record::{FaultRecord, RunRecord, TrialRecord, Verification};
 use crate::scenario::FaultKind;
 use serde::{Deserialize, Serialize};
@@ -58,10 +59,6 @@ pub struct Verified {
     pub fault: String,
     pub passed: u64,
     pub failed: u64,
-}
-
-fn ms(us: i64) -> f64 {
-    (us as f64).round() / 1000.0
 }
 
 /// Every burn of the run, in trial and fault order.

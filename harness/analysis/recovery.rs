@@ -120,7 +120,8 @@ pub struct RecoveryParams {
     pub end_us: i64,
 }
 
-fn ms(us: i64) -> f64 {
+/// µs as ms, to the µs.
+pub(super) fn ms(us: i64) -> f64 {
     (us as f64 / 1000.0 * 1000.0).round() / 1000.0
 }
 

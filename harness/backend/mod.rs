@@ -247,12 +247,7 @@ pub enum BackendError {
 
 pub type Result<T> = std::result::Result<T, BackendError>;
 
-/// Wall clock now, µs since the epoch.
-pub(crate) fn unix_now_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
-}
+pub(crate) use crate::clock::unix_now_us;
 
 /// A free TCP port on 127.0.0.1, chosen by the kernel.
 pub(crate) fn free_port() -> Result<u16> {

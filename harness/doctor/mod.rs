@@ -56,19 +56,10 @@ impl Report {
     }
 }
 
-/// Control characters from files and the engine are shown escaped, one check per line.
-pub(super) fn escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            let esc: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            esc
-        })
-        .collect()
-}
+/// Control and invisible formatting characters from files and the engine are shown
+/// escaped, one check per line: the scenario's own escaping, so a bidi override cannot
+/// reorder a doctor line either.
+pub(super) use crate::scenario::escape;
 
 /// How a missing image would be made.
 pub(super) enum Way {

@@ -17,7 +17,8 @@ fn api_versions_compare_numerically() {
 
 #[test]
 fn control_characters_are_escaped_in_lines() {
-    assert_eq!(escape("a\u{1b}[2Kok\nb"), "a\\u{1b}[2Kok\\nb");
+    assert_eq!(escape("a\u{1b}[2Kok\nb"), "a\\x1b[2Kok\\x0ab");
+    assert_eq!(escape("ok\u{202e}kcab"), "ok\\u{202e}kcab");
     assert_eq!(escape("plain — text"), "plain — text");
 }
 

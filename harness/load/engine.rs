@@ -56,7 +56,7 @@ impl From<&Load> for LoadConfig {
 }
 
 /// Weighted round-robin over the request mix, deterministic.
-fn mix(requests: &[RequestSpec]) -> Vec<usize> {
+pub(super) fn mix(requests: &[RequestSpec]) -> Vec<usize> {
     requests
         .iter()
         .enumerate()

@@ -37,16 +37,12 @@ pub async fn paced(
         target.ip().is_loopback(),
         "requests go only to the harness's own 127.0.0.1 ports"
     );
-    let prepared: Vec<Prepared> = requests
+    let prepared: std::sync::Arc<[Prepared]> = requests
         .iter()
         .enumerate()
         .map(|(kind, r)| Prepared::new(r, kind, false).expect("requests are validated with the scenario"))
         .collect();
-    let order: Vec<usize> = requests
-        .iter()
-        .enumerate()
-        .flat_map(|(i, r)| std::iter::repeat_n(i, r.weight.max(1) as usize))
-        .collect();
+    let order = super::engine::mix(requests);
     let n = (rate * duration.as_secs_f64()).floor() as u64;
     let start = Instant::now();
     let host = http::host(target);
@@ -58,11 +54,13 @@ pub async fn paced(
             _ = cancel.cancelled() => break,
         }
         let kind = order[(i % order.len() as u64) as usize];
-        let (req, host) = (prepared[kind].clone(), host.clone());
+        let (prepared, host) = (prepared.clone(), host.clone());
         tasks.push(tokio::spawn(async move {
             let attempt = async {
                 let mut sender = http::connect(target).await.map_err(|o| (o, None, Vec::new()))?;
-                Ok::<_, (Outcome, Option<u16>, Vec<u8>)>(http::exchange_kept(&mut sender, &req, i, &host, keep).await)
+                Ok::<_, (Outcome, Option<u16>, Vec<u8>)>(
+                    http::exchange_kept(&mut sender, &prepared[kind], i, &host, keep).await,
+                )
             };
             let (outcome, status, body) = match tokio::time::timeout(timeout, attempt).await {
                 Ok(Ok(a)) | Ok(Err(a)) => a,

@@ -4,13 +4,10 @@
 //! page shows the same from result.json in `templates/run.html`.
 
 use super::markdown::escape;
+use super::markdown::ms;
 use super::result::ResultJson;
 use crate::analysis::burn::Verified;
 use std::fmt::Write;
-
-fn ms(v: Option<f64>) -> String {
-    v.map_or("—".into(), |v| format!("{v:.0}"))
-}
 
 fn verified(v: &Option<Verified>) -> String {
     v.as_ref().map_or("no verification".into(), |v| {

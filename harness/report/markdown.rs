@@ -32,7 +32,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn ms(v: Option<f64>) -> String {
+pub(super) fn ms(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{v:.0}"))
 }
 

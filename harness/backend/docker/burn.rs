@@ -6,14 +6,8 @@
 use super::teardown::{remove_containers, Target};
 use super::{bounded, Container, DockerBackend, State, CALL_TIMEOUT};
 use crate::backend::{BackendError, Deployment, RebuiltService, Result};
+use crate::clock::unix_now_us;
 use bollard::query_parameters::{KillContainerOptions, RenameContainerOptions};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-fn unix_now_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
-}
 
 impl DockerBackend {
     /// SIGKILL to every replica, service and the front, all calls at once.

@@ -9,7 +9,6 @@
 //! - [`faults`]: kill, stop, pause, disconnect, remove, and the recovery actions.
 //! - [`burn`]: Fowler's drill — every container killed at once, then rebuilt in order.
 //! - [`read_only`]: the read-only trial's extra instance.
-//! - [`events`]: the lifecycle event stream, output lines and `docker diff`.
 //! - [`events`]: the lifecycle event stream and output lines.
 //! - [`audit`]: the files a container wrote (`docker diff` and the archive stat call).
 //! - [`teardown`]: the one container-removal routine, teardown, and removal by label.
