@@ -208,6 +208,9 @@ async fn probe_loop(
     cancel: CancellationToken,
 ) {
     let tx = Arc::new(tx);
+    // built once: every probe sends the same bytes
+    let bytes = request(&spec);
+    let probe = Arc::new((spec, bytes));
     // latest sample by send time wins the live state, whatever order probes finish in
     let latest_sent: Arc<Mutex<Option<Instant>>> = Arc::default();
     let mut tasks = tokio::task::JoinSet::new();
@@ -221,17 +224,17 @@ async fn probe_loop(
         while tasks.try_join_next().is_some() {}
         let now = Instant::now();
         let fast = shared.pace.lock().expect("probe pace lock").is_fast(now);
-        let interval = if fast { spec.interval } else { spec.slow_interval };
+        let interval = if fast { probe.0.interval } else { probe.0.slow_interval };
         // on the grid of the interval, without catching up missed ticks; a boost restarts it
         let base = if boosted { now } else { next };
         next = (base + interval).max(now);
         if tasks.len() >= MAX_IN_FLIGHT {
             continue;
         }
-        let (one, shared, tx, latest_sent) = (spec.clone(), shared.clone(), tx.clone(), latest_sent.clone());
+        let (one, shared, tx, latest_sent) = (probe.clone(), shared.clone(), tx.clone(), latest_sent.clone());
         tasks.spawn(async move {
             let sent = Instant::now();
-            let outcome = probe_once(&one).await;
+            let outcome = timed(&one.0, &one.1).await;
             let sample = Sample {
                 sent,
                 done: Instant::now(),
@@ -252,31 +255,40 @@ async fn probe_loop(
 
 /// One probe: fresh connection, `GET path`, status line, bounded by the timeout.
 pub async fn probe_once(spec: &ProbeSpec) -> ProbeOutcome {
-    match tokio::time::timeout(spec.timeout, exchange(spec)).await {
+    timed(spec, &request(spec)).await
+}
+
+async fn timed(spec: &ProbeSpec, request: &[u8]) -> ProbeOutcome {
+    match tokio::time::timeout(spec.timeout, exchange(spec, request)).await {
         Err(_) => ProbeOutcome::Timeout,
         Ok(outcome) => outcome,
     }
 }
 
-async fn exchange(spec: &ProbeSpec) -> ProbeOutcome {
-    let mut stream = match TcpStream::connect(spec.addr).await {
-        Ok(s) => s,
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return ProbeOutcome::Refused,
-        Err(_) => return ProbeOutcome::NoAnswer,
-    };
-    let _ = stream.set_nodelay(true);
+/// The probe's request: `GET path`, no body, the connection closed after the answer.
+fn request(spec: &ProbeSpec) -> Vec<u8> {
     // validation lets only visible ASCII through; should anything else arrive, it is
     // percent-encoded rather than written raw into the request line
     debug_assert!(
         crate::scenario::http::target_problem(&spec.path).is_none(),
         "an unvalidated health path reached the probe"
     );
-    let request = format!(
+    format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nUser-Agent: phoenix-probe\r\n\r\n",
         crate::scenario::http::encode_target(&spec.path),
         spec.addr
-    );
-    if stream.write_all(request.as_bytes()).await.is_err() {
+    )
+    .into_bytes()
+}
+
+async fn exchange(spec: &ProbeSpec, request: &[u8]) -> ProbeOutcome {
+    let mut stream = match TcpStream::connect(spec.addr).await {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return ProbeOutcome::Refused,
+        Err(_) => return ProbeOutcome::NoAnswer,
+    };
+    let _ = stream.set_nodelay(true);
+    if stream.write_all(request).await.is_err() {
         return ProbeOutcome::NoAnswer;
     }
     let mut buf = [0u8; 64];
