@@ -3,7 +3,6 @@
 //! its ready line; then the replicas on their fixed ports; then the front on its own.
 //! The network and the named volumes are the platform's and stay.
 
-use super::teardown::{remove_containers, Target};
 use super::{bounded, Container, DockerBackend, State, CALL_TIMEOUT};
 use crate::backend::{BackendError, Deployment, RebuiltService, Result};
 use crate::clock::unix_now_us;
@@ -34,8 +33,8 @@ impl DockerBackend {
         results.into_iter().find_map(|r| r.err()).map_or(Ok(()), Err)
     }
 
-    /// Creates the burnt set again, in order, and removes the dead containers afterwards
-    /// (off the recovery's path, as a replacement does). Returns each service's return.
+    /// Creates the burnt set again, in order, then retires the dead containers (off the
+    /// recovery's path, as a replacement does). Returns each service's return.
     pub(super) async fn rebuild_all(&self) -> Result<Vec<RebuiltService>> {
         let mut state = self.state.lock().await;
         let d = state.deployment.clone().ok_or_else(|| BackendError::Op {
@@ -76,16 +75,12 @@ impl DockerBackend {
                 .collect();
             result = self.start_set(&mut state, &d, &burnt).await;
         }
-        for (name, c) in &dead {
-            if state.replicas.contains_key(name) {
-                let log = self.fetch_logs(name, c.id(), crate::record::FsReadWhen::Replaced).await;
-                state.logs.push(log);
-            }
+        // the dead are read (replicas) and removed on tasks of their own, as a replacement's
+        for (name, c) in dead {
+            let replica = state.replicas.contains_key(&name).then_some(name.as_str());
+            self.retire(&mut state, replica, c);
         }
-        let targets = dead.into_iter().map(|(_, c)| Target::Handle(Box::new(c))).collect();
-        let removed = remove_containers(&self.docker, targets).await.first_error;
-        let services = result?;
-        removed.map_or(Ok(services), Err)
+        result
     }
 
     /// Services in order (each ready before the next), replicas, then the front.

@@ -5,6 +5,7 @@ use super::DockerBackend;
 use crate::backend::{labels, RawLifecycle, RawLog, Result};
 use crate::record::{FsReadWhen, LifecycleKind};
 use bollard::query_parameters::{EventsOptions, LogsOptions};
+use bollard::Docker;
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -55,6 +56,9 @@ impl DockerBackend {
     }
 
     pub(super) async fn all_logs(&self) -> Vec<RawLog> {
+        // each retirement is bounded (two 5 s reads, a 15 s removal); this bound only
+        // keeps a stuck task from holding the trial
+        self.settle_retiring(Duration::from_secs(30)).await;
         let (mut out, live) = {
             let state = self.state.lock().await;
             let live: Vec<(String, String)> = state
@@ -73,45 +77,60 @@ impl DockerBackend {
     /// The container's last output lines and, read now, the files it wrote (`when` says
     /// why it is read: replaced, or the end of the trial).
     pub(crate) async fn fetch_logs(&self, replica: &str, id: &str, when: FsReadWhen) -> RawLog {
-        let lines = self.fetch_lines(id).await;
-        let reads: Vec<_> = self.read_fs(id, when).await.into_iter().collect();
-        RawLog {
-            replica: replica.into(),
-            instance: id.into(),
-            lines,
-            writes: reads
-                .iter()
-                .flat_map(|r| r.files.iter().map(|f| f.path.clone()))
-                .collect(),
-            reads,
-        }
+        fetch_logs(&self.docker, self.audit_on(), replica, id, when).await
     }
 
     /// The container's last output lines, each with its timestamp (µs since the epoch).
     pub(crate) async fn fetch_lines(&self, id: &str) -> Vec<(i64, String)> {
-        let options = LogsOptions {
-            stdout: true,
-            stderr: true,
-            timestamps: true,
-            tail: LOG_TAIL.into(),
-            ..Default::default()
-        };
-        let mut stream = self.docker.logs(id, Some(options));
-        let mut lines = Vec::new();
-        let read = async {
-            while let Some(Ok(chunk)) = stream.next().await {
-                for line in String::from_utf8_lossy(&chunk.into_bytes()).lines() {
-                    if let Some((ts, text)) = line.split_once(' ') {
-                        if let Some(us) = parse_rfc3339_us(ts) {
-                            lines.push((us, text.to_string()));
-                        }
+        fetch_lines(&self.docker, id).await
+    }
+}
+
+/// [`DockerBackend::fetch_logs`] without the backend, for a task of its own (`retire.rs`);
+/// `audit` says whether the files are read.
+pub(super) async fn fetch_logs(docker: &Docker, audit: bool, replica: &str, id: &str, when: FsReadWhen) -> RawLog {
+    let lines = fetch_lines(docker, id).await;
+    let reads: Vec<_> = if audit {
+        super::audit::read_fs(docker, id, when).await.into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    RawLog {
+        replica: replica.into(),
+        instance: id.into(),
+        lines,
+        writes: reads
+            .iter()
+            .flat_map(|r| r.files.iter().map(|f| f.path.clone()))
+            .collect(),
+        reads,
+    }
+}
+
+/// The container's last output lines, each with its timestamp (µs since the epoch).
+async fn fetch_lines(docker: &Docker, id: &str) -> Vec<(i64, String)> {
+    let options = LogsOptions {
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        tail: LOG_TAIL.into(),
+        ..Default::default()
+    };
+    let mut stream = docker.logs(id, Some(options));
+    let mut lines = Vec::new();
+    let read = async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            for line in String::from_utf8_lossy(&chunk.into_bytes()).lines() {
+                if let Some((ts, text)) = line.split_once(' ') {
+                    if let Some(us) = parse_rfc3339_us(ts) {
+                        lines.push((us, text.to_string()));
                     }
                 }
             }
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(5), read).await;
-        lines
-    }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(5), read).await;
+    lines
 }
 
 fn parse_rfc3339_us(ts: &str) -> Option<i64> {

@@ -1,7 +1,6 @@
 //! Faults on a replica (kill, stop, pause, disconnect, scale down) and the orchestrator's
 //! answers (restart in place, replace with a fresh container, unpause, reconnect, scale up).
 
-use super::teardown::{remove_containers, Target};
 use super::{bounded, DockerBackend, CALL_TIMEOUT};
 use crate::backend::{BackendError, Result};
 use bollard::models::{NetworkConnectRequest, NetworkDisconnectRequest};
@@ -86,23 +85,12 @@ impl DockerBackend {
                 r.container = Some(c);
             }
         });
-        // the fresh container is the replica's now: the old one's logs and files are read
-        // and it is removed without holding the state, so the fresh one can be read at boot
-        drop(state);
-        let removed = match old {
-            Some(old) => {
-                let log = self
-                    .fetch_logs(replica, old.id(), crate::record::FsReadWhen::Replaced)
-                    .await;
-                self.state.lock().await.logs.push(log);
-                remove_containers(&self.docker, vec![Target::Handle(Box::new(old))])
-                    .await
-                    .first_error
-            }
-            None => None,
-        };
-        started?;
-        removed.map_or(Ok(()), Err)
+        // the fresh container is the replica's now: the old one is read and removed on a
+        // task of its own, so the next fault does not wait for the audit's reads
+        if let Some(old) = old {
+            self.retire(&mut state, Some(replica), old);
+        }
+        started
     }
 
     pub(super) async fn pause_replica(&self, replica: &str) -> Result<()> {
@@ -174,17 +162,8 @@ impl DockerBackend {
             )
             .await;
         }
-        let log = self
-            .fetch_logs(replica, old.id(), crate::record::FsReadWhen::Replaced)
-            .await;
-        self.state.lock().await.logs.push(log);
-        match remove_containers(&self.docker, vec![Target::Handle(Box::new(old))])
-            .await
-            .first_error
-        {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        self.retire(&mut *self.state.lock().await, Some(replica), old);
+        Ok(())
     }
 
     pub(super) async fn add_replica(&self, replica: &str) -> Result<()> {

@@ -9,6 +9,7 @@
 //! - [`faults`]: kill, stop, pause, disconnect, remove, and the recovery actions.
 //! - [`burn`]: Fowler's drill — every container killed at once, then rebuilt in order.
 //! - [`read_only`]: the read-only trial's extra instance.
+//! - [`retire`]: a container that left the run, read and removed off the fault's path.
 //! - [`events`]: the lifecycle event stream and output lines.
 //! - [`audit`]: the files a container wrote (`docker diff` and the archive stat call).
 //! - [`teardown`]: the one container-removal routine, teardown, and removal by label.
@@ -25,6 +26,7 @@ mod faults;
 pub(crate) mod images;
 mod memory;
 mod read_only;
+mod retire;
 mod teardown;
 
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
@@ -98,7 +100,11 @@ struct State {
     volumes: Vec<String>,
     /// The front's fixed 127.0.0.1 port, which its rebuild after a burn binds again.
     front_port: Option<u16>,
+    /// Logs of retired containers, once their retirement is settled.
     logs: Vec<RawLog>,
+    /// Retirements under way, and the first removal of a settled one that failed.
+    retiring: Vec<retire::Retiring>,
+    retire_error: Option<BackendError>,
     deployment: Option<Deployment>,
     /// Instances started so far, to give each container a unique name.
     started: usize,

@@ -1,5 +1,5 @@
-//! Removing what a run created: the one container-removal routine (used by replace,
-//! scale-down, teardown and the sweep by label), the teardown of a trial, and
+//! Removing what a run created: the one container-removal routine (used by retirement,
+//! teardown and the sweep by label), the teardown of a trial, and
 //! [`remove_labelled`] for `phoenix clean` and the signal handler. "Already gone" is decided
 //! in one place, from the engine's status code.
 
@@ -208,11 +208,15 @@ impl DockerBackend {
             w.abort();
         }
         let work = async {
+            // retirements still under way (a fault just before a stop) end first, bounded
+            self.settle_retiring(REMOVE_TIMEOUT).await;
             // Take the handles out of the state without awaiting anything else. If the
             // state is still held (an engine call stuck elsewhere), the sweep by label below
             // removes everything anyway.
+            let mut retired = None;
             let (handles, network, volumes) = match tokio::time::timeout(REMOVE_TIMEOUT, self.state.lock()).await {
                 Ok(mut state) => {
+                    retired = state.retire_error.take();
                     let services = std::mem::take(&mut state.services);
                     let read_only = state.read_only.take();
                     let handles: Vec<Target> = state
@@ -234,7 +238,11 @@ impl DockerBackend {
                 containers: tally.removed,
                 ..Default::default()
             };
-            let mut rest = Tally::default();
+            // a retired container whose removal failed is reported like any other
+            let mut rest = Tally {
+                removed: 0,
+                first_error: retired,
+            };
             if let Some(net) = network {
                 let r = remove_network(&self.docker, &net).await;
                 removed.networks += usize::from(matches!(r, Removal::Done));
