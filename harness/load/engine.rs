@@ -64,6 +64,15 @@ pub(super) fn mix(requests: &[RequestSpec]) -> Vec<usize> {
         .collect()
 }
 
+/// Request `index`'s replica (`index mod R`) and place in the mix's turn (`⌊index / R⌋ mod
+/// M`): each replica gets the whole mix in turn. With `index mod M` for both, a replica
+/// count and a mix length sharing a factor split the mix between the replicas (two
+/// replicas, two requests: each replica only ever got one of them).
+fn slot(index: u64, replicas: usize, turn: usize) -> (usize, usize) {
+    let r = replicas as u64;
+    ((index % r) as usize, (index / r % turn as u64) as usize)
+}
+
 /// What every worker shares.
 struct Shared {
     targets: Vec<(SocketAddr, HeaderValue)>,
@@ -81,9 +90,9 @@ impl Shared {
     /// connection the server has closed while idle is replaced before the request is
     /// sent, never after: nothing is retried.
     async fn send(&self, index: u64, conns: &mut [Option<Sender>]) -> Outcome {
-        let replica = (index % self.targets.len() as u64) as usize;
+        let (replica, kind) = slot(index, self.targets.len(), self.order.len());
         let (target, host) = &self.targets[replica];
-        let req = &self.requests[self.order[(index % self.order.len() as u64) as usize]];
+        let req = &self.requests[self.order[kind]];
         let attempt = async {
             let reused = match conns[replica].take() {
                 Some(mut s) => s.ready().await.is_ok().then_some(s),
@@ -109,7 +118,7 @@ impl Shared {
     }
 
     fn replica(&self, index: u64) -> u16 {
-        (index % self.targets.len() as u64) as u16
+        slot(index, self.targets.len(), self.order.len()).0 as u16
     }
 }
 
@@ -250,5 +259,28 @@ async fn closed_worker(shared: Arc<Shared>, next: Arc<AtomicU64>, end_us: i64, s
         shared
             .recorder
             .done(sent, sent, shared.clock.now_us(), outcome, replica);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slot;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_replica_gets_every_request_of_the_mix_whatever_their_counts_share() {
+        for replicas in 1..=4 {
+            for turn in 1..=6 {
+                let mut seen = vec![BTreeSet::new(); replicas];
+                for index in 0..(replicas * turn) as u64 {
+                    let (r, k) = slot(index, replicas, turn);
+                    assert_eq!(r, (index % replicas as u64) as usize, "replicas in turn");
+                    seen[r].insert(k);
+                }
+                for (r, kinds) in seen.iter().enumerate() {
+                    assert_eq!(kinds.len(), turn, "{replicas} replicas, mix of {turn}: replica {r} got {kinds:?}");
+                }
+            }
+        }
     }
 }
