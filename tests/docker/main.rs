@@ -24,6 +24,7 @@ mod compose_scenarios;
 mod deadlines;
 mod doctor;
 mod escaping;
+mod fault_schedule;
 mod faults;
 mod memory_growth;
 mod read_only_trial;
