@@ -9,11 +9,9 @@ use crate::clock::RunClock;
 use crate::deployment;
 use crate::fault;
 use crate::load::{run_load, LiveCounters, LoadConfig, Recorder};
-use crate::observe::{before_sample, boot_read, sample_memory, FreshJob};
+use crate::observe::{before_sample, boot_read, instance_logs, sample_memory, FreshJob};
 use crate::probe::{ProbeSpec, Prober};
-use crate::record::{
-    Abort, AbortKind, FreshPair, FsRead, FsReadWhen, InstanceLog, LifecycleEvent, RunRecord, TrialRecord,
-};
+use crate::record::{Abort, AbortKind, FreshPair, FsReadWhen, LifecycleEvent, RunRecord, TrialRecord};
 use crate::scenario::plan::Plan;
 use crate::scenario::{Action, Fault, FaultKind, Scenario, ALL};
 use std::net::SocketAddr;
@@ -144,9 +142,13 @@ async fn run_trial(
     // everything an instance wrote before it first became healthy is a boot write
     let mut boot_reads = Vec::new();
     if healthy && scenario.audit.enabled {
-        for e in &endpoints {
-            boot_read(backend, &e.replica, FsReadWhen::Boot, &mut boot_reads).await;
-        }
+        // all replicas at once: the load waits for these reads
+        let reads = endpoints.iter().map(|e| async {
+            let mut one = Vec::new();
+            boot_read(backend, &e.replica, FsReadWhen::Boot, &mut one).await;
+            one
+        });
+        boot_reads = futures::future::join_all(reads).await.into_iter().flatten().collect();
     }
     let mut checks = Vec::new();
     if healthy {
@@ -159,6 +161,7 @@ async fn run_trial(
     let clock = RunClock::at(Instant::now() + LOAD_LEAD);
     trial.origin_unix_us = clock.origin_unix_us();
     trial.deploy_us = deploy_start.elapsed().as_micros() as i64;
+    let mut logs = None;
     let failure = if !healthy && !cancel.is_cancelled() {
         Some(Abort::new(
             AbortKind::App,
@@ -186,10 +189,15 @@ async fn run_trial(
         ctx.drive(&mut trial).await;
         boot_reads = std::mem::take(&mut ctx.boot_reads);
         trial.checks = ctx.checks.into_iter().map(CheckRun::finish).collect();
-        if let Some(ro) = scenario.audit.read_only_trial.filter(|_| !cancel.is_cancelled()) {
+        // the read-only trial and the replicas' end-of-trial reads at once: neither needs
+        // the other, and both are the audit's time added to the run
+        let read_only = async {
+            let ro = scenario.audit.read_only_trial.filter(|_| !cancel.is_cancelled())?;
             live.set_phase(format!("trial {}: read-only trial", index + 1));
-            trial.read_only = Some(crate::read_only::run(backend, scenario, &ro, cancel).await);
-        }
+            Some(crate::read_only::run(backend, scenario, &ro, cancel).await)
+        };
+        let (read_only, end) = tokio::join!(read_only, backend.logs());
+        (trial.read_only, logs) = (read_only, Some(end));
         None
     } else {
         None
@@ -200,27 +208,11 @@ async fn run_trial(
     }
     tokio::time::sleep(EVENT_GRACE).await;
     collect_events(events, &clock, &mut trial);
-    let fs_read = |r: RawFsRead| FsRead {
-        at_us: clock.from_unix_us(r.unix_us),
-        when: r.when,
-        files: r.files,
-        truncated: r.truncated,
+    let logs = match logs {
+        Some(l) => l,
+        None => backend.logs().await,
     };
-    for log in backend.logs().await {
-        let mut reads: Vec<FsRead> = boot_reads
-            .iter()
-            .filter(|(instance, _)| *instance == log.instance)
-            .map(|(_, r)| fs_read(r.clone()))
-            .collect();
-        reads.extend(log.reads.into_iter().map(fs_read));
-        trial.logs.push(InstanceLog {
-            replica: log.replica,
-            instance: log.instance,
-            lines: log.lines.into_iter().map(|(t, l)| (clock.from_unix_us(t), l)).collect(),
-            writes: log.writes,
-            reads,
-        });
-    }
+    trial.logs = instance_logs(logs, &boot_reads, &clock);
     match failure {
         Some(why) => Err((trial, why)),
         None => Ok(trial),

@@ -3,11 +3,11 @@
 //! and its memory while the load runs.
 
 use crate::audit::{self, SampleRequest};
-use crate::backend::{Backend, RawFsRead};
+use crate::backend::{Backend, RawFsRead, RawLog};
 use crate::check::CheckRun;
 use crate::clock::RunClock;
 use crate::load::http::Prepared;
-use crate::record::{FsReadWhen, MemoryRecord, Reply};
+use crate::record::{FsRead, FsReadWhen, InstanceLog, MemoryRecord, Reply};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -24,6 +24,38 @@ pub(crate) struct FreshJob {
     pub(crate) down_within: Duration,
     pub(crate) sample: Vec<SampleRequest>,
     pub(crate) before: Vec<Option<Reply>>,
+}
+
+/// Each instance's log as the record keeps it: lines and reads on the trial's clock, the
+/// boot reads taken at first health joined to their instance's own.
+pub(crate) fn instance_logs(
+    logs: Vec<RawLog>,
+    boot_reads: &[(String, RawFsRead)],
+    clock: &RunClock,
+) -> Vec<InstanceLog> {
+    let fs_read = |r: RawFsRead| FsRead {
+        at_us: clock.from_unix_us(r.unix_us),
+        when: r.when,
+        files: r.files,
+        truncated: r.truncated,
+    };
+    logs.into_iter()
+        .map(|log| {
+            let mut reads: Vec<FsRead> = boot_reads
+                .iter()
+                .filter(|(instance, _)| *instance == log.instance)
+                .map(|(_, r)| fs_read(r.clone()))
+                .collect();
+            reads.extend(log.reads.into_iter().map(fs_read));
+            InstanceLog {
+                replica: log.replica,
+                instance: log.instance,
+                lines: log.lines.into_iter().map(|(t, l)| (clock.from_unix_us(t), l)).collect(),
+                writes: log.writes,
+                reads,
+            }
+        })
+        .collect()
 }
 
 /// Reads the current instance of `replica` as booted (nothing when the backend cannot).
