@@ -9,9 +9,9 @@ use crate::clock::RunClock;
 use crate::deployment;
 use crate::fault;
 use crate::load::{run_load, LiveCounters, LoadConfig, Recorder};
-use crate::observe::{before_sample, boot_read, instance_logs, sample_memory, FreshJob};
+use crate::observe::{before_sample, boot_read, fresh_audit, instance_logs, sample_memory, FreshJob};
 use crate::probe::{ProbeSpec, Prober};
-use crate::record::{Abort, AbortKind, FreshPair, FsReadWhen, LifecycleEvent, RunRecord, TrialRecord};
+use crate::record::{Abort, AbortKind, FsReadWhen, LifecycleEvent, RunRecord, TrialRecord};
 use crate::scenario::plan::Plan;
 use crate::scenario::{Action, Fault, FaultKind, Scenario, ALL};
 use std::net::SocketAddr;
@@ -330,22 +330,29 @@ impl Drive<'_> {
                         _ => (Vec::new(), Vec::new()),
                     };
                     live.set_phase(format!("trial {n}: {what}"));
-                    // sent before the fault: the audit waits for the replica to go down and
-                    // come back, and reads the fresh instance as soon as it is healthy
-                    if audit_on && matches!(one.action, Action::Replace | Action::Add) {
-                        let _ = jobs.send(FreshJob {
-                            replica: one.target.clone(),
-                            fault: what.clone(),
-                            down_within: boost_cap,
-                            sample,
-                            before,
-                        });
-                    }
                     let index = records.len();
                     tokio::select! {
                         r = fault::apply(index, &one, backend, clock, &boost) => records.push(r),
                         // the teardown that follows removes whatever the fault left half done
                         _ = cancel.cancelled() => break,
+                    }
+                    // the fresh instance is read and sampled once a probe sent after the old
+                    // one was down answers healthy (an earlier answer may be the old one's)
+                    let hit = records
+                        .last()
+                        .filter(|r| r.error.is_none())
+                        .and_then(|r| r.fault_done_us);
+                    if let (true, Some(done_us)) =
+                        (audit_on && matches!(one.action, Action::Replace | Action::Add), hit)
+                    {
+                        let _ = jobs.send(FreshJob {
+                            replica: one.target.clone(),
+                            fault: what.clone(),
+                            since: clock.instant_at(done_us),
+                            within: boost_cap,
+                            sample,
+                            before,
+                        });
                     }
                     live.set_phase(format!("trial {n}: recovering"));
                     let is_last = k + 1 == targets.len();
@@ -368,37 +375,25 @@ impl Drive<'_> {
             drop(jobs);
             records
         };
-        // each fresh instance, once healthy: its boot read and the sample again
+        // each fresh instance, once healthy: its boot read and the sample again — every job
+        // from the moment it is sent, beside the others (in turn, a job that took its reads'
+        // 5 s bound made the next one miss its replica's down time and wait for another's)
         let boot_reads = &mut self.boot_reads;
         let fresh_audit = async move {
+            let mut running = futures::stream::FuturesUnordered::new();
             let mut pairs = Vec::new();
-            while let Some(job) = job_rx.recv().await {
-                let Some(p) = probers.iter().find(|p| p.spec.replica == job.replica) else {
-                    continue;
-                };
-                let healthy = tokio::select! {
-                    ok = async {
-                        p.wait_unhealthy(job.down_within).await && p.wait_healthy(start_timeout).await
-                    } => ok,
-                    _ = cancel.cancelled() => false,
-                };
-                if !healthy {
-                    continue;
-                }
-                boot_read(backend, &job.replica, FsReadWhen::FreshBoot, boot_reads).await;
-                let after = audit::send_sample(p.spec.addr, &job.sample).await;
-                let after_us = clock.now_us();
-                for ((req, before), after) in job.sample.iter().zip(job.before).zip(after) {
-                    if let (Some(before), Some(after)) = (before, after) {
-                        pairs.push(FreshPair {
-                            replica: job.replica.clone(),
-                            fault: job.fault.clone(),
-                            request: req.label(),
-                            before,
-                            after,
-                            after_us,
-                        });
+            let mut open = true;
+            loop {
+                tokio::select! {
+                    job = job_rx.recv(), if open => match job {
+                        Some(job) => running.push(fresh_audit(job, backend, probers, clock, cancel)),
+                        None => open = false,
+                    },
+                    Some((read, p)) = futures::StreamExt::next(&mut running), if !running.is_empty() => {
+                        boot_reads.extend(read);
+                        pairs.extend(p);
                     }
+                    else => break,
                 }
             }
             pairs

@@ -7,7 +7,8 @@ use crate::backend::{Backend, RawFsRead, RawLog};
 use crate::check::CheckRun;
 use crate::clock::RunClock;
 use crate::load::http::Prepared;
-use crate::record::{FsRead, FsReadWhen, InstanceLog, MemoryRecord, Reply};
+use crate::probe::Prober;
+use crate::record::{FreshPair, FsRead, FsReadWhen, InstanceLog, MemoryRecord, Reply};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -20,10 +21,52 @@ const MEMORY_INTERVAL: Duration = Duration::from_millis(500);
 pub(crate) struct FreshJob {
     pub(crate) replica: String,
     pub(crate) fault: String,
-    /// How long the replica may take to go down after the job is sent.
-    pub(crate) down_within: Duration,
+    /// When the old instance was down (its fault's call returned): health is judged on
+    /// probes sent from then on.
+    pub(crate) since: std::time::Instant,
+    /// How long the fresh instance may take to be healthy.
+    pub(crate) within: Duration,
     pub(crate) sample: Vec<SampleRequest>,
     pub(crate) before: Vec<Option<Reply>>,
+}
+
+/// One fresh instance's audit: once a probe of `job.replica` sent after its old instance
+/// was down answers healthy, its boot read and the old instance's sample sent again.
+/// Nothing when it was not healthy in time.
+pub(crate) async fn fresh_audit(
+    job: FreshJob,
+    backend: &dyn Backend,
+    probers: &[Prober],
+    clock: &RunClock,
+    cancel: &CancellationToken,
+) -> (Vec<(String, RawFsRead)>, Vec<FreshPair>) {
+    let (mut read, mut pairs) = (Vec::new(), Vec::new());
+    let Some(p) = probers.iter().find(|p| p.spec.replica == job.replica) else {
+        return (read, pairs);
+    };
+    let healthy = tokio::select! {
+        ok = p.wait_healthy_since(job.since, job.within) => ok,
+        _ = cancel.cancelled() => false,
+    };
+    if !healthy {
+        return (read, pairs);
+    }
+    boot_read(backend, &job.replica, FsReadWhen::FreshBoot, &mut read).await;
+    let after = audit::send_sample(p.spec.addr, &job.sample).await;
+    let after_us = clock.now_us();
+    for ((req, before), after) in job.sample.iter().zip(job.before).zip(after) {
+        if let (Some(before), Some(after)) = (before, after) {
+            pairs.push(FreshPair {
+                replica: job.replica.clone(),
+                fault: job.fault.clone(),
+                request: req.label(),
+                before,
+                after,
+                after_us,
+            });
+        }
+    }
+    (read, pairs)
 }
 
 /// Each instance's log as the record keeps it: lines and reads on the trial's clock, the

@@ -278,7 +278,11 @@ mod tests {
                     seen[r].insert(k);
                 }
                 for (r, kinds) in seen.iter().enumerate() {
-                    assert_eq!(kinds.len(), turn, "{replicas} replicas, mix of {turn}: replica {r} got {kinds:?}");
+                    assert_eq!(
+                        kinds.len(),
+                        turn,
+                        "{replicas} replicas, mix of {turn}: replica {r} got {kinds:?}"
+                    );
                 }
             }
         }

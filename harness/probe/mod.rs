@@ -108,10 +108,23 @@ impl Prober {
             .is_ok_and(|r| r.is_ok())
     }
 
-    /// Waits until the latest probe is anything but healthy, at most `within`.
-    pub async fn wait_unhealthy(&self, within: Duration) -> bool {
+    /// Waits until the latest probe is healthy and was sent at or after `since`, at most
+    /// `within`: after a fault, the fresh instance's health, not a late answer of the old one.
+    pub async fn wait_healthy_since(&self, since: Instant, within: Duration) -> bool {
         let mut rx = self.state.clone();
-        tokio::time::timeout(within, rx.wait_for(|o| *o != Some(ProbeOutcome::Healthy)))
+        let shared = self.shared.clone();
+        let fresh = move |o: &Option<ProbeOutcome>| {
+            let samples = shared.samples.lock().expect("probe samples lock");
+            // the latest outcome is the latest-sent probe's: healthy, and some healthy probe
+            // sent since then, means that one was sent since then too
+            *o == Some(ProbeOutcome::Healthy)
+                && samples
+                    .iter()
+                    .rev()
+                    .find(|s| s.outcome == ProbeOutcome::Healthy)
+                    .is_some_and(|s| s.sent >= since)
+        };
+        tokio::time::timeout(within, rx.wait_for(fresh))
             .await
             .is_ok_and(|r| r.is_ok())
     }

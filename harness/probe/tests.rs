@@ -169,3 +169,39 @@ async fn probes_of_a_page_slower_than_the_timeout_are_counted_as_timed_out() {
     assert!(done > 0 && timed_out == done, "{timed_out} of {done}");
     cancel.cancel();
 }
+
+#[tokio::test]
+async fn health_since_an_instant_needs_a_probe_sent_after_it() {
+    // always healthy; after the first healthy probe the loop slows to one probe a minute
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 256];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
+            });
+        }
+    });
+    let spec = ProbeSpec {
+        slow_interval: Duration::from_secs(60),
+        ..spec(addr, 1, 500)
+    };
+    let cancel = CancellationToken::new();
+    let prober = Prober::start(spec, Duration::from_secs(5), cancel.clone());
+    assert!(prober.wait_healthy(Duration::from_secs(3)).await, "never seen healthy");
+    // an old instance's last answer: healthy, but sent before the instant asked about
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let since = Instant::now();
+    assert!(prober.wait_healthy(Duration::from_millis(1)).await, "the latest answer is healthy");
+    assert!(
+        !prober.wait_healthy_since(since, Duration::from_millis(300)).await,
+        "no probe was sent since, so no answer since is healthy"
+    );
+    // a fault's fast probing sends new probes: one of them answers
+    prober.boost(Duration::from_secs(2));
+    assert!(prober.wait_healthy_since(since, Duration::from_secs(2)).await);
+    cancel.cancel();
+    prober.finish(&RunClock::start()).await;
+}
