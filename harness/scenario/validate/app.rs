@@ -123,6 +123,13 @@ impl Validator<'_> {
         let hpath = h.path.unwrap_or_else(|| "/health".into());
         if let Some(why) = http::target_problem(&hpath) {
             self.problem("app.health.path", why, Some(http::TARGET_HINT.into()));
+        } else if hpath.contains("{{") {
+            // the probe sends its path as written: `{{n}}` would reach the app literally
+            self.problem(
+                "app.health.path",
+                format!("\"{hpath}\" uses a `{{{{…}}}}` template, which the health probe does not render"),
+                Some("write the path the probe should send as it is, e.g. path = \"/health\"".into()),
+            );
         }
         let status = self.int("app.health.status", h.status, 200, 200, 399) as u16;
         let interval = self.duration(
@@ -218,6 +225,16 @@ impl Validator<'_> {
         let cmd = cmd?;
         if cmd.is_empty() {
             self.problem(field, "is empty", Some(COMMAND_HINT.into()));
+            return None;
+        }
+        // the engine would accept [""] and the container would then fail to start with an
+        // exec error, blamed on the service rather than on the file
+        if cmd[0].trim().is_empty() {
+            self.problem(
+                field,
+                "names no program (its first element is empty)",
+                Some(COMMAND_HINT.into()),
+            );
             return None;
         }
         let n = self.at_most(field, cmd.len(), MAX_COMMAND_ARGS, "arguments");
