@@ -357,4 +357,13 @@ mod tests {
         assert_eq!(did_you_mean("kil", ["kill", "stop"]), Some("kill"));
         assert_eq!(did_you_mean("x", ["n", "run"]), None);
     }
+
+    #[test]
+    fn a_name_over_the_suggestion_limit_gets_no_suggestion_even_one_edit_away() {
+        let key = "k".repeat(MAX_SUGGEST_BYTES);
+        let near = format!("{key}x");
+        // within the limit a one-letter slip is suggested; one byte over it, nothing is tried
+        assert_eq!(did_you_mean(&key[1..], [key.as_str()]), Some(key.as_str()));
+        assert_eq!(did_you_mean(&near, [key.as_str()]), None);
+    }
 }
