@@ -231,6 +231,7 @@ CASES = {
     "name-101-bytes-of-emoji": ('@name = "%s"\n' % ("\U0001F525" * 25 + "a") + GOOD.split("\n", 1)[1], "name", "101 bytes, over the limit of 100 bytes"),
     "name-empty": ('@name = ""\n' + GOOD.split("\n", 1)[1], "name", "cannot name a report folder"),
     "service-command-empty-program": (service('name = "db"\nimage = "redis:7"\n@command = [""]'), "service[0].command", "names no program"),
+    "service-ready-log-empty": (service('name = "db"\nimage = "redis:7"\n@ready_log = ""'), "service[0].ready_log", "waits for nothing"),
     "service-command-empty": (service('name = "db"\nimage = "redis:7"\n@command = []'), "service[0].command", "is empty"),
     "process-command-empty-program": ('name = "hostile"\n[app]\nbackend = "process"\n@command = ["", "{port}"]\n' + LOAD + FAULT, "app.command", "names no program"),
     "process-command-absolute": ('name = "hostile"\n[app]\nbackend = "process"\n@command = ["/bin/sh", "-c", "id", "{port}"]\n' + LOAD + FAULT, "app.command", "is an absolute path"),

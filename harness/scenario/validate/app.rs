@@ -329,6 +329,15 @@ impl Validator<'_> {
             self.image(&format!("{field}.image"), &s.image);
             self.env(&format!("{field}.env"), &s.env);
             if let Some(line) = &s.ready_log {
+                if line.trim().is_empty() {
+                    // an empty line is found in the service's first output, or before it:
+                    // the app would start without waiting for the service to be ready
+                    self.problem(
+                        &format!("{field}.ready_log"),
+                        "is empty, so it matches the service's first output and waits for nothing",
+                        Some("the line the service prints once it serves, e.g. ready_log = \"Ready to accept connections\"; or leave it out".into()),
+                    );
+                }
                 self.bytes_at_most(&format!("{field}.ready_log"), line, 1024);
             }
             let recipe = self.recipe(&format!("{field}.recipe"), s.recipe);
