@@ -7,7 +7,7 @@ pub use super::body::{Body, Upload, MAX_UPLOAD};
 use super::file::{CaptureFile, CheckFile, StepFile};
 use super::http;
 pub use super::template::{render, render_json, template_vars};
-use super::validate::bounds::{MAX_CAPTURES, MAX_HEADERS, MAX_STEPS};
+use super::validate::bounds::{MAX_CAPTURES, MAX_HEADERS, MAX_NAME_BYTES, MAX_STEPS};
 use super::validate::paths::Project;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -77,6 +77,19 @@ pub(super) fn validate(
                 format!("{field}.name"),
                 "is empty".into(),
                 Some("name the check, e.g. \"sessions\"".into()),
+            );
+        } else if c.name.chars().any(super::error::needs_escape) {
+            // the name reaches the reports (summary.md, junit.xml, the HTML page) as written
+            problem(
+                format!("{field}.name"),
+                "contains control or invisible formatting characters".into(),
+                Some("name the check in plain text, e.g. \"sessions\"".into()),
+            );
+        } else if c.name.len() > MAX_NAME_BYTES {
+            problem(
+                format!("{field}.name"),
+                format!("is {} bytes, over the limit of {MAX_NAME_BYTES} bytes", c.name.len()),
+                Some("name the check in a word or two, e.g. \"sessions\"".into()),
             );
         }
         if out.iter().any(|o| o.name == c.name) {

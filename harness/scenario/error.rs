@@ -11,6 +11,9 @@ use toml::de::{DeTable, DeValue};
 pub struct Problem {
     /// Dotted path of the field, e.g. `load.rate` or `fault[1].target`.
     pub field: String,
+    /// The file the problem is in, when not the one the error names: a value a compose
+    /// file gave the scenario, refused by the scenario's rules, is shown at its own line.
+    pub file: Option<PathBuf>,
     /// 1-based line and column of the field's value, when it can be located (only the
     /// first [`MAX_LISTED`] problems of a file are: the others are counted, not shown).
     pub location: Option<(usize, usize)>,
@@ -104,7 +107,7 @@ fn render_problems(path: &std::path::Path, problems: &[Problem]) -> String {
 
 impl Problem {
     fn render(&self, path: &std::path::Path) -> String {
-        let file = path.display().to_string();
+        let file = self.file.as_deref().unwrap_or(path).display().to_string();
         let file = escape(&file);
         let at = match self.location {
             Some((l, c)) => format!("{file}:{l}:{c}"),
@@ -337,6 +340,7 @@ mod tests {
     fn long_user_text_is_cut_when_shown() {
         let p = Problem {
             field: "k".repeat(5000),
+            file: None,
             location: Some((1, 1)),
             message: "m".into(),
             hint: None,
@@ -352,5 +356,14 @@ mod tests {
         assert_eq!(did_you_mean("sdi", ["n", "run", "sid"]), Some("sid"));
         assert_eq!(did_you_mean("kil", ["kill", "stop"]), Some("kill"));
         assert_eq!(did_you_mean("x", ["n", "run"]), None);
+    }
+
+    #[test]
+    fn a_name_over_the_suggestion_limit_gets_no_suggestion_even_one_edit_away() {
+        let key = "k".repeat(MAX_SUGGEST_BYTES);
+        let near = format!("{key}x");
+        // within the limit a one-letter slip is suggested; one byte over it, nothing is tried
+        assert_eq!(did_you_mean(&key[1..], [key.as_str()]), Some(key.as_str()));
+        assert_eq!(did_you_mean(&near, [key.as_str()]), None);
     }
 }

@@ -120,6 +120,15 @@ mod tests {
     }
 
     #[test]
+    fn percent_encoded_line_breaks_are_legal_and_sent_as_written() {
+        // `%0d%0a` is three visible characters each: the server decodes it, no header is
+        // injected on the wire; only raw bytes are refused
+        let p = "/health%0d%0aX-Evil:%201";
+        assert!(target_problem(p).is_none());
+        assert_eq!(encode_target(p), p);
+    }
+
+    #[test]
     fn rendered_targets_are_encoded() {
         assert_eq!(encode_target("/a b\r\n"), "/a%20b%0D%0A");
         assert_eq!(encode_target("/é"), "/%C3%A9");

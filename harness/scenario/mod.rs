@@ -421,7 +421,7 @@ impl Scenario {
         let mut out = Vec::new();
         if let Some(cmd) = &self.app.command {
             // started once per instance, each in a working folder of its own
-            out.push((cmd.join(" "), std::env::temp_dir().join("phoenix-<run>/<instance>")));
+            out.push((shell_words(cmd), std::env::temp_dir().join("phoenix-<run>/<instance>")));
         }
         if let Some(Build {
             command: Some(cmd),
@@ -429,7 +429,7 @@ impl Scenario {
             ..
         }) = &self.app.build
         {
-            out.push((cmd.join(" "), workdir.clone()));
+            out.push((shell_words(cmd), workdir.clone()));
         }
         let recipes = self
             .services
@@ -444,7 +444,8 @@ impl Scenario {
                     .as_ref()
                     .and_then(|h| r.strip_prefix(h).ok())
                     .map_or_else(|| r.clone(), Path::to_path_buf);
-                out.push((format!("bash {}/build.sh {image}", r.display()), r));
+                let script = format!("{}/build.sh", r.display());
+                out.push((shell_words(&["bash".into(), script, image.clone()]), r));
             }
         }
         out
@@ -455,4 +456,11 @@ impl Scenario {
     pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         validate::parse(path, text)
     }
+}
+
+/// `args` as a shell would need them typed: quoted where a space or a shell character would
+/// change their meaning, so `["echo", "a; rm -rf ~"]` (one argument, no shell) reads
+/// differently from `["bash", "-c", "echo a; rm -rf ~"]`.
+fn shell_words(args: &[String]) -> String {
+    shlex::try_join(args.iter().map(String::as_str)).unwrap_or_else(|_| args.join(" "))
 }

@@ -70,6 +70,7 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, ScenarioError> {
             path: path.to_path_buf(),
             problems: vec![Problem {
                 field: super::validate::field_on_line(&lossy, prefix.len()).unwrap_or_default(),
+                file: None,
                 location: Some((line, col)),
                 message: format!(
                     "byte 0x{:02x} is not UTF-8 text",

@@ -123,6 +123,27 @@ fn validate_accepts_the_bundled_scenario_and_names_the_host_commands_it_runs() {
     );
 }
 
+#[test]
+fn validate_quotes_each_host_command_argument_as_a_shell_would_need_it() {
+    // one argument holding "; rm -rf ~" runs no shell: listed unquoted it would read as two
+    // commands, and `bash -c` with two arguments would read like one
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+    let text = GOOD.replace(
+        "port = 8080",
+        "port = 8080\nbuild = { context = \".\", command = [\"echo\", \"a; rm -rf ~\", \"b c\"] }",
+    );
+    let file = dir.path().join("s.toml");
+    std::fs::write(&file, text).unwrap();
+    let o = phoenix().arg("validate").arg(&file).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("will run on this host: echo 'a; rm -rf ~' 'b c' (in "),
+        "{out}"
+    );
+}
+
 // --- single-rule cases, in-process ---------------------------------------------------------
 
 #[path = "bad_input/burn_cases.rs"]

@@ -33,6 +33,8 @@ impl Compose<'_> {
             );
         }
         raw.app.image = s.image.clone();
+        self.origins
+            .add("app.image", &at(if s.image.is_some() { "image" } else { "build" }));
         if let Some(b) = &s.build_ {
             let (context, dockerfile) = match b {
                 dct::BuildStep::Simple(c) => (c.clone(), None),
@@ -89,6 +91,7 @@ impl Compose<'_> {
                     raw.app.image = Some(image);
                 }
             }
+            self.origins.add("app.build", &at("build"));
             raw.app.build = Some(BuildFile {
                 context: self.rel(&context),
                 dockerfile,
@@ -110,7 +113,13 @@ impl Compose<'_> {
         }
         let env = self.env(name, s);
         for (k, v) in env {
-            raw.app.env.entry(k).or_insert(v);
+            if let std::collections::btree_map::Entry::Vacant(e) = raw.app.env.entry(k) {
+                self.origins.add(
+                    format!("app.env.{}", e.key()),
+                    &["services", name, "environment", e.key()],
+                );
+                e.insert(v);
+            }
         }
         let ports = self.container_ports(name, s);
         if raw.app.port.is_none() {
@@ -120,7 +129,11 @@ impl Compose<'_> {
                     "names no container port (ports: or expose:)",
                     "add expose: [\"8080\"], or port = 8080 in [app]",
                 ),
-                [p] => raw.app.port = Some(*p as i64),
+                [p] => {
+                    raw.app.port = Some(*p as i64);
+                    self.origins
+                        .add("app.port", &at(if s.expose.is_empty() { "ports" } else { "expose" }));
+                }
                 many => self.problem(
                     &at("ports"),
                     format!("names several container ports {many:?}"),
@@ -130,8 +143,13 @@ impl Compose<'_> {
         }
         let volumes = self.volumes(name, s, declared, true);
         raw.app.volumes.extend(volumes);
+        self.origins.add("app.volumes", &at("volumes"));
         if let Some(r) = s.deploy.as_ref().and_then(|d| d.replicas) {
-            raw.app.replicas.get_or_insert(r);
+            if raw.app.replicas.is_none() {
+                raw.app.replicas = Some(r);
+                self.origins
+                    .add("app.replicas", &["services", name, "deploy", "replicas"]);
+            }
         }
         if let Some(g) = &s.stop_grace_period {
             // Compose's stop grace is how long SIGTERM may take: the default of stop faults

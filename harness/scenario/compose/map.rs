@@ -95,6 +95,7 @@ impl Compose<'_> {
                 let (l, c) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
                 self.problems.push(crate::scenario::Problem {
                     field: String::new(),
+                    file: None,
                     location: Some((l, c)),
                     message: format!("not YAML: {e}"),
                     hint: Some("a compose file is YAML; check the indentation".into()),
@@ -187,7 +188,9 @@ impl Compose<'_> {
                 continue;
             };
             let x = self.x_phoenix(&services, &name);
-            deps.push(self.dependency(&name, s, x, &declared));
+            let d = self.dependency(&name, s, x, &declared);
+            self.dependency_origins(deps.len(), &d);
+            deps.push(d);
         }
         let Some(Some(s)) = typed.services.0.get(app) else {
             self.problem(&["services", app], "is empty", "give it an image");
@@ -216,6 +219,7 @@ impl Compose<'_> {
                 );
             }
         }
+        self.origins.set_deps(deps.len());
         deps.append(&mut raw.services);
         raw.services = deps;
         warnings
@@ -353,6 +357,21 @@ impl Compose<'_> {
                 );
                 None
             }),
+        }
+    }
+
+    /// Where the `i`-th `[[service]]`'s values came from.
+    fn dependency_origins(&mut self, i: usize, d: &ServiceFile) {
+        let (o, n) = (&mut self.origins, d.name.as_str());
+        o.add(format!("service[{i}]"), &["services", n]);
+        for (k, at) in [("image", "image"), ("volumes", "volumes"), ("command", "command")] {
+            o.add(format!("service[{i}].{k}"), &["services", n, at]);
+        }
+        for k in ["recipe", "ready_log"] {
+            o.add(format!("service[{i}].{k}"), &["services", n, "x-phoenix", k]);
+        }
+        for k in d.env.keys() {
+            o.add(format!("service[{i}].env.{k}"), &["services", n, "environment", k]);
         }
     }
 

@@ -10,6 +10,7 @@ mod app;
 mod interpolate;
 mod lint;
 mod map;
+mod origins;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -19,6 +20,7 @@ use super::error::{Problem, ScenarioError};
 use super::file::ScenarioFile;
 use super::validate::paths::{Project, Want};
 use interpolate::Vars;
+pub(crate) use origins::Origins;
 use serde_yaml::Value;
 use std::path::{Path, PathBuf};
 
@@ -33,6 +35,8 @@ pub(super) struct Applied {
     /// The compose file's folder: `x-phoenix.build_command` runs there, as its paths are
     /// relative to the compose file like every other path it names.
     pub folder: Option<PathBuf>,
+    /// Which scenario fields the compose file filled, to show their problems there.
+    pub origins: Origins,
 }
 
 /// Replaces `raw.app.compose` by what the compose file says.
@@ -108,6 +112,7 @@ pub(super) fn apply(
         problems: Vec::new(),
         vars: Vars::default(),
         project_name: None,
+        origins: Origins::new(file.clone(), &text),
     };
     let dotenv = c.dir.join(".env");
     if project.base.join(&dotenv).exists() {
@@ -130,6 +135,7 @@ pub(super) fn apply(
         Ok(Applied {
             warnings,
             folder: Some(project.base.join(&c.dir)),
+            origins: c.origins,
         })
     } else {
         Err(ScenarioError::Invalid {
@@ -161,6 +167,7 @@ fn scenario_problem(scenario: &Path, text: &str, field: &str, message: &str, hin
         path: scenario.to_path_buf(),
         problems: vec![Problem {
             field: field.into(),
+            file: None,
             location: super::error::Locator::new(text).locate(field),
             message: message.into(),
             hint: Some(hint.into()),
@@ -180,6 +187,8 @@ pub(crate) struct Compose<'t> {
     vars: Vars,
     /// The top-level `name:` (Compose's project name), once read.
     project_name: Option<String>,
+    /// The scenario fields filled so far, with their compose keys.
+    origins: Origins,
 }
 
 impl Compose<'_> {
@@ -187,6 +196,7 @@ impl Compose<'_> {
     fn problem(&mut self, path: &[&str], message: impl Into<String>, hint: impl Into<String>) {
         self.problems.push(Problem {
             field: path.join("."),
+            file: None,
             location: Some(locate(self.text, path)),
             message: message.into(),
             hint: Some(hint.into()),
@@ -224,6 +234,7 @@ impl Compose<'_> {
                 path,
                 problems: vec![Problem {
                     field: String::new(),
+                    file: None,
                     location: Some((line, 1)),
                     message: why,
                     hint: Some("an env file holds KEY=VALUE lines and # comments".into()),

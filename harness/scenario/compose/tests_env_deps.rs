@@ -176,3 +176,24 @@ fn a_built_app_without_image_takes_compose_s_name_and_hostname_is_a_warning() {
     .unwrap();
     assert_eq!(load(&s).unwrap().app.image, "shop_web");
 }
+
+#[test]
+fn a_value_the_compose_file_gave_and_the_scenario_refuses_is_shown_at_its_compose_line() {
+    // each of these passes the compose mapping and is refused by the scenario's own rules
+    let text = "services:\n  web:\n    image: shop:1\n    expose: [\"8080\"]\n    depends_on: [db]\n    environment:\n      \"A B\": \"1\"\n    volumes: [\"v:/proc/self\"]\n  db:\n    image: Redis:7\n    command: [\"\"]\nvolumes:\n  v: {}\n";
+    let (_d, s) = project(&[("docker-compose.yml", text)]);
+    // the scenario's own service comes after the compose dependency, as service[1]
+    let own = "[[service]]\nname = \"own\"\nimage = \"BAD\"\n";
+    std::fs::write(&s, format!("{SCENARIO}{own}")).unwrap();
+    let e = err(&s);
+    for want in [
+        "docker-compose.yml:7:7: field `services.web.environment.A B`: \"A B\" is not a valid variable name (scenario field app.env.A B)",
+        "docker-compose.yml:8:5: field `services.web.volumes`: \"/proc/self\" is /proc/self, inside /proc",
+        "docker-compose.yml:10:5: field `services.db.image`: \"Redis:7\" is not a Docker image reference",
+        "docker-compose.yml:11:5: field `services.db.command`: names no program",
+        // renumbered to what the scenario file says, and located there
+        "s.toml:15:1: field `service[0].image`: \"BAD\" is not a Docker image reference",
+    ] {
+        assert!(e.contains(want), "missing {want:?} in:\n{e}");
+    }
+}

@@ -123,6 +123,13 @@ impl Validator<'_> {
         let hpath = h.path.unwrap_or_else(|| "/health".into());
         if let Some(why) = http::target_problem(&hpath) {
             self.problem("app.health.path", why, Some(http::TARGET_HINT.into()));
+        } else if hpath.contains("{{") {
+            // the probe sends its path as written: `{{n}}` would reach the app literally
+            self.problem(
+                "app.health.path",
+                format!("\"{hpath}\" uses a `{{{{…}}}}` template, which the health probe does not render"),
+                Some("write the path the probe should send as it is, e.g. path = \"/health\"".into()),
+            );
         }
         let status = self.int("app.health.status", h.status, 200, 200, 399) as u16;
         let interval = self.duration(
@@ -220,6 +227,16 @@ impl Validator<'_> {
             self.problem(field, "is empty", Some(COMMAND_HINT.into()));
             return None;
         }
+        // the engine would accept [""] and the container would then fail to start with an
+        // exec error, blamed on the service rather than on the file
+        if cmd[0].trim().is_empty() {
+            self.problem(
+                field,
+                "names no program (its first element is empty)",
+                Some(COMMAND_HINT.into()),
+            );
+            return None;
+        }
         let n = self.at_most(field, cmd.len(), MAX_COMMAND_ARGS, "arguments");
         for (i, a) in cmd.iter().take(n).enumerate() {
             if a.contains('\0') {
@@ -312,6 +329,15 @@ impl Validator<'_> {
             self.image(&format!("{field}.image"), &s.image);
             self.env(&format!("{field}.env"), &s.env);
             if let Some(line) = &s.ready_log {
+                if line.trim().is_empty() {
+                    // an empty line is found in the service's first output, or before it:
+                    // the app would start without waiting for the service to be ready
+                    self.problem(
+                        &format!("{field}.ready_log"),
+                        "is empty, so it matches the service's first output and waits for nothing",
+                        Some("the line the service prints once it serves, e.g. ready_log = \"Ready to accept connections\"; or leave it out".into()),
+                    );
+                }
                 self.bytes_at_most(&format!("{field}.ready_log"), line, 1024);
             }
             let recipe = self.recipe(&format!("{field}.recipe"), s.recipe);

@@ -37,6 +37,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> 
     if text.len() as u64 > limit {
         return Err(invalid(vec![Problem {
             field: String::new(),
+            file: None,
             location: Some((1, 1)),
             message: format!(
                 "the text is {} bytes, over the limit of {limit} bytes (1 MiB) for a scenario",
@@ -66,6 +67,9 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> 
     }
     let locator = Locator::new(text);
     for p in v.problems.iter_mut().take(MAX_LISTED) {
+        if compose.origins.place(p) {
+            continue;
+        }
         // a missing key is located at its table when it is recorded
         p.location = p.location.or_else(|| locator.locate(&p.field));
     }
@@ -86,6 +90,7 @@ impl Validator<'_> {
     pub(super) fn problem(&mut self, field: &str, message: impl Into<String>, hint: impl Into<Option<String>>) {
         self.problems.push(Problem {
             field: field.to_string(),
+            file: None,
             location: None,
             message: message.into(),
             hint: hint.into(),

@@ -50,6 +50,7 @@ impl Validator<'_> {
         });
         self.problems.push(Problem {
             field: format!("{table}.{key}"),
+            file: None,
             location,
             message: format!("missing field `{key}`"),
             hint: Some(format!("add {} (see scenarios/kill-restart.toml)", example(key))),

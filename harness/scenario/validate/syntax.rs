@@ -151,6 +151,7 @@ pub(super) fn nesting_problem(text: &str) -> Option<Problem> {
                 if depth > MAX_NESTING {
                     return Some(Problem {
                         field: field_on_line(text, i).unwrap_or_default(),
+                        file: None,
                         location: Some(line_col(text, i)),
                         message: format!("arrays or tables nest deeper than {MAX_NESTING} levels"),
                         hint: Some("no scenario field nests that deep; flatten the value".into()),
@@ -186,6 +187,7 @@ fn dotted_problem(text: &str) -> Option<Problem> {
             let at = offset + (line.len() - t.len());
             return Some(Problem {
                 field: field_on_line(text, at).unwrap_or_default(),
+                file: None,
                 location: Some(line_col(text, at)),
                 message: format!("a key has more than {MAX_NESTING} dotted parts (tables nested that deep)"),
                 hint: Some("no scenario field nests that deep; flatten the key".into()),
@@ -312,6 +314,7 @@ pub(super) fn parse_problem(text: &str, e: &toml::de::Error) -> Problem {
     }
     Problem {
         field,
+        file: None,
         // an error the parser cannot place (e.g. its recursion limit) still names a line
         location: location.or(Some((1, 1))),
         message,
