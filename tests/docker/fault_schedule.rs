@@ -28,7 +28,10 @@ fn replacements_keep_to_the_schedule_and_every_replaced_instance_is_read() {
     assert_eq!(faults.len(), 4, "four replacements");
     for f in faults {
         let late_ms = (f["issued_us"].as_f64().unwrap() - f["planned_us"].as_f64().unwrap()) / 1000.0;
-        eprintln!("{} planned {} µs, issued {late_ms:.1} ms late", f["target"], f["planned_us"]);
+        eprintln!(
+            "{} planned {} µs, issued {late_ms:.1} ms late",
+            f["target"], f["planned_us"]
+        );
         assert!(f["error"].is_null(), "the fault was carried out: {}", f["error"]);
         assert!(
             (-1.0..=LATE_MS).contains(&late_ms),
