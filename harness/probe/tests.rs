@@ -194,7 +194,10 @@ async fn health_since_an_instant_needs_a_probe_sent_after_it() {
     // an old instance's last answer: healthy, but sent before the instant asked about
     tokio::time::sleep(Duration::from_millis(20)).await;
     let since = Instant::now();
-    assert!(prober.wait_healthy(Duration::from_millis(1)).await, "the latest answer is healthy");
+    assert!(
+        prober.wait_healthy(Duration::from_millis(1)).await,
+        "the latest answer is healthy"
+    );
     assert!(
         !prober.wait_healthy_since(since, Duration::from_millis(300)).await,
         "no probe was sent since, so no answer since is healthy"

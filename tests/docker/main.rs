@@ -26,6 +26,7 @@ mod doctor;
 mod escaping;
 mod fault_schedule;
 mod faults;
+mod layer_reads;
 mod memory_growth;
 mod read_only_trial;
 mod statelessness;

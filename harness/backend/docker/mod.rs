@@ -11,7 +11,8 @@
 //! - [`read_only`]: the read-only trial's extra instance.
 //! - [`retire`]: a container that left the run, read and removed off the fault's path.
 //! - [`events`]: the lifecycle event stream and output lines.
-//! - [`audit`]: the files a container wrote (`docker diff` and the archive stat call).
+//! - [`audit`]: the files a container wrote (`docker diff` and the archive stat call), or
+//!   [`upper`]: read from the engine's own storage directory where it can be.
 //! - [`teardown`]: the one container-removal routine, teardown, and removal by label.
 //! - [`images`]: making images available without a registry; `context` and `dockerignore`
 //!   pack a build context as the docker CLI does.
@@ -28,7 +29,9 @@ mod memory;
 mod read_only;
 mod retire;
 mod teardown;
+mod upper;
 
+pub use audit::changed_files;
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
 
 use super::{
