@@ -94,17 +94,26 @@ fn a_run_completes_when_its_first_probe_completes_whatever_the_send_order() {
     );
 }
 
-#[tokio::test]
-async fn probe_against_a_local_server() {
+/// A local server answering every request with `answer` after `delay`.
+async fn serve(delay: Duration, answer: &'static [u8]) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
-            let mut buf = [0u8; 256];
-            let _ = s.read(&mut buf).await;
-            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+            tokio::spawn(async move {
+                let mut buf = [0u8; 256];
+                let _ = s.read(&mut buf).await;
+                tokio::time::sleep(delay).await;
+                let _ = s.write_all(answer).await;
+            });
         }
     });
+    addr
+}
+
+#[tokio::test]
+async fn probe_against_a_local_server() {
+    let addr = serve(Duration::ZERO, b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
     let spec = spec(addr, 10, 500);
     assert_eq!(probe_once(&spec).await, ProbeOutcome::Healthy);
     let wrong = ProbeSpec { status: 204, ..spec };
@@ -149,18 +158,7 @@ async fn a_slow_health_page_gets_a_few_probes_at_once_and_is_seen_healthy() {
 
 #[tokio::test]
 async fn probes_of_a_page_slower_than_the_timeout_are_counted_as_timed_out() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 256];
-                let _ = s.read(&mut buf).await;
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await;
-            });
-        }
-    });
+    let addr = serve(Duration::from_millis(200), b"HTTP/1.1 200 OK\r\n\r\n").await;
     let spec = spec(addr, 5, 20);
     let cancel = CancellationToken::new();
     let prober = Prober::start(spec, Duration::from_secs(5), cancel.clone());
@@ -173,17 +171,7 @@ async fn probes_of_a_page_slower_than_the_timeout_are_counted_as_timed_out() {
 #[tokio::test]
 async fn health_since_an_instant_needs_a_probe_sent_after_it() {
     // always healthy; after the first healthy probe the loop slows to one probe a minute
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 256];
-                let _ = s.read(&mut buf).await;
-                let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
-            });
-        }
-    });
+    let addr = serve(Duration::ZERO, b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
     let spec = ProbeSpec {
         slow_interval: Duration::from_secs(60),
         ..spec(addr, 1, 500)
