@@ -40,7 +40,12 @@ async fn the_storage_walk_lists_what_docker_diff_lists() {
     for n in 0..12usize {
         let part = reqwest::multipart::Part::bytes(vec![b'x'; 100 * n + 1]).file_name(format!("f{n}"));
         let form = reqwest::multipart::Form::new().part("file", part);
-        let r = client.post(format!("http://{addr}/upload")).multipart(form).send().await.unwrap();
+        let r = client
+            .post(format!("http://{addr}/upload"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_success(), "upload {n}: {}", r.status());
     }
 
@@ -57,7 +62,13 @@ async fn the_storage_walk_lists_what_docker_diff_lists() {
     eprintln!("docker diff: {api:?}");
     let fast = fast.expect("the engine's storage is readable here (root, local engine, overlay driver)");
     assert_eq!(fast, api, "the storage walk and docker diff disagree");
-    let uploads = api.iter().filter(|(p, _)| p.starts_with("/var/lib/phoenix-demo/uploads/")).count();
+    let uploads = api
+        .iter()
+        .filter(|(p, _)| p.starts_with("/var/lib/phoenix-demo/uploads/"))
+        .count();
     assert_eq!(uploads, 12, "every upload is a file of the layer: {api:?}");
-    assert!(api.iter().any(|(p, _)| p.starts_with("/tmp/")), "the boot marker: {api:?}");
+    assert!(
+        api.iter().any(|(p, _)| p.starts_with("/tmp/")),
+        "the boot marker: {api:?}"
+    );
 }

@@ -60,6 +60,15 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> 
     let mut scenario = v.scenario(raw, path);
     if v.problems.is_empty() {
         scenario.warnings = compose.warnings;
+        // a run without a fault is at most `untested` (certify.rs): said before it runs
+        if scenario.faults.is_empty() && scenario.require > Level::Untested {
+            let (line, col) = Locator::new(text).locate("require").unwrap_or((1, 1));
+            scenario.warnings.push(format!(
+                "{}:{line}:{col}: require: no [[fault]], so the run ends `untested` at best and `require = \"{}\"` is never met (exit 3); add a [[fault]], or require \"untested\"",
+                super::escape(&path.display().to_string()),
+                scenario.require
+            ));
+        }
         if let (Some(folder), Some(b)) = (compose.folder, scenario.app.build.as_mut()) {
             b.workdir = folder;
         }
@@ -287,4 +296,28 @@ fn valid_name(s: &str) -> bool {
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::Scenario;
+    use std::path::Path;
+
+    const BASE: &str = "name = \"a\"\n[app]\nimage = \"x:1\"\nport = 8080\n[load]\nrate = 10\nduration = \"5s\"\n";
+
+    #[test]
+    fn a_scenario_without_a_fault_that_requires_more_than_untested_is_warned_at_its_require() {
+        let s = Scenario::parse(Path::new("a.toml"), &format!("require = \"resilient\"\n{BASE}")).unwrap();
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        assert!(
+            s.warnings[0].starts_with("a.toml:1:1: require: no [[fault]]"),
+            "{}",
+            s.warnings[0]
+        );
+        let fine = Scenario::parse(Path::new("a.toml"), &format!("require = \"untested\"\n{BASE}")).unwrap();
+        assert!(fine.warnings.is_empty(), "{:?}", fine.warnings);
+        let fault = "[[fault]]\nat = \"2s\"\nkind = \"kill\"\nthen = \"restart\"\ntarget = \"app-0\"\n";
+        let faulted = Scenario::parse(Path::new("a.toml"), &format!("{BASE}{fault}")).unwrap();
+        assert!(faulted.warnings.is_empty(), "{:?}", faulted.warnings);
+    }
 }
