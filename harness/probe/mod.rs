@@ -114,15 +114,15 @@ impl Prober {
         let mut rx = self.state.clone();
         let shared = self.shared.clone();
         let fresh = move |o: &Option<ProbeOutcome>| {
+            // samples are kept in the order they completed: among those completed since,
+            // a healthy one sent since
             let samples = shared.samples.lock().expect("probe samples lock");
-            // the latest outcome is the latest-sent probe's: healthy, and some healthy probe
-            // sent since then, means that one was sent since then too
             *o == Some(ProbeOutcome::Healthy)
                 && samples
                     .iter()
                     .rev()
-                    .find(|s| s.outcome == ProbeOutcome::Healthy)
-                    .is_some_and(|s| s.sent >= since)
+                    .take_while(|s| s.done >= since)
+                    .any(|s| s.outcome == ProbeOutcome::Healthy && s.sent >= since)
         };
         tokio::time::timeout(within, rx.wait_for(fresh))
             .await

@@ -60,13 +60,14 @@ impl DockerBackend {
         // keeps a stuck task from holding the trial
         self.settle_retiring(Duration::from_secs(30)).await;
         let (mut out, live) = {
-            let state = self.state.lock().await;
+            let mut state = self.state.lock().await;
             let live: Vec<(String, String)> = state
                 .replicas
                 .iter()
                 .filter_map(|(name, r)| Some((name.clone(), r.container.as_ref()?.id().to_string())))
                 .collect();
-            (state.logs.clone(), live)
+            // the trial's own: a backend serves every trial of a run
+            (std::mem::take(&mut state.logs), live)
         };
         // the replicas' reads (each up to its 5 s budget) at once, without the state's lock
         let reads = live.iter().map(|(name, id)| self.fetch_logs(name, id, FsReadWhen::End));

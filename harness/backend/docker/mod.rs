@@ -103,11 +103,11 @@ struct State {
     volumes: Vec<String>,
     /// The front's fixed 127.0.0.1 port, which its rebuild after a burn binds again.
     front_port: Option<u16>,
-    /// Logs of retired containers, once their retirement is settled.
+    /// Logs of this trial's retired containers, once their retirement is settled; taken
+    /// by the trial's logs, cleared by the teardown.
     logs: Vec<RawLog>,
-    /// Retirements under way, and the first removal of a settled one that failed.
+    /// Retirements under way.
     retiring: Vec<retire::Retiring>,
-    retire_error: Option<BackendError>,
     deployment: Option<Deployment>,
     /// Instances started so far, to give each container a unique name.
     started: usize,

@@ -8,7 +8,7 @@
 use super::events::fetch_logs;
 use super::teardown::{remove_containers, Tally, Target};
 use super::{Container, DockerBackend, State};
-use crate::backend::{BackendError, RawLog};
+use crate::backend::RawLog;
 use crate::record::FsReadWhen;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -35,32 +35,23 @@ impl DockerBackend {
         }));
     }
 
-    /// Awaits every retirement started so far, for at most `within`: the logs join the
-    /// trial's, a failed removal is kept for the teardown to report. A retirement still running after
-    /// `within` goes on by itself (never dropped mid-call); the sweep by label removes its
-    /// container if it does not.
+    /// Awaits every retirement started so far, until `within` has passed: the logs of those
+    /// that ended join the trial's; one still running goes back to wait for the next call
+    /// (never dropped mid-call). A removal that failed is not an error of the run: the
+    /// teardown's sweep by label removes whatever is left.
     pub(super) async fn settle_retiring(&self, within: Duration) {
+        let deadline = tokio::time::Instant::now() + within;
         let pending = std::mem::take(&mut self.state.lock().await.retiring);
-        let Ok(done) = tokio::time::timeout(within, futures::future::join_all(pending)).await else {
-            return;
-        };
-        let mut state = self.state.lock().await;
-        for r in done {
-            match r {
-                Ok((log, tally)) => {
-                    state.logs.extend(log);
-                    if let Some(e) = tally.first_error {
-                        state.retire_error.get_or_insert(e);
-                    }
-                }
-                Err(e) => {
-                    state.retire_error.get_or_insert(BackendError::Op {
-                        op: "retire",
-                        what: "a replaced container".into(),
-                        reason: e.to_string(),
-                    });
-                }
+        let (mut logs, mut running) = (Vec::new(), Vec::new());
+        for mut task in pending {
+            match tokio::time::timeout_at(deadline, &mut task).await {
+                Ok(Ok((log, _))) => logs.extend(log),
+                Ok(Err(_)) => {}
+                Err(_) => running.push(task),
             }
         }
+        let mut state = self.state.lock().await;
+        state.logs.extend(logs);
+        state.retiring.extend(running);
     }
 }

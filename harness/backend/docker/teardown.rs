@@ -213,10 +213,9 @@ impl DockerBackend {
             // Take the handles out of the state without awaiting anything else. If the
             // state is still held (an engine call stuck elsewhere), the sweep by label below
             // removes everything anyway.
-            let mut retired = None;
             let (handles, network, volumes) = match tokio::time::timeout(REMOVE_TIMEOUT, self.state.lock()).await {
                 Ok(mut state) => {
-                    retired = state.retire_error.take();
+                    state.logs.clear();
                     let services = std::mem::take(&mut state.services);
                     let read_only = state.read_only.take();
                     let handles: Vec<Target> = state
@@ -238,11 +237,7 @@ impl DockerBackend {
                 containers: tally.removed,
                 ..Default::default()
             };
-            // a retired container whose removal failed is reported like any other
-            let mut rest = Tally {
-                removed: 0,
-                first_error: retired,
-            };
+            let mut rest = Tally::default();
             if let Some(net) = network {
                 let r = remove_network(&self.docker, &net).await;
                 removed.networks += usize::from(matches!(r, Removal::Done));

@@ -5,7 +5,7 @@
 //! overlay cannot say what changed (fuse-overlayfs, overlay2 without native diff), compares
 //! the container's whole root filesystem with its image: 2.1–2.4 s per read of a 228 MB PHP
 //! image here, engine CPU spent while the load runs. Anything else falls back to it
-//! (`audit.rs`); `tests/docker/statelessness.rs` checks the two lists agree.
+//! (`audit.rs`); `tests/docker/layer_reads.rs` checks the two lists agree.
 
 use crate::backend::MAX_FS_FILES;
 use crate::record::FsFile;
@@ -44,12 +44,21 @@ async fn upper_dir(docker: &Docker, id: &str) -> Option<PathBuf> {
     Some(dir)
 }
 
-/// Walks `root` without following links: regular files and links are changes; directories
-/// are not leaves; whiteouts (a 0:0 character device, or a `.wh.` name) are deletions.
+/// Walks `root` without following links, in name order: everything but directories is a
+/// change; whiteouts (a 0:0 character device, or a `.wh.` name) are deletions. A path the
+/// app removed while it was walked is skipped; any other error gives the read up (None).
 fn walk(root: &Path) -> Option<(Vec<FsFile>, bool)> {
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(root).min_depth(1).follow_links(false) {
-        let entry = entry.ok()?;
+    for entry in walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) if e.io_error().is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) => continue,
+            Err(_) => return None,
+        };
         let kind = entry.file_type();
         let whiteout = (kind.is_char_device() && is_zero_device(entry.path()))
             || entry.file_name().to_string_lossy().starts_with(".wh.");
@@ -60,7 +69,10 @@ fn walk(root: &Path) -> Option<(Vec<FsFile>, bool)> {
             return Some((sorted(files), true));
         }
         let rel = entry.path().strip_prefix(root).ok()?;
-        let bytes = kind.is_file().then(|| entry.metadata().ok().map(|m| m.len())).flatten();
+        // a link's size is its target's length, as the archive stat call gives it
+        let bytes = (kind.is_file() || kind.is_symlink())
+            .then(|| entry.metadata().ok().map(|m| m.len()))
+            .flatten();
         files.push(FsFile {
             path: format!("/{}", rel.to_string_lossy()),
             bytes,
@@ -98,7 +110,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("/link", None),
+                ("/link", Some(8)),
                 ("/tmp.marker", Some(0)),
                 ("/var/lib/app/uploads/a", Some(5))
             ]
