@@ -116,12 +116,12 @@ fn kill_restart_on_the_process_backend_is_certified_with_measured_recovery_in_se
             "a killed only replica loses requests"
         );
     }
-    // the probe against the app's own `ready <ms>` line
+    // the probe against the app's own `ready <ms>` line, within 25 ms either way as on
+    // Docker (tests/kill_restart.rs): the demo prints `ready` once it has answered its own
+    // GET /health, so a probe answered in the same instant can be seen a fraction of a ms
+    // before it (CI saw −0.136 ms)
     let off = tth_minus_ready(&result, &record);
-    assert!(
-        off.iter().all(|d| (0.0..25.0).contains(d)),
-        "TTH minus ready: {off:?} ms"
-    );
+    assert!(off.iter().all(|d| d.abs() < 25.0), "TTH minus ready: {off:?} ms");
     eprintln!("TTH minus the app's ready line: {off:?} ms");
     // a restart keeps the instance, a replacement is a new one
     let instances: Vec<&str> = record["trials"][0]["logs"]
