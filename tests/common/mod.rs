@@ -47,6 +47,36 @@ pub fn run(scenario: &str, out: &Path, extra: &[&str]) -> Output {
     o
 }
 
+/// A finished `phoenix run` in a temporary folder (kept while this lives): its output and
+/// result.json; nothing of it is left in Docker (asserted).
+pub struct Ran {
+    pub output: Output,
+    pub result: Value,
+    dir: tempfile::TempDir,
+}
+
+impl Ran {
+    /// A file of the run folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join("run").join(name)
+    }
+
+    /// A text file of the run folder.
+    pub fn text(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+}
+
+/// Runs `phoenix run <scenario> <extra>` into a temporary folder and asserts that the run
+/// left nothing in Docker.
+pub fn run_in_temp(scenario: &str, extra: &[&str]) -> Ran {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(scenario, &dir.path().join("run"), extra);
+    let result = read_json(&dir.path().join("run/result.json"));
+    assert_nothing_left(&result);
+    Ran { output, result, dir }
+}
+
 pub fn read_json(path: &Path) -> Value {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))

@@ -18,11 +18,9 @@ static DOCKER: Mutex<()> = Mutex::new(());
 fn burn_run(scenario: &str) -> (Option<i32>, Value) {
     require_docker();
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("run");
-    let o = run(scenario, &out, &[]);
-    let r = read_json(&out.join("result.json"));
-    assert_nothing_left(&r);
+    let Ran {
+        output: o, result: r, ..
+    } = run_in_temp(scenario, &[]);
     // the service's named volume goes with the run (it is labelled; this also catches an
     // unlabelled one the engine would create for a mount of a missing volume)
     let vols = Command::new("docker").args(["volume", "ls", "-q"]).output().unwrap();

@@ -15,11 +15,7 @@ static DOCKER: Mutex<()> = Mutex::new(());
 fn verdict(scenario: &str, exit: i32) -> Value {
     require_docker();
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("run");
-    let o = run(scenario, &out, &[]);
-    let result = read_json(&out.join("result.json"));
-    assert_nothing_left(&result);
+    let Ran { output: o, result, .. } = run_in_temp(scenario, &[]);
     assert_eq!(o.status.code(), Some(exit), "{scenario}: {}", result["certification"]);
     // the lint ran before the run and said why the example is not a perfect phoenix
     let stderr = String::from_utf8_lossy(&o.stderr);

@@ -13,11 +13,9 @@ static DOCKER: Mutex<()> = Mutex::new(());
 fn result_of(scenario: &str) -> Value {
     require_docker();
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("run");
-    let o = run(scenario, &out, &[]);
-    let r = read_json(&out.join("result.json"));
-    assert_nothing_left(&r);
+    let Ran {
+        output: o, result: r, ..
+    } = run_in_temp(scenario, &[]);
     assert_eq!(o.status.code(), Some(0), "{scenario}: {}", r["certification"]);
     r
 }

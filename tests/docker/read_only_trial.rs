@@ -15,16 +15,16 @@ static DOCKER: Mutex<()> = Mutex::new(());
 fn read_only_trial(scenario: &str) -> Value {
     require_docker();
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("run");
-    let o = run(scenario, &out, &[]);
-    let result = read_json(&out.join("result.json"));
-    assert_nothing_left(&result);
-    assert_eq!(o.status.code(), Some(0), "{scenario}: {}", result["certification"]);
-    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    let ran = run_in_temp(scenario, &[]);
+    assert_eq!(
+        ran.output.status.code(),
+        Some(0),
+        "{scenario}: {}",
+        ran.result["certification"]
+    );
+    let (summary, html) = (ran.text("summary.md"), ran.text("index.html"));
     assert!(summary.contains("### Read-only trial") && html.contains("<h3>Read-only trial</h3>"));
-    result["audit"]["read_only_trial"].clone()
+    ran.result["audit"]["read_only_trial"].clone()
 }
 
 #[test]

@@ -15,14 +15,15 @@ static DOCKER: Mutex<()> = Mutex::new(());
 fn verdict(scenario: &str, exit: i32) -> (Value, String) {
     require_docker();
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("run");
-    let o = run(scenario, &out, &[]);
-    let result = read_json(&out.join("result.json"));
-    assert_nothing_left(&result);
-    assert_eq!(o.status.code(), Some(exit), "{scenario}: {}", result["certification"]);
-    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    (result, html)
+    let ran = run_in_temp(scenario, &[]);
+    assert_eq!(
+        ran.output.status.code(),
+        Some(exit),
+        "{scenario}: {}",
+        ran.result["certification"]
+    );
+    let html = ran.text("index.html");
+    (ran.result, html)
 }
 
 /// (set_up, verified, lost) of the named check.

@@ -14,17 +14,14 @@ const TRIALS: u64 = 2;
 #[test]
 fn two_trials_of_kill_restart_give_one_time_to_healthy_distribution() {
     require_docker();
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("run");
-    let o = run("scenarios/kill-restart.toml", &out, &["--trials", &TRIALS.to_string()]);
-    let r = read_json(&out.join("result.json"));
-    assert_nothing_left(&r);
+    let ran = run_in_temp("scenarios/kill-restart.toml", &["--trials", &TRIALS.to_string()]);
+    let (o, r) = (&ran.output, &ran.result);
     assert_eq!(o.status.code(), Some(0), "{}", r["certification"]);
-    assert_trial_distribution(&r, TRIALS);
+    assert_trial_distribution(r, TRIALS);
 
     // each trial's logs hold its own instances: a replaced container's log was once carried
     // into every later trial, where it had no boot read and counted as unread
-    let record = read_json(&out.join("record.json"));
+    let record = read_json(&ran.path("record.json"));
     let instances = |t: usize| -> std::collections::BTreeSet<String> {
         let logs = record["trials"][t]["logs"].as_array().expect("logs");
         logs.iter()
