@@ -6,15 +6,16 @@
 //! trial's logs and the teardown await what is still retiring.
 
 use super::events::fetch_logs;
-use super::teardown::{remove_containers, Tally, Target};
+use super::teardown::{remove_containers, Target};
 use super::{Container, DockerBackend, State};
 use crate::backend::RawLog;
 use crate::record::FsReadWhen;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
-/// A retirement under way: the container's log (when it was a replica) and its removal.
-pub(super) type Retiring = JoinHandle<(Option<RawLog>, Tally)>;
+/// A retirement under way: it ends with the container's log (when it was a replica), once
+/// the container is removed.
+pub(super) type Retiring = JoinHandle<Option<RawLog>>;
 
 impl DockerBackend {
     /// Starts retiring `old`. `replica` names the replica it was, whose log and files are
@@ -28,10 +29,9 @@ impl DockerBackend {
                 Some(r) => Some(fetch_logs(&docker, audit, &r, old.id(), FsReadWhen::Replaced).await),
                 None => None,
             };
-            (
-                log,
-                remove_containers(&docker, vec![Target::Handle(Box::new(old))]).await,
-            )
+            // a failed removal is left to the teardown's sweep by label
+            remove_containers(&docker, vec![Target::Handle(Box::new(old))]).await;
+            log
         }));
     }
 
@@ -45,7 +45,7 @@ impl DockerBackend {
         let (mut logs, mut running) = (Vec::new(), Vec::new());
         for mut task in pending {
             match tokio::time::timeout_at(deadline, &mut task).await {
-                Ok(Ok((log, _))) => logs.extend(log),
+                Ok(Ok(log)) => logs.extend(log),
                 Ok(Err(_)) => {}
                 Err(_) => running.push(task),
             }
