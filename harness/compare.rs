@@ -18,6 +18,7 @@
 use crate::analysis::RecoveryStatus;
 use crate::certify::Level;
 use crate::report::result::{ReadError, ResultJson};
+use crate::scenario::escape;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -68,7 +69,7 @@ pub fn parse_alpha(s: &str) -> Result<f64, String> {
 /// Why a side could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
-    #[error("cannot read '{path}': {source}")]
+    #[error("cannot read '{}': {source}", escape(&path.display().to_string()))]
     Read {
         path: PathBuf,
         #[source]
@@ -77,7 +78,7 @@ pub enum CompareError {
     /// A result.json that the one reader refused (see [`ResultJson::read`]).
     #[error(transparent)]
     Result(#[from] ReadError),
-    #[error("'{path}' holds no run: no result.json in it nor in any folder directly inside it\n  hint: give a run folder written by `phoenix run`, its result.json, or a folder of run folders")]
+    #[error("'{}' holds no run: no result.json in it nor in any folder directly inside it\n  hint: give a run folder written by `phoenix run`, its result.json, or a folder of run folders", escape(&path.display().to_string()))]
     NoRuns { path: PathBuf },
 }
 
@@ -188,6 +189,7 @@ pub fn load(path: &Path) -> Result<Runs, CompareError> {
 }
 
 pub use crate::analysis::spread::{median_of, median_sorted};
+use crate::analysis::spread::{median_unsorted, thinned};
 
 /// A Mann-Whitney U test of `candidate` against `baseline`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -271,23 +273,25 @@ fn erfc(x: f64) -> f64 {
 }
 
 /// Seeded percentile-bootstrap 95 % interval of `median(candidate) − median(baseline)`;
-/// None when a side has fewer than 2 values.
+/// None when a side has fewer than 2 values. A side of more than
+/// [`crate::analysis::spread::MAX_BOOTSTRAP_VALUES`] values is resampled through that many
+/// of its quantiles, so the work is bounded whatever a result.json holds.
 pub fn median_diff_ci95(baseline: &[f64], candidate: &[f64]) -> Option<(f64, f64)> {
     if baseline.len() < 2 || candidate.len() < 2 {
         return None;
     }
+    let (baseline, candidate) = (thinned(baseline), thinned(candidate));
     let mut rng = rand::rngs::StdRng::seed_from_u64(SEED);
     let mut resample = |values: &[f64], buf: &mut Vec<f64>| {
         buf.clear();
         buf.extend((0..values.len()).map(|_| values[rng.random_range(0..values.len())]));
-        buf.sort_by(f64::total_cmp);
-        median_sorted(buf)
+        median_unsorted(buf)
     };
     let (mut b, mut c) = (Vec::new(), Vec::new());
     let mut diffs: Vec<f64> = (0..RESAMPLES)
         .map(|_| {
-            let mb = resample(baseline, &mut b);
-            resample(candidate, &mut c) - mb
+            let mb = resample(&baseline, &mut b);
+            resample(&candidate, &mut c) - mb
         })
         .collect();
     diffs.sort_by(f64::total_cmp);
@@ -405,7 +409,11 @@ pub fn run(baseline: &Path, candidate: &Path, t: Thresholds) -> u8 {
         }
     };
     let comparison = compare(&b, &c, t);
-    print!("{}", markdown(&comparison));
+    // scenario names and levels come from the result files: one escape for the terminal,
+    // line by line so the table keeps its line breaks
+    for line in markdown(&comparison).lines() {
+        println!("{}", escape(line));
+    }
     if comparison.regressed() {
         eprintln!("phoenix: recovery regressed");
         crate::exit::EXIT_FELL_SHORT

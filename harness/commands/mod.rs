@@ -14,7 +14,7 @@ pub use reports::{is_reports_dir, rebuild_history, write_reports};
 use crate::cli::Command;
 use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
 use crate::report::history;
-use crate::scenario::Scenario;
+use crate::scenario::{escape, Scenario};
 use std::path::{Path, PathBuf};
 
 pub use run::run_scenario;
@@ -107,11 +107,16 @@ fn validate(paths: &[PathBuf]) -> u8 {
 /// `phoenix list`: every run folder, newest first, with its verdict (the history page's
 /// rows, as text).
 fn list(reports: &Path) -> u8 {
+    let shown = escape(&reports.display().to_string()).into_owned();
     let entries = match history::scan(reports) {
-        Ok(e) if !e.is_empty() => e,
-        _ => {
-            println!("no runs in {}", reports.display());
+        Ok(e) if e.is_empty() => {
+            println!("no runs in {shown}");
             return EXIT_OK;
+        }
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot read the reports folder '{shown}': {e}\n  hint: give a folder of run folders (default: reports)");
+            return EXIT_BAD_INPUT;
         }
     };
     for e in entries {
@@ -128,7 +133,9 @@ fn list(reports: &Path) -> u8 {
                 )
             }
         };
-        println!("{}  {summary}", reports.join(&e.dir).display());
+        // folder names and result.json values are anyone's: one escape for the terminal
+        let line = format!("{}  {summary}", reports.join(&e.dir).display());
+        println!("{}", escape(&line));
     }
     EXIT_OK
 }

@@ -32,8 +32,15 @@ pub fn is_reports_dir(dir: &Path) -> bool {
         return false;
     }
     dir.join(crate::output::REPORTS_MARKER).is_file()
-        || std::fs::read_to_string(dir.join("index.html")).is_ok_and(|t| t.contains(history::GENERATOR))
+        || history_page_head(&dir.join("index.html")).is_some_and(|t| t.contains(history::GENERATOR))
         || dir.file_name().is_some_and(|n| n == "reports")
+}
+
+/// The head of a history page, where its generator is named (through the one reader: a
+/// FIFO or a device there is never opened blocking, a huge page never read whole).
+fn history_page_head(page: &Path) -> Option<String> {
+    let head = crate::input::read_head(page, crate::input::Kind::HistoryPage, 4096).ok()?;
+    Some(String::from_utf8_lossy(&head).into_owned())
 }
 
 /// Rewrites `<reports_dir>/index.html`, the history page of every run folder in it. Broken
@@ -74,15 +81,11 @@ pub(super) fn report(run_dir: &Path) -> u8 {
             }
         };
     }
-    let record: RunRecord = match std::fs::read(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-    {
+    let record = match RunRecord::read(&path) {
         Ok(r) => r,
         Err(e) => {
             eprintln!(
-                "error: cannot read '{}': {e}\n  hint: give a run folder written by `phoenix run`, or a reports folder holding run folders",
-                path.display()
+                "error: {e}\n  hint: give a run folder written by `phoenix run`, or a reports folder holding run folders"
             );
             return EXIT_BAD_INPUT;
         }

@@ -6,12 +6,14 @@
 //! load (`origin_unix_us` places it on the wall clock).
 
 mod audit;
+mod check;
 mod compact;
 mod memory;
 mod read_only;
 mod requests;
 
 pub use audit::{FreshPair, FsFile, FsRead, FsReadWhen, Reply};
+pub use check::{RecordError, MAX_CLOCK_US};
 
 pub use compact::{compact, new_histogram, record_latency, Compactor};
 pub use memory::{MemoryRecord, MemorySeries, MAX_MEMORY_SAMPLES};

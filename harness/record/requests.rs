@@ -18,6 +18,7 @@ use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
+use std::io::Read;
 
 /// The requests of one trial: raw entries (sorted by intended send time) plus the windows
 /// of successful requests that are not raw.
@@ -71,9 +72,35 @@ impl EncodedHistogram {
         EncodedHistogram(bytes)
     }
 
+    /// Decodes, after checking the header against [`MAX_HIST_DIGITS`], [`MAX_HIST_VALUE`] and
+    /// the bytes present, and inflating at most [`MAX_HIST_INFLATED`] bytes: the decoder
+    /// itself allocates whatever length and range a header claims.
     fn try_decode(bytes: &[u8]) -> Result<Histogram<u64>, String> {
+        let plain = match be_u32(bytes, 0) {
+            Some(V2_COMPRESSED_COOKIE) => {
+                let len = be_u32(bytes, 4).ok_or("no compressed length")? as usize;
+                let deflated = bytes.get(8..).filter(|b| b.len() == len).ok_or_else(|| {
+                    format!(
+                        "the header claims {len} compressed bytes, {} are there",
+                        bytes.len().saturating_sub(8)
+                    )
+                })?;
+                let mut inflated = Vec::new();
+                flate2::read::ZlibDecoder::new(deflated)
+                    .take(MAX_HIST_INFLATED as u64 + 1)
+                    .read_to_end(&mut inflated)
+                    .map_err(|e| e.to_string())?;
+                if inflated.len() > MAX_HIST_INFLATED {
+                    return Err(format!("it inflates past {MAX_HIST_INFLATED} bytes"));
+                }
+                inflated
+            }
+            Some(V2_COOKIE) => bytes.to_vec(),
+            _ => return Err("not an HdrHistogram V2 cookie".into()),
+        };
+        check_v2_header(&plain)?;
         Deserializer::new()
-            .deserialize(&mut &bytes[..])
+            .deserialize(&mut &plain[..])
             .map_err(|e| format!("{e:?}"))
     }
 
@@ -89,6 +116,45 @@ impl EncodedHistogram {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// HdrHistogram V2 cookies (plain and DEFLATE-compressed), as the crate writes them.
+const V2_COOKIE: u32 = 0x1c84_9313;
+const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9314;
+/// Most significant digits of a histogram read back (phoenix writes 3).
+pub const MAX_HIST_DIGITS: u32 = 3;
+/// Highest value a histogram read back may track, µs (about 12 days; latencies are bounded
+/// by the request timeout).
+pub const MAX_HIST_VALUE: u64 = 1 << 40;
+/// Largest decoded (inflated) encoding of one histogram, bytes: every bucket of a 3-digit
+/// histogram up to [`MAX_HIST_VALUE`] as a 9-byte varint is under 300 KiB.
+pub const MAX_HIST_INFLATED: usize = 512 << 10;
+
+fn be_u32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn be_u64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// The V2 header (cookie, payload length, offset, digits, lowest, highest, ratio: 40 bytes)
+/// within bounds, and its payload length that of the bytes after it.
+fn check_v2_header(b: &[u8]) -> Result<(), String> {
+    let (len, digits) = be_u32(b, 4).zip(be_u32(b, 12)).ok_or("a truncated header")?;
+    let (low, high) = be_u64(b, 16).zip(be_u64(b, 24)).ok_or("a truncated header")?;
+    if b.len() < 40 || len as usize != b.len() - 40 {
+        return Err(format!(
+            "the header claims {len} payload bytes, {} are there",
+            b.len().saturating_sub(40)
+        ));
+    }
+    if !(1..=MAX_HIST_DIGITS).contains(&digits) || low < 1 || high > MAX_HIST_VALUE || high < 2 * low {
+        return Err(format!(
+            "its range ({low} to {high}, {digits} digits) is out of bounds (at most {MAX_HIST_VALUE}, {MAX_HIST_DIGITS} digits)"
+        ));
+    }
+    Ok(())
 }
 
 impl Serialize for EncodedHistogram {

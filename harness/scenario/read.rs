@@ -1,62 +1,27 @@
-//! Reading a scenario file without trusting it: the file type is checked before the file
-//! is opened (a FIFO would block an ordinary open, `/dev/zero` never ends), the open itself
-//! does not block, and at most [`MAX_FILE_BYTES`] + 1 bytes are ever read.
+//! Reading a scenario file (or a compose file, a `.env`, an `env_file`) without trusting
+//! it: through the one reader ([`crate::input`], kind [`Kind::Scenario`]), which refuses
+//! what is not a regular file before and after opening it, never blocks on the open, and
+//! reads at most [`MAX_FILE_BYTES`] + 1 bytes; then the text must be UTF-8.
 
 use super::error::{line_col, Problem, ScenarioError};
-use std::fs::{File, OpenOptions};
-use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use crate::input::{self, Kind, Reason};
 use std::path::Path;
 
 /// Largest scenario file accepted: 1 MiB.
-pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+pub const MAX_FILE_BYTES: u64 = Kind::Scenario.limit();
 
 /// The file's text, or why it cannot be a scenario file.
-pub(super) fn read_bounded(path: &Path) -> Result<String, ScenarioError> {
-    let read_err = |source| ScenarioError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    // metadata follows symlinks and never opens the file
-    let meta = std::fs::metadata(path).map_err(read_err)?;
-    if !meta.file_type().is_file() {
-        return Err(ScenarioError::NotAFile {
-            path: path.to_path_buf(),
-            kind: kind_of(&meta.file_type()),
-        });
-    }
-    too_large(path, meta.len())?;
-    // O_NONBLOCK: should the file have been swapped for a FIFO since, the open returns
-    // at once instead of waiting for a writer
-    let file: File = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(read_err)?;
-    let meta = file.metadata().map_err(read_err)?;
-    if !meta.file_type().is_file() {
-        return Err(ScenarioError::NotAFile {
-            path: path.to_path_buf(),
-            kind: kind_of(&meta.file_type()),
-        });
-    }
-    let mut bytes = Vec::with_capacity(meta.len().min(MAX_FILE_BYTES) as usize + 1);
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
-    too_large(path, bytes.len() as u64)?;
-    decode(path, bytes)
-}
-
-fn too_large(path: &Path, size: u64) -> Result<(), ScenarioError> {
-    if size > MAX_FILE_BYTES {
-        return Err(ScenarioError::TooLarge {
-            path: path.to_path_buf(),
+pub(crate) fn read_bounded(path: &Path) -> Result<String, ScenarioError> {
+    let bytes = input::read(path, Kind::Scenario).map_err(|e| match e.reason {
+        Reason::Io(source) => ScenarioError::Read { path: e.path, source },
+        Reason::NotAFile(kind) => ScenarioError::NotAFile { path: e.path, kind },
+        Reason::TooLarge(size) => ScenarioError::TooLarge {
+            path: e.path,
             size,
             limit: MAX_FILE_BYTES,
-        });
-    }
-    Ok(())
+        },
+    })?;
+    decode(path, bytes)
 }
 
 /// UTF-8 text, or a problem located at the first invalid byte.
@@ -80,23 +45,6 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, ScenarioError> {
             }],
         }
     })
-}
-
-/// What a non-regular file is, for the message.
-fn kind_of(t: &std::fs::FileType) -> &'static str {
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    }
 }
 
 #[cfg(test)]

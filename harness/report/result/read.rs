@@ -2,31 +2,40 @@
 //! page (so `phoenix list` too) go through [`ResultJson::read`], so they agree on what a
 //! result is. A result folder may come from anywhere (a CI artefact, a colleague's run), so
 //! the file is bounded in size and must be a regular file: a FIFO or a device would block
-//! or never end. Keys added after a result was written read back with their defaults
+//! or never end (the one reader, [`crate::input`], refuses them), and its lists are
+//! bounded ([`ResultJson::check`]). Keys added after a result was written read back with their defaults
 //! (`serde(default)`), so older results stay readable.
 
 use super::ResultJson;
-use std::io::Read;
+use crate::input::{self, Kind, Reason};
+use crate::scenario::{escape, MAX_PLANNED_FAULTS, MAX_REPLICAS, MAX_TRIALS};
 use std::path::{Path, PathBuf};
 
 /// The largest result.json read back. A real one is a few hundred KiB at most (one entry per
 /// fault and per probe stream); more is not a phoenix result.
-pub const MAX_RESULT_BYTES: u64 = 32 << 20;
+pub const MAX_RESULT_BYTES: u64 = Kind::Result.limit();
+
+/// Most faults a result may list: every single fault of the most trials a scenario may
+/// ask for ([`MAX_TRIALS`] × [`MAX_PLANNED_FAULTS`]).
+pub const MAX_RESULT_FAULTS: usize = MAX_TRIALS as usize * MAX_PLANNED_FAULTS as usize;
+
+/// Most entries of any other list of a result (probe streams, phases, checks, findings...).
+pub const MAX_RESULT_ENTRIES: usize = MAX_TRIALS as usize * MAX_REPLICAS as usize * 64;
 
 /// Why a result.json could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("cannot read '{path}': {source}")]
+    #[error("cannot read '{}': {source}", escape(&path.display().to_string()))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("'{path}' is not a regular file\n  hint: give the result.json a run wrote")]
-    NotAFile { path: PathBuf },
-    #[error("'{path}' is larger than {max} bytes, more than any result.json phoenix writes\n  hint: give the result.json a run wrote")]
+    #[error("'{}' is {kind}, not a regular file\n  hint: give the result.json a run wrote", escape(&path.display().to_string()))]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error("'{}' is larger than {max} bytes, more than any result.json phoenix writes\n  hint: give the result.json a run wrote", escape(&path.display().to_string()))]
     TooLarge { path: PathBuf, max: u64 },
-    #[error("'{path}' is not a phoenix result.json: {reason}")]
+    #[error("'{}' is not a phoenix result.json: {}", escape(&path.display().to_string()), escape(reason))]
     Parse { path: PathBuf, reason: String },
 }
 
@@ -38,33 +47,62 @@ impl ReadError {
 }
 
 impl ResultJson {
-    /// Reads and parses the result.json at `path`, at most [`MAX_RESULT_BYTES`].
+    /// Reads, parses and checks the result.json at `path`, at most [`MAX_RESULT_BYTES`],
+    /// through the one reader ([`crate::input`]).
     pub fn read(path: &Path) -> Result<ResultJson, ReadError> {
-        let io = |source| ReadError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        // checked before opening: opening a FIFO blocks until a writer comes
-        if !std::fs::metadata(path).map_err(io)?.is_file() {
-            return Err(ReadError::NotAFile {
-                path: path.to_path_buf(),
-            });
-        }
-        let mut bytes = Vec::new();
-        // read one byte past the bound, so a file that grew after the check is caught too
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_RESULT_BYTES + 1).read_to_end(&mut bytes))
-            .map_err(io)?;
-        if bytes.len() as u64 > MAX_RESULT_BYTES {
-            return Err(ReadError::TooLarge {
-                path: path.to_path_buf(),
+        let bytes = input::read(path, Kind::Result).map_err(|e| match e.reason {
+            Reason::Io(source) => ReadError::Io { path: e.path, source },
+            Reason::NotAFile(kind) => ReadError::NotAFile { path: e.path, kind },
+            Reason::TooLarge(_) => ReadError::TooLarge {
+                path: e.path,
                 max: MAX_RESULT_BYTES,
-            });
-        }
-        serde_json::from_slice(&bytes).map_err(|e| ReadError::Parse {
+            },
+        })?;
+        let parse = |reason: String| ReadError::Parse {
             path: path.to_path_buf(),
-            reason: e.to_string(),
-        })
+            reason,
+        };
+        // serde_json refuses nesting deeper than 128 on its own
+        let r: ResultJson = serde_json::from_slice(&bytes).map_err(|e| parse(e.to_string()))?;
+        r.check().map_err(parse)?;
+        Ok(r)
+    }
+
+    /// Refuses lists longer than any run writes ([`MAX_RESULT_FAULTS`] faults,
+    /// [`MAX_RESULT_ENTRIES`] of anything else, [`MAX_TRIALS`] trials): they drive the work
+    /// of `compare`, `list` and the history page. The error names the field.
+    pub fn check(&self) -> Result<(), String> {
+        let over = |field: &str, len: usize, max: usize| {
+            (len > max).then(|| format!("field `{field}`: {len} entries, over the limit of {max}"))
+        };
+        let a = &self.audit;
+        let problem = over("faults", self.faults.len(), MAX_RESULT_FAULTS)
+            .or_else(|| over("trials", self.trials as usize, MAX_TRIALS as usize))
+            .or_else(|| {
+                over(
+                    "time_to_healthy_ms.by_trial",
+                    self.time_to_healthy_ms.by_trial.len(),
+                    MAX_RESULT_FAULTS,
+                )
+            })
+            .or_else(|| {
+                [
+                    ("probes", self.probes.len()),
+                    ("phases", self.phases.len()),
+                    ("checks", self.checks.len()),
+                    ("warnings", self.warnings.len()),
+                    ("certification.reasons", self.certification.reasons.len()),
+                    ("certification.components", self.certification.components.len()),
+                    ("audit.findings", a.findings.len()),
+                    ("audit.fresh_diff", a.fresh_diff.len()),
+                ]
+                .into_iter()
+                .find_map(|(field, len)| over(field, len, MAX_RESULT_ENTRIES))
+            });
+        match problem {
+            Some(p) => Err(format!("{p}\n  hint: give the result.json a run wrote")),
+            None => Ok(()),
+        }
     }
 }
 
