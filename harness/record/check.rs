@@ -221,3 +221,29 @@ fn check_requests(t: &TrialRecord, windows: usize) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{fixture, json, Report};
+
+    #[test]
+    fn a_written_record_reads_back_and_each_bound_names_its_field() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("record.json");
+        std::fs::write(&path, json::record(&Report::build(fixture::record())).unwrap()).unwrap();
+        assert!(RunRecord::read(&path).is_ok());
+        let mut r = fixture::record();
+        r.trials[0].faults[0].issued_us = i64::MAX;
+        assert!(r.check().unwrap_err().contains("trials[0].faults[0]"));
+        let mut r = fixture::record();
+        r.scenario.load.window = Duration::from_micros(1);
+        assert!(r.check().unwrap_err().contains("scenario.load.window"));
+        let mut r = fixture::record();
+        r.trials[0].requests.intended_us.push(1);
+        assert!(r.check().unwrap_err().contains("columns differ"));
+        let mut r = fixture::record();
+        r.trials = vec![TrialRecord::default(); MAX_TRIALS as usize + 1];
+        assert!(r.check().unwrap_err().contains("`trials`"));
+    }
+}

@@ -260,3 +260,46 @@ impl RequestLog {
         raw + windowed
     }
 }
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+
+    #[test]
+    fn a_histogram_is_decoded_only_within_its_bounds() {
+        let mut h = crate::record::new_histogram();
+        for v in [1, 500, 2_000_000] {
+            crate::record::record_latency(&mut h, v);
+        }
+        let enc = EncodedHistogram::encode(&h);
+        assert_eq!(EncodedHistogram::try_decode(&enc.0).unwrap().len(), 3);
+        // a compressed length that is not the bytes present
+        let mut lying = enc.0.clone();
+        lying[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(EncodedHistogram::try_decode(&lying)
+            .unwrap_err()
+            .contains("compressed bytes"));
+        // a plain header claiming 4 GiB of payload, or a range past the bound
+        let header = |len: u32, digits: u32, high: u64| {
+            let mut b = Vec::new();
+            b.extend(V2_COOKIE.to_be_bytes());
+            b.extend(len.to_be_bytes());
+            b.extend(0u32.to_be_bytes());
+            b.extend(digits.to_be_bytes());
+            b.extend(1u64.to_be_bytes());
+            b.extend(high.to_be_bytes());
+            b.extend(1.0f64.to_be_bytes());
+            b
+        };
+        assert!(EncodedHistogram::try_decode(&header(u32::MAX, 3, 1000))
+            .unwrap_err()
+            .contains("payload"));
+        assert!(EncodedHistogram::try_decode(&header(0, 5, 1000))
+            .unwrap_err()
+            .contains("out of bounds"));
+        assert!(EncodedHistogram::try_decode(&header(0, 3, MAX_HIST_VALUE + 1))
+            .unwrap_err()
+            .contains("out of bounds"));
+        assert!(EncodedHistogram::try_decode(&header(0, 3, 1000)).is_ok());
+    }
+}

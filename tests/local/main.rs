@@ -1,6 +1,6 @@
 //! The integration tests that need no Docker engine, one module per subject, in one test
 //! binary: the process backend (its contract, `phoenix clean`), the load engine's request
-//! bodies, bad and hostile scenario files, and the parser's property tests. They pass with
+//! bodies, bad and hostile scenario files and run folders, and the parser's property tests. They pass with
 //! the engine stopped. Tests that must not overlap share their module's lock (`ONE`).
 //! Tests whose assertions are in milliseconds and need a quiet machine are in binaries of
 //! their own: the whole pipeline on the process backend (tests/process_pipeline.rs) and
@@ -18,4 +18,5 @@ mod bad_input;
 mod hostile_scenarios;
 mod load_bodies;
 mod process_cleanup;
+mod run_folders;
 mod scenario_fuzz;
