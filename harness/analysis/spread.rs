@@ -117,8 +117,10 @@ mod tests {
         let start = std::time::Instant::now();
         let (lo, hi) = median_ci95(&v).unwrap();
         assert!(lo <= 1048.0 && 1048.0 <= hi, "{lo} {hi}");
+        // a debug build under a loaded machine; unthinned, 2000 sorts of 200 k values take
+        // many minutes there
         assert!(
-            start.elapsed() < std::time::Duration::from_secs(5),
+            start.elapsed() < std::time::Duration::from_secs(30),
             "{:?}",
             start.elapsed()
         );
