@@ -273,15 +273,10 @@ pub fn run(o: &Options) -> u8 {
             }
         }
     }
-    for (_, name) in &scenarios {
-        let dir = o.out.join(name);
-        if dir.exists() {
-            eprintln!(
-                "error: '{}' already exists\n  hint: give `phoenix nightly` a new --out folder (reports are never overwritten)",
-                dir.display()
-            );
-            return EXIT_BAD_INPUT;
-        }
+    // a new or empty real folder, never a system one: each scenario's run folder is new
+    if let Err(e) = crate::output::check_out(&o.out) {
+        eprintln!("error: {e}");
+        return if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_RUNTIME };
     }
     if let Err(e) = std::fs::create_dir_all(&o.out) {
         eprintln!("error: cannot create '{}': {e}", o.out.display());

@@ -14,19 +14,31 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-/// Removes the folders a run created for its report when it ends before measuring
-/// anything: `created` and its ancestors up to (not including) the first one that
-/// existed before. Only empty folders are removed.
-fn discard_run_dir(created: &Path, first_new: Option<&Path>) {
-    let Some(top) = first_new else { return };
-    let mut dir = Some(created);
-    while let Some(d) = dir {
-        // a reports folder this run created holds only its marker
-        let _ = std::fs::remove_file(d.join(crate::output::REPORTS_MARKER));
-        if std::fs::remove_dir(d).is_err() || d == top {
-            break;
+/// What a run added to disk before it measured anything, taken back when it ends there
+/// (no run folder is left holding only `scenario.toml`): the scenario it saved, then the
+/// folders it created, `dir` and its ancestors up to (not including) the first that existed
+/// before. Only empty folders are removed; a folder the user gave is left, empty.
+struct Provisional {
+    dir: PathBuf,
+    first_new: Option<PathBuf>,
+    saved: bool,
+}
+
+impl Provisional {
+    fn discard(&self) {
+        if self.saved {
+            let _ = std::fs::remove_file(self.dir.join("scenario.toml"));
         }
-        dir = d.parent();
+        let Some(top) = self.first_new.as_deref() else { return };
+        let mut dir = Some(self.dir.as_path());
+        while let Some(d) = dir {
+            // a reports folder this run created holds only its marker
+            let _ = std::fs::remove_file(d.join(crate::output::REPORTS_MARKER));
+            if std::fs::remove_dir(d).is_err() || d == top {
+                break;
+            }
+            dir = d.parent();
+        }
     }
 }
 
@@ -84,23 +96,24 @@ pub async fn run_scenario(
     };
     let dir = match dir {
         Ok(d) => d,
-        Err(e @ crate::output::OutputError::Exists { .. }) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_RUNTIME;
+            return if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_RUNTIME };
         }
     };
-    let first_new = match out {
-        Some(_) => first_new,
-        None => first_new.or_else(|| Some(dir.path.clone())),
+    let provisional = Provisional {
+        dir: dir.path.clone(),
+        first_new: match out {
+            Some(_) => first_new,
+            None => first_new.or_else(|| Some(dir.path.clone())),
+        },
+        saved: save,
     };
     if save {
         let file = dir.path.join("scenario.toml");
         if let Err(e) = dir.write("scenario.toml", scenario.text.as_bytes()) {
             eprintln!("error: {e}");
+            provisional.discard();
             return EXIT_RUNTIME;
         }
         scenario.source = file;
@@ -113,7 +126,7 @@ pub async fn run_scenario(
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
-            discard_run_dir(&dir.path, first_new.as_deref()); // empty: nothing was measured
+            provisional.discard(); // nothing was measured
             return EXIT_RUNTIME;
         }
     };
@@ -121,7 +134,7 @@ pub async fn run_scenario(
     record.environment = environment;
     if cancel.is_cancelled() {
         eprintln!("error: interrupted before the run started");
-        discard_run_dir(&dir.path, first_new.as_deref());
+        provisional.discard();
         return EXIT_RUNTIME;
     }
     // a raw record marked incomplete from the start: a run that dies midway leaves it

@@ -1,7 +1,8 @@
 //! The integration tests that need no Docker engine, one module per subject, in one test
 //! binary: the process backend (its contract, `phoenix clean`), the load engine's request
-//! bodies, bad and hostile scenario files and run folders, and the parser's property tests. They pass with
-//! the engine stopped. Tests that must not overlap share their module's lock (`ONE`).
+//! bodies, bad and hostile scenario files and run folders, the parser's property tests, and
+//! where phoenix writes (hostile run, reports and `--out` folders). They pass with the engine
+//! stopped. Tests that must not overlap share their module's lock (`ONE`).
 //! Tests whose assertions are in milliseconds and need a quiet machine are in binaries of
 //! their own: the whole pipeline on the process backend (tests/process_pipeline.rs) and
 //! the load engine (tests/load_engine.rs). `cargo test --test local MODULE::` runs one
@@ -20,3 +21,4 @@ mod load_bodies;
 mod process_cleanup;
 mod run_folders;
 mod scenario_fuzz;
+mod writes;
