@@ -111,6 +111,7 @@ impl Validator<'_> {
                 dockerfile,
                 command: b.command,
                 workdir: self.project.base.clone(),
+                env: Vec::new(),
             }
         });
         let h = raw.health.unwrap_or(HealthFile {
