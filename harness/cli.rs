@@ -50,6 +50,11 @@ pub enum Command {
         /// Folder that holds the run folders.
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
+        /// Run the compose file's host commands (`x-phoenix.build_command`, recipes' build.sh)
+        /// when an image is missing; without it, a stack that has any is refused (exit 2)
+        /// before anything runs, naming them. `phoenix validate` lists them too.
+        #[arg(long)]
+        allow_host_commands: bool,
     },
     /// Write the scenario `phoenix certify` runs as a commented TOML file to start from.
     ///

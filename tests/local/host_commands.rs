@@ -1,0 +1,77 @@
+//! Commands a compose file runs on this host: `phoenix certify --compose` refuses to run
+//! them without `--allow-host-commands` (exit 2 before anything runs or is written, naming
+//! each command and the flag), and `phoenix validate` lists them. A canary secret in
+//! phoenix's environment is never printed.
+
+use crate::common;
+
+use common::*;
+use std::path::Path;
+
+const CANARY: &str = "canary-AKIA-host-commands-7Q";
+
+/// A project (its own `.git`) whose compose file builds the app with a host command that
+/// would print the canary, escape sequences and all.
+fn project(dir: &Path) {
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::write(dir.join("app/Dockerfile"), "FROM scratch\n").unwrap();
+    std::fs::write(
+        dir.join("docker-compose.yml"),
+        "services:\n  web:\n    image: phoenix-hostcmd-test:never\n    build:\n      context: app\n    \
+         expose: [\"8080\"]\n    x-phoenix:\n      build_command: [\"sh\", \"-c\", \"echo $$AWS_SECRET_ACCESS_KEY; printf '\\\\033[2J'\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("stack.toml"),
+        "name = \"stack\"\n[app]\ncompose = \"docker-compose.yml\"\nservice = \"web\"\n[load]\nrate = 10\n\
+         duration = \"4s\"\n[[fault]]\nat = \"1s\"\nkind = \"stop\"\ntarget = \"app-0\"\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn certify_compose_refuses_host_commands_without_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    project(tmp.path());
+    let out = phoenix()
+        .current_dir(tmp.path())
+        .env("AWS_SECRET_ACCESS_KEY", CANARY)
+        .args(["certify", "--compose", "docker-compose.yml", "--service", "web"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--allow-host-commands"), "{err}");
+    // the command, shell-quoted as typed, escaped
+    assert!(err.contains("sh -c 'echo $AWS_SECRET_ACCESS_KEY; printf '"), "{err}");
+    assert!(!err.contains(CANARY) && !String::from_utf8_lossy(&out.stdout).contains(CANARY));
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    // refused before anything is written
+    assert!(!tmp.path().join("reports").exists());
+    assert!(!tmp.path().join("app/bin").exists());
+}
+
+#[test]
+fn validate_lists_a_compose_files_host_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    project(tmp.path());
+    let out = phoenix()
+        .current_dir(tmp.path())
+        .env("AWS_SECRET_ACCESS_KEY", CANARY)
+        .args(["validate", "stack.toml"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("will run on this host: sh -c 'echo $AWS_SECRET_ACCESS_KEY"),
+        "{text}"
+    );
+    assert!(!text.contains(CANARY), "{text}");
+}
