@@ -1,7 +1,8 @@
 //! Commands a compose file runs on this host: `phoenix certify --compose` refuses to run
 //! them without `--allow-host-commands` (exit 2 before anything runs or is written, naming
 //! each command and the flag), and `phoenix validate` lists them. A canary secret in
-//! phoenix's environment is never printed.
+//! phoenix's environment is never printed. And command-line values: a refused one is
+//! exit 2, named, and echoed escaped.
 
 use crate::common;
 
@@ -74,4 +75,21 @@ fn validate_lists_a_compose_files_host_commands() {
         "{text}"
     );
     assert!(!text.contains(CANARY), "{text}");
+}
+
+#[test]
+fn refused_command_line_values_are_exit_2_named_and_escaped() {
+    let cases: [&[&str]; 4] = [
+        &["load", "http://127.0.0.1:8080/health\r\nX-Injected: 1", "--rate", "10"],
+        &["load", "http://127.0.0.1:0/", "--rate", "10"],
+        &["load", "http://127.0.0.1:8080/", "--rate", "\u{1b}]0;pwned\u{7}"],
+        &["init", "img", "--port", "80", "--replicas", "4294967296"],
+    ];
+    for args in cases {
+        let out = phoenix().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{args:?}: {err:?}");
+        assert!(err.contains("URL") || err.contains("--"), "{args:?}: {err}");
+    }
 }
