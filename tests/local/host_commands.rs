@@ -93,3 +93,33 @@ fn refused_command_line_values_are_exit_2_named_and_escaped() {
         assert!(err.contains("URL") || err.contains("--"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_process_program_that_is_a_fifo_is_refused_at_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join(".git")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(tmp.path().join("prog"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::fs::write(
+        tmp.path().join("s.toml"),
+        "name = \"fifo\"\n[app]\nbackend = \"process\"\ncommand = [\"prog\", \"{port}\"]\n[load]\nrate = 10\n\
+         duration = \"5s\"\n[[fault]]\nat = \"1s\"\nkind = \"kill\"\ntarget = \"app-0\"\n",
+    )
+    .unwrap();
+    let out = phoenix()
+        .current_dir(tmp.path())
+        .args(["validate", "s.toml"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("s.toml:4:"), "{err}");
+    assert!(
+        err.contains("app.command") && err.contains("not a regular file"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+}

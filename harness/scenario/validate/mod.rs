@@ -243,7 +243,7 @@ impl Validator<'_> {
         let services = self.services(raw.services, &app.replicas);
         let checks = self.checks(raw.checks);
         let certify = self.certify(raw.certify);
-        let front = raw.front.and_then(|f| self.front(f));
+        let front = raw.front.and_then(|f| self.front(f, &app.health.path));
         let audit = self.audit(raw.audit, app.backend, load.rate);
         Scenario {
             name: raw.name,
