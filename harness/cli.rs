@@ -50,6 +50,11 @@ pub enum Command {
         /// Folder that holds the run folders.
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
+        /// Run the compose file's host commands (`x-phoenix.build_command`, recipes' build.sh)
+        /// when an image is missing; without it, a stack that has any is refused (exit 2)
+        /// before anything runs, naming them. `phoenix validate` lists them too.
+        #[arg(long)]
+        allow_host_commands: bool,
     },
     /// Write the scenario `phoenix certify` runs as a commented TOML file to start from.
     ///
@@ -195,6 +200,31 @@ pub struct ZeroConfigArgs {
     pub duration: Option<String>,
 }
 
+/// Prints clap's refusal of the command line (or the help it asked for) and returns the
+/// exit status: clap echoes the value it refused, so each line is escaped (one escape for
+/// the terminal: an argument cannot drive it), without clap's colours.
+pub fn usage_error(e: &clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        // phoenix's own text, to stdout as clap prints it
+        let _ = e.print();
+        return 0;
+    }
+    eprint!("{}", escape_lines(&e.render().to_string()));
+    // usage errors are bad input (2), as clap's own exit would be
+    u8::try_from(e.exit_code()).unwrap_or(crate::exit::EXIT_BAD_INPUT)
+}
+
+/// `text` with every line escaped, the line breaks kept.
+pub fn escape_lines(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|l| match l.strip_suffix('\n') {
+            Some(l) => format!("{}\n", crate::scenario::escape(l)),
+            None => crate::scenario::escape(l).into_owned(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +233,16 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_refused_value_is_echoed_escaped() {
+        let e =
+            Cli::try_parse_from(["phoenix", "load", "http://127.0.0.1:1/", "--rate", "\u{1b}[2J\u{7}"]).unwrap_err();
+        let shown = escape_lines(&e.render().to_string());
+        assert!(shown.contains("\\x1b[2J\\x07"), "{shown}");
+        assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown:?}");
+        assert!(shown.contains("--rate"), "{shown}");
     }
 
     #[test]

@@ -121,6 +121,7 @@ pub fn build(b: &Build) -> BuildSpec {
         dockerfile: b.dockerfile.clone(),
         command: b.command.clone(),
         workdir: b.workdir.clone(),
+        env: b.env.clone(),
     }
 }
 

@@ -62,7 +62,8 @@ pub fn haproxy_config(servers: &[(String, String)], port: u16, o: &HaproxyOption
     c.push_str("backend replicas\n    balance roundrobin\n");
     c.push_str(&format!(
         "    option httpchk GET {}\n    http-check expect status {}\n",
-        o.health_path, o.health_status
+        config_word(&o.health_path),
+        o.health_status
     ));
     let i = ms(o.check_interval);
     c.push_str(&format!(
@@ -75,6 +76,30 @@ pub fn haproxy_config(servers: &[(String, String)], port: u16, o: &HaproxyOption
         ));
     }
     c
+}
+
+/// `s` as one word of HAProxy's configuration: what its grammar treats specially (quotes,
+/// backslash, '#') is backslash-escaped ('$' is read only inside double quotes), and whitespace, controls and non-ASCII are
+/// percent-encoded (a health path is a URI), so no value can end the line or add one.
+/// Validation already refuses these in a path; this holds whatever reaches the file.
+pub fn config_word(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '\'' | '"' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_ascii_graphic() => out.push(c),
+            c => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -108,6 +133,32 @@ mod tests {
         assert!(c.contains("retries 3\n    retry-on all-retryable-errors"));
         assert!(c.contains("option redispatch 1"));
         assert!(c.contains("timeout server 2000ms"));
+    }
+
+    #[test]
+    fn a_crafted_health_path_cannot_add_a_config_line() {
+        let plain = haproxy_config(&[], 8080, &opts());
+        let crafted = haproxy_config(
+            &[],
+            8080,
+            &HaproxyOptions {
+                health_path: "/h\" #x\n    server evil 10.0.0.1:80\r\n\\'$HOME".into(),
+                ..opts()
+            },
+        );
+        assert_eq!(crafted.lines().count(), plain.lines().count(), "{crafted}");
+        assert!(
+            !crafted.lines().any(|l| l.trim_start().starts_with("server")),
+            "{crafted}"
+        );
+        assert!(
+            crafted.contains(
+                "option httpchk GET /h\\\"%20\\#x%0A%20%20%20%20server%20evil%2010.0.0.1:80%0D%0A\\\\\\'$HOME\n"
+            ),
+            "{crafted}"
+        );
+        // a plain path is written as it is
+        assert!(plain.contains("option httpchk GET /health\n"));
     }
 
     #[test]

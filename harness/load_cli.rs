@@ -48,25 +48,37 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
     match s.parse::<f64>() {
         Ok(r) if r.is_finite() && r > 0.0 && r <= 1e6 => Ok(Rate::PerSecond(r)),
         _ => Err(format!(
-            "{s:?} is not a rate: give requests per second (0 < R ≤ 1000000) or `max`"
+            "\"{}\" is not a rate: give requests per second (0 < R ≤ 1000000) or `max`",
+            crate::scenario::escape(s)
         )),
     }
 }
 
 /// A duration such as `10s` or `500ms`, from 1 ms to 1 h (every load is bounded).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e} (e.g. 10s, 500ms)"))?;
+    let shown = crate::scenario::escape(s);
+    let d = humantime::parse_duration(s).map_err(|e| format!("\"{shown}\": {e} (e.g. 10s, 500ms)"))?;
     if d < Duration::from_millis(1) || d > Duration::from_secs(3600) {
-        return Err(format!("{s:?} is out of range: from 1ms to 1h"));
+        return Err(format!("\"{shown}\" is out of range: from 1ms to 1h"));
     }
     Ok(d)
 }
 
-/// The loopback socket address and the path (with query) of `url`.
+/// The loopback socket address and the path (with query) of `url`. The URL parser drops
+/// tabs and line breaks silently, so a URL holding any whitespace or control character is
+/// refused before it is parsed: what is loaded is what was typed.
 pub fn target(url: &str) -> Result<(SocketAddr, String), String> {
-    let u = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    let shown = format!("URL \"{}\"", crate::scenario::escape(url));
+    let hint = "\n  hint: give http://127.0.0.1:PORT/PATH, e.g. http://127.0.0.1:8080/health";
+    if url.chars().any(char::is_whitespace) || crate::scenario::escape(url) != url {
+        return Err(format!(
+            "{shown}: contains whitespace or a control character{hint} (percent-encode them, %20)"
+        ));
+    }
+    let u = reqwest::Url::parse(url).map_err(|e| format!("{shown}: not a URL: {e}{hint}"))?;
     if u.scheme() != "http" {
-        return Err(format!("only http:// URLs (got {}://)", u.scheme()));
+        let scheme = crate::scenario::escape(u.scheme()).into_owned();
+        return Err(format!("{shown}: only http:// URLs (got {scheme}://){hint}"));
     }
     let ip: IpAddr = match u.host() {
         Some(url::Host::Domain("localhost")) => Ipv4Addr::LOCALHOST.into(),
@@ -74,16 +86,24 @@ pub fn target(url: &str) -> Result<(SocketAddr, String), String> {
         Some(url::Host::Ipv6(ip)) => ip.into(),
         _ => {
             return Err(format!(
-                "{url:?}: the host must be a loopback address (127.0.0.1, [::1], localhost)"
+                "{shown}: the host must be a loopback address (127.0.0.1, [::1], localhost){hint}"
             ))
         }
     };
     if !ip.is_loopback() {
         return Err(format!(
-            "{url:?}: load goes only to loopback addresses (127.0.0.1, [::1], localhost)"
+            "{shown}: load goes only to loopback addresses (127.0.0.1, [::1], localhost){hint}"
         ));
     }
     let port = u.port().unwrap_or(80);
+    if port == 0 {
+        return Err(format!("{shown}: port 0 is not a port one can connect to{hint}"));
+    }
+    if !u.username().is_empty() || u.password().is_some() || u.fragment().is_some() {
+        return Err(format!(
+            "{shown}: a user, password or #fragment is never sent by the load{hint}"
+        ));
+    }
     let mut path = u.path().to_string();
     if let Some(q) = u.query() {
         path = format!("{path}?{q}");
@@ -228,6 +248,25 @@ mod tests {
             "127.0.0.1:80",
         ] {
             assert!(target(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_url_with_a_line_break_control_or_port_zero_is_refused() {
+        // the URL parser would drop the CR LF and load /healthx
+        for bad in [
+            "http://127.0.0.1:8080/health\r\nx",
+            "http://127.0.0.1:8080/he\talth",
+            "http://127.0.0.1:8080/a b",
+            "http://127.0.0.1:8080/\u{1b}[2J",
+            "http://127.0.0.1:8080/\u{202e}x",
+            "http://127.0.0.1:0/",
+            "http://u:p@127.0.0.1:8080/",
+        ] {
+            let e = target(bad).unwrap_err();
+            assert!(e.starts_with("URL \""), "{e}");
+            assert!(e.contains("hint:"), "{e}");
+            assert!(!e.chars().any(|c| c.is_control() && c != '\n'), "{e:?}");
         }
     }
 

@@ -86,13 +86,38 @@ fn relative(from: &Path, target: &Path) -> Result<String, String> {
 }
 
 /// `phoenix certify`: the default scenario, saved in the run folder as scenario.toml and
-/// run like `phoenix run` would run that file; the same exit statuses.
-pub async fn certify(app: &ZeroConfigArgs, out: Option<&Path>, reports: &Path) -> u8 {
+/// run like `phoenix run` would run that file; the same exit statuses. A compose file's
+/// commands on this host run only with `--allow-host-commands` (`allow`).
+pub async fn certify(app: &ZeroConfigArgs, out: Option<&Path>, reports: &Path, allow: bool) -> u8 {
     let (_, scenario) = match scenario_text(app, Path::new("scenario.toml")) {
         Ok(t) => t,
         Err(code) => return code,
     };
+    if let Some(refusal) = host_commands_refused(&scenario, allow) {
+        eprintln!("{refusal}");
+        return EXIT_BAD_INPUT;
+    }
     crate::commands::run_scenario(scenario, true, out, None, false, reports).await
+}
+
+/// The refusal of a stack that runs commands on this host without `--allow-host-commands`:
+/// a compose file is untrusted, and `certify` has no file of its own to read first.
+fn host_commands_refused(scenario: &Scenario, allow: bool) -> Option<String> {
+    let commands = scenario.host_commands();
+    if allow || commands.is_empty() {
+        return None;
+    }
+    let mut text =
+        String::from("error: --compose: the stack runs commands on this host, as you, when an image is missing:");
+    for (command, folder) in &commands {
+        text.push_str(&format!(
+            "\n  {} (in {})",
+            escape(command),
+            escape(&folder.display().to_string())
+        ));
+    }
+    text.push_str("\n  hint: read them (and the files they run), then add --allow-host-commands to run them");
+    Some(text)
 }
 
 /// `phoenix init`: writes the default scenario to `file`, never over an existing file.

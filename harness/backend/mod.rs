@@ -134,6 +134,8 @@ pub struct BuildSpec {
     pub command: Option<Vec<String>>,
     /// Directory the command runs in.
     pub workdir: PathBuf,
+    /// Variables the command may see besides PATH, HOME and LANG (`images::host_env`).
+    pub env: Vec<String>,
 }
 
 /// Where a replica can be reached: always a 127.0.0.1 address that stays the same across

@@ -30,7 +30,12 @@ pub async fn dispatch(command: Command) -> u8 {
             reports,
         } => run::run(&scenario, out.as_deref(), trials, rebuild, &reports).await,
         Command::Validate { scenarios } => validate(&scenarios),
-        Command::Certify { app, out, reports } => crate::zero_config::certify(&app, out.as_deref(), &reports).await,
+        Command::Certify {
+            app,
+            out,
+            reports,
+            allow_host_commands,
+        } => crate::zero_config::certify(&app, out.as_deref(), &reports, allow_host_commands).await,
         Command::Init { app, file } => crate::zero_config::init(&app, &file),
         Command::Report { run_dir } => reports::report(&run_dir),
         Command::Clean { dry_run } => clean::clean_cmd(dry_run).await,

@@ -30,6 +30,7 @@ fn a_missing_context_or_dockerfile_is_not_buildable() {
         dockerfile: "Dockerfile".into(),
         command,
         workdir: tmp.path().into(),
+        env: Vec::new(),
     };
     let (why, _) = buildable(&b(tmp.path().join("nope"), None)).unwrap_err();
     assert!(why.contains("not a folder"), "{why}");

@@ -166,6 +166,10 @@ pub struct Build {
     pub command: Option<Vec<String>>,
     /// Directory the command runs in.
     pub workdir: PathBuf,
+    /// The variables of phoenix's environment the command may see besides PATH, HOME and
+    /// LANG: a compose file's allowlist (`compose_env`); none for a scenario's own build.
+    #[serde(default)]
+    pub env: Vec<String>,
 }
 
 /// A named volume and where it is mounted.

@@ -16,6 +16,7 @@ mod common;
 
 mod backend_contract_process;
 mod bad_input;
+mod host_commands;
 mod hostile_scenarios;
 mod load_bodies;
 mod process_cleanup;

@@ -49,45 +49,91 @@ pub async fn local_id(docker: &Docker, image: &str) -> Option<String> {
     docker.inspect_image(image).await.ok().and_then(|i| i.id)
 }
 
-/// Runs a build step, returning the tail of its output on failure.
-pub async fn run_step(image: &str, program: &str, args: &[String], dir: &Path) -> Result<()> {
-    let step = format!("`{} {}` in {}", program, args.join(" "), dir.display());
+/// The variables every host command sees (if set): what finds programs, the user's files
+/// and the language of messages. Anything else of phoenix's environment (tokens, cloud
+/// keys) is withheld unless the file's allowlist names it.
+pub const HOST_ENV: [&str; 3] = ["PATH", "HOME", "LANG"];
+
+/// Most bytes of a build step's output kept (the end of it): a step printing gigabytes
+/// costs no memory, and its failure shows its last lines only.
+const TAIL_BYTES: usize = 16 * 1024;
+
+/// Gives `cmd` a clean environment: [`HOST_ENV`] and the names in `allow`, as phoenix has
+/// them; nothing else.
+pub fn host_env(cmd: &mut tokio::process::Command, allow: &[String]) {
+    cmd.env_clear();
+    let names = HOST_ENV.iter().copied().chain(allow.iter().map(String::as_str));
+    for name in names {
+        if let Some(v) = std::env::var_os(name) {
+            cmd.env(name, v);
+        }
+    }
+}
+
+/// Runs a build step in a clean environment (`host_env`), returning the tail of its output
+/// on failure, escaped for the terminal.
+pub async fn run_step(image: &str, program: &str, args: &[String], dir: &Path, allow: &[String]) -> Result<()> {
+    let step = crate::scenario::escape(&format!("`{} {}` in {}", program, args.join(" "), dir.display())).into_owned();
     tracing::info!("building {image}: {step}");
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
         .current_dir(dir)
         .kill_on_drop(true)
-        .stdin(std::process::Stdio::null());
-    let out = tokio::time::timeout(BUILD_TIMEOUT, cmd.output())
-        .await
-        .map_err(|_| BackendError::BuildFailed {
-            image: image.into(),
-            step: step.clone(),
-            tail: format!("timed out after {BUILD_TIMEOUT:?}"),
-        })?
-        .map_err(|e| BackendError::BuildFailed {
-            image: image.into(),
-            step: step.clone(),
-            tail: e.to_string(),
-        })?;
-    if out.status.success() {
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    host_env(&mut cmd, allow);
+    let fail = |step: String, tail: String| BackendError::BuildFailed {
+        image: image.into(),
+        step,
+        tail,
+    };
+    let mut child = cmd.spawn().map_err(|e| fail(step.clone(), e.to_string()))?;
+    let (out, err) = (child.stdout.take(), child.stderr.take());
+    let waited = tokio::time::timeout(BUILD_TIMEOUT, async {
+        let (out, err) = tokio::join!(keep_tail(out), keep_tail(err));
+        let status = child.wait().await;
+        (out, err, status)
+    })
+    .await;
+    let (out, err, status) = waited.map_err(|_| fail(step.clone(), format!("timed out after {BUILD_TIMEOUT:?}")))?;
+    let status = status.map_err(|e| fail(step.clone(), e.to_string()))?;
+    if status.success() {
         return Ok(());
     }
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Err(BackendError::BuildFailed {
-        image: image.into(),
-        step: format!("{step} exited with {}", out.status),
-        tail: tail(&text),
-    })
+    let text = format!("{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
+    Err(fail(format!("{step} exited with {status}"), tail(&text)))
 }
 
+/// Reads `pipe` to its end, keeping its last [`TAIL_BYTES`] bytes.
+async fn keep_tail<R: tokio::io::AsyncRead + Unpin>(pipe: Option<R>) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let (Some(mut pipe), mut kept) = (pipe, Vec::new()) else {
+        return Vec::new();
+    };
+    let mut buf = vec![0u8; 8192];
+    while let Ok(n) = pipe.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        kept.extend_from_slice(&buf[..n]);
+        if kept.len() > 2 * TAIL_BYTES {
+            kept.drain(..kept.len() - TAIL_BYTES);
+        }
+    }
+    let from = kept.len().saturating_sub(TAIL_BYTES);
+    kept.split_off(from)
+}
+
+/// The last [`TAIL_LINES`] lines of a command's output, each escaped: a build prints what
+/// it likes, and none of it may drive the terminal.
 fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
+    lines[lines.len().saturating_sub(TAIL_LINES)..]
+        .iter()
+        .map(|l| crate::scenario::escape(l))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Builds `image` from a scenario's build section: the command, then the Dockerfile
@@ -95,7 +141,7 @@ fn tail(text: &str) -> String {
 /// packed as the docker CLI packs it (`context.rs`).
 pub async fn build(docker: &Docker, image: &str, b: &BuildSpec) -> Result<()> {
     if let Some(cmd) = &b.command {
-        run_step(image, &cmd[0], &cmd[1..], &b.workdir).await?;
+        run_step(image, &cmd[0], &cmd[1..], &b.workdir, &b.env).await?;
     }
     let context = pack_context(image, b).await?;
     let options = BuildImageOptions {
@@ -151,6 +197,7 @@ pub async fn build_recipe(image: &str, recipe: &Path) -> Result<()> {
         "bash",
         &[script.display().to_string(), image.to_string()],
         &recipe,
+        &[],
     )
     .await
 }
@@ -217,7 +264,39 @@ pub(super) fn split_image(image: &str) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::split_image;
+    use super::{run_step, split_image};
+    use crate::backend::BackendError;
+
+    /// The failure's tail of `sh -c script` run as a build step.
+    async fn failed_tail(script: &str, allow: &[String]) -> String {
+        let dir = std::env::temp_dir();
+        let args = ["-c".to_string(), script.to_string()];
+        match run_step("img", "sh", &args, &dir, allow).await {
+            Err(BackendError::BuildFailed { tail, .. }) => tail,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_build_step_sees_path_home_lang_and_its_allowlist_only() {
+        std::env::set_var("PHOENIX_TEST_CANARY_B41", "canary-value-b41");
+        let script = "echo \"secret=$PHOENIX_TEST_CANARY_B41 path=${PATH:+set}\"; exit 3";
+        let tail = failed_tail(script, &[]).await;
+        assert!(!tail.contains("canary-value-b41"), "{tail}");
+        assert!(tail.contains("secret= path=set"), "{tail}");
+        let allowed = failed_tail(script, &["PHOENIX_TEST_CANARY_B41".to_string()]).await;
+        assert!(allowed.contains("secret=canary-value-b41"), "{allowed}");
+    }
+
+    #[tokio::test]
+    async fn a_build_steps_output_is_escaped_and_cut() {
+        let tail = failed_tail("printf 'a\\033[2Jb\\a\\n'; exit 1", &[]).await;
+        assert!(tail.contains("a\\x1b[2Jb\\x07"), "{tail}");
+        assert!(!tail.chars().any(|c| c.is_control() && c != '\n'), "{tail:?}");
+        // one 4 MB line: kept to its last bytes, not held whole
+        let tail = failed_tail("head -c 4000000 /dev/zero | tr '\\0' a; exit 1", &[]).await;
+        assert!(tail.len() <= 64 * 1024, "{}", tail.len());
+    }
 
     #[test]
     fn a_registry_port_is_not_a_tag() {

@@ -111,6 +111,7 @@ impl Validator<'_> {
                 dockerfile,
                 command: b.command,
                 workdir: self.project.base.clone(),
+                env: Vec::new(),
             }
         });
         let h = raw.health.unwrap_or(HealthFile {
@@ -356,9 +357,13 @@ impl Validator<'_> {
         services
     }
 
-    pub(super) fn front(&mut self, raw: FrontFile) -> Option<Front> {
+    /// `[front]`; `health_path` is the app's, which the front's checks request.
+    pub(super) fn front(&mut self, raw: FrontFile, health_path: &str) -> Option<Front> {
         match raw.kind.as_str() {
-            "none" => return None,
+            "none" => {
+                self.front_none(&raw);
+                return None;
+            }
             "haproxy" => {}
             other => {
                 let hint = match did_you_mean(other, ["haproxy", "none"]) {
@@ -368,6 +373,14 @@ impl Validator<'_> {
                 self.problem("front.kind", format!("unknown front \"{other}\""), Some(hint));
                 return None;
             }
+        }
+        // haproxy.cfg's grammar reads quotes and '\\' (target_problem refuses the rest)
+        if let Some(c) = health_path.chars().find(|c| matches!(c, '"' | '\'' | '\\')) {
+            self.problem(
+                "app.health.path",
+                format!("holds '{c}', which the front's HAProxy configuration would read as quoting or escaping"),
+                Some("percent-encode it (e.g. %22 for '\"'), or use a plain path such as \"/health\"".into()),
+            );
         }
         let recipe = self.recipe("front.recipe", raw.recipe);
         let image = raw.image.unwrap_or_else(|| "phoenix/haproxy:bookworm".into());
@@ -386,5 +399,27 @@ impl Validator<'_> {
             retries: self.int("front.retries", raw.retries, 3, 0, 10) as u32,
             redispatch: raw.redispatch.unwrap_or(true),
         })
+    }
+
+    /// `kind = "none"` has no front to configure: any other key is a mistake (perhaps a
+    /// kind mistyped as none), refused at its line rather than ignored unread.
+    fn front_none(&mut self, raw: &FrontFile) {
+        let set = [
+            ("image", raw.image.is_some()),
+            ("recipe", raw.recipe.is_some()),
+            ("check_interval", raw.check_interval.is_some()),
+            ("fall", raw.fall.is_some()),
+            ("retries", raw.retries.is_some()),
+            ("redispatch", raw.redispatch.is_some()),
+        ];
+        for (key, _) in set.iter().filter(|(_, present)| *present) {
+            self.problem(
+                &format!("front.{key}"),
+                "does not apply to kind = \"none\" (there is no front)",
+                Some(format!(
+                    "remove {key}, or set kind = \"haproxy\" to put a load balancer in front"
+                )),
+            );
+        }
     }
 }

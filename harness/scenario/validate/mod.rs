@@ -50,6 +50,8 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> 
         return Err(invalid(vec![p]));
     }
     let mut raw: ScenarioFile = toml::from_str(text).map_err(|e| invalid(vec![syntax::parse_problem(text, &e)]))?;
+    // a compose file's build command sees the variables its allowlist names (apply takes it)
+    let compose_env = raw.app.compose_env.clone();
     let compose = super::compose::apply(path, text, &Project::of(path), &mut raw)?;
     let mut v = Validator {
         text,
@@ -71,6 +73,7 @@ pub(super) fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> 
         }
         if let (Some(folder), Some(b)) = (compose.folder, scenario.app.build.as_mut()) {
             b.workdir = folder;
+            b.env = compose_env;
         }
         return Ok(scenario);
     }
@@ -240,7 +243,7 @@ impl Validator<'_> {
         let services = self.services(raw.services, &app.replicas);
         let checks = self.checks(raw.checks);
         let certify = self.certify(raw.certify);
-        let front = raw.front.and_then(|f| self.front(f));
+        let front = raw.front.and_then(|f| self.front(f, &app.health.path));
         let audit = self.audit(raw.audit, app.backend, load.rate);
         Scenario {
             name: raw.name,

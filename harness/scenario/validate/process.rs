@@ -165,23 +165,29 @@ impl Validator<'_> {
         let existing = lexical
             .ancestors()
             .find_map(|a| a.canonicalize().ok().map(|c| (a.to_path_buf(), c)));
+        // the first part that did not resolve must not exist at all (a build product to
+        // come): a link there is dangling, or loops, and may point anywhere once created
+        let dangling = existing.as_ref().is_some_and(|(a, c)| {
+            let first = lexical.strip_prefix(a).ok().and_then(|r| r.components().next());
+            first.is_some_and(|f| std::fs::symlink_metadata(c.join(f)).is_ok())
+        });
         let real = existing.map(|(a, c)| match lexical.strip_prefix(&a) {
             Ok(rest) if !rest.as_os_str().is_empty() => c.join(rest),
             _ => c,
         });
         let inside = |p: &Path| p.starts_with(&root) && !p.strip_prefix(&root).is_ok_and(in_git);
         match real {
-            Some(real) if inside(&lexical) && inside(&real) => {
-                if real.is_dir() {
-                    self.problem(
-                        field,
-                        format!("\"{written}\" is a folder"),
-                        Some("name the program file".into()),
-                    );
-                    return None;
-                }
-                Some(real.to_string_lossy().into_owned())
+            Some(_) if dangling => {
+                self.problem(
+                    field,
+                    format!("\"{written}\" is (or goes through) a symbolic link whose target does not exist or loops"),
+                    Some(format!(
+                        "name the program itself, inside the project, or fix the link; {COMMAND_HINT}"
+                    )),
+                );
+                None
             }
+            Some(real) if inside(&lexical) && inside(&real) => self.program_file(written, real),
             _ => {
                 self.problem(
                     field,
@@ -193,6 +199,26 @@ impl Validator<'_> {
                 None
             }
         }
+    }
+
+    /// The program once resolved inside the project: a regular file, or nothing yet (a build
+    /// product); a folder, FIFO, socket or device is refused (running one would hang or fail
+    /// at run time, after the deployment started).
+    fn program_file(&mut self, written: &str, real: std::path::PathBuf) -> Option<String> {
+        let what = match std::fs::metadata(&real) {
+            Err(_) => None,
+            Ok(m) if m.is_dir() => Some(("a folder", "name the program file")),
+            Ok(m) if !m.is_file() => Some((
+                "not a regular file (a FIFO, socket or device)",
+                "name the program's executable file",
+            )),
+            Ok(_) => None,
+        };
+        if let Some((what, hint)) = what {
+            self.problem("app.command", format!("\"{written}\" is {what}"), Some(hint.into()));
+            return None;
+        }
+        Some(real.to_string_lossy().into_owned())
     }
 
     /// What the process backend cannot deploy besides the app: services and a front.
