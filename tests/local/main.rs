@@ -17,5 +17,6 @@ mod backend_contract_process;
 mod bad_input;
 mod hostile_scenarios;
 mod load_bodies;
+mod parser_props;
 mod process_cleanup;
 mod scenario_fuzz;
