@@ -15,6 +15,7 @@ mod common;
 
 mod backend_contract_process;
 mod bad_input;
+mod cli_props;
 mod hostile_scenarios;
 mod load_bodies;
 mod parser_props;
