@@ -16,9 +16,11 @@ mod common;
 
 mod backend_contract_process;
 mod bad_input;
+mod cli_props;
 mod host_commands;
 mod hostile_scenarios;
 mod load_bodies;
+mod parser_props;
 mod process_cleanup;
 mod run_folders;
 mod scenario_fuzz;
