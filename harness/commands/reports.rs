@@ -84,9 +84,7 @@ pub(super) fn report(run_dir: &Path) -> u8 {
     let record = match RunRecord::read(&path) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!(
-                "error: {e}\n  hint: give a run folder written by `phoenix run`, or a reports folder holding run folders"
-            );
+            eprintln!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };

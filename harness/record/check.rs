@@ -28,7 +28,7 @@ pub const MAX_ENTRIES: usize = MAX_REPLICAS as usize * 64 * 1024;
 pub enum RecordError {
     #[error(transparent)]
     Input(#[from] input::InputError),
-    #[error("'{}' is not a phoenix record.json: {}\n  hint: give a run folder written by `phoenix run`", escape(&path.display().to_string()), escape(reason))]
+    #[error("'{}' is not a phoenix record.json: {}\n  hint: give a run folder written by `phoenix run`, or a reports folder holding run folders", escape(&path.display().to_string()), escape(reason))]
     Invalid { path: PathBuf, reason: String },
 }
 
@@ -40,8 +40,9 @@ impl RunRecord {
             path: path.to_path_buf(),
             reason,
         };
-        // serde_json refuses nesting deeper than 128 on its own
-        let record: RunRecord = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
+        // serde_json refuses nesting deeper than 128 on its own; the path names the field
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        let record: RunRecord = serde_path_to_error::deserialize(de).map_err(|e| invalid(at_field(&e)))?;
         record.check().map_err(invalid)?;
         Ok(record)
     }
@@ -64,8 +65,9 @@ impl RunRecord {
         at_most("trials", self.trials.len(), MAX_TRIALS as usize)?;
         at_most("plan.faults", self.plan.faults.len(), MAX_PLANNED_FAULTS as usize)?;
         let windows = (MAX_DURATION.as_micros() / load.window.as_micros().max(1)) as usize + 2;
+        let window_us = load.window.as_micros() as i64;
         for (i, t) in self.trials.iter().enumerate() {
-            check_trial(t, windows).map_err(|e| format!("field `trials[{i}].{e}"))?;
+            check_trial(t, (windows, window_us)).map_err(|e| format!("field `trials[{i}].{e}"))?;
         }
         Ok(())
     }
@@ -105,7 +107,8 @@ fn count(field: &str, len: usize, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn check_trial(t: &TrialRecord, windows: usize) -> Result<(), String> {
+/// `windows`: how many request windows the load may hold, and their width, µs.
+fn check_trial(t: &TrialRecord, windows: (usize, i64)) -> Result<(), String> {
     if !(0..=32_503_680_000_000_000).contains(&t.origin_unix_us) {
         return Err(format!(
             "origin_unix_us`: {} is not a date between 1970 and 3000",
@@ -184,7 +187,7 @@ fn check_trial(t: &TrialRecord, windows: usize) -> Result<(), String> {
 }
 
 /// The request log: columns of one length, instants on the clock, windows bounded.
-fn check_requests(t: &TrialRecord, windows: usize) -> Result<(), String> {
+fn check_requests(t: &TrialRecord, (windows, window_us): (usize, i64)) -> Result<(), String> {
     let r = &t.requests;
     let n = r.intended_us.len();
     if r.done_us.len() != n || r.outcome.len() != n || r.replica.len() != n {
@@ -208,6 +211,13 @@ fn check_requests(t: &TrialRecord, windows: usize) -> Result<(), String> {
             r.window_us
         ));
     }
+    // the recorder keeps the scenario's own load window: another width is not a run's
+    if r.window_us != 0 && r.window_us != window_us {
+        return Err(format!(
+            "requests.window_us`: {} µs is not the scenario's load window ({window_us} µs)",
+            r.window_us
+        ));
+    }
     count("requests.windows", r.windows.len(), windows)?;
     for (i, w) in r.windows.iter().enumerate() {
         let f = format!("requests.windows[{i}]");
@@ -220,6 +230,16 @@ fn check_requests(t: &TrialRecord, windows: usize) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A parse error with the path of the field it stopped at (`trials[0].requests...`).
+pub(crate) fn at_field(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = e.path().to_string();
+    if path == "." {
+        e.inner().to_string()
+    } else {
+        format!("field `{path}`: {}", e.inner())
+    }
 }
 
 #[cfg(test)]

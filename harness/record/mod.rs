@@ -13,6 +13,7 @@ mod read_only;
 mod requests;
 
 pub use audit::{FreshPair, FsFile, FsRead, FsReadWhen, Reply};
+pub(crate) use check::at_field;
 pub use check::{RecordError, MAX_CLOCK_US};
 
 pub use compact::{compact, new_histogram, record_latency, Compactor};

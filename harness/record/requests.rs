@@ -149,7 +149,7 @@ fn check_v2_header(b: &[u8]) -> Result<(), String> {
             b.len().saturating_sub(40)
         ));
     }
-    if !(1..=MAX_HIST_DIGITS).contains(&digits) || low < 1 || high > MAX_HIST_VALUE || high < 2 * low {
+    if !(1..=MAX_HIST_DIGITS).contains(&digits) || low < 1 || high > MAX_HIST_VALUE || high < low.saturating_mul(2) {
         return Err(format!(
             "its range ({low} to {high}, {digits} digits) is out of bounds (at most {MAX_HIST_VALUE}, {MAX_HIST_DIGITS} digits)"
         ));

@@ -63,7 +63,8 @@ impl ResultJson {
             reason,
         };
         // serde_json refuses nesting deeper than 128 on its own
-        let r: ResultJson = serde_json::from_slice(&bytes).map_err(|e| parse(e.to_string()))?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        let r: ResultJson = serde_path_to_error::deserialize(de).map_err(|e| parse(crate::record::at_field(&e)))?;
         r.check().map_err(parse)?;
         Ok(r)
     }
