@@ -1,8 +1,10 @@
 //! Compose's variable interpolation, applied to every string value of the parsed YAML
 //! (never to the raw text, so a `${X?}` in a comment is inert, as in Compose):
 //! `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}`, `${VAR?err}`,
-//! `${VAR:+alt}`, `${VAR+alt}`, and `$$` for a literal `$`. Defaults are taken as written
-//! (not interpolated again), which bounds the work by the value's length.
+//! `${VAR:+alt}`, `${VAR+alt}`, and `$$` for a literal `$`. A default, alternative or
+//! error text is interpolated in turn, as Compose does (`${A:-${B}}`), up to
+//! [`MAX_NESTING`] levels, and always (used or not), so every reference is checked: the
+//! work is bounded by the value's length times that depth.
 //!
 //! A compose file is untrusted input (it arrives in a pull request), so it does not see
 //! the harness's whole environment: a variable comes from the `.env` beside the file, or
@@ -43,8 +45,15 @@ impl Vars {
 /// Why a value cannot be interpolated.
 pub(crate) type Failure = (String, String);
 
+/// Deepest `${A:-${B:-...}}` nesting read.
+pub(crate) const MAX_NESTING: usize = 8;
+
 /// `s` with every variable replaced from `vars`.
 pub(crate) fn interpolate(s: &str, vars: &Vars) -> Result<String, Failure> {
+    expand(s, vars, 0)
+}
+
+fn expand(s: &str, vars: &Vars, depth: usize) -> Result<String, Failure> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('$') {
@@ -54,13 +63,13 @@ pub(crate) fn interpolate(s: &str, vars: &Vars) -> Result<String, Failure> {
             out.push('$');
             rest = r;
         } else if let Some(r) = after.strip_prefix('{') {
-            let Some(end) = r.find('}') else {
+            let Some(end) = closing(r) else {
                 return Err((
                     format!("\"${{{}\" has no closing brace", r.chars().take(40).collect::<String>()),
                     "write ${NAME}, or $$ for a literal dollar sign".into(),
                 ));
             };
-            out.push_str(&braced(&r[..end], vars)?);
+            out.push_str(&braced(&r[..end], vars, depth)?);
             rest = &r[end + 1..];
         } else {
             let n = after
@@ -81,8 +90,29 @@ pub(crate) fn interpolate(s: &str, vars: &Vars) -> Result<String, Failure> {
     Ok(out)
 }
 
+/// The byte index of the `}` closing a `${` whose inside starts `r`, past any nested
+/// `${...}` (`$$` is a literal dollar, never an opening).
+fn closing(r: &str) -> Option<usize> {
+    let b = r.as_bytes();
+    let (mut i, mut open) = (0, 0usize);
+    while i < b.len() {
+        match (b[i], b.get(i + 1)) {
+            (b'$', Some(b'$')) => i += 1,
+            (b'$', Some(b'{')) => {
+                open += 1;
+                i += 1;
+            }
+            (b'}', _) if open == 0 => return Some(i),
+            (b'}', _) => open -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The inside of `${...}`.
-fn braced(inner: &str, vars: &Vars) -> Result<String, Failure> {
+fn braced(inner: &str, vars: &Vars, depth: usize) -> Result<String, Failure> {
     let n = inner
         .char_indices()
         .find(|&(_, c)| !(c == '_' || c.is_ascii_alphanumeric()))
@@ -96,7 +126,7 @@ fn braced(inner: &str, vars: &Vars) -> Result<String, Failure> {
     }
     let value = vars.get(name)?;
     let set_nonempty = value.is_some_and(|v| !v.is_empty());
-    let (kind, arg) = match op {
+    let (kind, written) = match op {
         "" => return Ok(value.cloned().unwrap_or_default()),
         _ if op.starts_with(":-") || op.starts_with(":?") || op.starts_with(":+") => (&op[..2], &op[2..]),
         _ if op.starts_with('-') || op.starts_with('?') || op.starts_with('+') => (&op[..1], &op[1..]),
@@ -107,13 +137,22 @@ fn braced(inner: &str, vars: &Vars) -> Result<String, Failure> {
             ))
         }
     };
+    if depth + 1 > MAX_NESTING && written.contains('$') {
+        return Err((
+            format!("\"${{{name}...\" nests more than {MAX_NESTING} variables deep"),
+            "a default is a value or one variable, e.g. ${PORT:-${DEFAULT_PORT}}".into(),
+        ));
+    }
+    // interpolated whether it is used or not: a variable inside is checked like any other
+    let arg = expand(written, vars, depth + 1)?;
     match kind {
-        ":-" if !set_nonempty => Ok(arg.into()),
-        "-" if value.is_none() => Ok(arg.into()),
-        ":?" if !set_nonempty => Err(required(name, arg, "set and not empty")),
-        "?" if value.is_none() => Err(required(name, arg, "set")),
-        ":+" => Ok(if set_nonempty { arg.into() } else { String::new() }),
-        "+" => Ok(if value.is_some() { arg.into() } else { String::new() }),
+        ":-" if !set_nonempty => Ok(arg),
+        "-" if value.is_none() => Ok(arg),
+        // the message as written: an interpolated one could carry a value into the output
+        ":?" if !set_nonempty => Err(required(name, written, "set and not empty")),
+        "?" if value.is_none() => Err(required(name, written, "set")),
+        ":+" => Ok(if set_nonempty { arg } else { String::new() }),
+        "+" => Ok(if value.is_some() { arg } else { String::new() }),
         _ => Ok(value.cloned().unwrap_or_default()),
     }
 }

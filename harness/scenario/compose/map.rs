@@ -89,6 +89,17 @@ pub(super) struct XPhoenix {
 
 impl Compose<'_> {
     pub(super) fn map(&mut self, app: &str, raw: &mut ScenarioFile) -> Vec<String> {
+        // measured before serde_yaml builds anything: aliases can expand past memory
+        if let Err(e) = super::budget::check(self.text) {
+            self.problems.push(crate::scenario::Problem {
+                field: e.field,
+                file: None,
+                location: Some(e.at),
+                message: e.message,
+                hint: Some(e.hint),
+            });
+            return Vec::new();
+        }
         let mut value: Value = match serde_yaml::from_str(self.text) {
             Ok(v) => v,
             Err(e) => {
@@ -113,6 +124,9 @@ impl Compose<'_> {
                 let (m, h) = refusal(&k, true);
                 self.problem(&[&k], m, h);
             }
+        }
+        if let Some(volumes) = top.get("volumes").and_then(Value::as_mapping) {
+            self.top_volumes(volumes);
         }
         let names: Vec<String> = top
             .get("services")
@@ -225,6 +239,26 @@ impl Compose<'_> {
         warnings
     }
 
+    /// The top-level `volumes:`: phoenix creates each named volume itself (local driver,
+    /// no options, its own name), so any setting that would change that is refused rather
+    /// than dropped: `driver_opts` (an NFS share), `external` (a production volume), ...
+    fn top_volumes(&mut self, volumes: &Mapping) {
+        for (name, v) in volumes {
+            let name = name.as_str().unwrap_or("?");
+            let Some(settings) = v.as_mapping() else { continue };
+            for k in keys(settings) {
+                let local = k == "driver" && settings.get("driver").and_then(Value::as_str) == Some("local");
+                if !local {
+                    self.problem(
+                        &["volumes", name, &k],
+                        format!("`{k}` is not supported: phoenix creates each named volume itself, with the local driver and no options, for the run only"),
+                        format!("remove it: phoenix never mounts an existing or external volume; declare it as {name}: {{}}"),
+                    );
+                }
+            }
+        }
+    }
+
     fn x_phoenix(&mut self, services: &Mapping, name: &str) -> XPhoenix {
         let Some(v) = services.get(name).and_then(|s| s.get("x-phoenix")) else {
             return XPhoenix::default();
@@ -302,6 +336,14 @@ impl Compose<'_> {
             Some(dct::StringOrList::Simple(f)) => vec![f.clone()],
             Some(dct::StringOrList::List(l)) => l.clone(),
         };
+        if files.len() > super::MAX_ENV_FILES {
+            self.problem(
+                &["services", name, "env_file"],
+                format!("{} env files, over the limit of {}", files.len(), super::MAX_ENV_FILES),
+                "merge them into fewer files",
+            );
+            return env;
+        }
         for f in files {
             let rel = self.rel(&f);
             match self.env_file(&rel, &["services", name, "env_file"]) {
