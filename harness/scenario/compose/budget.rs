@@ -250,6 +250,15 @@ mod tests {
     }
 
     #[test]
+    fn the_depth_message_names_the_bound() {
+        assert!(DEEP.ends_with(&format!(" {MAX_DEPTH} deep")));
+        let ok = format!("x: {}{}\n", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+        assert!(check(&ok).is_ok());
+        let over = format!("x: {}{}\n", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(check(&over).is_err());
+    }
+
+    #[test]
     fn a_long_list_is_refused_at_its_key() {
         let mut t = String::from("services:\n  web:\n    image: x\n    env_file:\n");
         for _ in 0..300 {

@@ -137,7 +137,7 @@ fn braced(inner: &str, vars: &Vars, depth: usize) -> Result<String, Failure> {
             ))
         }
     };
-    if depth + 1 > MAX_NESTING && written.contains('$') {
+    if depth + 1 >= MAX_NESTING && written.contains('$') {
         return Err((
             format!("\"${{{name}...\" nests more than {MAX_NESTING} variables deep"),
             "a default is a value or one variable, e.g. ${PORT:-${DEFAULT_PORT}}".into(),
@@ -176,14 +176,16 @@ pub(crate) fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, (usize
         }
         let line = line.strip_prefix("export ").unwrap_or(line);
         let Some((k, v)) = line.split_once('=') else {
-            return Err((i + 1, format!("\"{line}\" is not KEY=VALUE")));
+            // the line is not echoed: it may be a secret pasted without its name
+            return Err((i + 1, "the line is not KEY=VALUE (no '=')".into()));
         };
         let k = k.trim();
         let ok = !k.is_empty()
             && !k.starts_with(|c: char| c.is_ascii_digit())
             && k.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
         if !ok {
-            return Err((i + 1, format!("\"{k}\" is not a variable name")));
+            let shown: String = k.chars().take(40).collect();
+            return Err((i + 1, format!("\"{shown}\" is not a variable name")));
         }
         let v = v.trim();
         let v = ['"', '\'']
@@ -256,6 +258,52 @@ mod tests {
         }
         // an unset variable still takes its default, as in Compose
         assert_eq!(interpolate("${NOT_SET:-d}", &v).unwrap(), "d");
+    }
+
+    #[test]
+    fn a_withheld_variable_nested_in_a_default_is_refused_even_when_unused() {
+        let v = vars();
+        for s in [
+            "${UNSET:-${AWS_SECRET_ACCESS_KEY}}",
+            "${UNSET:-x$AWS_SECRET_ACCESS_KEY}",
+            "${UNSET-${UNSET2:-${AWS_SECRET_ACCESS_KEY}}}",
+            // the default is not taken, yet its reference is checked
+            "${PORT:-${AWS_SECRET_ACCESS_KEY}}",
+            "${UNSET:+${AWS_SECRET_ACCESS_KEY}}",
+            "${UNSET:?${AWS_SECRET_ACCESS_KEY}}",
+        ] {
+            let (m, _) = interpolate(s, &v).unwrap_err();
+            assert!(
+                m.contains("AWS_SECRET_ACCESS_KEY is set in phoenix's environment"),
+                "{s}: {m}"
+            );
+        }
+    }
+
+    #[test]
+    fn nested_defaults_are_interpolated_as_compose_does() {
+        let v = vars();
+        let i = |s: &str| interpolate(s, &v).unwrap();
+        assert_eq!(i("${UNSET:-${PORT}}"), "8080");
+        assert_eq!(i("${UNSET:-${UNSET2:-a$TAG}}/x"), "alatest/x");
+        assert_eq!(i("${PORT:+on-${TAG}}"), "on-latest");
+        assert_eq!(i("${UNSET:-$${PORT}}"), "${PORT}");
+        let deep = format!("{}x{}", "${U:-".repeat(MAX_NESTING + 1), "}".repeat(MAX_NESTING + 1));
+        assert!(interpolate(&deep, &v).unwrap_err().0.contains("nests more than 8"));
+        let ok = format!("{}x{}", "${U:-".repeat(MAX_NESTING), "}".repeat(MAX_NESTING));
+        assert_eq!(interpolate(&ok, &v).unwrap(), "x");
+    }
+
+    #[test]
+    fn a_malformed_env_line_is_not_echoed() {
+        let (line, why) = parse_env_file(
+            "A=1
+ghp_s3cr3tt0k3n
+",
+        )
+        .unwrap_err();
+        assert_eq!(line, 2);
+        assert!(!why.contains("s3cr3t"), "{why}");
     }
 
     #[test]
