@@ -51,23 +51,7 @@ pub(crate) fn check(text: &str) -> Result<(), Excess> {
     let mut open: Vec<Open> = Vec::new();
     let (mut nodes, mut bytes) = (0u64, 0u64);
     loop {
-        let (event, mark) = parser.next_token().map_err(|e| {
-            // the scanner reads flow nesting ahead of the events, with a bound of its own
-            let (message, hint) = if e.info().contains("recursion limit") {
-                (DEEP.to_string(), FLATTEN)
-            } else {
-                (
-                    format!("not YAML: {}", e.info()),
-                    "a compose file is YAML; check the indentation",
-                )
-            };
-            Excess {
-                field: path(&open),
-                at: (e.marker().line().max(1), e.marker().col() + 1),
-                message,
-                hint: hint.into(),
-            }
-        })?;
+        let (event, mark) = parser.next_token().map_err(|e| scan_error(&e, &open))?;
         let at = (mark.line().max(1), mark.col() + 1);
         let excess = |open: &[Open], message: String, hint: &str| Excess {
             field: path(open),
@@ -145,6 +129,25 @@ pub(crate) fn check(text: &str) -> Result<(), Excess> {
                 "write the values out, or use fewer aliases of large values",
             ));
         }
+    }
+}
+
+/// A scanner error, located.
+fn scan_error(e: &yaml_rust2::ScanError, open: &[Open]) -> Excess {
+    // the scanner reads flow nesting ahead of the events, with a bound of its own
+    let (message, hint) = if e.info().contains("recursion limit") {
+        (DEEP.to_string(), FLATTEN)
+    } else {
+        (
+            format!("not YAML: {}", e.info()),
+            "a compose file is YAML; check the indentation",
+        )
+    };
+    Excess {
+        field: path(open),
+        at: (e.marker().line().max(1), e.marker().col() + 1),
+        message,
+        hint: hint.into(),
     }
 }
 

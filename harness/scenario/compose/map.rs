@@ -89,30 +89,8 @@ pub(super) struct XPhoenix {
 
 impl Compose<'_> {
     pub(super) fn map(&mut self, app: &str, raw: &mut ScenarioFile) -> Vec<String> {
-        // measured before serde_yaml builds anything: aliases can expand past memory
-        if let Err(e) = super::budget::check(self.text) {
-            self.problems.push(crate::scenario::Problem {
-                field: e.field,
-                file: None,
-                location: Some(e.at),
-                message: e.message,
-                hint: Some(e.hint),
-            });
+        let Some(mut value) = self.parse() else {
             return Vec::new();
-        }
-        let mut value: Value = match serde_yaml::from_str(self.text) {
-            Ok(v) => v,
-            Err(e) => {
-                let (l, c) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-                self.problems.push(crate::scenario::Problem {
-                    field: String::new(),
-                    file: None,
-                    location: Some((l, c)),
-                    message: format!("not YAML: {e}"),
-                    hint: Some("a compose file is YAML; check the indentation".into()),
-                });
-                return Vec::new();
-            }
         };
         self.interpolate(&mut value, &mut Vec::new());
         let Some(top) = value.as_mapping() else {
@@ -162,25 +140,7 @@ impl Compose<'_> {
             .and_then(Value::as_mapping)
             .cloned()
             .unwrap_or_default();
-        for (name, s) in &services {
-            let name = name.as_str().unwrap_or("?");
-            let allowed = if name == app { APP_KEYS } else { DEP_KEYS };
-            for k in s.as_mapping().map(keys).unwrap_or_default() {
-                if !allowed.contains(&k.as_str()) {
-                    let (m, h) = refusal(&k, name == app);
-                    self.problem(&["services", name, &k], m, h);
-                }
-            }
-            if let Some(d) = s.get("deploy").and_then(Value::as_mapping) {
-                for k in keys(d).into_iter().filter(|k| k != "replicas") {
-                    self.problem(
-                        &["services", name, "deploy", &k],
-                        format!("`deploy.{k}` is not supported: only deploy.replicas is mapped"),
-                        "remove it",
-                    );
-                }
-            }
-        }
+        self.service_keys(&services, app);
         // the mapping goes on after refused keys, so one pass lists every problem
         let typed: dct::Compose = match serde_yaml::from_value(value.clone()) {
             Ok(c) => c,
@@ -237,6 +197,54 @@ impl Compose<'_> {
         deps.append(&mut raw.services);
         raw.services = deps;
         warnings
+    }
+
+    /// The file as a YAML value, once it is known to be within the budget (serde_yaml
+    /// would build whatever aliases expand to); None after recording why not.
+    fn parse(&mut self) -> Option<Value> {
+        let (field, at, message, hint) = match super::budget::check(self.text) {
+            Err(e) => (e.field, e.at, e.message, e.hint),
+            Ok(()) => match serde_yaml::from_str(self.text) {
+                Ok(v) => return Some(v),
+                Err(e) => (
+                    String::new(),
+                    e.location().map_or((1, 1), |l| (l.line(), l.column())),
+                    format!("not YAML: {e}"),
+                    "a compose file is YAML; check the indentation".to_string(),
+                ),
+            },
+        };
+        self.problems.push(crate::scenario::Problem {
+            field,
+            file: None,
+            location: Some(at),
+            message,
+            hint: Some(hint),
+        });
+        None
+    }
+
+    /// Refuses each service key the mapping does not carry, at its line.
+    fn service_keys(&mut self, services: &Mapping, app: &str) {
+        for (name, s) in services {
+            let name = name.as_str().unwrap_or("?");
+            let allowed = if name == app { APP_KEYS } else { DEP_KEYS };
+            for k in s.as_mapping().map(keys).unwrap_or_default() {
+                if !allowed.contains(&k.as_str()) {
+                    let (m, h) = refusal(&k, name == app);
+                    self.problem(&["services", name, &k], m, h);
+                }
+            }
+            if let Some(d) = s.get("deploy").and_then(Value::as_mapping) {
+                for k in keys(d).into_iter().filter(|k| k != "replicas") {
+                    self.problem(
+                        &["services", name, "deploy", &k],
+                        format!("`deploy.{k}` is not supported: only deploy.replicas is mapped"),
+                        "remove it",
+                    );
+                }
+            }
+        }
     }
 
     /// The top-level `volumes:`: phoenix creates each named volume itself (local driver,
