@@ -232,6 +232,7 @@ CASES = {
     "name-empty": ('@name = ""\n' + GOOD.split("\n", 1)[1], "name", "cannot name a report folder"),
     "service-command-empty-program": (service('name = "db"\nimage = "redis:7"\n@command = [""]'), "service[0].command", "names no program"),
     "service-ready-log-empty": (service('name = "db"\nimage = "redis:7"\n@ready_log = ""'), "service[0].ready_log", "waits for nothing"),
+    "service-ready-log-line-break": (service('name = "db"\nimage = "redis:7"\n@ready_log = "Ready to accept\\nconnections"'), "service[0].ready_log", "line break"),
     "service-command-empty": (service('name = "db"\nimage = "redis:7"\n@command = []'), "service[0].command", "is empty"),
     "process-command-empty-program": ('name = "hostile"\n[app]\nbackend = "process"\n@command = ["", "{port}"]\n' + LOAD + FAULT, "app.command", "names no program"),
     "process-command-absolute": ('name = "hostile"\n[app]\nbackend = "process"\n@command = ["/bin/sh", "-c", "id", "{port}"]\n' + LOAD + FAULT, "app.command", "is an absolute path"),
@@ -252,6 +253,60 @@ CASES = {
 
 # ~200 KB files: the TOML parser alone takes ~0.2 s of them in a debug build
 SLOW = {"ten-thousand-env": 2000, "ten-thousand-volumes": 2000, "description-200-kb-line": 2000}
+
+
+# --- compose files: `compose-<name>.toml` names `compose-<name>.yml` beside it, where the
+# problem is located (`@` marks its line in the YAML)
+COMPOSE_HEAD = 'version: "3"\nservices:\n  web:\n    image: phoenix-demo:latest\n    expose: ["8080"]\n'
+DEP = '  redis:\n    image: phoenix/redis:bookworm\n'
+
+
+def laughs(levels):
+    lines = ['x-a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels):
+        lines.append("x-a%d: &a%d [%s]" % (i, i, ", ".join(["*a%d" % (i - 1)] * 9)))
+    return lines
+
+
+def billion_laughs():
+    lines = laughs(9)
+    lines[5] = "@" + lines[5]
+    return COMPOSE_HEAD + "\n".join(lines) + "\n"
+
+
+COMPOSE = {
+    "billion-laughs": (billion_laughs(), "x-a5", "more than 100000 nodes once aliases expand"),
+    "big-scalar-aliased": (COMPOSE_HEAD + 'x-big: &big "%s"\n@x-many: [%s]\n' % ("b" * 40000, ", ".join(["*big"] * 220)), "x-many", "bytes of text once aliases expand"),
+    "deep-flow-nesting": (COMPOSE_HEAD + "@    command: " + "[" * 10000 + "]" * 10000 + "\n", "services.web.command...", "nested more than 64 deep"),
+    "env-file-300-times": (COMPOSE_HEAD + "    env_file:\n" + "      - a.env\n" * 256 + "@      - a.env\n" + "      - a.env\n" * 43, "services.web.env_file", "more than 256 entries"),
+    "ready-log-line-break": (COMPOSE_HEAD + DEP + '    x-phoenix:\n@      ready_log: "Ready to accept\\nconnections"\n', "services.redis.x-phoenix.ready_log", "line break"),
+    "volume-driver-opts": (COMPOSE_HEAD + "    volumes: [\"data:/data\"]\n    x-phoenix:\n      shared: [data]\nvolumes:\n  data:\n@    driver_opts:\n      type: nfs\n      o: addr=10.0.0.1\n", "volumes.data.driver_opts", "not supported"),
+    "volume-external": (COMPOSE_HEAD + "    volumes: [\"data:/data\"]\n    x-phoenix:\n      shared: [data]\nvolumes:\n  data:\n@    external: true\n", "volumes.data.external", "not supported"),
+    "volume-external-name": (COMPOSE_HEAD + "    volumes: [\"data:/data\"]\n    x-phoenix:\n      shared: [data]\nvolumes:\n  data:\n@    external:\n      name: prod-data\n", "volumes.data.external", "not supported"),
+    "secret-in-default": (COMPOSE_HEAD + "    environment:\n@      LEAK: ${UNSET_PHOENIX_VAR:-${PATH}}\n", "services.web.environment.LEAK", "variable PATH is set in phoenix's environment"),
+    "secret-in-alternative": (COMPOSE_HEAD + "    environment:\n@      LEAK: ${UNSET_PHOENIX_VAR:+x${HOME}}\n", "services.web.environment.LEAK", "variable HOME is set in phoenix's environment"),
+    "replicas-2-pow-32": (COMPOSE_HEAD + "    deploy:\n@      replicas: 4294967296\n", "services.web.deploy.replicas", "out of range"),
+}
+COMPOSE_SCENARIO = 'name = "hostile"\n[app]\ncompose = "compose-%s.yml"\nservice = "web"\n%s' + LOAD + FAULT
+# the scenario's own replicas win over deploy.replicas (as `phoenix init --compose` writes)
+COMPOSE_APP = {"replicas-2-pow-32": "replicas = 2\n"}
+SLOW["deep-flow-nesting"] = 1000
+
+
+def write_compose(here):
+    for name, (text, field, says) in COMPOSE.items():
+        lines = text.split("\n")
+        marked = [i for i, l in enumerate(lines) if l.startswith("@")]
+        assert len(marked) == 1, (name, marked)
+        lines[marked[0]] = lines[marked[0]][1:]
+        with open(os.path.join(here, "compose-%s.yml" % name), "w", newline="") as f:
+            f.write("\n".join(lines))
+        expect = "# expect: exit 2, field %s, line %d, in compose-%s.yml" % (field, marked[0] + 1, name)
+        if name in SLOW:
+            expect += ", within %d ms" % SLOW[name]
+        expect += ", says " + says
+        with open(os.path.join(here, "compose-%s.toml" % name), "w", newline="") as f:
+            f.write(expect + "\n" + COMPOSE_SCENARIO % (name, COMPOSE_APP.get(name, "")))
 
 
 def main():
@@ -276,7 +331,8 @@ def main():
     with open(os.path.join(here, "not-utf8.toml"), "wb") as f:
         f.write(("# expect: exit 2, field app.image, line %d, says not UTF-8\n" % line).encode())
         f.write(text.encode().replace(b"\x00", b"\xff\xfe"))
-    print(len(CASES), "cases")
+    write_compose(here)
+    print(len(CASES) + len(COMPOSE), "cases")
 
 
 if __name__ == "__main__":

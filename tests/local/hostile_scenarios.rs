@@ -4,9 +4,10 @@
 //! cannot hold: a generated file with thousands of problems, and one over the size limit.
 //!
 //! Each file's first line is its expectation:
-//! `# expect: exit 2, field <field>, line <n>[, says <text>][, within <ms> ms]`
-//! — `field` as it is shown (escaped), `...` at its end for a prefix; `says` runs to the
-//! end of the line. `tests/hostile/generate.py` writes the files.
+//! `# expect: exit 2, field <field>, line <n>[, in <file>][, within <ms> ms][, says <text>]`
+//! — `field` as it is shown (escaped), `...` at its end for a prefix; `in` names the file
+//! the problem is located in when it is not the scenario (a compose file beside it);
+//! `says` runs to the end of the line. `tests/hostile/generate.py` writes the files.
 
 use phoenix_bench::scenario::{Scenario, ScenarioError, MAX_FILE_BYTES, MAX_LISTED};
 use std::path::{Path, PathBuf};
@@ -21,6 +22,8 @@ const TOTAL_BOUND: Duration = Duration::from_secs(10);
 struct Expect {
     field: String,
     line: usize,
+    /// The file the problem is in, relative to the scenario's folder; None: the scenario.
+    inside: Option<String>,
     says: Option<String>,
     within: Duration,
 }
@@ -36,6 +39,7 @@ fn parse_expect(file: &Path, first: &str) -> Expect {
     let mut e = Expect {
         field: String::new(),
         line: 0,
+        inside: None,
         says,
         within: DEFAULT_BOUND,
     };
@@ -44,6 +48,8 @@ fn parse_expect(file: &Path, first: &str) -> Expect {
             e.field = f.to_string();
         } else if let Some(l) = part.strip_prefix("line ") {
             e.line = l.parse().expect("line is a number");
+        } else if let Some(f) = part.strip_prefix("in ") {
+            e.inside = Some(f.to_string());
         } else if let Some(ms) = part.strip_prefix("within ").and_then(|w| w.strip_suffix(" ms")) {
             e.within = Duration::from_millis(ms.parse().expect("within is a number"));
         } else {
@@ -92,7 +98,11 @@ fn refused_as_promised(file: &Path, e: &Expect, err: &ScenarioError, took: Durat
     if let Some(c) = raw_control(&shown) {
         return fail(format!("raw character {c:?} in the message"));
     }
-    let at = format!("{}:{}:", file.display(), e.line);
+    let located_in = match &e.inside {
+        Some(f) => file.with_file_name(f),
+        None => file.to_path_buf(),
+    };
+    let at = format!("{}:{}:", located_in.display(), e.line);
     let located = shown.lines().any(|l| {
         l.strip_prefix(&at)
             .and_then(|r| r.split_once(": "))

@@ -145,7 +145,15 @@ impl Compose<'_> {
         raw.app.volumes.extend(volumes);
         self.origins.add("app.volumes", &at("volumes"));
         if let Some(r) = s.deploy.as_ref().and_then(|d| d.replicas) {
-            if raw.app.replicas.is_none() {
+            let max = crate::scenario::validate::bounds::MAX_REPLICAS;
+            if !(1..=i64::from(max)).contains(&r) {
+                // refused even when [app] replicas wins: the file says what cannot run
+                self.problem(
+                    &["services", name, "deploy", "replicas"],
+                    format!("{r} replicas: out of range"),
+                    format!("from 1 to {max}"),
+                );
+            } else if raw.app.replicas.is_none() {
                 raw.app.replicas = Some(r);
                 self.origins
                     .add("app.replicas", &["services", name, "deploy", "replicas"]);

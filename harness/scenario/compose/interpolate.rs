@@ -1,8 +1,10 @@
 //! Compose's variable interpolation, applied to every string value of the parsed YAML
 //! (never to the raw text, so a `${X?}` in a comment is inert, as in Compose):
 //! `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}`, `${VAR?err}`,
-//! `${VAR:+alt}`, `${VAR+alt}`, and `$$` for a literal `$`. Defaults are taken as written
-//! (not interpolated again), which bounds the work by the value's length.
+//! `${VAR:+alt}`, `${VAR+alt}`, and `$$` for a literal `$`. A default, alternative or
+//! error text is interpolated in turn, as Compose does (`${A:-${B}}`), up to
+//! [`MAX_NESTING`] levels, and always (used or not), so every reference is checked: the
+//! work is bounded by the value's length times that depth.
 //!
 //! A compose file is untrusted input (it arrives in a pull request), so it does not see
 //! the harness's whole environment: a variable comes from the `.env` beside the file, or
@@ -43,8 +45,15 @@ impl Vars {
 /// Why a value cannot be interpolated.
 pub(crate) type Failure = (String, String);
 
+/// Deepest `${A:-${B:-...}}` nesting read.
+pub(crate) const MAX_NESTING: usize = 8;
+
 /// `s` with every variable replaced from `vars`.
 pub(crate) fn interpolate(s: &str, vars: &Vars) -> Result<String, Failure> {
+    expand(s, vars, 0)
+}
+
+fn expand(s: &str, vars: &Vars, depth: usize) -> Result<String, Failure> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('$') {
@@ -54,13 +63,13 @@ pub(crate) fn interpolate(s: &str, vars: &Vars) -> Result<String, Failure> {
             out.push('$');
             rest = r;
         } else if let Some(r) = after.strip_prefix('{') {
-            let Some(end) = r.find('}') else {
+            let Some(end) = closing(r) else {
                 return Err((
                     format!("\"${{{}\" has no closing brace", r.chars().take(40).collect::<String>()),
                     "write ${NAME}, or $$ for a literal dollar sign".into(),
                 ));
             };
-            out.push_str(&braced(&r[..end], vars)?);
+            out.push_str(&braced(&r[..end], vars, depth)?);
             rest = &r[end + 1..];
         } else {
             let n = after
@@ -81,8 +90,29 @@ pub(crate) fn interpolate(s: &str, vars: &Vars) -> Result<String, Failure> {
     Ok(out)
 }
 
+/// The byte index of the `}` closing a `${` whose inside starts `r`, past any nested
+/// `${...}` (`$$` is a literal dollar, never an opening).
+fn closing(r: &str) -> Option<usize> {
+    let b = r.as_bytes();
+    let (mut i, mut open) = (0, 0usize);
+    while i < b.len() {
+        match (b[i], b.get(i + 1)) {
+            (b'$', Some(b'$')) => i += 1,
+            (b'$', Some(b'{')) => {
+                open += 1;
+                i += 1;
+            }
+            (b'}', _) if open == 0 => return Some(i),
+            (b'}', _) => open -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// The inside of `${...}`.
-fn braced(inner: &str, vars: &Vars) -> Result<String, Failure> {
+fn braced(inner: &str, vars: &Vars, depth: usize) -> Result<String, Failure> {
     let n = inner
         .char_indices()
         .find(|&(_, c)| !(c == '_' || c.is_ascii_alphanumeric()))
@@ -96,7 +126,7 @@ fn braced(inner: &str, vars: &Vars) -> Result<String, Failure> {
     }
     let value = vars.get(name)?;
     let set_nonempty = value.is_some_and(|v| !v.is_empty());
-    let (kind, arg) = match op {
+    let (kind, written) = match op {
         "" => return Ok(value.cloned().unwrap_or_default()),
         _ if op.starts_with(":-") || op.starts_with(":?") || op.starts_with(":+") => (&op[..2], &op[2..]),
         _ if op.starts_with('-') || op.starts_with('?') || op.starts_with('+') => (&op[..1], &op[1..]),
@@ -107,13 +137,22 @@ fn braced(inner: &str, vars: &Vars) -> Result<String, Failure> {
             ))
         }
     };
+    if depth + 1 >= MAX_NESTING && written.contains('$') {
+        return Err((
+            format!("\"${{{name}...\" nests more than {MAX_NESTING} variables deep"),
+            "a default is a value or one variable, e.g. ${PORT:-${DEFAULT_PORT}}".into(),
+        ));
+    }
+    // interpolated whether it is used or not: a variable inside is checked like any other
+    let arg = expand(written, vars, depth + 1)?;
     match kind {
-        ":-" if !set_nonempty => Ok(arg.into()),
-        "-" if value.is_none() => Ok(arg.into()),
-        ":?" if !set_nonempty => Err(required(name, arg, "set and not empty")),
-        "?" if value.is_none() => Err(required(name, arg, "set")),
-        ":+" => Ok(if set_nonempty { arg.into() } else { String::new() }),
-        "+" => Ok(if value.is_some() { arg.into() } else { String::new() }),
+        ":-" if !set_nonempty => Ok(arg),
+        "-" if value.is_none() => Ok(arg),
+        // the message as written: an interpolated one could carry a value into the output
+        ":?" if !set_nonempty => Err(required(name, written, "set and not empty")),
+        "?" if value.is_none() => Err(required(name, written, "set")),
+        ":+" => Ok(if set_nonempty { arg } else { String::new() }),
+        "+" => Ok(if value.is_some() { arg } else { String::new() }),
         _ => Ok(value.cloned().unwrap_or_default()),
     }
 }
@@ -137,14 +176,16 @@ pub(crate) fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, (usize
         }
         let line = line.strip_prefix("export ").unwrap_or(line);
         let Some((k, v)) = line.split_once('=') else {
-            return Err((i + 1, format!("\"{line}\" is not KEY=VALUE")));
+            // the line is not echoed: it may be a secret pasted without its name
+            return Err((i + 1, "the line is not KEY=VALUE (no '=')".into()));
         };
         let k = k.trim();
         let ok = !k.is_empty()
             && !k.starts_with(|c: char| c.is_ascii_digit())
             && k.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
         if !ok {
-            return Err((i + 1, format!("\"{k}\" is not a variable name")));
+            let shown: String = k.chars().take(40).collect();
+            return Err((i + 1, format!("\"{shown}\" is not a variable name")));
         }
         let v = v.trim();
         let v = ['"', '\'']
@@ -217,6 +258,52 @@ mod tests {
         }
         // an unset variable still takes its default, as in Compose
         assert_eq!(interpolate("${NOT_SET:-d}", &v).unwrap(), "d");
+    }
+
+    #[test]
+    fn a_withheld_variable_nested_in_a_default_is_refused_even_when_unused() {
+        let v = vars();
+        for s in [
+            "${UNSET:-${AWS_SECRET_ACCESS_KEY}}",
+            "${UNSET:-x$AWS_SECRET_ACCESS_KEY}",
+            "${UNSET-${UNSET2:-${AWS_SECRET_ACCESS_KEY}}}",
+            // the default is not taken, yet its reference is checked
+            "${PORT:-${AWS_SECRET_ACCESS_KEY}}",
+            "${UNSET:+${AWS_SECRET_ACCESS_KEY}}",
+            "${UNSET:?${AWS_SECRET_ACCESS_KEY}}",
+        ] {
+            let (m, _) = interpolate(s, &v).unwrap_err();
+            assert!(
+                m.contains("AWS_SECRET_ACCESS_KEY is set in phoenix's environment"),
+                "{s}: {m}"
+            );
+        }
+    }
+
+    #[test]
+    fn nested_defaults_are_interpolated_as_compose_does() {
+        let v = vars();
+        let i = |s: &str| interpolate(s, &v).unwrap();
+        assert_eq!(i("${UNSET:-${PORT}}"), "8080");
+        assert_eq!(i("${UNSET:-${UNSET2:-a$TAG}}/x"), "alatest/x");
+        assert_eq!(i("${PORT:+on-${TAG}}"), "on-latest");
+        assert_eq!(i("${UNSET:-$${PORT}}"), "${PORT}");
+        let deep = format!("{}x{}", "${U:-".repeat(MAX_NESTING + 1), "}".repeat(MAX_NESTING + 1));
+        assert!(interpolate(&deep, &v).unwrap_err().0.contains("nests more than 8"));
+        let ok = format!("{}x{}", "${U:-".repeat(MAX_NESTING), "}".repeat(MAX_NESTING));
+        assert_eq!(interpolate(&ok, &v).unwrap(), "x");
+    }
+
+    #[test]
+    fn a_malformed_env_line_is_not_echoed() {
+        let (line, why) = parse_env_file(
+            "A=1
+ghp_s3cr3tt0k3n
+",
+        )
+        .unwrap_err();
+        assert_eq!(line, 2);
+        assert!(!why.contains("s3cr3t"), "{why}");
     }
 
     #[test]

@@ -89,19 +89,8 @@ pub(super) struct XPhoenix {
 
 impl Compose<'_> {
     pub(super) fn map(&mut self, app: &str, raw: &mut ScenarioFile) -> Vec<String> {
-        let mut value: Value = match serde_yaml::from_str(self.text) {
-            Ok(v) => v,
-            Err(e) => {
-                let (l, c) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-                self.problems.push(crate::scenario::Problem {
-                    field: String::new(),
-                    file: None,
-                    location: Some((l, c)),
-                    message: format!("not YAML: {e}"),
-                    hint: Some("a compose file is YAML; check the indentation".into()),
-                });
-                return Vec::new();
-            }
+        let Some(mut value) = self.parse() else {
+            return Vec::new();
         };
         self.interpolate(&mut value, &mut Vec::new());
         let Some(top) = value.as_mapping() else {
@@ -113,6 +102,9 @@ impl Compose<'_> {
                 let (m, h) = refusal(&k, true);
                 self.problem(&[&k], m, h);
             }
+        }
+        if let Some(volumes) = top.get("volumes").and_then(Value::as_mapping) {
+            self.top_volumes(volumes);
         }
         let names: Vec<String> = top
             .get("services")
@@ -148,25 +140,7 @@ impl Compose<'_> {
             .and_then(Value::as_mapping)
             .cloned()
             .unwrap_or_default();
-        for (name, s) in &services {
-            let name = name.as_str().unwrap_or("?");
-            let allowed = if name == app { APP_KEYS } else { DEP_KEYS };
-            for k in s.as_mapping().map(keys).unwrap_or_default() {
-                if !allowed.contains(&k.as_str()) {
-                    let (m, h) = refusal(&k, name == app);
-                    self.problem(&["services", name, &k], m, h);
-                }
-            }
-            if let Some(d) = s.get("deploy").and_then(Value::as_mapping) {
-                for k in keys(d).into_iter().filter(|k| k != "replicas") {
-                    self.problem(
-                        &["services", name, "deploy", &k],
-                        format!("`deploy.{k}` is not supported: only deploy.replicas is mapped"),
-                        "remove it",
-                    );
-                }
-            }
-        }
+        self.service_keys(&services, app);
         // the mapping goes on after refused keys, so one pass lists every problem
         let typed: dct::Compose = match serde_yaml::from_value(value.clone()) {
             Ok(c) => c,
@@ -223,6 +197,74 @@ impl Compose<'_> {
         deps.append(&mut raw.services);
         raw.services = deps;
         warnings
+    }
+
+    /// The file as a YAML value, once it is known to be within the budget (serde_yaml
+    /// would build whatever aliases expand to); None after recording why not.
+    fn parse(&mut self) -> Option<Value> {
+        let (field, at, message, hint) = match super::budget::check(self.text) {
+            Err(e) => (e.field, e.at, e.message, e.hint),
+            Ok(()) => match serde_yaml::from_str(self.text) {
+                Ok(v) => return Some(v),
+                Err(e) => (
+                    String::new(),
+                    e.location().map_or((1, 1), |l| (l.line(), l.column())),
+                    format!("not YAML: {e}"),
+                    "a compose file is YAML; check the indentation".to_string(),
+                ),
+            },
+        };
+        self.problems.push(crate::scenario::Problem {
+            field,
+            file: None,
+            location: Some(at),
+            message,
+            hint: Some(hint),
+        });
+        None
+    }
+
+    /// Refuses each service key the mapping does not carry, at its line.
+    fn service_keys(&mut self, services: &Mapping, app: &str) {
+        for (name, s) in services {
+            let name = name.as_str().unwrap_or("?");
+            let allowed = if name == app { APP_KEYS } else { DEP_KEYS };
+            for k in s.as_mapping().map(keys).unwrap_or_default() {
+                if !allowed.contains(&k.as_str()) {
+                    let (m, h) = refusal(&k, name == app);
+                    self.problem(&["services", name, &k], m, h);
+                }
+            }
+            if let Some(d) = s.get("deploy").and_then(Value::as_mapping) {
+                for k in keys(d).into_iter().filter(|k| k != "replicas") {
+                    self.problem(
+                        &["services", name, "deploy", &k],
+                        format!("`deploy.{k}` is not supported: only deploy.replicas is mapped"),
+                        "remove it",
+                    );
+                }
+            }
+        }
+    }
+
+    /// The top-level `volumes:`: phoenix creates each named volume itself (local driver,
+    /// no options, its own name), so any setting that would change that is refused rather
+    /// than dropped: `driver_opts` (an NFS share), `external` (a production volume), ...
+    fn top_volumes(&mut self, volumes: &Mapping) {
+        for (name, v) in volumes {
+            let name = name.as_str().unwrap_or("?");
+            let Some(settings) = v.as_mapping() else { continue };
+            for k in keys(settings) {
+                let local = k == "driver" && settings.get("driver").and_then(Value::as_str) == Some("local");
+                if !local {
+                    self.problem(
+                        &["volumes", name, &k],
+                        format!("`{k}` is not supported: phoenix creates each named volume itself, with the local driver and no options, for the run only"),
+                        format!("remove it: phoenix never mounts an existing or external volume; declare it as {name}: {{}}"),
+                    );
+                }
+            }
+        }
     }
 
     fn x_phoenix(&mut self, services: &Mapping, name: &str) -> XPhoenix {
@@ -302,6 +344,14 @@ impl Compose<'_> {
             Some(dct::StringOrList::Simple(f)) => vec![f.clone()],
             Some(dct::StringOrList::List(l)) => l.clone(),
         };
+        if files.len() > super::MAX_ENV_FILES {
+            self.problem(
+                &["services", name, "env_file"],
+                format!("{} env files, over the limit of {}", files.len(), super::MAX_ENV_FILES),
+                "merge them into fewer files",
+            );
+            return env;
+        }
         for f in files {
             let rel = self.rel(&f);
             match self.env_file(&rel, &["services", name, "env_file"]) {

@@ -7,6 +7,7 @@
 //! from being a phoenix server.
 
 mod app;
+pub(crate) mod budget;
 mod interpolate;
 mod lint;
 mod map;
@@ -26,6 +27,8 @@ use std::path::{Path, PathBuf};
 
 /// Most services read from one compose file.
 pub const MAX_COMPOSE_SERVICES: usize = 32;
+/// Most `env_file` entries of one service (each is a file read).
+pub const MAX_ENV_FILES: usize = 16;
 
 /// What mapping a compose file leaves for the validated scenario.
 #[derive(Default)]
@@ -147,9 +150,12 @@ pub(super) fn apply(
 
 /// The `deploy.replicas` of `service` in the compose file at `file`, when it says a plain
 /// number: `phoenix certify --compose` lays out one fault per replica before the file is
-/// mapped. Anything unreadable is None here; the mapping then reports it at its line.
+/// mapped. Anything unreadable, over the budget or out of range is None here; the mapping
+/// then reports it at its line (an out-of-range `deploy.replicas` even when the scenario's
+/// own `replicas` wins).
 pub fn declared_replicas(file: &Path, service: &str) -> Option<u32> {
     let text = super::read::read_bounded(file).ok()?;
+    budget::check(&text).ok()?;
     let v: Value = serde_yaml::from_str(&text).ok()?;
     let r = v
         .get("services")?
@@ -192,12 +198,15 @@ pub(crate) struct Compose<'t> {
 }
 
 impl Compose<'_> {
-    /// Records a problem at the key `path` (e.g. `["services", "web", "command"]`).
+    /// Records a problem at the key `path` (e.g. `["services", "web", "command"]`). Only
+    /// the problems shown are located (each location is a scan of the text); the others
+    /// are counted.
     fn problem(&mut self, path: &[&str], message: impl Into<String>, hint: impl Into<String>) {
+        let shown = self.problems.len() < super::error::MAX_LISTED;
         self.problems.push(Problem {
             field: path.join("."),
             file: None,
-            location: Some(locate(self.text, path)),
+            location: Some(if shown { locate(self.text, path) } else { (1, 1) }),
             message: message.into(),
             hint: Some(hint.into()),
         });
@@ -272,13 +281,15 @@ impl Compose<'_> {
 }
 
 /// Line and column (1-based) of the key `path` in block-style YAML: each key is searched
-/// below its parent, within the parent's indentation; the deepest key found is returned
+/// among its parent's direct children (the indentation of the parent's first child line:
+/// a deeper key of the same name is another key); the deepest key found is returned
 /// (1:1 when not even the first is). Linear in the text.
 pub(crate) fn locate(text: &str, path: &[&str]) -> (usize, usize) {
     let lines: Vec<&str> = text.lines().collect();
     let mut best = (1, 1);
     let (mut from, mut parent_indent) = (0usize, -1isize);
     'seg: for seg in path {
+        let mut child_indent = None;
         for (i, line) in lines.iter().enumerate().skip(from) {
             let t = line.trim_start();
             if t.is_empty() || t.starts_with('#') {
@@ -287,6 +298,9 @@ pub(crate) fn locate(text: &str, path: &[&str]) -> (usize, usize) {
             let indent = (line.len() - t.len()) as isize;
             if indent <= parent_indent {
                 break;
+            }
+            if *child_indent.get_or_insert(indent) != indent {
+                continue;
             }
             let (key, extra) = match t.strip_prefix("- ") {
                 Some(k) => (k, 2),

@@ -338,6 +338,13 @@ impl Validator<'_> {
                         "is empty, so it matches the service's first output and waits for nothing",
                         Some("the line the service prints once it serves, e.g. ready_log = \"Ready to accept connections\"; or leave it out".into()),
                     );
+                } else if line.chars().any(|c| c.is_control() && c != '\t') {
+                    // the log is matched one line at a time, so a line break never matches
+                    self.problem(
+                        &format!("{field}.ready_log"),
+                        "holds a line break or control character: the log is read line by line, so it never matches and the run waits for the service in vain",
+                        Some("the text of one line the service prints once it serves, e.g. ready_log = \"Ready to accept connections\"".into()),
+                    );
                 }
                 self.bytes_at_most(&format!("{field}.ready_log"), line, 1024);
             }
