@@ -42,7 +42,9 @@ impl RunRecord {
         };
         // serde_json refuses nesting deeper than 128 on its own; the path names the field
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        let record: RunRecord = serde_path_to_error::deserialize(de).map_err(|e| invalid(at_field(&e)))?;
+        let record: RunRecord = serde_path_to_error::deserialize(&mut *de).map_err(|e| invalid(at_field(&e)))?;
+        // as serde_json::from_slice does: nothing but white space after the value
+        de.end().map_err(|e| invalid(e.to_string()))?;
         record.check().map_err(invalid)?;
         Ok(record)
     }

@@ -64,7 +64,10 @@ impl ResultJson {
         };
         // serde_json refuses nesting deeper than 128 on its own
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        let r: ResultJson = serde_path_to_error::deserialize(de).map_err(|e| parse(crate::record::at_field(&e)))?;
+        let r: ResultJson =
+            serde_path_to_error::deserialize(&mut *de).map_err(|e| parse(crate::record::at_field(&e)))?;
+        // as serde_json::from_slice does: nothing but white space after the value
+        de.end().map_err(|e| parse(e.to_string()))?;
         r.check().map_err(parse)?;
         Ok(r)
     }
