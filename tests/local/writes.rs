@@ -1,7 +1,8 @@
 //! Where phoenix writes, against hostile folders, through the real binary: links planted in
 //! a run folder or a reports folder, a reports folder that is a link, `--out` folders that
 //! are not new (non-empty, a link, a file, a system folder), `init`'s file (existing, a link,
-//! in a system folder), and runs that fail before measuring anything. Every run here points DOCKER_HOST at a missing socket: a refusal must
+//! in a system folder), `list` and `compare` given a kernel folder, and runs that fail
+//! before measuring anything (the engine unreachable, the app's program unstartable). Every run here points DOCKER_HOST at a missing socket: a refusal must
 //! come before the engine is touched (exit 2), and a run that got past it fails fast
 //! (exit 1) without reaching any real engine.
 
@@ -235,4 +236,25 @@ fn init_writes_a_new_file_only_and_never_into_a_system_folder() {
         .unwrap()
         .contains("[app]"));
     assert!(names(t).iter().all(|n| !n.ends_with(".tmp")), "{:?}", names(t));
+}
+
+#[test]
+fn list_and_compare_of_a_kernel_folder_are_refused_at_once() {
+    for dir in ["/proc", "/sys", "/dev", "/proc/self"] {
+        let start = std::time::Instant::now();
+        for o in [
+            no_engine(&["list", "--reports", dir], &[], None),
+            no_engine(&["compare", dir, dir], &[], None),
+        ] {
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{dir}: {err}");
+            assert!(err.contains("kernel folder") && err.contains("hint: "), "{err}");
+            assert!(o.stdout.is_empty(), "{dir}: {}", String::from_utf8_lossy(&o.stdout));
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{dir}: {:?}",
+            start.elapsed()
+        );
+    }
 }
