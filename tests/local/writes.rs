@@ -258,3 +258,75 @@ fn list_and_compare_of_a_kernel_folder_are_refused_at_once() {
         );
     }
 }
+
+/// A process-backend app whose program cannot be started: its interpreter is missing.
+const UNSTARTABLE: &str = r#"name = "unstartable"
+[app]
+backend = "process"
+command = ["bin/app"]
+replicas = 1
+health = { path = "/health" }
+start_timeout = "10s"
+env = { LISTEN = "127.0.0.1:{port}" }
+[load]
+rate = 10
+duration = "2s"
+requests = [{ path = "/" }]
+[[fault]]
+at = "1s"
+kind = "kill"
+target = "app-0"
+"#;
+
+#[test]
+fn a_run_whose_app_cannot_start_leaves_no_run_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    std::fs::create_dir(t.join("bin")).unwrap();
+    std::fs::write(t.join("bin/app"), "#!/nonexistent/interpreter\n").unwrap();
+    std::fs::set_permissions(t.join("bin/app"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(t.join("unstartable.toml"), UNSTARTABLE).unwrap();
+    let scenario = t.join("unstartable.toml");
+    let reports = t.join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let o = no_engine(&["run"], &[&scenario, Path::new("--reports"), &reports], None);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("bin/app"), "the error names the program: {err}");
+    assert!(
+        names(&reports).iter().all(|n| n == ".phoenix-reports"),
+        "{:?}",
+        names(&reports)
+    );
+    // the same with --out: the folder it made is taken back
+    let o = no_engine(&["run"], &[&scenario, Path::new("--out"), &t.join("out/run")], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!t.join("out").exists(), "{:?}", names(t));
+}
+
+#[test]
+fn a_certify_that_fails_before_measuring_leaves_no_run_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    // a new --out (with a new parent): neither is left
+    let out = tmp.path().join("nested/run");
+    let o = certify("--out", &out, None);
+    assert_eq!(o.status.code(), Some(1), "no engine: {}", stderr(&o));
+    assert!(!tmp.path().join("nested").exists(), "left: {:?}", names(tmp.path()));
+    // an empty --out of the user's: kept, and empty
+    let mine = tmp.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    let o = certify("--out", &mine, None);
+    assert_eq!(o.status.code(), Some(1), "no engine: {}", stderr(&o));
+    assert!(names(&mine).is_empty(), "{:?}", names(&mine));
+    // an existing reports folder: no run folder is left in it
+    let reports = tmp.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let o = certify("--reports", &reports, None);
+    assert_eq!(o.status.code(), Some(1), "no engine: {}", stderr(&o));
+    assert!(
+        names(&reports).iter().all(|n| n == ".phoenix-reports"),
+        "{:?}",
+        names(&reports)
+    );
+}
