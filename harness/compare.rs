@@ -76,12 +76,9 @@ pub fn parse_alpha(s: &str) -> Result<f64, String> {
 /// Why a side could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
-    #[error("cannot read '{}': {source}", escape(&path.display().to_string()))]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A folder of run folders the reader refused (see [`crate::input::run_folders`]).
+    #[error(transparent)]
+    Folder(#[from] crate::input::FolderError),
     /// A result.json that the one reader refused (see [`ResultJson::read`]).
     #[error(transparent)]
     Result(#[from] ReadError),
@@ -168,13 +165,8 @@ pub fn load(path: &Path) -> Result<Runs, CompareError> {
     } else if path.join("result.json").is_file() {
         files.push(path.join("result.json"));
     } else {
-        let entries = std::fs::read_dir(path).map_err(|source| CompareError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut dirs: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
+        let mut dirs: Vec<PathBuf> = crate::input::run_folders(path)?
+            .into_iter()
             .filter(|p| p.join("result.json").is_file())
             .collect();
         dirs.sort();

@@ -349,6 +349,13 @@ fn check_trial(t: &TrialRecord, b: &Bounds) -> Result<(), String> {
         }
     }
     for c in &t.checks {
+        // a journey is verified or broken only once it was set up
+        if c.broken.saturating_add(c.verified) > c.set_up {
+            return Err(format!(
+                "checks[].broken` + `verified` ({} + {}) exceed `set_up` ({})",
+                c.broken, c.verified, c.set_up
+            ));
+        }
         for v in &c.verifications {
             clock("checks[].verifications[].at_us", v.at_us)?;
         }
@@ -468,5 +475,9 @@ mod tests {
         let mut r = fixture::record();
         r.trials = vec![TrialRecord::default(); MAX_TRIALS as usize + 1];
         assert!(r.check().unwrap_err().contains("`trials`"));
+        let mut r = fixture::record();
+        let c = &mut r.trials[0].checks[0];
+        c.broken = c.set_up + 1 - c.verified;
+        assert!(r.check().unwrap_err().contains("trials[0].checks[].broken"));
     }
 }

@@ -347,6 +347,7 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
                 vec![]
             },
             setup_failed: 0,
+            broken: 0,
         }],
         errors: names.error.iter().cloned().collect(),
         read_only: Some(read_only(lost_one, names)),
