@@ -189,7 +189,7 @@ fn a_put_only_mix_is_read_back_and_a_check_that_never_verifies_is_broken_not_los
 }
 
 #[test]
-fn a_program_not_built_yet_fails_the_run_with_status_1_naming_it_and_leaves_nothing() {
+fn a_program_not_built_yet_fails_the_run_with_status_1_naming_it_and_leaves_no_folder_and_nothing_else() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("p.toml");
     let text = r#"name = "unbuilt"
@@ -203,15 +203,27 @@ duration = "2s"
 "#;
     std::fs::write(&path, text).unwrap();
     let out = tmp.path().join("run");
-    let o = phoenix().arg("run").arg(&path).arg("--out").arg(&out).output().unwrap();
+    // the backend's own folders go to the temporary folder: a private one, to see it empty
+    let private = tmp.path().join("tmp");
+    std::fs::create_dir(&private).unwrap();
+    let o = phoenix()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .env("TMPDIR", &private)
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(
         err.contains("bin/not-built-yet") && err.contains("build the program first"),
         "{err}"
     );
-    let result = read_json(&out.join("result.json"));
-    assert_nothing_left_locally(result["run_id"].as_str().unwrap());
+    // nothing was measured: no run folder, and nothing of the backend's left
+    assert!(!out.exists(), "a run that measured nothing left its folder");
+    let left: Vec<_> = std::fs::read_dir(&private).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(left.is_empty(), "left {left:?}");
 }
 
 /// Repeated trials: one run folder, a fresh deployment per trial, and the time-to-healthy
