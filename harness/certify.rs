@@ -15,9 +15,11 @@
 //! - time to healthy: `clamp(1.5 − TTH_p99 / target, 0, 1)` (1 at half the target or faster,
 //!   0.5 at the target, 0 at 1.5× the target), weight 0.40;
 //! - availability `A = 1 − lost / sent`: `clamp(1 − 5·(1 − A), 0, 1)`, weight 0.35;
-//! - latency degradation `D = disruption p99 / baseline p99`: `clamp(1 − log10(D) / 2, 0, 1)`,
-//!   weight 0.25, measured only when both phases hold at least [`MIN_P99_SAMPLES`]
-//!   successful requests;
+//! - latency degradation `D = disruption pXX / baseline pXX`: `clamp(1 − log10(D) / 2, 0, 1)`,
+//!   weight 0.25; pXX is the highest percentile from p90 to p99 (on the phases' curve) that
+//!   leaves [`MIN_SAMPLES_ABOVE`] successful requests above it in both phases — the p99
+//!   from [`MIN_P99_SAMPLES`], not measured below [`MIN_P90_SAMPLES`] — so one stall (a
+//!   SYN retry, which holds the few connections opened in the same instant) cannot set it;
 //! - with two or more trials, trial-to-trial spread: `CV` = standard deviation / mean of the
 //!   per-trial mean TTH, `clamp(1 − 2·CV, 0, 1)`, weight 0.10.
 //!
@@ -37,7 +39,7 @@ use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 
 mod components;
-pub use components::MIN_P99_SAMPLES;
+pub use components::{MIN_P90_SAMPLES, MIN_P99_SAMPLES, MIN_SAMPLES_ABOVE};
 
 /// Score from which a run within its target is `phoenix`.
 pub const PHOENIX_SCORE: f64 = 85.0;
