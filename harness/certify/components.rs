@@ -3,7 +3,7 @@
 //! is the weighted mean over the measured ones (see `super`).
 
 use super::Component;
-use crate::analysis::{spread, Analysis, LatencySummary, Phase, RecoveryStatus};
+use crate::analysis::{spread, Analysis, Phase, RecoveryStatus};
 
 /// Requests a phase's latency percentile must leave above it for the latency component to
 /// use it: a stall (a SYN retry holds every connection opened in the same instant for 1 s)

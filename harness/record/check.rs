@@ -6,13 +6,14 @@
 //! - `load.window` 10 ms to 10 s, `load.duration` and the planned load at most
 //!   [`MAX_DURATION`], `load.timeout` at most 60 s, `certify.steady_window` 10 ms to 60 s;
 //! - at most [`MAX_TRIALS`] trials, [`MAX_PLANNED_FAULTS`] faults a trial,
-//!   [`MAX_REPLICAS`] × 64 probe streams, [`MAX_MEMORY_SAMPLES`] samples a series;
+//!   [`MAX_REPLICAS`] × 64 probe streams, [`MAX_MEMORY_SAMPLES`] samples a series,
+//!   [`MAX_HOST_SAMPLES`] host readings, each a share in 0–100 % or a load in 0–10⁶;
 //! - every instant on a trial clock within ± [`MAX_CLOCK_US`] (a day) of its origin;
 //! - the request log's columns of one length, its windows no more than the load holds and
 //!   no wider than 10 s; each window's histogram was bounded when it was decoded
 //!   ([`super::EncodedHistogram`]).
 
-use super::{RunRecord, TrialRecord, MAX_MEMORY_SAMPLES};
+use super::{HostRecord, RunRecord, TrialRecord, MAX_HOST_SAMPLES, MAX_MEMORY_SAMPLES};
 use crate::input::{self, Kind};
 use crate::scenario::{escape, MAX_DURATION, MAX_PLANNED_FAULTS, MAX_REPLICAS, MAX_TRIALS};
 use std::path::{Path, PathBuf};
@@ -108,6 +109,26 @@ fn count(field: &str, len: usize, max: usize) -> Result<(), String> {
 }
 
 /// `windows`: how many request windows the load may hold, and their width, µs.
+/// Host readings: bounded in number, on the trial clock, figures in their ranges (a NaN or
+/// a load of 1e300 would print as a verdict).
+fn check_host(h: &HostRecord) -> Result<(), String> {
+    count("host.samples", h.samples.len(), MAX_HOST_SAMPLES)?;
+    if h.cpus > 1 << 16 {
+        return Err(format!("host.cpus`: {} CPUs is out of range (0 to 65536)", h.cpus));
+    }
+    for (i, s) in h.samples.iter().enumerate() {
+        clock(&format!("host.samples[{i}].at_us"), s.at_us)?;
+        let psi_ok = s.psi_some_avg10.is_none_or(|v| (0.0..=100.0).contains(&v));
+        let load_ok = s.load1.is_none_or(|v| (0.0..=1e6).contains(&v));
+        if !psi_ok || !load_ok {
+            return Err(format!(
+                "host.samples[{i}]`: psi_some_avg10 must be 0 to 100 and load1 0 to 1000000"
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_trial(t: &TrialRecord, windows: (usize, i64)) -> Result<(), String> {
     if !(0..=32_503_680_000_000_000).contains(&t.origin_unix_us) {
         return Err(format!(
@@ -130,6 +151,7 @@ fn check_trial(t: &TrialRecord, windows: (usize, i64)) -> Result<(), String> {
             clock(&format!("probes[{i}].transitions[{j}].done_us"), tr.done_us)?;
         }
     }
+    check_host(&t.host)?;
     count("faults", t.faults.len(), MAX_PLANNED_FAULTS as usize)?;
     for (i, f) in t.faults.iter().enumerate() {
         let times = [
@@ -265,5 +287,22 @@ mod tests {
         let mut r = fixture::record();
         r.trials = vec![TrialRecord::default(); MAX_TRIALS as usize + 1];
         assert!(r.check().unwrap_err().contains("`trials`"));
+    }
+
+    #[test]
+    fn host_readings_out_of_range_are_refused_by_field() {
+        assert!(fixture::record().check().is_ok());
+        let mut r = fixture::record();
+        r.trials[1].host.samples[0].psi_some_avg10 = Some(250.0);
+        assert!(r.check().unwrap_err().contains("trials[1].host.samples[0]"));
+        let mut r = fixture::record();
+        r.trials[0].host.samples[1].load1 = Some(1e300);
+        assert!(r.check().unwrap_err().contains("host.samples[1]"));
+        let mut r = fixture::record();
+        r.trials[0].host.samples[0].at_us = i64::MIN;
+        assert!(r.check().unwrap_err().contains("host.samples[0].at_us"));
+        let mut r = fixture::record();
+        r.trials[0].host.samples = vec![Default::default(); MAX_HOST_SAMPLES + 1];
+        assert!(r.check().unwrap_err().contains("host.samples`"));
     }
 }
