@@ -145,7 +145,7 @@ impl Contention {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::analysis::tests::record;
     use crate::record::{HostRecord, HostSample, TrialRecord};
