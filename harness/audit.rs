@@ -2,7 +2,8 @@
 //! sample — a few idempotent requests sent to a replica before it is replaced and again to
 //! its fresh instance once healthy, after the load mix's writes were sent to the old one
 //! once, so the reads ask for state it holds (a session it issued, a value put in its
-//! cache) — and the reads of each instance's filesystem right after it became healthy
+//! cache), among them a read-back of what the writes wrote (the path of a PUT or PATCH, the
+//! `Location` of a 201) — and the reads of each instance's filesystem right after it became healthy
 //! (its boot writes). Bounded: at most [`MAX_SAMPLE`] requests, each
 //! with [`SAMPLE_TIMEOUT`], bodies read up to [`MAX_SAMPLE_BODY`], loopback endpoints only.
 //! `analysis::audit` judges what it records.
@@ -10,7 +11,9 @@
 use crate::backend::{MAX_SAMPLE_BODY, MAX_SAMPLE_TEXT};
 use crate::load::http::{self, Prepared};
 use crate::record::Reply;
-use crate::scenario::Scenario;
+use crate::scenario::checks::render;
+use crate::scenario::http::encode_target;
+use crate::scenario::{RequestSpec, Scenario};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -27,6 +30,8 @@ pub const SAMPLE_BUDGET: Duration = Duration::from_millis(800);
 const MAX_WRITES: usize = 4;
 /// Bound for the writes before a sample, all together; they start this much earlier still.
 pub const WRITES_BUDGET: Duration = Duration::from_millis(600);
+/// Longest `Location` read back, bytes: the bound on a request path.
+const MAX_LOCATION: usize = 2048;
 
 /// One request of a sample: validated at load (the load mix) or rendered with control
 /// characters refused (a journey's verify step).
@@ -43,6 +48,34 @@ impl SampleRequest {
     }
 }
 
+/// Request `r` of the mix as a sample request: `method` on its path, with its headers (but
+/// those that describe its body when `method` is not its own: the read of a write),
+/// `{{n}}` as the first request's number (the same request before and after, and the
+/// number the writes are sent with).
+fn sample_of(r: &RequestSpec, method: &str) -> SampleRequest {
+    let n = |k: &str| (k == "n").then(|| "1".to_string());
+    let body_header = |k: &str| {
+        [
+            "content-type",
+            "content-length",
+            "content-encoding",
+            "transfer-encoding",
+        ]
+        .iter()
+        .any(|h| k.eq_ignore_ascii_case(h))
+    };
+    SampleRequest {
+        method: method.into(),
+        path: render(&r.path, n),
+        headers: r
+            .headers
+            .iter()
+            .filter(|(k, _)| method == r.method || !body_header(k))
+            .map(|(k, v)| (k.clone(), render(v, n)))
+            .collect(),
+    }
+}
+
 /// The load mix's GET and HEAD requests without a body, each once, at most four.
 pub fn mix_sample(scenario: &Scenario) -> Vec<SampleRequest> {
     let mut out: Vec<SampleRequest> = Vec::new();
@@ -50,17 +83,7 @@ pub fn mix_sample(scenario: &Scenario) -> Vec<SampleRequest> {
         if !matches!(r.method.as_str(), "GET" | "HEAD") || r.body != crate::scenario::Body::None {
             continue;
         }
-        // `{{n}}` as the first request's number: the same request before and after
-        let n = |k: &str| (k == "n").then(|| "1".to_string());
-        let s = SampleRequest {
-            method: r.method.clone(),
-            path: crate::scenario::checks::render(&r.path, n),
-            headers: r
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), crate::scenario::checks::render(v, n)))
-                .collect(),
-        };
+        let s = sample_of(r, &r.method);
         if !out.contains(&s) && out.len() < MAX_MIX_SAMPLE {
             out.push(s);
         }
@@ -68,11 +91,69 @@ pub fn mix_sample(scenario: &Scenario) -> Vec<SampleRequest> {
     out
 }
 
+/// The mix's reads of a sample: the read-backs of what its writes wrote first (the
+/// strongest evidence: state the old instance was just handed), then the mix's own reads,
+/// each once, at most [`MAX_MIX_SAMPLE`].
+pub fn mix_reads(read_backs: &[SampleRequest], mix: &[SampleRequest]) -> Vec<SampleRequest> {
+    let mut out: Vec<SampleRequest> = Vec::new();
+    for r in read_backs.iter().chain(mix) {
+        if !out.contains(r) && out.len() < MAX_MIX_SAMPLE {
+            out.push(r.clone());
+        }
+    }
+    out
+}
+
+/// One write of the mix: as the load sends it, and a GET of what it wrote (its path, with
+/// its headers but those of its body).
+pub struct Write {
+    pub prepared: Prepared,
+    pub read: SampleRequest,
+    /// PUT and PATCH name the resource they write: `read` reads it back. A POST's path is a
+    /// collection or an action (a GET of it lists or fails, whatever the state), so only the
+    /// `Location` of its 201 is read back.
+    pub names_resource: bool,
+}
+
+/// The GETs that read back what the writes wrote, known before they are sent.
+pub fn read_backs(writes: &[Write]) -> Vec<SampleRequest> {
+    writes
+        .iter()
+        .filter(|w| w.names_resource)
+        .map(|w| w.read.clone())
+        .collect()
+}
+
+/// The path a `Location` header names, as a request target: a path of its own (`/x`), or
+/// the path and query of an absolute http(s) URL (sent to the same replica whatever its
+/// host). None for anything else, or longer than [`MAX_LOCATION`]. The value comes from
+/// the app: what reaches the request line is visible ASCII only.
+pub fn location_target(location: &str) -> Option<String> {
+    let location = location.trim();
+    if location.len() > MAX_LOCATION {
+        return None;
+    }
+    let target = if location.starts_with('/') && !location.starts_with("//") {
+        location.to_string()
+    } else {
+        let url = reqwest::Url::parse(location).ok()?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return None;
+        }
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    };
+    let target = target.split('#').next().unwrap_or("");
+    (!target.is_empty()).then(|| encode_target(target).into_owned())
+}
+
 /// The load mix's POST, PUT and PATCH requests, each once, at most [`MAX_WRITES`], prepared
 /// as the load prepares them (the same upload bytes). Sent as request number 1 — the number
 /// the sample's reads are rendered with — so `PUT /cache/k{{n}}` writes what
 /// `GET /cache/k{{n}}` reads. DELETE is left out: it would remove what the reads ask for.
-pub fn mix_writes(scenario: &Scenario) -> Vec<Prepared> {
+pub fn mix_writes(scenario: &Scenario) -> Vec<Write> {
     scenario
         .load
         .requests
@@ -80,38 +161,61 @@ pub fn mix_writes(scenario: &Scenario) -> Vec<Prepared> {
         .enumerate()
         .filter(|(_, r)| matches!(r.method.as_str(), "POST" | "PUT" | "PATCH"))
         .take(MAX_WRITES)
-        .map(|(kind, r)| Prepared::new(r, kind, false).expect("requests are validated with the scenario"))
+        .map(|(kind, r)| Write {
+            prepared: Prepared::new(r, kind, false).expect("requests are validated with the scenario"),
+            read: sample_of(r, "GET"),
+            names_resource: r.method != "POST",
+        })
         .collect()
 }
 
 /// How long before its fault the old instance's sample starts: its writes, then its reads.
-pub fn lead(writes: &[Prepared]) -> Duration {
+pub fn lead(writes: &[Write]) -> Duration {
     match writes.is_empty() {
         true => SAMPLE_BUDGET,
         false => SAMPLE_BUDGET + WRITES_BUDGET,
     }
 }
 
+/// What the writes left on the old instance that the sample's reads need.
+#[derive(Debug, Default, PartialEq)]
+pub struct Written {
+    /// The cookies their answers set, as a `Cookie` header value (None: none).
+    pub cookie: Option<String>,
+    /// A GET of each `Location` a 201 named (with the write's headers but its body's).
+    pub located: Vec<SampleRequest>,
+}
+
 /// Sends `writes` to `addr` in turn within [`WRITES_BUDGET`] (each within
-/// [`SAMPLE_TIMEOUT`]); returns the cookies their answers set, as a `Cookie` header value
-/// (None: none). Their answers are not compared: they only put state on the old instance.
-pub async fn send_writes(addr: SocketAddr, writes: &[Prepared]) -> Option<String> {
+/// [`SAMPLE_TIMEOUT`]); returns the cookies their answers set and the resources their 201s
+/// named. Their answers are not compared: they only put state on the old instance.
+pub async fn send_writes(addr: SocketAddr, writes: &[Write]) -> Written {
     debug_assert!(addr.ip().is_loopback(), "samples go to published loopback ports only");
     let mut jar: Vec<(String, String)> = Vec::new();
+    let mut located = Vec::new();
     let work = async {
         for w in writes {
-            if let Ok(Ok((_, headers))) = tokio::time::timeout(SAMPLE_TIMEOUT, http::send_once(addr, w, 1)).await {
-                for v in headers.get_all(reqwest::header::SET_COOKIE) {
-                    if let Ok(v) = v.to_str() {
-                        keep_cookie(&mut jar, v);
-                    }
+            let sent = tokio::time::timeout(SAMPLE_TIMEOUT, http::send_once(addr, &w.prepared, 1)).await;
+            let Ok(Ok((status, headers))) = sent else {
+                continue;
+            };
+            for v in headers.get_all(reqwest::header::SET_COOKIE) {
+                if let Ok(v) = v.to_str() {
+                    keep_cookie(&mut jar, v);
                 }
+            }
+            let location = headers.get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok());
+            if let (201, Some(path)) = (status, location.and_then(location_target)) {
+                located.push(SampleRequest { path, ..w.read.clone() });
             }
         }
     };
     let _ = tokio::time::timeout(WRITES_BUDGET, work).await;
     let header: Vec<String> = jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    (!header.is_empty()).then(|| header.join("; "))
+    Written {
+        cookie: (!header.is_empty()).then(|| header.join("; ")),
+        located,
+    }
 }
 
 /// Keeps the `name=value` of a `Set-Cookie` value (attributes ignored); an empty value

@@ -122,7 +122,7 @@ pub struct Verdicts {
 /// 3. the audit's findings that cap (writes while serving, old-versus-fresh differences):
 ///    at most their cap, `fragile`;
 /// 4. hard rules, each makes it `not-certified`: a fault never recovered; state lost or
-///    never verified; the run did not complete.
+///    never verified (every journey broken at its control included); the run did not complete.
 pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) -> Certification {
     let target_ms = scenario.certify.time_to_healthy_target.as_secs_f64() * 1000.0;
     let mut reasons = Vec::new();

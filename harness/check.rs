@@ -1,6 +1,8 @@
-//! State-survival journeys: set up before the faults (journey n on replica n mod R), then
-//! verified after each recovery against every replica. The harness knows nothing about the
-//! app: a journey is plain HTTP steps with captures and expectations from the scenario.
+//! State-survival journeys: set up before the faults (journey n on replica n mod R),
+//! verified once right after on that replica (the control: a journey that fails it is
+//! broken, not lost), then verified after each recovery against every replica. The harness
+//! knows nothing about the app: a journey is plain HTTP steps with captures and
+//! expectations from the scenario.
 
 use crate::backend::Endpoint;
 use crate::record::{CheckFailure, Verification, MAX_FAILURES};
@@ -29,6 +31,15 @@ pub struct Journey {
     pub upload: Option<Vec<u8>>,
     /// None when set up; the failure otherwise.
     pub setup_failure: Option<CheckFailure>,
+    /// None when its control passed (or it was not set up); the failure otherwise.
+    pub control_failure: Option<CheckFailure>,
+}
+
+impl Journey {
+    /// Set up and its control passed: the journeys every verification looks at.
+    pub fn sound(&self) -> bool {
+        self.setup_failure.is_none() && self.control_failure.is_none()
+    }
 }
 
 fn client() -> reqwest::Client {
@@ -73,33 +84,69 @@ pub async fn setup(check: &Check, endpoints: &[Endpoint], run_id: &str) -> Vec<J
     journeys
 }
 
-/// Verifies every set-up journey against every replica; a journey passes when it passes
-/// on all of them. Returns the verification and each journey's result, by journey index.
+/// One journey's result: its index and the first failure, if any.
+type Verified = (u32, Result<(), CheckFailure>);
+
+/// Runs the verify steps of `j` against each of `endpoints` in turn, on a copy of its
+/// variables (a verification's captures are not kept).
+async fn verify_one(
+    client: &reqwest::Client,
+    check: &Check,
+    j: &Journey,
+    endpoints: &[Endpoint],
+    phase: &str,
+    after: Option<&str>,
+) -> Verified {
+    for endpoint in endpoints {
+        let mut mine = j.clone();
+        for step in &check.verify {
+            if let Err(f) = run_step(client, step, endpoint, &mut mine, phase, after).await {
+                return (j.n, Err(f));
+            }
+        }
+    }
+    (j.n, Ok(()))
+}
+
+/// The control: verifies each set-up journey once on the replica it was set up on, before
+/// any fault. A journey that fails it never held state a fault could lose (the check or
+/// the app is wrong): it gets its `control_failure`.
+pub async fn control(check: &Check, journeys: &mut [Journey], endpoints: &[Endpoint]) {
+    let client = client();
+    let futures: Vec<Pin<Box<dyn Future<Output = Verified> + Send + '_>>> = journeys
+        .iter()
+        .filter(|j| j.setup_failure.is_none())
+        .map(|j| {
+            let own = std::slice::from_ref(&endpoints[j.n as usize % endpoints.len()]);
+            let fut = verify_one(&client, check, j, own, "control", None);
+            Box::pin(fut) as Pin<Box<dyn Future<Output = Verified> + Send + '_>>
+        })
+        .collect();
+    let results: Vec<Verified> = stream::iter(futures).buffer_unordered(CONCURRENCY).collect().await;
+    for (n, r) in results {
+        if let (Err(f), Some(j)) = (r, journeys.iter_mut().find(|j| j.n == n)) {
+            j.control_failure = Some(f);
+        }
+    }
+}
+
+/// Verifies every sound journey (set up, control passed) against every replica; a journey
+/// passes when it passes on all of them. Returns the verification and each journey's
+/// result, by journey index.
 pub async fn verify(
     check: &Check,
     journeys: &[Journey],
     endpoints: &[Endpoint],
     after: Option<&str>,
     at_us: i64,
-) -> (Verification, Vec<(u32, Result<(), CheckFailure>)>) {
+) -> (Verification, Vec<Verified>) {
     let client = client();
-    type Verified = (u32, Result<(), CheckFailure>);
     let futures: Vec<Pin<Box<dyn Future<Output = Verified> + Send + '_>>> = journeys
         .iter()
-        .filter(|j| j.setup_failure.is_none())
+        .filter(|j| j.sound())
         .map(|j| {
-            let client = client.clone();
-            Box::pin(async move {
-                for endpoint in endpoints {
-                    let mut mine = j.clone();
-                    for step in &check.verify {
-                        if let Err(f) = run_step(&client, step, endpoint, &mut mine, "verify", after).await {
-                            return (j.n, Err(f));
-                        }
-                    }
-                }
-                (j.n, Ok(()))
-            }) as Pin<Box<dyn Future<Output = Verified> + Send + '_>>
+            let fut = verify_one(&client, check, j, endpoints, "verify", after);
+            Box::pin(fut) as Pin<Box<dyn Future<Output = Verified> + Send + '_>>
         })
         .collect();
     let results: Vec<Verified> = stream::iter(futures).buffer_unordered(CONCURRENCY).collect().await;
@@ -311,12 +358,13 @@ pub struct CheckRun {
 }
 
 impl CheckRun {
-    /// Sets up the check's journeys.
+    /// Sets up the check's journeys, then runs their control.
     pub async fn setup(check: &Check, endpoints: &[Endpoint], run_id: &str) -> CheckRun {
-        let journeys = setup(check, endpoints, run_id).await;
+        let mut journeys = setup(check, endpoints, run_id).await;
+        control(check, &mut journeys, endpoints).await;
         let failures = journeys
             .iter()
-            .filter_map(|j| j.setup_failure.clone())
+            .filter_map(|j| j.setup_failure.clone().or_else(|| j.control_failure.clone()))
             .take(MAX_FAILURES)
             .collect();
         CheckRun {
@@ -328,7 +376,7 @@ impl CheckRun {
         }
     }
 
-    /// Verifies every set-up journey now.
+    /// Verifies every sound journey now.
     pub async fn verify(&mut self, endpoints: &[Endpoint], after: Option<&str>, at_us: i64) {
         let (v, results) = verify(&self.check, &self.journeys, endpoints, after, at_us).await;
         for (n, r) in results {
@@ -342,14 +390,14 @@ impl CheckRun {
         self.verifications.push(v);
     }
 
-    /// The verify steps that read (GET, HEAD) of the first set-up journey on replica `index`
+    /// The verify steps that read (GET, HEAD) of the first sound journey on replica `index`
     /// of `of`, rendered with its captures: the old-versus-fresh sample. A step whose
     /// rendered header would carry a control character is left out.
     pub fn read_sample(&self, index: usize, of: usize) -> Vec<crate::audit::SampleRequest> {
         let Some(j) = self
             .journeys
             .iter()
-            .find(|j| j.setup_failure.is_none() && of > 0 && j.n as usize % of == index)
+            .find(|j| j.sound() && of > 0 && j.n as usize % of == index)
         else {
             return Vec::new();
         };
@@ -374,11 +422,13 @@ impl CheckRun {
     /// The record of this check.
     pub fn finish(self) -> crate::record::CheckRecord {
         let set_up = self.journeys.iter().filter(|j| j.setup_failure.is_none()).count() as u64;
+        let broken = self.journeys.iter().filter(|j| j.control_failure.is_some()).count() as u64;
         crate::record::CheckRecord {
             name: self.check.name,
             journeys: self.check.journeys,
             set_up,
-            verified: set_up - self.lost.len() as u64,
+            broken,
+            verified: set_up - broken - self.lost.len() as u64,
             verifications: self.verifications,
             failures: self.failures,
             setup_failed: self.journeys.len() as u64 - set_up,
@@ -387,73 +437,5 @@ impl CheckRun {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uploads_differ_per_journey_and_repeat_per_journey() {
-        assert_eq!(random_bytes(3, 64), random_bytes(3, 64));
-        assert_ne!(random_bytes(3, 64), random_bytes(4, 64));
-    }
-
-    #[test]
-    fn json_values_render_as_text() {
-        assert_eq!(json_text(&serde_json::json!("abc")), "abc");
-        assert_eq!(json_text(&serde_json::json!(42)), "42");
-    }
-
-    #[tokio::test]
-    async fn a_captured_value_with_cr_lf_fails_the_step_instead_of_injecting() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-        let log = seen.clone();
-        tokio::spawn(async move {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            while let Ok((mut s, _)) = listener.accept().await {
-                let mut buf = vec![0u8; 4096];
-                let n = s.read(&mut buf).await.unwrap_or(0);
-                log.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-                let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
-            }
-        });
-        let endpoint = Endpoint {
-            replica: "app-0".into(),
-            addr,
-        };
-        let step = |path: &str, headers: Vec<(String, String)>| Step {
-            method: "GET".into(),
-            path: path.into(),
-            headers,
-            body: Body::None,
-            status: 200,
-            captures: vec![],
-            expect: vec![],
-        };
-        let mut j = Journey::default();
-        j.vars.insert("evil".into(), "x\r\nX-Injected: 1 \u{1b}".into());
-        let c = client();
-        let header = step("/", vec![("X-Sid".into(), "{{evil}}".into())]);
-        let f = run_step(&c, &header, &endpoint, &mut j, "setup", None)
-            .await
-            .unwrap_err();
-        assert!(f.expected.contains("header X-Sid"), "{f:?}");
-        let path = step("/p/{{evil}}", vec![]);
-        run_step(&c, &path, &endpoint, &mut j, "setup", None).await.unwrap();
-        let requests = seen.lock().unwrap().clone();
-        assert_eq!(requests.len(), 1, "the bad header was never sent");
-        assert!(
-            requests[0].starts_with("GET /p/x%0D%0AX-Injected:%201%20%1B HTTP/1.1\r\n"),
-            "{requests:?}"
-        );
-        assert!(!requests[0].contains("\r\nX-Injected"), "{requests:?}");
-    }
-
-    #[test]
-    fn excerpts_are_bounded() {
-        let long = vec![b'x'; 1000];
-        assert_eq!(excerpt(&long).chars().count(), EXCERPT + 1);
-    }
-}
+#[path = "check_tests.rs"]
+mod tests;

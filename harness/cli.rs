@@ -1,5 +1,5 @@
 //! The command line (clap derive). Every command turns into calls of the library; the
-//! exit status follows the CLI contract in DESIGN.md.
+//! exit status follows the table in README.md ("Exit status").
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

@@ -23,8 +23,15 @@ use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Bootstrap resamples for the interval of the difference of medians.
+/// Bootstrap resamples for the interval of the difference of medians, at most.
 pub const RESAMPLES: usize = 4000;
+/// Most values the bootstraps of one comparison draw, over every scenario and resample: a
+/// scenario gets an equal share, and its resamples are its share over its values (at most
+/// [`RESAMPLES`]), so many scenarios or large sides cost bounded work.
+pub const MAX_DRAWS: usize = 4_000_000;
+/// Fewest resamples an interval is given from; with fewer (a share too small for the
+/// values) the interval is left out.
+pub const MIN_RESAMPLES: usize = 200;
 /// Fixed seed: the same inputs always give the same interval.
 pub const SEED: u64 = 0x0063_6f6d_7061_7265;
 /// Below this many values a side, the normal approximation is rough and the test weak.
@@ -69,12 +76,9 @@ pub fn parse_alpha(s: &str) -> Result<f64, String> {
 /// Why a side could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
-    #[error("cannot read '{}': {source}", escape(&path.display().to_string()))]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A folder of run folders the reader refused (see [`crate::input::run_folders`]).
+    #[error(transparent)]
+    Folder(#[from] crate::input::FolderError),
     /// A result.json that the one reader refused (see [`ResultJson::read`]).
     #[error(transparent)]
     Result(#[from] ReadError),
@@ -161,13 +165,8 @@ pub fn load(path: &Path) -> Result<Runs, CompareError> {
     } else if path.join("result.json").is_file() {
         files.push(path.join("result.json"));
     } else {
-        let entries = std::fs::read_dir(path).map_err(|source| CompareError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut dirs: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
+        let mut dirs: Vec<PathBuf> = crate::input::run_folders(path)?
+            .into_iter()
             .filter(|p| p.join("result.json").is_file())
             .collect();
         dirs.sort();
@@ -275,28 +274,41 @@ fn erfc(x: f64) -> f64 {
 /// Seeded percentile-bootstrap 95 % interval of `median(candidate) − median(baseline)`;
 /// None when a side has fewer than 2 values. A side of more than
 /// [`crate::analysis::spread::MAX_BOOTSTRAP_VALUES`] values is resampled through that many
-/// of its quantiles, so the work is bounded whatever a result.json holds.
+/// of its quantiles, and at most [`MAX_DRAWS`] values are drawn, so the work is bounded
+/// whatever a result.json holds.
 pub fn median_diff_ci95(baseline: &[f64], candidate: &[f64]) -> Option<(f64, f64)> {
+    bootstrap_diff(baseline, candidate, MAX_DRAWS).map(|(ci, _)| ci)
+}
+
+/// The interval of [`median_diff_ci95`] drawing at most `draws` values, and the resamples
+/// it took; None also when `draws` allows fewer than [`MIN_RESAMPLES`].
+fn bootstrap_diff(baseline: &[f64], candidate: &[f64], draws: usize) -> Option<((f64, f64), usize)> {
     if baseline.len() < 2 || candidate.len() < 2 {
         return None;
     }
     let (baseline, candidate) = (thinned(baseline), thinned(candidate));
-    let mut rng = rand::rngs::StdRng::seed_from_u64(SEED);
+    let resamples = (draws / (baseline.len() + candidate.len())).min(RESAMPLES);
+    if resamples < MIN_RESAMPLES {
+        return None;
+    }
+    // Xoshiro, not ChaCha: the resampling needs no cryptographic stream, and ChaCha was most of
+    // the time of a compare of large sides
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(SEED);
     let mut resample = |values: &[f64], buf: &mut Vec<f64>| {
         buf.clear();
         buf.extend((0..values.len()).map(|_| values[rng.random_range(0..values.len())]));
         median_unsorted(buf)
     };
     let (mut b, mut c) = (Vec::new(), Vec::new());
-    let mut diffs: Vec<f64> = (0..RESAMPLES)
+    let mut diffs: Vec<f64> = (0..resamples)
         .map(|_| {
             let mb = resample(&baseline, &mut b);
             resample(&candidate, &mut c) - mb
         })
         .collect();
     diffs.sort_by(f64::total_cmp);
-    let at = |q: f64| diffs[((q * (RESAMPLES - 1) as f64).round() as usize).min(RESAMPLES - 1)];
-    Some((at(0.025), at(0.975)))
+    let at = |q: f64| diffs[((q * (resamples - 1) as f64).round() as usize).min(resamples - 1)];
+    Some(((at(0.025), at(0.975)), resamples))
 }
 
 /// One scenario's comparison.
@@ -310,6 +322,8 @@ pub struct ScenarioComparison {
     pub slowdown: Option<f64>,
     /// 95 % bootstrap interval of the difference of medians, ms.
     pub median_diff_ci95: Option<(f64, f64)>,
+    /// Bootstrap resamples behind that interval (0: none).
+    pub resamples: usize,
     /// Why it regressed; empty when it did not.
     pub regressions: Vec<String>,
     /// Significantly faster (p < alpha and faster by more than the threshold).
@@ -332,12 +346,18 @@ impl Comparison {
 
 /// Compares one scenario's two sides.
 pub fn compare_sides(baseline: &Side, candidate: &Side, t: Thresholds) -> ScenarioComparison {
+    compare_within(baseline, candidate, t, MAX_DRAWS)
+}
+
+/// [`compare_sides`], its bootstrap drawing at most `draws` values.
+fn compare_within(baseline: &Side, candidate: &Side, t: Thresholds, draws: usize) -> ScenarioComparison {
     let test = mann_whitney(&baseline.tth_ms, &candidate.tth_ms);
     let slowdown = match (baseline.median(), candidate.median()) {
         (Some(b), Some(c)) if b > 0.0 => Some(c / b - 1.0),
         _ => None,
     };
     let significant = test.is_some_and(|m| m.p < t.alpha);
+    let interval = bootstrap_diff(&baseline.tth_ms, &candidate.tth_ms, draws);
     let mut regressions = Vec::new();
     if let (true, Some(s)) = (significant, slowdown) {
         if s > t.max_slowdown {
@@ -364,7 +384,8 @@ pub fn compare_sides(baseline: &Side, candidate: &Side, t: Thresholds) -> Scenar
         candidate: Some(candidate.clone()),
         test,
         slowdown,
-        median_diff_ci95: median_diff_ci95(&baseline.tth_ms, &candidate.tth_ms),
+        median_diff_ci95: interval.map(|(ci, _)| ci),
+        resamples: interval.map_or(0, |(_, n)| n),
         improved: significant && slowdown.is_some_and(|s| s < -t.max_slowdown),
         regressions,
     }
@@ -376,10 +397,16 @@ pub fn compare(baseline: &Runs, candidate: &Runs, t: Thresholds) -> Comparison {
     let mut names: Vec<&String> = baseline.keys().chain(candidate.keys()).collect();
     names.sort();
     names.dedup();
+    // every scenario on both sides gets an equal share of the bootstrap's draws
+    let both = names
+        .iter()
+        .filter(|n| baseline.contains_key(**n) && candidate.contains_key(**n))
+        .count();
+    let share = MAX_DRAWS / both.max(1);
     let scenarios = names
         .into_iter()
         .map(|name| match (baseline.get(name), candidate.get(name)) {
-            (Some(b), Some(c)) => compare_sides(b, c, t),
+            (Some(b), Some(c)) => compare_within(b, c, t, share),
             (b, c) => ScenarioComparison {
                 scenario: name.clone(),
                 baseline: b.cloned(),
@@ -387,6 +414,7 @@ pub fn compare(baseline: &Runs, candidate: &Runs, t: Thresholds) -> Comparison {
                 test: None,
                 slowdown: None,
                 median_diff_ci95: None,
+                resamples: 0,
                 regressions: Vec::new(),
                 improved: false,
             },

@@ -170,6 +170,58 @@ pub fn kind_of(t: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// Most entries read from a folder of run folders (`list`, `compare`, the history page).
+pub const MAX_FOLDER_ENTRIES: usize = 10_000;
+
+/// The kernel's folders: their entries are processes, devices and settings, never runs
+/// (`/proc` alone holds one folder per process).
+const KERNEL_TREES: &[&str] = &["/proc", "/sys", "/dev"];
+
+const FOLDER_HINT: &str = "give a folder of run folders written by `phoenix run` (default: reports)";
+
+/// A folder of run folders the reader refused (bad input: exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    #[error("cannot read the folder '{}': {source}\n  hint: {FOLDER_HINT}", shown(path))]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "'{}' is a kernel folder (/proc, /sys, /dev), not a folder of run folders\n  hint: {FOLDER_HINT}",
+        shown(path)
+    )]
+    Kernel { path: PathBuf },
+    #[error("'{}' holds more than {MAX_FOLDER_ENTRIES} entries, more than a folder of run folders is read for\n  hint: move old runs to another folder", shown(path))]
+    TooMany { path: PathBuf },
+}
+
+fn shown(path: &Path) -> String {
+    crate::scenario::escape(&path.display().to_string()).into_owned()
+}
+
+/// The real subfolders of a folder of run folders (links to folders are not run folders:
+/// they lead anywhere), in no order: never a kernel folder, at most [`MAX_FOLDER_ENTRIES`]
+/// entries read.
+pub fn run_folders(path: &Path) -> Result<Vec<PathBuf>, FolderError> {
+    let io = |source| FolderError::Io {
+        path: path.into(),
+        source,
+    };
+    let real = path.canonicalize().map_err(io)?;
+    if KERNEL_TREES.iter().any(|k| real.starts_with(k)) {
+        return Err(FolderError::Kernel { path: path.into() });
+    }
+    let mut folders = Vec::new();
+    for (n, e) in std::fs::read_dir(path).map_err(io)?.enumerate() {
+        if n >= MAX_FOLDER_ENTRIES {
+            return Err(FolderError::TooMany { path: path.into() });
+        }
+        let e = e.map_err(io)?;
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            folders.push(e.path());
+        }
+    }
+    Ok(folders)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,7 @@ use crate::exit::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::load::{run_load, LiveCounters, LoadConfig, Rate, Recorder, Slip};
 use crate::record::{new_histogram, RequestLog};
 use crate::scenario::RequestSpec;
+use crate::scenario::{MAX_RATE, MAX_TOTAL_REQUESTS};
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -40,18 +41,36 @@ pub struct Options {
     pub json: bool,
 }
 
-/// `--rate`: a positive number of requests per second (at most 1,000,000), or `max`.
+/// `--rate`: a positive number of requests per second (at most [`MAX_RATE`], the bound a
+/// scenario's `load.rate` has), or `max`.
 pub fn parse_rate(s: &str) -> Result<Rate, String> {
     if s == "max" {
         return Ok(Rate::Max);
     }
     match s.parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 && r <= 1e6 => Ok(Rate::PerSecond(r)),
+        Ok(r) if r.is_finite() && r > 0.0 && r <= MAX_RATE => Ok(Rate::PerSecond(r)),
         _ => Err(format!(
-            "\"{}\" is not a rate: give requests per second (0 < R ≤ 1000000) or `max`",
+            "\"{}\" is not a rate: give requests per second (0 < R ≤ {MAX_RATE}) or `max`",
             crate::scenario::escape(s)
         )),
     }
+}
+
+/// Why `--rate` over `--duration` plans no request or more than a run may keep
+/// ([`MAX_TOTAL_REQUESTS`], the scenario's bound).
+pub fn plan_problem(rate: Rate, duration: Duration) -> Option<String> {
+    let Rate::PerSecond(r) = rate else { return None };
+    let planned = r * duration.as_secs_f64();
+    if planned < 1.0 {
+        return Some(format!(
+            "--rate {r} for {duration:?} plans {planned:.3} requests, less than one: raise --rate or --duration"
+        ));
+    }
+    (planned > MAX_TOTAL_REQUESTS as f64).then(|| {
+        format!(
+            "--rate {r} for {duration:?} plans {planned:.0} requests, over the limit of {MAX_TOTAL_REQUESTS}: lower --rate or --duration"
+        )
+    })
 }
 
 /// A duration such as `10s` or `500ms`, from 1 ms to 1 h (every load is bounded).
@@ -107,6 +126,11 @@ pub fn target(url: &str) -> Result<(SocketAddr, String), String> {
     let mut path = u.path().to_string();
     if let Some(q) = u.query() {
         path = format!("{path}?{q}");
+    }
+    // the bound and the characters a scenario's request path has
+    if let Some(p) = crate::scenario::http::target_problem(&path) {
+        let p = crate::scenario::escape(&p);
+        return Err(format!("{shown}: its path {p}{hint}"));
     }
     Ok((SocketAddr::new(ip, port), path))
 }
@@ -179,7 +203,8 @@ impl LoadReport {
 
 /// Runs `phoenix load` to its exit status.
 pub async fn run(o: Options) -> u8 {
-    let (addr, path) = match target(&o.url) {
+    let checked = target(&o.url).and_then(|t| plan_problem(o.rate, o.duration).map_or(Ok(t), Err));
+    let (addr, path) = match checked {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
@@ -262,6 +287,8 @@ mod tests {
             "http://127.0.0.1:8080/\u{202e}x",
             "http://127.0.0.1:0/",
             "http://u:p@127.0.0.1:8080/",
+            &format!("http://127.0.0.1:8080/{}", "a".repeat(2048)),
+            &format!("http://127.0.0.1:8080/{}", "a".repeat(70_000)),
         ] {
             let e = target(bad).unwrap_err();
             assert!(e.starts_with("URL \""), "{e}");
@@ -274,9 +301,20 @@ mod tests {
     fn rates_and_durations_are_bounded() {
         assert_eq!(parse_rate("max").unwrap(), Rate::Max);
         assert_eq!(parse_rate("250.5").unwrap(), Rate::PerSecond(250.5));
-        for bad in ["0", "-1", "NaN", "inf", "2000000", "fast"] {
+        for bad in ["0", "-1", "NaN", "inf", "20001", "2000000", "fast"] {
             assert!(parse_rate(bad).is_err(), "{bad}");
         }
+        // fewer than one request planned, or more than a run keeps (20000/s for 1 h is 72 M)
+        let ten = Duration::from_secs(10);
+        assert!(plan_problem(Rate::PerSecond(1e-7), ten)
+            .unwrap()
+            .contains("less than one"));
+        let hour = Duration::from_secs(3600);
+        assert!(plan_problem(Rate::PerSecond(20_000.0), hour)
+            .unwrap()
+            .contains("over the limit"));
+        assert_eq!(plan_problem(Rate::PerSecond(200.0), ten), None);
+        assert_eq!(plan_problem(Rate::Max, hour), None);
         assert!(parse_duration("2h").is_err());
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
     }

@@ -2,11 +2,10 @@
 //! audit: the files an instance wrote as booted, the old-versus-fresh sample of a replica,
 //! and its memory while the load runs.
 
-use crate::audit::{self, SampleRequest};
+use crate::audit::{self, SampleRequest, Write};
 use crate::backend::{Backend, RawFsRead, RawLog};
 use crate::check::CheckRun;
 use crate::clock::RunClock;
-use crate::load::http::Prepared;
 use crate::probe::Prober;
 use crate::record::{FreshPair, FsRead, FsReadWhen, InstanceLog, MemoryRecord, Reply};
 use std::net::SocketAddr;
@@ -125,19 +124,28 @@ pub(crate) fn sample_for(mix: &[SampleRequest], checks: &[CheckRun], index: usiz
 }
 
 /// The old instance's side of the sample for replica `index` at `addr`: the mix's writes
-/// first (their cookies go with the mix's reads, before and after), then the sample.
+/// first (their cookies go with the mix's reads, before and after; what they wrote is read
+/// back), then the sample.
 pub(crate) async fn before_sample(
     addr: SocketAddr,
-    writes: &[Prepared],
+    writes: &[Write],
     mix: &[SampleRequest],
     checks: &[CheckRun],
     index: usize,
     of: usize,
 ) -> (Vec<SampleRequest>, Vec<Option<Reply>>) {
     let mut sample = sample_for(mix, checks, index, of);
-    if !sample.is_empty() && !writes.is_empty() {
-        let cookie = audit::send_writes(addr, writes).await;
-        sample = sample_for(&audit::with_cookie(mix, cookie.as_deref()), checks, index, of);
+    // writes are sent even with no read in the mix: a PUT-only mix is read back
+    if !writes.is_empty() {
+        let written = audit::send_writes(addr, writes).await;
+        let backs = [audit::read_backs(writes), written.located].concat();
+        let reads = audit::mix_reads(&backs, mix);
+        sample = sample_for(
+            &audit::with_cookie(&reads, written.cookie.as_deref()),
+            checks,
+            index,
+            of,
+        );
     }
     let before = audit::send_sample(addr, &sample).await;
     (sample, before)

@@ -6,7 +6,7 @@
 
 mod paths;
 
-pub use paths::{check_out, check_reports, is_plain_name};
+pub use paths::{check_new_file, check_out, check_reports, is_plain_name};
 
 use crate::scenario::escape;
 use std::io::Write;
@@ -130,10 +130,38 @@ fn mark_reports(reports: &Path) {
 /// crate), so a link planted in the folder is never followed; the rename replaces whatever
 /// is at `path`, a link included, never the link's target.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let err = |source| OutputError::Write {
+    let tmp = temporary(path, bytes)?;
+    tmp.persist(path).map_err(|e| write_error(path, e.error))?;
+    Ok(())
+}
+
+/// Writes a new file (`phoenix init`'s), checked first ([`check_new_file`]), as
+/// [`write_atomic`] does, except that the rename never replaces anything: a file (or a
+/// link) that appeared at `path` since the check is left alone, and the write refused.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    check_new_file(path)?;
+    let tmp = temporary(path, bytes)?;
+    tmp.persist_noclobber(path).map_err(|e| match e.error.kind() {
+        std::io::ErrorKind::AlreadyExists => OutputError::Refused {
+            path: path.into(),
+            why: "exists".into(),
+            hint: "give another --file, or remove it first (phoenix init never overwrites a file)".into(),
+        },
+        _ => write_error(path, e.error),
+    })?;
+    Ok(())
+}
+
+fn write_error(path: &Path, source: std::io::Error) -> OutputError {
+    OutputError::Write {
         path: path.into(),
         source,
-    };
+    }
+}
+
+/// `bytes` in a new temporary file next to `path`, synced.
+fn temporary(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, OutputError> {
+    let err = |source| write_error(path, source);
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -147,8 +175,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         .map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    Ok(tmp)
 }
 
 #[cfg(test)]

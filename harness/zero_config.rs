@@ -9,7 +9,6 @@ use crate::cli::ZeroConfigArgs;
 use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
 use crate::scenario::zero_config::{Args, ZeroConfig};
 use crate::scenario::{escape, Scenario};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The default scenario's text for these arguments, validated as a file at `path` would
@@ -120,29 +119,21 @@ fn host_commands_refused(scenario: &Scenario, allow: bool) -> Option<String> {
     Some(text)
 }
 
-/// `phoenix init`: writes the default scenario to `file`, never over an existing file.
+/// `phoenix init`: writes the default scenario to `file`, never over an existing file (nor
+/// a link), nor into a system folder: the checks and the write of run folders' files.
 pub fn init(app: &ZeroConfigArgs, file: &Path) -> u8 {
     let shown = escape(&file.display().to_string()).into_owned();
+    if let Err(e) = crate::output::check_new_file(file) {
+        eprintln!("error: {e}");
+        return if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_RUNTIME };
+    }
     let (text, _) = match scenario_text(app, file) {
         Ok(t) => t,
         Err(code) => return code,
     };
-    // create_new: an existing file (or one created meanwhile) is refused, not replaced
-    let created = std::fs::OpenOptions::new().write(true).create_new(true).open(file);
-    let mut f = match created {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            eprintln!("error: {shown} exists; phoenix init never overwrites a file\n  hint: give another --file, or remove it first");
-            return EXIT_BAD_INPUT;
-        }
-        Err(e) => {
-            eprintln!("error: cannot create {shown}: {e}");
-            return EXIT_RUNTIME;
-        }
-    };
-    if let Err(e) = f.write_all(text.as_bytes()).and_then(|_| f.sync_all()) {
-        eprintln!("error: cannot write {shown}: {e}");
-        return EXIT_RUNTIME;
+    if let Err(e) = crate::output::write_new(file, text.as_bytes()) {
+        eprintln!("error: {e}");
+        return if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_RUNTIME };
     }
     println!("{shown}");
     eprintln!("phoenix: wrote {shown}; run it with `phoenix run {shown}`");

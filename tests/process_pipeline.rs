@@ -166,6 +166,29 @@ fn sessions_in_a_shared_folder_are_kept_and_sessions_in_memory_are_lost() {
 }
 
 #[test]
+fn a_put_only_mix_is_read_back_and_a_check_that_never_verifies_is_broken_not_lost() {
+    let (r, ..) = run_process("process-put-only-broken-check", 3, Duration::from_secs(60));
+    let c = &r["checks"][0];
+    let n = |k: &str| c[k].as_u64().unwrap();
+    let counts = (n("set_up"), n("broken"), n("verified"), n("unverified"), n("lost"));
+    assert_eq!(counts, (20, 20, 0, 0, 0), "{c}");
+    assert_eq!(c["failures"][0]["phase"], "control", "{c}");
+    let reasons = r["certification"]["reasons"].to_string();
+    assert_eq!(r["certification"]["level"], "not-certified", "{reasons}");
+    assert!(
+        reasons.contains("cache: state survival not measured: all 20 journeys"),
+        "{reasons}"
+    );
+    assert!(!reasons.contains("failed verification afterwards"), "{reasons}");
+    // the mix only writes: the old-versus-fresh sample read back what its PUT wrote
+    let findings = r["audit"]["findings"].to_string();
+    assert!(
+        findings.contains("GET /cache/k1 on app-0: the status differs") && findings.contains("\"caps\":\"fragile\""),
+        "{findings}"
+    );
+}
+
+#[test]
 fn a_program_not_built_yet_fails_the_run_with_status_1_naming_it_and_leaves_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("p.toml");

@@ -11,16 +11,22 @@ pub struct CheckSummary {
     pub journeys: u64,
     /// Journeys whose setup passed.
     pub set_up: u64,
-    /// Set-up journeys that passed every verification, in trials where a verification ran.
+    /// Set-up journeys that failed their control, the verification right after setup
+    /// before any fault: the check or the app is wrong. Left out of every verification,
+    /// never lost.
+    #[serde(default)]
+    pub broken: u64,
+    /// Set-up journeys that passed their control and every verification, in trials where a
+    /// verification ran.
     pub verified: u64,
-    /// Set-up journeys no verification ever looked at (their trial ran none): neither
-    /// verified nor lost, their state survival is unknown.
+    /// Sound journeys (set up, control passed) no verification ever looked at (their trial
+    /// ran none): neither verified nor lost, their state survival is unknown.
     #[serde(default)]
     pub unverified: u64,
     /// Why some journeys were never verified, when they were not (null otherwise).
     #[serde(default)]
     pub unverified_reason: Option<String>,
-    /// set_up − verified − unverified: state that did not survive.
+    /// set_up − broken − verified − unverified: state that did not survive a fault.
     pub lost: u64,
     pub setup_failed: u64,
     /// How many times the journeys were verified.
@@ -29,24 +35,33 @@ pub struct CheckSummary {
 }
 
 impl CheckSummary {
-    /// The verdict line when state was lost, or when nothing could be set up.
+    /// The verdict line when state was lost, or when its survival is unknown (nothing could
+    /// be set up, every journey set up is broken, or none was verified).
     pub fn problem(&self) -> Option<String> {
-        let first = self
-            .failures
-            .iter()
-            .find(|f| f.phase == "verify")
-            .or(self.failures.first());
-        let detail = first.map_or(String::new(), |f| {
-            let after = f.after.as_deref().map_or(String::new(), |a| format!(" after {a}"));
-            format!(
-                "; first failure{after}: {} on {}: expected {}, got {}",
-                f.step, f.replica, f.expected, f.got
-            )
-        });
+        let first_of = |phase: &str| self.failures.iter().find(|f| f.phase == phase);
+        let detail = |first: Option<&CheckFailure>| {
+            first.map_or(String::new(), |f| {
+                let after = f.after.as_deref().map_or(String::new(), |a| format!(" after {a}"));
+                format!(
+                    "; first failure{after}: {} on {}: expected {}, got {}",
+                    f.step, f.replica, f.expected, f.got
+                )
+            })
+        };
+        let broken = (self.broken > 0).then(|| format!(" ({} broken journeys left out)", self.broken));
+        let broken = broken.unwrap_or_default();
         if self.set_up == 0 {
+            let detail = detail(self.failures.first());
             Some(format!(
                 "{}: no journey could be set up, so state survival is unknown{detail}",
                 self.name
+            ))
+        } else if self.broken >= self.set_up {
+            Some(format!(
+                "{}: state survival not measured: all {} journeys set up failed their control, the verification right after setup before any fault, so the check or the app is wrong (no state was lost to a fault){}",
+                self.name,
+                self.set_up,
+                detail(first_of("control"))
             ))
         } else if self.verifications == 0 {
             Some(format!(
@@ -59,13 +74,17 @@ impl CheckSummary {
                 "{}: {} of {} journeys set up were never verified, so their state survival is unknown: {}",
                 self.name,
                 self.unverified,
-                self.set_up,
+                self.set_up - self.broken,
                 self.unverified_reason.as_deref().unwrap_or(NO_VERIFICATION)
             ))
         } else if self.lost > 0 {
+            let first = first_of("verify").or(self.failures.first());
             Some(format!(
-                "{}: {} of {} journeys set up before the faults failed verification afterwards{detail}",
-                self.name, self.lost, self.set_up
+                "{}: {} of {} journeys set up before the faults failed verification afterwards{broken}{}",
+                self.name,
+                self.lost,
+                self.set_up - self.broken,
+                detail(first)
             ))
         } else {
             None
@@ -101,14 +120,17 @@ pub fn summarise(record: &RunRecord) -> Vec<CheckSummary> {
             };
             s.journeys += u64::from(c.journeys);
             s.set_up += c.set_up;
+            // broken journeys were never verified after a fault: neither lost nor unverified
+            let sound = c.set_up.saturating_sub(c.broken);
+            s.broken += c.set_up - sound;
             if c.verifications.is_empty() {
-                s.unverified += c.set_up;
-                if c.set_up > 0 {
+                s.unverified += sound;
+                if sound > 0 {
                     unverified_trials.push((trial.index + 1).to_string());
                 }
             } else {
-                s.verified += c.verified;
-                s.lost += c.set_up.saturating_sub(c.verified);
+                s.verified += c.verified.min(sound);
+                s.lost += sound.saturating_sub(c.verified);
             }
             s.setup_failed += c.setup_failed;
             s.verifications += c.verifications.len() as u64;
@@ -231,6 +253,60 @@ verify = [{ method = "GET", path = "/" }]
             (40, 0, None)
         );
         assert_eq!(s.problem(), None);
+    }
+
+    /// A trial whose app stored nothing: every journey set up (the PUT answered 200) failed
+    /// its control, so the record counts them broken; the verification after the fault then
+    /// looked at none of them.
+    fn stored_nothing() -> RunRecord {
+        let mut r = record_of(&[(20, 0, 1)]);
+        let c = &mut r.trials[0].checks[0];
+        c.broken = 20;
+        c.failures = vec![failure("control")];
+        c.failures[0].after = None;
+        c.failures[0].got = "body \"\"".into();
+        r
+    }
+
+    #[test]
+    fn a_journey_whose_app_stores_nothing_is_broken_not_lost() {
+        let s = &summarise(&stored_nothing())[0];
+        assert_eq!(
+            (s.set_up, s.broken, s.verified, s.unverified, s.lost),
+            (20, 20, 0, 0, 0)
+        );
+        let p = s.problem().unwrap();
+        assert!(
+            p.starts_with("sessions: state survival not measured: all 20 journeys set up failed their control"),
+            "{p}"
+        );
+        assert!(p.contains("no state was lost to a fault"), "{p}");
+        assert!(
+            p.contains("first failure: GET /me on app-1: expected status 200, got body"),
+            "{p}"
+        );
+        assert!(!p.contains("failed verification afterwards"), "{p}");
+    }
+
+    #[test]
+    fn broken_journeys_are_left_out_of_lost_and_unverified() {
+        // 5 of 20 broken, the other 15: 12 kept after the fault, 3 lost
+        let mut r = record_of(&[(20, 12, 1), (20, 20, 0)]);
+        r.trials[0].checks[0].broken = 5;
+        r.trials[1].checks[0].broken = 5;
+        r.trials[0].checks[0].failures = vec![failure("control"), failure("verify")];
+        let s = &summarise(&r)[0];
+        assert_eq!((s.broken, s.verified, s.unverified, s.lost), (10, 12, 15, 3));
+        let p = s.problem().unwrap();
+        assert!(p.contains("15 of 30 journeys set up were never verified"), "{p}");
+        let mut r = record_of(&[(20, 12, 1)]);
+        r.trials[0].checks[0].broken = 5;
+        r.trials[0].checks[0].failures = vec![failure("control"), failure("verify")];
+        let p = summarise(&r)[0].problem().unwrap();
+        assert!(
+            p.starts_with("sessions: 3 of 15 journeys set up before the faults failed verification afterwards (5 broken journeys left out); first failure after kill"),
+            "{p}"
+        );
     }
 
     #[test]

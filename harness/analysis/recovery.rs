@@ -1,5 +1,5 @@
 //! Recovery per fault: time to healthy, time to first success, time to steady, the
-//! recovery breakdown and the requests lost. Definitions are those of DESIGN.md.
+//! recovery breakdown and the requests lost. Definitions are those of README.md ("Reading result.json: the definitions").
 
 use super::stats::new_histogram;
 use super::windows::{add_ok_latency, class_index};

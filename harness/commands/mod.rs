@@ -120,7 +120,7 @@ fn list(reports: &Path) -> u8 {
         }
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: cannot read the reports folder '{shown}': {e}\n  hint: give a folder of run folders (default: reports)");
+            eprintln!("error: {e}");
             return EXIT_BAD_INPUT;
         }
     };

@@ -47,7 +47,7 @@ fn history_page_head(page: &Path) -> Option<String> {
 /// or partial run folders are listed as such; only an unreadable folder or a failed write
 /// is an error. Returns the number of runs listed.
 pub fn rebuild_history(reports_dir: &Path) -> Result<usize, Box<dyn std::error::Error>> {
-    let entries = history::scan(reports_dir).map_err(|e| format!("cannot read '{}': {e}", reports_dir.display()))?;
+    let entries = history::scan(reports_dir)?;
     let page = history::render(&entries)?;
     crate::output::write_atomic(&reports_dir.join("index.html"), &page)?;
     Ok(entries.len())
@@ -55,10 +55,9 @@ pub fn rebuild_history(reports_dir: &Path) -> Result<usize, Box<dyn std::error::
 
 /// Whether `dir` holds at least one run folder (a subfolder with a record.json or result.json).
 fn holds_run_folders(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
+    crate::input::run_folders(dir).is_ok_and(|folders| {
+        folders
+            .iter()
             .any(|p| p.join("record.json").is_file() || p.join("result.json").is_file())
     })
 }

@@ -15,9 +15,10 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 /// What a run added to disk before it measured anything, taken back when it ends there
-/// (no run folder is left holding only `scenario.toml`): the scenario it saved, then the
-/// folders it created, `dir` and its ancestors up to (not including) the first that existed
-/// before. Only empty folders are removed; a folder the user gave is left, empty.
+/// (no run folder is left holding only `scenario.toml` or a record of nothing): the files it
+/// wrote, then the folders it created, `dir` and its ancestors up to (not including) the
+/// first that existed before. Only empty folders are removed; a folder the user gave is
+/// left, empty.
 struct Provisional {
     dir: PathBuf,
     first_new: Option<PathBuf>,
@@ -29,6 +30,7 @@ impl Provisional {
         if self.saved {
             let _ = std::fs::remove_file(self.dir.join("scenario.toml"));
         }
+        let _ = std::fs::remove_file(self.dir.join("record.json"));
         let Some(top) = self.first_new.as_deref() else { return };
         let mut dir = Some(self.dir.as_path());
         while let Some(d) = dir {
@@ -163,6 +165,11 @@ pub async fn run_scenario(
         eprintln!("warning: {e}");
     }
     bar.finish();
+    if let Some(why) = measured_nothing(&record) {
+        eprintln!("error: {why}");
+        provisional.discard(); // e.g. the app could not be started: nothing to report
+        return EXIT_RUNTIME;
+    }
     let report = Report::build(record);
     if let Err(e) = write_reports(&dir, &report) {
         eprintln!("error: {e}");
@@ -191,4 +198,13 @@ pub async fn run_scenario(
         _ if c.inconclusive.is_some() => EXIT_INCONCLUSIVE,
         _ => EXIT_FELL_SHORT,
     }
+}
+
+/// Why a run measured nothing, when it stopped before any trial's app was deployed (a
+/// program that cannot be started, an engine that refused the deployment, an interrupt):
+/// there is no report to write. An app deployed but never healthy is a measurement (exit 3).
+fn measured_nothing(record: &RunRecord) -> Option<&str> {
+    let aborted = record.aborted.as_ref().filter(|a| a.kind != AbortKind::App)?;
+    let deployed = record.trials.iter().any(|t| t.origin_unix_us != 0);
+    (!deployed).then_some(aborted.reason.as_str())
 }

@@ -52,9 +52,10 @@ pub fn markdown(c: &Comparison) -> String {
         } else {
             "ok".into()
         };
+        let fewer = if s.resamples < RESAMPLES { " ‡" } else { "" };
         let ci = s
             .median_diff_ci95
-            .map_or("—".into(), |(lo, hi)| format!("[{lo:+.0}, {hi:+.0}]"));
+            .map_or("—".into(), |(lo, hi)| format!("[{lo:+.0}, {hi:+.0}]{fewer}"));
         let diff = match (b.and_then(Side::median), cand.and_then(Side::median)) {
             (Some(x), Some(y)) => format!("{:+.0} {ci}", y - x),
             _ => "—".into(),
@@ -101,6 +102,18 @@ pub fn markdown(c: &Comparison) -> String {
                 .zip(s.candidate.as_ref())
                 .is_some_and(|(x, y)| x.tth_ms.len().min(y.tth_ms.len()) < FEW)
     });
+    if c.scenarios
+        .iter()
+        .any(|s| s.median_diff_ci95.is_some() && s.resamples < RESAMPLES)
+    {
+        let _ = writeln!(
+            out,
+            "
+‡ fewer than {RESAMPLES} bootstrap resamples: a comparison draws at most {MAX_DRAWS} values over \
+             all its scenarios, shared equally, so many scenarios or large sides get fewer (at least \
+             {MIN_RESAMPLES}; below that no interval is given)."
+        );
+    }
     if few {
         let _ = writeln!(
             out,

@@ -124,9 +124,12 @@ mod tests {
         assert_eq!(expect, 2000);
         assert!(late.iter().all(|l| *l >= 0), "a request was handed out before its time");
         late.sort_unstable();
-        // the median request leaves within a millisecond of its time even on a busy host
+        // no drift: a pacer sleeping a timer tick per request (1 ms each, 2 s for the 0.5 s
+        // schedule) is late by hundreds of ms at the median. Its precision on a quiet host
+        // (under 1 ms) is a benchmark's figure (`slip_ms`, benches/peers.sh): this thread's
+        // own wake-ups on a busy 2-core host were 10 ms late
         assert!(
-            late[late.len() / 2] < 1_000,
+            late[late.len() / 2] < 50_000,
             "median lateness {} µs",
             late[late.len() / 2]
         );

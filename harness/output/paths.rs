@@ -1,12 +1,13 @@
 //! Where phoenix may write, decided before anything is written: an `--out` folder must not
-//! exist or be empty, a reports folder must be a real folder, neither may be a symbolic
-//! link (nor reached through one inside a relative path) nor a system folder, and a file
-//! written into a run folder has a plain name.
+//! exist or be empty, a reports folder must be a real folder, `init`'s file must not exist,
+//! none may be a symbolic link (nor reached through one inside a relative path) nor in a
+//! system folder ([`is_system`]), and a file written into a run folder has a plain name.
 
 use super::OutputError;
 use std::path::{Component, Path, PathBuf};
 
-/// Folders phoenix never writes into, nor anywhere below them.
+/// Trees phoenix never writes into, wherever it runs from: the system's own files, the
+/// kernel's (`/proc`, `/sys`, `/dev`) and runtime state.
 const SYSTEM_TREES: &[&str] = &[
     "/bin",
     "/boot",
@@ -17,6 +18,7 @@ const SYSTEM_TREES: &[&str] = &[
     "/lib64",
     "/libx32",
     "/proc",
+    "/run",
     "/sbin",
     "/sys",
     "/usr/bin",
@@ -25,12 +27,18 @@ const SYSTEM_TREES: &[&str] = &[
     "/usr/lib32",
     "/usr/lib64",
     "/usr/libexec",
+    "/usr/local/bin",
+    "/usr/local/etc",
+    "/usr/local/lib",
+    "/usr/local/sbin",
+    "/usr/local/share",
     "/usr/sbin",
     "/usr/share",
+    "/var/run",
 ];
 
-/// Folders phoenix never uses as a run folder or reports folder themselves (a project
-/// below some of them, such as `/usr/src/app` or `/var/lib/ci`, is fine).
+/// Folders never written into themselves (a project below some of them is judged by
+/// [`Places`]).
 const SYSTEM_FOLDERS: &[&str] = &[
     "/",
     "/home",
@@ -38,7 +46,6 @@ const SYSTEM_FOLDERS: &[&str] = &[
     "/mnt",
     "/opt",
     "/root",
-    "/run",
     "/srv",
     "/tmp",
     "/usr",
@@ -49,10 +56,70 @@ const SYSTEM_FOLDERS: &[&str] = &[
     "/var/lib",
     "/var/log",
     "/var/mail",
-    "/var/run",
     "/var/spool",
     "/var/tmp",
 ];
+
+/// Folder names never written into, anywhere: a repository's insides (a hook there runs
+/// code) and keys.
+const PRIVATE_NAMES: &[&str] = &[".git", ".ssh", ".gnupg"];
+
+/// Where the user's own files are: the current project (the working folder), `$HOME` and
+/// the temporary folders. Below them phoenix may write; elsewhere only into a folder the
+/// owner of which is not root (see README, "The report folder").
+struct Places {
+    zones: Vec<PathBuf>,
+}
+
+impl Places {
+    fn here() -> Places {
+        let project = std::env::current_dir().ok();
+        let others = [
+            std::env::var_os("HOME").map(PathBuf::from),
+            Some(std::env::temp_dir()),
+            Some(PathBuf::from("/tmp")),
+            Some(PathBuf::from("/var/tmp")),
+        ];
+        Places::of(project, others)
+    }
+
+    /// Working from `/`, `/etc` or `/var` makes nothing there the user's project; a `$HOME`
+    /// of `/root` and the temporary folders are the user's, `/` never.
+    fn of(project: Option<PathBuf>, others: impl IntoIterator<Item = Option<PathBuf>>) -> Places {
+        let real = |z: Option<PathBuf>| z.and_then(|z| z.canonicalize().ok()).map(|z| unprivate(&z));
+        let project = real(project).filter(|z| !in_system_tree(z));
+        let others = others
+            .into_iter()
+            .filter_map(real)
+            .filter(|z| !SYSTEM_TREES.iter().any(|s| z.starts_with(s)) && z != Path::new("/"));
+        Places {
+            zones: project.into_iter().chain(others).collect(),
+        }
+    }
+
+    /// Whether `p` (resolved) is strictly below one of the user's places.
+    fn holds(&self, p: &Path) -> bool {
+        self.zones.iter().any(|z| p != z && p.starts_with(z))
+    }
+}
+
+/// macOS keeps /etc, /var and /tmp under /private.
+fn unprivate(p: &Path) -> PathBuf {
+    p.strip_prefix("/private")
+        .map_or(p.to_path_buf(), |r| Path::new("/").join(r))
+}
+
+fn in_system_tree(p: &Path) -> bool {
+    SYSTEM_FOLDERS.iter().any(|s| p == Path::new(s)) || SYSTEM_TREES.iter().any(|s| p.starts_with(s))
+}
+
+/// The owner of the deepest existing folder along `p` (what a write there would change).
+fn owner_is_root(p: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    p.ancestors()
+        .find_map(|a| std::fs::metadata(a).ok())
+        .is_none_or(|m| m.uid() == 0)
+}
 
 fn refused(path: &Path, why: &str, hint: &str) -> OutputError {
     OutputError::Refused {
@@ -109,7 +176,30 @@ pub fn check_reports(path: &Path) -> Result<(), OutputError> {
     }
 }
 
-/// The rules shared by `--out` and `--reports`: no symbolic link among the components of a
+const FILE_HINT: &str = "give --file a new file in your project (phoenix init never overwrites a file)";
+
+/// Checks `init`'s `--file` before it is written: nothing at that name (not even a link),
+/// and its folder passes the rules of a run folder's.
+pub fn check_new_file(path: &Path) -> Result<(), OutputError> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if !is_plain_name(name) || path.ends_with("..") {
+        return Err(refused(path, "is not a file name", FILE_HINT));
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => return Err(refused(path, "is a symbolic link", FILE_HINT)),
+        Ok(_) => return Err(refused(path, "exists", FILE_HINT)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(OutputError::Write {
+                path: path.into(),
+                source,
+            })
+        }
+    }
+    check_place(path, FILE_HINT)
+}
+
+/// The rules shared by `--out`, `--reports` and `--file`: no symbolic link among the components of a
 /// relative path (it would lead out of the project), no `..` below the part that exists,
 /// and not a system folder once resolved.
 fn check_place(path: &Path, hint: &str) -> Result<(), OutputError> {
@@ -127,7 +217,12 @@ fn check_place(path: &Path, hint: &str) -> Result<(), OutputError> {
     let resolved =
         resolve(path).ok_or_else(|| refused(path, "cannot be resolved (a `..` below a missing folder?)", hint))?;
     if is_system(&resolved) {
-        return Err(refused(path, "is a system folder", hint));
+        let why = if hint == FILE_HINT {
+            "is in a system folder"
+        } else {
+            "is a system folder"
+        };
+        return Err(refused(path, why, hint));
     }
     Ok(())
 }
@@ -153,18 +248,22 @@ fn resolve(path: &Path) -> Option<PathBuf> {
     Some(rest.iter().rev().fold(canonical, |p, n| p.join(n)))
 }
 
-/// Whether a resolved path is, or is inside, a folder phoenix never writes to.
+/// Whether a resolved path is, or is inside, a folder phoenix never writes to: a system
+/// tree or folder, a `.git` or `.ssh` folder, `$HOME` itself, or a place outside the
+/// user's own ([`Places`]) in a folder owned by root (`/opt/x`, `/var/lib/x`, `/srv/x`...).
 fn is_system(resolved: &Path) -> bool {
-    // macOS keeps /etc, /var and /tmp under /private
-    let p = resolved
-        .strip_prefix("/private")
-        .map_or(resolved.to_path_buf(), |r| Path::new("/").join(r));
+    is_system_for(resolved, &Places::here(), owner_is_root)
+}
+
+fn is_system_for(resolved: &Path, places: &Places, root_owned: impl Fn(&Path) -> bool) -> bool {
+    let p = unprivate(resolved);
+    let private = p
+        .components()
+        .any(|c| PRIVATE_NAMES.iter().any(|n| c.as_os_str() == *n));
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
         .and_then(|h| h.canonicalize().ok());
-    SYSTEM_FOLDERS.iter().any(|s| p == Path::new(s))
-        || SYSTEM_TREES.iter().any(|s| p.starts_with(s))
-        || home.is_some_and(|h| h == p || h == resolved)
+    private || in_system_tree(&p) || home.is_some_and(|h| unprivate(&h) == p) || (!places.holds(&p) && root_owned(&p))
 }
 
 /// Whether `name` names a file directly inside a folder: not empty, no separator, not
@@ -184,6 +283,20 @@ mod tests {
         }
     }
 
+    /// `is_system` with the project at `/work/proj` and `$HOME` at `/home/u`, every folder
+    /// owned by root but `/var/lib/ci` and `/data/me`.
+    fn system(p: &str) -> bool {
+        let places = Places {
+            zones: vec![
+                PathBuf::from("/work/proj"),
+                PathBuf::from("/home/u"),
+                PathBuf::from("/tmp"),
+            ],
+        };
+        let users = |p: &Path| p.starts_with("/var/lib/ci") || p.starts_with("/data/me");
+        is_system_for(Path::new(p), &places, |p| !users(p))
+    }
+
     #[test]
     fn system_folders_and_their_trees_are_refused() {
         for p in [
@@ -194,19 +307,46 @@ mod tests {
             "/usr/bin/x",
             "/var",
             "/proc/1",
+            "/sys/kernel/x",
             "/dev/shm/x",
             "/boot/x",
+            "/run/user/1000/x",
+            "/usr/local",
+            "/usr/local/bin/x",
+            "/usr/local/x",
+            "/opt",
+            "/opt/x",
+            "/var/lib/docker/x",
+            "/var/lib/x",
+            "/srv/x",
+            "/root/.ssh",
+            "/home/u/.ssh/x",
+            "/home/u",
+            "/work/proj/.git/hooks",
+            "/tmp/x/.git",
+            "/tmp",
         ] {
-            assert!(is_system(Path::new(p)), "{p}");
+            assert!(system(p), "{p}");
         }
         for p in [
-            "/usr/src/app/reports",
-            "/var/lib/ci/work/reports",
-            "/tmp/x/run",
+            "/work/proj/reports",
             "/home/u/project/reports",
+            "/tmp/x/run",
+            "/var/lib/ci/work/reports",
+            "/data/me/run",
         ] {
-            assert!(!is_system(Path::new(p)), "{p}");
+            assert!(!system(p), "{p}");
         }
+    }
+
+    #[test]
+    fn a_working_folder_or_home_in_a_system_place_makes_nothing_the_users() {
+        for project in ["/", "/etc", "/var", "/opt", "/proc/self"] {
+            let places = Places::of(Some(PathBuf::from(project)), [Some("/".into()), Some("/etc".into())]);
+            assert!(places.zones.is_empty(), "{project}: {:?}", places.zones);
+        }
+        // the temporary folder is one (the tests below write there)
+        assert!(Places::here().holds(&std::env::temp_dir().canonicalize().unwrap().join("x")));
     }
 
     #[test]

@@ -345,13 +345,19 @@ pub struct CheckRecord {
     pub journeys: u32,
     /// Journeys whose setup steps all passed.
     pub set_up: u64,
-    /// Set-up journeys that passed every verification.
+    /// Set-up journeys that passed their control and every verification.
     pub verified: u64,
     pub verifications: Vec<Verification>,
     /// The first concrete failures (at most 5).
     pub failures: Vec<CheckFailure>,
     /// Setup failures, counted.
     pub setup_failed: u64,
+    /// Set-up journeys that failed their control (verified once on their own replica right
+    /// after setup, before any fault): the check or the app is wrong, so they are left out
+    /// of every verification and never counted as lost. (Records written before the control
+    /// existed read back as 0.)
+    #[serde(default)]
+    pub broken: u64,
 }
 
 /// Verifying every set-up journey against every replica at one moment.
@@ -373,7 +379,8 @@ pub const MAX_FAILURES: usize = 5;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckFailure {
     pub journey: u32,
-    /// `setup` or `verify`.
+    /// `setup`, `control` (the verification right after setup, before any fault) or
+    /// `verify`.
     pub phase: String,
     /// `METHOD path`.
     pub step: String,

@@ -106,7 +106,8 @@ pub fn record_with(names: &Names) -> RunRecord {
     if let Some(c) = scenario.checks.first_mut() {
         c.name = names.check.clone();
     }
-    let plan = Plan::new(&scenario, None);
+    // two trials, as `--trials 2` would run them
+    let plan = Plan::new(&scenario, Some(2));
     let mut record = RunRecord::new(
         "20260101-120000-4242-fixture".into(),
         "2026-01-01T12:00:00Z".into(),
@@ -347,6 +348,7 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
                 vec![]
             },
             setup_failed: 0,
+            broken: 0,
         }],
         errors: names.error.iter().cloned().collect(),
         read_only: Some(read_only(lost_one, names)),

@@ -96,14 +96,13 @@ pub fn read_entry(dir: &Path) -> RunEntry {
     }
 }
 
-/// Every run folder under `reports` (its subfolders, hidden ones excepted), newest first.
-pub fn scan(reports: &Path) -> std::io::Result<Vec<RunEntry>> {
-    let mut entries: Vec<RunEntry> = std::fs::read_dir(reports)?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
+/// Every run folder under `reports` (its real subfolders, hidden ones excepted), newest
+/// first; the folder itself is read through the one reader ([`crate::input::run_folders`]).
+pub fn scan(reports: &Path) -> Result<Vec<RunEntry>, crate::input::FolderError> {
+    let mut entries: Vec<RunEntry> = crate::input::run_folders(reports)?
+        .iter()
         .filter(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.')))
-        .map(|p| read_entry(&p))
+        .map(|p| read_entry(p))
         .collect();
     sort_newest_first(&mut entries);
     Ok(entries)

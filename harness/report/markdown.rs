@@ -142,49 +142,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         );
     }
     super::burn::markdown(&r, &mut m);
-    let _ = writeln!(m, "\n### State checks\n");
-    if r.checks.is_empty() {
-        let _ = writeln!(m, "No state check: state survival was not measured.");
-    } else {
-        let _ = writeln!(
-            m,
-            "| check | journeys | set up | verified | never verified | lost | first failure |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |"
-        );
-        for ch in &r.checks {
-            let first = ch.failures.first().map_or_else(
-                || ch.unverified_reason.as_deref().map_or("—".into(), escape),
-                |f| {
-                    escape(&format!(
-                        "{} on {}{}: expected {}, got {} — {}",
-                        f.step,
-                        f.replica,
-                        f.after.as_deref().map_or(String::new(), |a| format!(" after {a}")),
-                        f.expected,
-                        f.got,
-                        f.excerpt
-                    ))
-                },
-            );
-            let lost = if ch.lost > 0 {
-                format!("**{}**", ch.lost)
-            } else {
-                "0".into()
-            };
-            let unverified = if ch.unverified > 0 {
-                format!("**{}**", ch.unverified)
-            } else {
-                "0".into()
-            };
-            let _ = writeln!(
-                m,
-                "| {} | {} | {} | {} | {unverified} | {lost} | {first} |",
-                escape(&ch.name),
-                ch.journeys,
-                ch.set_up,
-                ch.verified
-            );
-        }
-    }
+    checks(&mut m, &r.checks);
     audit(&mut m, &r.audit);
     memory(&mut m, &r.audit);
     if let Some(ro) = &r.audit.read_only_trial {
@@ -253,6 +211,64 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
 }
 
 /// Memory growth per replica (a hint, not a level cap).
+/// The state checks: one row per check, its first failure or why it was never verified.
+fn checks(m: &mut String, checks: &[crate::analysis::CheckSummary]) {
+    let _ = writeln!(m, "\n### State checks\n");
+    if checks.is_empty() {
+        let _ = writeln!(m, "No state check: state survival was not measured.");
+    } else {
+        let _ = writeln!(
+            m,
+            "| check | journeys | set up | broken | verified | never verified | lost | first failure |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        );
+        for ch in checks {
+            let first = ch.failures.first().map_or_else(
+                || ch.unverified_reason.as_deref().map_or("—".into(), escape),
+                |f| {
+                    // a control failure is the check's or the app's fault, not a fault's
+                    let control = if f.phase == "control" {
+                        "control, before any fault: "
+                    } else {
+                        ""
+                    };
+                    escape(&format!(
+                        "{control}{} on {}{}: expected {}, got {} — {}",
+                        f.step,
+                        f.replica,
+                        f.after.as_deref().map_or(String::new(), |a| format!(" after {a}")),
+                        f.expected,
+                        f.got,
+                        f.excerpt
+                    ))
+                },
+            );
+            let lost = if ch.lost > 0 {
+                format!("**{}**", ch.lost)
+            } else {
+                "0".into()
+            };
+            let broken = if ch.broken > 0 {
+                format!("**{}**", ch.broken)
+            } else {
+                "0".into()
+            };
+            let unverified = if ch.unverified > 0 {
+                format!("**{}**", ch.unverified)
+            } else {
+                "0".into()
+            };
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {broken} | {} | {unverified} | {lost} | {first} |",
+                escape(&ch.name),
+                ch.journeys,
+                ch.set_up,
+                ch.verified
+            );
+        }
+    }
+}
+
 fn memory(m: &mut String, audit: &super::result::AuditJson) {
     let _ = writeln!(m, "\n### Memory growth\n");
     if audit.memory_growth.is_empty() {
@@ -391,7 +407,7 @@ mod tests {
         );
         let s = md(fixture::record_without_verifications());
         assert!(
-            s.contains("| sessions | 20 | 20 | 0 | **20** | 0 | trials 1, 2: no verification ran"),
+            s.contains("| sessions | 20 | 20 | 0 | 0 | **20** | 0 | trials 1, 2: no verification ran"),
             "{s}"
         );
     }

@@ -50,10 +50,12 @@ impl ScenarioError {
 }
 
 /// Escapes every character that could move the cursor, recolour, erase, reorder or hide
-/// text on a terminal or in a log: C0 and C1 controls and DEL as `\x1b`, invisible and
-/// bidirectional formatting characters (U+202A–U+202E, U+2066–U+2069, zero-width ones,
-/// line separators, BOM) as `\u{202e}`. Every user-supplied string in a message goes
-/// through here, so what a scenario file holds can never forge or hide output.
+/// text on a terminal or in a log: C0 and C1 controls and DEL as `\x1b`, every Unicode
+/// format character (general category Cf: bidirectional controls, zero-width ones, BOM,
+/// tag characters U+E0000–U+E007F, prepended concatenation marks...), the line and
+/// paragraph separators and the invisible fillers as `\u{202e}`. Every user-supplied
+/// string in a message goes through here, so what a file holds can never forge or hide
+/// output.
 pub fn escape(s: &str) -> Cow<'_, str> {
     if !s.chars().any(needs_escape) {
         return Cow::Borrowed(s);
@@ -71,20 +73,25 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Characters [`escape`] rewrites.
+/// Characters [`escape`] rewrites: controls (Cc), format characters (Cf), line and
+/// paragraph separators (Zl, Zp), and the characters that render as nothing though no
+/// category says so (Hangul fillers, the combining grapheme joiner).
 pub fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00ad}'
-                | '\u{061c}'
-                | '\u{180e}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{206f}'
-                | '\u{feff}'
-                | '\u{fff9}'..='\u{fffb}'
-        )
+    use unicode_general_category::{get_general_category, GeneralCategory as G};
+    if c.is_ascii() {
+        // the common case, without the table lookup
+        return c.is_ascii_control();
+    }
+    // the whole tag and invisible-operator blocks, unassigned code points included: a
+    // later Unicode may assign them as format characters before this table knows them
+    matches!(
+        c,
+        '\u{034f}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' | '\u{2060}'..='\u{206f}'
+            | '\u{e0000}'..='\u{e007f}'
+    ) || matches!(
+        get_general_category(c),
+        G::Control | G::Format | G::LineSeparator | G::ParagraphSeparator
+    )
 }
 
 fn render_problems(path: &std::path::Path, problems: &[Problem]) -> String {
@@ -334,6 +341,65 @@ mod tests {
             escape("\u{9b}a\u{202e}b\u{2066}\u{200b}"),
             "\\u{9b}a\\u{202e}b\\u{2066}\\u{200b}"
         );
+    }
+
+    /// Every format character (general category Cf) of Unicode 16, from its
+    /// UnicodeData.txt, written out here rather than read from the crate the escape uses.
+    const FORMAT_RANGES: &[(u32, u32)] = &[
+        (0xAD, 0xAD),
+        (0x600, 0x605),
+        (0x61C, 0x61C),
+        (0x6DD, 0x6DD),
+        (0x70F, 0x70F),
+        (0x890, 0x891),
+        (0x8E2, 0x8E2),
+        (0x180E, 0x180E),
+        (0x200B, 0x200F),
+        (0x202A, 0x202E),
+        (0x2060, 0x2064),
+        (0x2066, 0x206F),
+        (0xFEFF, 0xFEFF),
+        (0xFFF9, 0xFFFB),
+        (0x110BD, 0x110BD),
+        (0x110CD, 0x110CD),
+        (0x13430, 0x1343F),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0001, 0xE0001),
+        (0xE0020, 0xE007F),
+    ];
+
+    #[test]
+    fn every_format_character_is_escaped() {
+        let mut n = 0;
+        for &(lo, hi) in FORMAT_RANGES {
+            for cp in lo..=hi {
+                let c = char::from_u32(cp).expect("a scalar value");
+                let text = format!("a{c}b");
+                assert_eq!(escape(&text), format!("a\\u{{{cp:x}}}b"), "U+{cp:04X}");
+                n += 1;
+            }
+        }
+        assert_eq!(n, 170, "the table lists every Cf code point of Unicode 16");
+    }
+
+    #[test]
+    fn fillers_separators_and_c1_controls_are_escaped() {
+        for c in [
+            '\u{034f}', '\u{115f}', '\u{1160}', '\u{3164}', '\u{ffa0}', '\u{2028}', '\u{2029}',
+        ]
+        .into_iter()
+        .chain('\u{80}'..='\u{9f}')
+        .chain('\u{e0000}'..='\u{e007f}')
+        {
+            assert!(needs_escape(c), "U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
+    fn visible_text_is_left_alone() {
+        let text = "caf\u{e9} \u{65e5}\u{672c} \u{1f600}\u{fe0f} \u{5d0}\u{5d1} \u{410}\u{430} ~ ";
+        assert_eq!(escape(text), text);
     }
 
     #[test]

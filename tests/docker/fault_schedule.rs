@@ -10,9 +10,12 @@ use common::*;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-/// How late a fault may be issued: the driver sleeps until the planned instant, then sends
-/// the audit's sample lead-time earlier; a loaded 2-core host adds tens of ms.
-const LATE_MS: f64 = 250.0;
+/// How late a fault may be issued (the instant the harness makes the engine call, not when
+/// the engine answers): the driver sleeps until the planned instant, then sends the audit's
+/// sample lead-time earlier. The regression this guards came seconds late (3.8 s); a busy
+/// engine beside another Docker test made a sound driver 379 ms late, and an idle one 1 ms,
+/// so the bound sits between: the engine's speed is the bench's, not this test's.
+const LATE_MS: f64 = 1000.0;
 
 #[test]
 fn replacements_keep_to_the_schedule_and_every_replaced_instance_is_read() {

@@ -286,6 +286,18 @@ COMPOSE = {
     "secret-in-default": (COMPOSE_HEAD + "    environment:\n@      LEAK: ${UNSET_PHOENIX_VAR:-${PATH}}\n", "services.web.environment.LEAK", "variable PATH is set in phoenix's environment"),
     "secret-in-alternative": (COMPOSE_HEAD + "    environment:\n@      LEAK: ${UNSET_PHOENIX_VAR:+x${HOME}}\n", "services.web.environment.LEAK", "variable HOME is set in phoenix's environment"),
     "replicas-2-pow-32": (COMPOSE_HEAD + "    deploy:\n@      replicas: 4294967296\n", "services.web.deploy.replicas", "out of range"),
+    "grace-garbage": (COMPOSE_HEAD + "@    stop_grace_period: garbage\n", "services.web.stop_grace_period", "not a duration"),
+    "ports-a-number": (COMPOSE_HEAD.replace('    expose: ["8080"]\n', "@    ports: 5\n"), "services.web.ports", "not what Compose takes there"),
+    "environment-a-number": (COMPOSE_HEAD + "@    environment: 7\n", "services.web.environment", "not what Compose takes there"),
+    "volume-long-bind": (COMPOSE_HEAD + "    volumes:\n@      - type: bind\n        source: /var/run/docker.sock\n        target: /var/run/docker.sock\n", "services.web.volumes.0", "mounts the host folder"),
+    "volume-mode-z": (COMPOSE_HEAD + "    volumes:\n@      - data:/data:z\nvolumes:\n  data: {}\n", "services.web.volumes.0", "`:z` is not supported"),
+    "volume-nocopy": (COMPOSE_HEAD + "    volumes:\n@      - type: volume\n        source: data\n        target: /data\n        volume: {nocopy: true}\n" + "volumes:\n  data: {}\n", "services.web.volumes.0", "`volume:` is not supported"),
+    "shared-undeclared": (COMPOSE_HEAD + "    x-phoenix:\n@      shared: [prod-data]\n", "services.web.x-phoenix.shared.0", "not a volume declared"),
+    "restart-sometimes": (COMPOSE_HEAD + "@    restart: sometimes\n", "services.web.restart", "not a restart policy"),
+    "condition-bogus": (COMPOSE_HEAD + "    depends_on:\n      redis:\n@        condition: bogus\n" + DEP, "services.web.depends_on.redis.condition", "not a depends_on condition"),
+    "port-not-a-number": (COMPOSE_HEAD + "    ports:\n@      - \"abc:8080\"\n", "services.web.ports.0", "host port abc is not a port"),
+    "port-70000": (COMPOSE_HEAD + "    ports:\n@      - \"70000:8080\"\n", "services.web.ports.0", "host port 70000 is not a port"),
+    "grace-spaces": (COMPOSE_HEAD + '@    stop_grace_period: " 10s "\n', "services.web.stop_grace_period", "starts or ends with a space"),
 }
 COMPOSE_SCENARIO = 'name = "hostile"\n[app]\ncompose = "compose-%s.yml"\nservice = "web"\n%s' + LOAD + FAULT
 # the scenario's own replicas win over deploy.replicas (as `phoenix init --compose` writes)

@@ -128,6 +128,192 @@ fn a_secret_in_a_nested_default_is_refused_and_never_shown() {
     }
 }
 
+/// The refusal of HEAD followed by `more`: exit 2's text, within a second.
+fn refusal(more: &str) -> String {
+    let (_dir, s) = project(&format!("{HEAD}{more}"));
+    refused_within(&s, Duration::from_secs(1))
+}
+
+/// The scenario mapped from HEAD followed by `more`.
+fn mapped(more: &str) -> Scenario {
+    let (_dir, s) = project(&format!("{HEAD}{more}"));
+    Scenario::load(&s).unwrap_or_else(|e| panic!("{more}: {e}"))
+}
+
+#[test]
+fn a_stop_grace_period_that_is_no_compose_duration_is_refused_at_its_value() {
+    for bad in ["garbage", "\"10\"", "-1s", "601s", "1m30"] {
+        let shown = refusal(&format!("    stop_grace_period: {bad}\n"));
+        assert!(
+            shown.contains("docker-compose.yml:5:24: field `services.web.stop_grace_period`"),
+            "{bad}: {shown}"
+        );
+        assert!(shown.contains("is not a duration from 0s to 600s"), "{bad}: {shown}");
+    }
+    mapped("    stop_grace_period: 1m30s\n");
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_located_at_its_key() {
+    let shown = refusal("    ports: 5\n");
+    assert!(
+        shown.contains("docker-compose.yml:5:12: field `services.web.ports`"),
+        "{shown}"
+    );
+    let shown = refusal("    environment: 7\n");
+    assert!(
+        shown.contains("docker-compose.yml:5:18: field `services.web.environment`"),
+        "{shown}"
+    );
+    // inside a list: the entry, by its index
+    let shown = refusal("    volumes:\n      - data:/a\n      - type: volume\n        target: /d\n        bogus: 1\n");
+    assert!(
+        shown.contains("docker-compose.yml:7:9: field `services.web.volumes.1`"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn init_compose_locates_deploy_replicas_out_of_range() {
+    for n in ["0", "17"] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("{HEAD}    deploy:\n      replicas: {n}\n");
+        std::fs::write(dir.path().join("docker-compose.yml"), text).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_phoenix"))
+            .args([
+                "init",
+                "--compose",
+                "docker-compose.yml",
+                "--service",
+                "web",
+                "--file",
+                "p.toml",
+            ])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{n}: {err}");
+        assert!(
+            err.contains("docker-compose.yml:6:17: field `services.web.deploy.replicas`"),
+            "{n}: {err}"
+        );
+        assert!(!dir.path().join("p.toml").exists(), "{n}");
+    }
+}
+
+#[test]
+fn volume_modes_long_syntax_options_and_undeclared_shared_volumes_are_refused_at_their_entry() {
+    let vols = "volumes:\n  data: {}\n";
+    for (entry, says) in [
+        ("      - data:/d:z\n", "`:z` is not supported"),
+        ("      - data:/d:Z\n", "`:Z` is not supported"),
+        ("      - data:/d:nocopy\n", "`:nocopy` is not supported"),
+        ("      - data:/d:rw,z\n", "`:z` is not supported"),
+        (
+            "      - type: volume\n        source: data\n        target: /d\n        read_only: true\n",
+            "read-only volumes",
+        ),
+        (
+            "      - type: volume\n        source: data\n        target: /d\n        volume: {nocopy: true}\n",
+            "`volume:` is not supported",
+        ),
+        (
+            "      - type: tmpfs\n        target: /d\n",
+            "a tmpfs mount is not supported",
+        ),
+        (
+            "      - type: bind\n        source: /var/run/docker.sock\n        target: /s\n",
+            "mounts the host folder",
+        ),
+    ] {
+        let shown = refusal(&format!("    volumes:\n{entry}{vols}"));
+        assert!(
+            shown.contains("docker-compose.yml:6:9: field `services.web.volumes.0`"),
+            "{entry}: {shown}"
+        );
+        assert!(shown.contains(says), "{entry}: {shown}");
+    }
+    let shown = refusal(&format!(
+        "    volumes: [data:/d]\n    x-phoenix:\n      shared: [data, prod]\n{vols}"
+    ));
+    assert!(
+        shown.contains(
+            "docker-compose.yml:7:7: field `services.web.x-phoenix.shared.1`: \"prod\" is not a volume declared"
+        ),
+        "{shown}"
+    );
+    // the long syntax of a plain named volume is honoured, as `data:/d:rw` is
+    for entry in [
+        "      - type: volume\n        source: data\n        target: /d\n",
+        "      - data:/d:rw\n",
+    ] {
+        let s = mapped(&format!("    volumes:\n{entry}{vols}"));
+        assert_eq!(
+            (s.app.volumes[0].name.as_str(), s.app.volumes[0].path.as_str()),
+            ("data", "/d")
+        );
+    }
+}
+
+#[test]
+fn values_compose_would_refuse_and_stray_spaces_are_refused_at_their_line() {
+    let dep = "  db:\n    image: redis:7\n";
+    for (more, at, says) in [
+        (
+            "    restart: sometimes\n".to_string(),
+            "5:14: field `services.web.restart`",
+            "not a restart policy",
+        ),
+        (
+            format!("    depends_on:\n      db:\n        condition: bogus\n{dep}"),
+            "7:20: field `services.web.depends_on.db.condition`",
+            "not a depends_on condition",
+        ),
+        (
+            "    ports:\n      - \"abc:80\"\n".into(),
+            "6:9: field `services.web.ports.0`",
+            "host port abc is not a port",
+        ),
+        (
+            "    ports:\n      - \"70000:80\"\n".into(),
+            "6:9: field `services.web.ports.0`",
+            "host port 70000 is not a port",
+        ),
+        (
+            format!("{dep}    ports: [\"80:80\", \"x:1\"]\n"),
+            "7:5: field `services.db.ports.1`",
+            "host port x is not a port",
+        ),
+        (
+            format!("{dep}    restart: sometimes\n"),
+            "7:14: field `services.db.restart`",
+            "not a restart policy",
+        ),
+        (
+            "  db:\n    image: \" redis:7 \"\n".into(),
+            "6:12: field `services.db.image`",
+            "starts or ends with a space",
+        ),
+        (
+            "    container_name: \"web \"\n".into(),
+            "5:21: field `services.web.container_name`",
+            "starts or ends with a space",
+        ),
+        (
+            "    stop_grace_period: \" 10s\"\n".into(),
+            "5:24: field `services.web.stop_grace_period`",
+            "starts or ends with a space",
+        ),
+    ] {
+        let shown = refusal(&more);
+        assert!(shown.contains(&format!("docker-compose.yml:{at}")), "{more}: {shown}");
+        assert!(shown.contains(says), "{more}: {shown}");
+    }
+    // spaces are a value's own in environment and command
+    mapped("    environment:\n      A: \" padded \"\n  db:\n    image: redis:7\n    command: [\"sh\", \"-c\", \"echo a \"]\n");
+}
+
 /// Bits of compose YAML, recombined by the property test.
 const PIECES: &[&str] = &[
     "services:\n",
@@ -142,6 +328,11 @@ const PIECES: &[&str] = &[
     "    environment: {A: \"${B:-${C}}\"}\n",
     "    env_file: [a.env]\n",
     "    deploy: {replicas: 99999999999}\n",
+    "    ports: [\"abc:80\", 5]\n",
+    "      - type: volume\n",
+    "        source: data\n",
+    "    restart: \" sometimes\"\n",
+    "    stop_grace_period: 1m30s\n",
     "  db:\n",
     "    x-phoenix: {ready_log: \"a\\nb\"}\n",
     "[[[[",

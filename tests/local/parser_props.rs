@@ -360,9 +360,10 @@ fn a_result_json_in_a_folder_named_with_escapes_is_refused_with_the_name_escaped
 
 // --- record.json and its histograms ---------------------------------------------------------
 
-/// What `phoenix report` does with a record.json, in-process: parse, then analyse.
+/// What `phoenix report` does with a record.json, in-process: parse, check, then analyse.
 fn report_of(bytes: &[u8]) -> Result<Report, String> {
     let record: RunRecord = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    record.check()?;
     Ok(Report::build(record))
 }
 
@@ -403,10 +404,13 @@ pub fn v2_blob(payload_len: u32, sigfig: u32, lowest: u64, highest: u64, payload
     b
 }
 
-fn decode_blob(bytes: &[u8]) -> Result<EncodedHistogram, serde_json::Error> {
+/// A blob as `phoenix report` takes it: parsed from its base64, then checked.
+fn decode_blob(bytes: &[u8]) -> Result<EncodedHistogram, String> {
     use base64::Engine as _;
     let text = base64::engine::general_purpose::STANDARD.encode(bytes);
-    serde_json::from_value(serde_json::Value::String(text))
+    let h: EncodedHistogram = serde_json::from_value(serde_json::Value::String(text)).map_err(|e| e.to_string())?;
+    h.check()?;
+    Ok(h)
 }
 
 proptest! {

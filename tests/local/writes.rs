@@ -1,7 +1,8 @@
 //! Where phoenix writes, against hostile folders, through the real binary: links planted in
 //! a run folder or a reports folder, a reports folder that is a link, `--out` folders that
-//! are not new (non-empty, a link, a file, a system folder), and runs that fail before
-//! measuring anything. Every run here points DOCKER_HOST at a missing socket: a refusal must
+//! are not new (non-empty, a link, a file, a system folder), `init`'s file (existing, a link,
+//! in a system folder), `list` and `compare` given a kernel folder, and runs that fail
+//! before measuring anything (the engine unreachable, the app's program unstartable). Every run here points DOCKER_HOST at a missing socket: a refusal must
 //! come before the engine is touched (exit 2), and a run that got past it fails fast
 //! (exit 1) without reaching any real engine.
 
@@ -148,15 +149,160 @@ fn out_that_is_not_a_new_or_empty_folder_is_refused_before_anything_is_written()
 
 #[test]
 fn out_a_system_folder_is_refused_before_anything_is_written() {
-    for out in ["/etc", "/etc/phoenix-run", "/usr/lib/phoenix-run", "/"] {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    let git = tmp.path().join(".git/hooks");
+    let git = git.to_str().unwrap();
+    // the kernel's, runtime state, root's folders outside the project, keys, a repository
+    for out in [
+        "/etc",
+        "/etc/phoenix-run",
+        "/usr/lib/phoenix-run",
+        "/",
+        "/usr/local/phoenix-run",
+        "/usr/local/bin/phoenix-run",
+        "/opt/phoenix-run",
+        "/var/lib/phoenix-run",
+        "/run/phoenix-run",
+        "/proc/phoenix-run",
+        "/dev/shm/phoenix-run",
+        "/root/.ssh/phoenix-run",
+        git,
+    ] {
         let existed = Path::new(out).join("scenario.toml").exists();
         let o = certify("--out", Path::new(out), None);
         assert_eq!(o.status.code(), Some(2), "{out}: {}", stderr(&o));
         assert!(stderr(&o).contains("hint: "), "{}", stderr(&o));
         assert_eq!(Path::new(out).join("scenario.toml").exists(), existed, "{out}");
     }
-    assert!(!Path::new("/etc/phoenix-run").exists());
-    assert!(!Path::new("/usr/lib/phoenix-run").exists());
+    for made in [
+        "/etc/phoenix-run",
+        "/usr/lib/phoenix-run",
+        "/usr/local/phoenix-run",
+        "/opt/phoenix-run",
+        git,
+    ] {
+        assert!(!Path::new(made).exists(), "{made}");
+    }
+}
+
+/// `phoenix init` writing `file`, run from `cwd`.
+fn init(file: &Path, cwd: Option<&Path>) -> Output {
+    no_engine(&["init", "nginx:latest", "--port", "80", "--file"], &[file], cwd)
+}
+
+#[test]
+fn init_writes_a_new_file_only_and_never_into_a_system_folder() {
+    let (tmp, victim) = with_victim();
+    let t = tmp.path();
+    let pid = std::process::id();
+    let system: Vec<PathBuf> = ["/etc", "/usr/local", "/opt", "/var/lib", "/root/.ssh", "/proc"]
+        .iter()
+        .map(|d| Path::new(d).join(format!("phoenix-init-{pid}.toml")))
+        .collect();
+    std::fs::create_dir(t.join(".git")).unwrap();
+    std::fs::create_dir(t.join("elsewhere")).unwrap();
+    symlink(t.join("elsewhere"), t.join("link")).unwrap();
+    symlink(&victim, t.join("to-victim.toml")).unwrap();
+    symlink(t.join("gone"), t.join("dangling.toml")).unwrap();
+    let cases: Vec<(PathBuf, &str)> = system
+        .iter()
+        .map(|p| (p.clone(), "system folder"))
+        .chain([
+            (t.join(".git/phoenix.toml"), "system folder"),
+            (PathBuf::from("link/phoenix.toml"), "symbolic link"),
+            (victim.clone(), "exists"),
+            (t.join("to-victim.toml"), "symbolic link"),
+            (t.join("dangling.toml"), "symbolic link"),
+        ])
+        .collect();
+    for (file, why) in &cases {
+        let o = init(file, Some(t));
+        // never leave a file in a system folder, even when the check failed
+        let left = system.iter().filter(|p| p.exists()).collect::<Vec<_>>();
+        left.iter().for_each(|p| drop(std::fs::remove_file(p)));
+        assert!(left.is_empty(), "{} wrote {left:?}", file.display());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{}: {err}", file.display());
+        assert!(err.contains(why) && err.contains("hint: "), "{}: {err}", file.display());
+    }
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(!t.join("gone").exists() && names(&t.join("elsewhere")).is_empty());
+    assert!(names(&t.join(".git")).is_empty());
+    // a new file in the project: written, with no temporary file left beside it
+    let o = init(Path::new("phoenix.toml"), Some(t));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(t.join("phoenix.toml"))
+        .unwrap()
+        .contains("[app]"));
+    assert!(names(t).iter().all(|n| !n.ends_with(".tmp")), "{:?}", names(t));
+}
+
+#[test]
+fn list_and_compare_of_a_kernel_folder_are_refused_at_once() {
+    for dir in ["/proc", "/sys", "/dev", "/proc/self"] {
+        let start = std::time::Instant::now();
+        for o in [
+            no_engine(&["list", "--reports", dir], &[], None),
+            no_engine(&["compare", dir, dir], &[], None),
+        ] {
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{dir}: {err}");
+            assert!(err.contains("kernel folder") && err.contains("hint: "), "{err}");
+            assert!(o.stdout.is_empty(), "{dir}: {}", String::from_utf8_lossy(&o.stdout));
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{dir}: {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+/// A process-backend app whose program cannot be started: its interpreter is missing.
+const UNSTARTABLE: &str = r#"name = "unstartable"
+[app]
+backend = "process"
+command = ["bin/app"]
+replicas = 1
+health = { path = "/health" }
+start_timeout = "10s"
+env = { LISTEN = "127.0.0.1:{port}" }
+[load]
+rate = 10
+duration = "2s"
+requests = [{ path = "/" }]
+[[fault]]
+at = "1s"
+kind = "kill"
+target = "app-0"
+"#;
+
+#[test]
+fn a_run_whose_app_cannot_start_leaves_no_run_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    std::fs::create_dir(t.join("bin")).unwrap();
+    std::fs::write(t.join("bin/app"), "#!/nonexistent/interpreter\n").unwrap();
+    std::fs::set_permissions(t.join("bin/app"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(t.join("unstartable.toml"), UNSTARTABLE).unwrap();
+    let scenario = t.join("unstartable.toml");
+    let reports = t.join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let o = no_engine(&["run"], &[&scenario, Path::new("--reports"), &reports], None);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("bin/app"), "the error names the program: {err}");
+    assert!(
+        names(&reports).iter().all(|n| n == ".phoenix-reports"),
+        "{:?}",
+        names(&reports)
+    );
+    // the same with --out: the folder it made is taken back
+    let o = no_engine(&["run"], &[&scenario, Path::new("--out"), &t.join("out/run")], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!t.join("out").exists(), "{:?}", names(t));
 }
 
 #[test]

@@ -24,24 +24,55 @@ impl BuildLock {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-        let path = std::env::temp_dir().join(format!("phoenix-bench-build-{name}.lock"));
+        let base = std::env::temp_dir();
+        let step = format!("locking {}", base.join(lock_dir_name()).display());
         let fail = |e: std::io::Error| BackendError::BuildFailed {
             image: image.into(),
-            step: format!("locking {}", path.display()),
+            step: step.clone(),
             tail: e.to_string(),
         };
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(fail)?;
+        let file = open_lock(&base, &format!("phoenix-bench-build-{name}.lock")).map_err(fail)?;
         let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
             .await
             .map_err(|e| fail(std::io::Error::other(e.to_string())))?
             .map_err(fail)?;
         Ok(BuildLock { _file: file })
     }
+}
+
+/// The locks' folder in the temporary folder: one per user, so no other user can plant a
+/// link where phoenix opens a lock (a shared /tmp name could be a link to any file).
+fn lock_dir_name() -> String {
+    // SAFETY: geteuid has no preconditions and cannot fail
+    format!("phoenix-bench-{}", unsafe { libc::geteuid() })
+}
+
+/// Opens (creating it) the lock file `name` in our own folder under `base`: the folder is
+/// made 0700, or must already be a real folder (not a link) owned by us and closed to
+/// others; the file is opened without following a link.
+fn open_lock(base: &Path, name: &str) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+    let dir = base.join(lock_dir_name());
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        other => other?,
+    }
+    let m = std::fs::symlink_metadata(&dir)?;
+    // SAFETY: geteuid has no preconditions and cannot fail
+    let mine = m.uid() == unsafe { libc::geteuid() };
+    if !m.file_type().is_dir() || !mine || m.mode() & 0o077 != 0 {
+        return Err(std::io::Error::other(format!(
+            "{} is not a folder of ours closed to others (a link, or another user's): remove it",
+            dir.display()
+        )));
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(dir.join(name))
 }
 
 /// The local image's id, if there is one.
@@ -264,8 +295,31 @@ pub(super) fn split_image(image: &str) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{run_step, split_image};
+    use super::{lock_dir_name, open_lock, run_step, split_image};
     use crate::backend::BackendError;
+
+    #[test]
+    fn a_planted_link_at_a_lock_is_never_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (base, victim) = (tmp.path(), tmp.path().join("victim"));
+        // the lock file itself a link: not opened, its target not created
+        let dir = base.join(lock_dir_name());
+        open_lock(base, "a.lock").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.join("b.lock")).unwrap();
+        assert!(open_lock(base, "b.lock").is_err());
+        assert!(!victim.exists(), "the link's target was created");
+        // the locks' folder a link to a folder: refused
+        let other = tempfile::tempdir().unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(other.path(), &dir).unwrap();
+        assert!(open_lock(base, "c.lock").is_err());
+        assert!(!other.path().join("c.lock").exists());
+        // a folder open to others: refused
+        std::fs::remove_file(&dir).unwrap();
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+        assert!(open_lock(base, "d.lock").is_err());
+    }
 
     /// The failure's tail of `sh -c script` run as a build step.
     async fn failed_tail(script: &str, allow: &[String]) -> String {

@@ -97,8 +97,9 @@ struct State {
 /// Local processes, one per instance.
 pub struct ProcessBackend {
     run_id: String,
-    /// The run's folder; instances' folders are inside it.
-    root: PathBuf,
+    /// The run's folder, made at a deploy, gone at the teardown; instances' folders are
+    /// inside it.
+    root: Mutex<Option<PathBuf>>,
     events: Events,
     state: Mutex<State>,
 }
@@ -108,15 +109,45 @@ impl ProcessBackend {
     pub fn new(run_id: &str) -> ProcessBackend {
         ProcessBackend {
             run_id: run_id.to_string(),
-            root: std::env::temp_dir().join(format!("phoenix-{}-{}", short(run_id), std::process::id())),
+            root: Mutex::default(),
             events: Events::default(),
             state: Mutex::new(State::default()),
         }
     }
 
-    /// The run's folder (it exists between a deploy and the teardown).
-    pub fn root(&self) -> &std::path::Path {
-        &self.root
+    /// The run's folder, while there is one (from a deploy to the teardown).
+    pub fn root(&self) -> Option<PathBuf> {
+        self.root.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The run's folder, made if there is none: `phoenix-<run>-<pid>-<random>` in the
+    /// temporary folder, created exclusively (never a link or a folder someone planted
+    /// under a name they could guess), 0700, holding the run's labels.
+    fn made_root(&self) -> Result<PathBuf> {
+        let mut root = self.root.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = root.as_ref() {
+            return Ok(r.clone());
+        }
+        let fail = |e: &dyn std::fmt::Display| BackendError::Op {
+            op: "create the run folder",
+            what: std::env::temp_dir().display().to_string(),
+            reason: e.to_string(),
+        };
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("phoenix-{}-{}-", short(&self.run_id), std::process::id()))
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .map_err(|e| fail(&e))?
+            .keep();
+        // registered first: the teardown removes it even if the labels cannot be written
+        registry::add_dir(dir.clone());
+        *root = Some(dir.clone());
+        let text: String = labels::for_run(&self.run_id)
+            .iter()
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect();
+        crate::output::write_atomic(&dir.join(LABELS_FILE), text.as_bytes()).map_err(|e| fail(&e))?;
+        Ok(dir)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -135,7 +166,7 @@ impl ProcessBackend {
     fn fresh(&self, state: &mut State, replica: &str, port: u16) -> Result<Instance> {
         state.created += 1;
         let id = format!("{}-{replica}-{}", short(&self.run_id), state.created);
-        let mut i = Instance::create(id.clone(), replica, self.root.join(&id), &self.events)?;
+        let mut i = Instance::create(id.clone(), replica, self.made_root()?.join(&id), &self.events)?;
         self.start(state, &mut i, port)?;
         Ok(i)
     }
@@ -283,21 +314,7 @@ impl Backend for ProcessBackend {
             return Err(refuse(&v.name));
         }
         let mut state = self.state();
-        if !self.root.exists() {
-            let made = instance::make_private_dir(&self.root).and_then(|()| {
-                let text: String = labels::for_run(&self.run_id)
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}\n"))
-                    .collect();
-                std::fs::write(self.root.join(LABELS_FILE), text)
-            });
-            registry::add_dir(self.root.clone());
-            made.map_err(|e| BackendError::Op {
-                op: "create the run folder",
-                what: self.root.display().to_string(),
-                reason: e.to_string(),
-            })?;
-        }
+        self.made_root()?;
         state.spec = Some(spec);
         state.env = d.env.clone();
         let mut endpoints = Vec::new();
@@ -485,5 +502,34 @@ impl Backend for ProcessBackend {
 
     async fn teardown(&self) -> Result<Removed> {
         self.teardown_all().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_folder_is_made_afresh_and_never_through_a_planted_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let b = ProcessBackend::new("planted-link-run");
+        // the name the folder used to have, predictable by anyone: a link to a victim folder
+        let victim = tempfile::tempdir().unwrap();
+        let old = std::env::temp_dir().join(format!("phoenix-{}-{}", short("planted-link-run"), std::process::id()));
+        std::os::unix::fs::symlink(victim.path(), &old).unwrap();
+        let root = b.made_root().unwrap();
+        let m = std::fs::symlink_metadata(&root).unwrap();
+        assert!(m.is_dir() && m.permissions().mode() & 0o777 == 0o700, "{m:?}");
+        assert!(root.join(LABELS_FILE).is_file());
+        assert_eq!(std::fs::read_dir(victim.path()).unwrap().count(), 0);
+        assert_eq!(b.made_root().unwrap(), root, "one folder until the teardown");
+        // after the teardown the next deploy gets a new one: the old name is known by now
+        b.remove_root().unwrap();
+        assert!(!root.exists() && b.root().is_none());
+        let again = b.made_root().unwrap();
+        assert_ne!(again, root);
+        drop(b);
+        assert!(!again.exists(), "dropping the backend removes its folder");
+        std::fs::remove_file(&old).unwrap();
     }
 }

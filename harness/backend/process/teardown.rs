@@ -32,12 +32,16 @@ impl ProcessBackend {
     }
 
     pub(super) fn remove_root(&self) -> std::io::Result<()> {
-        let r = match std::fs::remove_dir_all(&self.root) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            other => other,
-        };
-        registry::remove_dir(&self.root);
-        r
+        let mut slot = self.root.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(root) = slot.as_ref() else { return Ok(()) };
+        match std::fs::remove_dir_all(root) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        registry::remove_dir(root);
+        // the next deploy makes a fresh one (this name is known now)
+        *slot = None;
+        Ok(())
     }
 
     pub(super) async fn teardown_all(&self) -> Result<Removed> {
@@ -62,7 +66,7 @@ impl ProcessBackend {
         if let Err(e) = self.remove_root() {
             first_error.get_or_insert(BackendError::Op {
                 op: "remove the run folder",
-                what: self.root.display().to_string(),
+                what: self.root().map_or(String::new(), |r| r.display().to_string()),
                 reason: e.to_string(),
             });
         }

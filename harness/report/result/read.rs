@@ -6,9 +6,10 @@
 //! bounded ([`ResultJson::check`]). Keys added after a result was written read back with their defaults
 //! (`serde(default)`), so older results stay readable.
 
-use super::ResultJson;
+use super::{ResultJson, SCHEMA_VERSION};
 use crate::input::{self, Kind, Reason};
 use crate::scenario::{escape, MAX_PLANNED_FAULTS, MAX_REPLICAS, MAX_TRIALS};
+use crate::scenario::{rate_problem, Level};
 use std::path::{Path, PathBuf};
 
 /// The largest result.json read back. A real one is a few hundred KiB at most (one entry per
@@ -35,8 +36,13 @@ pub enum ReadError {
     NotAFile { path: PathBuf, kind: &'static str },
     #[error("'{}' is larger than {max} bytes, more than any result.json phoenix writes\n  hint: give the result.json a run wrote", escape(&path.display().to_string()))]
     TooLarge { path: PathBuf, max: u64 },
-    #[error("'{}' is not a phoenix result.json: {}", escape(&path.display().to_string()), escape(reason))]
-    Parse { path: PathBuf, reason: String },
+    #[error("'{}' is not a phoenix result.json: {}\n  hint: {hint}", escape(&path.display().to_string()), escape(reason))]
+    Parse {
+        path: PathBuf,
+        reason: String,
+        /// What to do about it (phoenix's own words, not escaped).
+        hint: &'static str,
+    },
 }
 
 impl ReadError {
@@ -58,14 +64,26 @@ impl ResultJson {
                 max: MAX_RESULT_BYTES,
             },
         })?;
-        let parse = |reason: String| ReadError::Parse {
+        let parse = |reason: String, hint| ReadError::Parse {
             path: path.to_path_buf(),
             reason,
+            hint,
         };
-        // serde_json refuses nesting deeper than 128 on its own
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        let r: ResultJson = serde_path_to_error::deserialize(de).map_err(|e| parse(crate::record::at_field(&e)))?;
-        r.check().map_err(parse)?;
+        // the plain parse is the fast one (serde_json refuses nesting deeper than 128, and
+        // anything but white space after the value); only a failure is parsed again, slower,
+        // to name the field it stopped at
+        let r: ResultJson = serde_json::from_slice(&bytes).map_err(|_| match version_of(&bytes) {
+            Some(v) if v != u64::from(SCHEMA_VERSION) => parse(version_problem(v), VERSION_HINT),
+            _ => parse(field_of_failure(&bytes), HINT),
+        })?;
+        if let Err(reason) = r.check() {
+            let hint = if reason.contains("`schema_version`") {
+                VERSION_HINT
+            } else {
+                HINT
+            };
+            return Err(parse(reason, hint));
+        }
         Ok(r)
     }
 
@@ -102,9 +120,130 @@ impl ResultJson {
                 .find_map(|(field, len)| over(field, len, MAX_RESULT_ENTRIES))
             });
         match problem {
-            Some(p) => Err(format!("{p}\n  hint: give the result.json a run wrote")),
-            None => Ok(()),
+            Some(p) => Err(p),
+            None => self.check_values(),
         }
+    }
+
+    /// The figures `compare`, `list` and `nightly` read: the schema version, the levels (of
+    /// [`Level`]), the score (0 to 100), the rate (the scenario parser's range) and every
+    /// time (finite, not negative). The lists are bounded by now.
+    fn check_values(&self) -> Result<(), String> {
+        let c = &self.certification;
+        if self.schema_version != SCHEMA_VERSION {
+            return Err(version_problem(u64::from(self.schema_version)));
+        }
+        for (field, level) in [
+            ("certification.level", &c.level),
+            ("certification.required", &c.required),
+        ] {
+            if Level::parse(level).is_none() {
+                return Err(format!(
+                    "field `{field}`: \"{level}\" is not a level (one of {})",
+                    Level::NAMES.join(", ")
+                ));
+            }
+        }
+        if !(0.0..=100.0).contains(&c.score) {
+            return Err(format!(
+                "field `certification.score`: {} is not a score from 0 to 100",
+                c.score
+            ));
+        }
+        if let Some(why) = rate_problem(self.load.rate) {
+            return Err(format!("field `load.rate`: {why}"));
+        }
+        self.times().try_for_each(|(field, v)| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!("field `{field}`: {v} is not a time (ms, 0 or more)"))
+            }
+        })
+    }
+
+    /// Every time of the result, ms, with its field.
+    fn times(&self) -> impl Iterator<Item = (String, f64)> + '_ {
+        let lat = |at: String, l: &crate::analysis::LatencySummary| {
+            [
+                ("p50", l.p50),
+                ("p90", l.p90),
+                ("p99", l.p99),
+                ("p999", l.p999),
+                ("max", l.max),
+            ]
+            .map(|(k, v)| (format!("{at}.{k}"), v))
+        };
+        let load = &self.load;
+        let tth = &self.time_to_healthy_ms;
+        let slip = [
+            ("p50", load.slip_ms.p50),
+            ("p99", load.slip_ms.p99),
+            ("max", load.slip_ms.max),
+        ];
+        let ci = tth.median_ci95.map_or([None, None], |(a, b)| [Some(a), Some(b)]);
+        std::iter::once(("load.duration_ms".to_string(), load.duration_ms))
+            .chain(lat("load.latency_ms".into(), &load.latency_ms))
+            .chain(slip.map(|(k, v)| (format!("load.slip_ms.{k}"), v)))
+            .chain(self.faults.iter().enumerate().flat_map(|(i, f)| {
+                let opt = [
+                    ("time_to_healthy_ms", f.time_to_healthy_ms),
+                    ("time_to_first_success_ms", f.time_to_first_success_ms),
+                    ("time_to_steady_ms", f.time_to_steady_ms),
+                ];
+                std::iter::once((format!("faults[{i}].at_ms"), f.at_ms)).chain(
+                    opt.into_iter()
+                        .filter_map(move |(k, v)| Some((format!("faults[{i}].{k}"), v?))),
+                )
+            }))
+            .chain(
+                [("p50", tth.p50), ("p99", tth.p99), ("max", tth.max)]
+                    .into_iter()
+                    .chain([("median_ci95", ci[0]), ("median_ci95", ci[1])])
+                    .filter_map(|(k, v)| Some((format!("time_to_healthy_ms.{k}"), v?))),
+            )
+            .chain(
+                tth.by_trial
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (format!("time_to_healthy_ms.by_trial[{i}]"), *v)),
+            )
+            .chain(
+                self.phases
+                    .iter()
+                    .enumerate()
+                    .flat_map(move |(i, p)| lat(format!("phases[{i}].latency_ms"), &p.latency_ms)),
+            )
+    }
+}
+
+/// What to do about a result that is not one.
+const HINT: &str = "give the result.json a run wrote";
+/// What to do about a result of another schema version.
+const VERSION_HINT: &str = "read it with the phoenix that wrote it (`environment.phoenix_version` names it)";
+
+fn version_problem(v: u64) -> String {
+    format!("field `schema_version`: {v} is not a version this build reads ({SCHEMA_VERSION})")
+}
+
+/// `schema_version` alone, from a result whose whole did not parse.
+fn version_of(bytes: &[u8]) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Version {
+        schema_version: u64,
+    }
+    serde_json::from_slice::<Version>(bytes).ok().map(|v| v.schema_version)
+}
+
+/// Why `bytes`, which did not parse as a result, did not: the field the parse stopped at.
+fn field_of_failure(bytes: &[u8]) -> String {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, ResultJson>(&mut *de) {
+        Err(e) => crate::record::at_field(&e),
+        Ok(_) => de
+            .end()
+            .err()
+            .map_or_else(|| "it does not parse".into(), |e| e.to_string()),
     }
 }
 

@@ -148,7 +148,7 @@ impl Compose<'_> {
             let max = crate::scenario::validate::bounds::MAX_REPLICAS;
             if !(1..=i64::from(max)).contains(&r) {
                 // refused even when [app] replicas wins: the file says what cannot run
-                self.problem(
+                self.value_problem(
                     &["services", name, "deploy", "replicas"],
                     format!("{r} replicas: out of range"),
                     format!("from 1 to {max}"),
@@ -159,106 +159,148 @@ impl Compose<'_> {
                     .add("app.replicas", &["services", name, "deploy", "replicas"]);
             }
         }
-        if let Some(g) = &s.stop_grace_period {
-            // Compose's stop grace is how long SIGTERM may take: the default of stop faults
+        // Compose's stop grace is how long SIGTERM may take: the default of stop faults
+        if let Some(g) = s.stop_grace_period.as_deref().and_then(|g| self.grace(name, g)) {
             for f in raw.faults.iter_mut().filter(|f| f.kind == "stop" && f.grace.is_none()) {
                 f.grace = Some(g.clone());
             }
         }
     }
 
-    /// A service's named volumes as `"name:/path"`; bind mounts, anonymous and undeclared
-    /// volumes are refused (a host folder is never mounted), and so is a read-only app
-    /// volume (the scenario's volumes are read-write).
+    /// A service's named volumes as `"name:/path"` (short or long syntax); bind mounts,
+    /// anonymous and undeclared volumes are refused (a host folder is never mounted), and
+    /// so is any mode or option but read-write (the scenario's volumes are read-write,
+    /// mounted as they are), each at its entry.
     pub(super) fn volumes(&mut self, name: &str, s: &dct::Service, declared: &[String], app: bool) -> Vec<String> {
-        let at = ["services", name, "volumes"];
         let mut out = Vec::new();
         for (i, v) in s.volumes.iter().enumerate() {
             let idx = i.to_string();
-            let vat = ["services", name, "volumes", idx.as_str()];
-            let (source, target, ro, kind) = match v {
-                dct::Volumes::Simple(t) => {
-                    let parts: Vec<&str> = t.split(':').collect();
-                    match parts.as_slice() {
-                        [target] => (None, target.to_string(), false, "volume"),
-                        [src, target, rest @ ..] => {
-                            let bind = src.starts_with(['.', '/', '~']);
-                            (
-                                Some(src.to_string()),
-                                target.to_string(),
-                                rest.first().is_some_and(|m| m.split(',').any(|o| o == "ro")),
-                                if bind { "bind" } else { "volume" },
-                            )
-                        }
-                        [] => continue,
-                    }
-                }
-                dct::Volumes::Advanced(a) => (a.source.clone(), a.target.clone(), a.read_only, a._type.as_str()),
-            };
-            let bind_why = if app {
-                lint::BIND_WHY
-            } else {
-                "phoenix mounts no host path into a service"
-            };
-            match (kind, source) {
-                ("bind", _) => self.problem(&at, format!("mounts the host folder onto {target}: {bind_why}"), if app { "keep state in a named volume declared shared, or in a service (Redis, a database, object storage); a source folder mounted for development (the image holds the code) belongs in docker-compose.override.yml, which phoenix does not read" } else { "use a named volume declared under the top-level volumes:, or bake the files into the image" }),
-                ("volume", None) => self.problem(&at, format!("an anonymous volume on {target} is per container: what one replica writes, its replacement never sees"), "name it (name:/path) and declare it under the top-level volumes:"),
-                ("volume", Some(src)) if !declared.contains(&src) => self.problem(&at, format!("named volume \"{src}\" is not declared under the top-level volumes:"), format!("add volumes: {{ {src}: {{}} }} at the top level")),
-                ("volume", Some(_)) if ro => self.problem(&at, "read-only volumes are not supported", "remove :ro"),
-                ("volume", Some(src)) => out.push(format!("{src}:{target}")),
-                (other, _) => self.problem(&vat, format!("a {other} mount is not supported"), "use a named volume"),
+            match mount(v, declared, app) {
+                Ok(m) => out.push(m),
+                Err((m, h)) => self.value_problem(&["services", name, "volumes", &idx], m, h),
             }
         }
         out
     }
 
-    /// Container ports named by `ports` (short and long syntax) and `expose`, deduplicated.
+    /// Container ports named by `ports` (short and long syntax) and `expose`, each checked,
+    /// deduplicated: the app's must be single TCP ports.
     fn container_ports(&mut self, name: &str, s: &dct::Service) -> Vec<u16> {
         let mut out: Vec<u16> = Vec::new();
-        let mut add = |p: u16| {
-            if !out.contains(&p) {
-                out.push(p)
+        for (key, i, shown, p) in self.port_specs(name, s) {
+            if p.first != p.last || p.proto != "tcp" {
+                let idx = i.to_string();
+                self.value_problem(
+                    &["services", name, key, &idx],
+                    format!("\"{shown}\" is not one TCP container port"),
+                    "write \"8080\", \"8080:8080\" or \"127.0.0.1:8080:8080\"; ranges and UDP are not supported",
+                );
+            } else if !out.contains(&p.first) {
+                out.push(p.first);
             }
-        };
-        let mut bad = Vec::new();
-        match &s.ports {
-            dct::Ports::Short(l) => {
-                for p in l {
-                    // [ip:][host:]container[/proto]: the container port is the last part
-                    let last = p.rsplit(':').next().unwrap_or(p);
-                    let (port, proto) = last.split_once('/').unwrap_or((last, "tcp"));
-                    match port.parse::<u16>() {
-                        Ok(n) if n > 0 && proto == "tcp" => add(n),
-                        _ => bad.push(("ports", p.clone())),
-                    }
-                }
-            }
-            dct::Ports::Long(l) => {
-                for p in l {
-                    if p.protocol.as_deref().is_some_and(|x| x != "tcp") || p.target == 0 {
-                        bad.push(("ports", format!("{}", p.target)));
-                    } else {
-                        add(p.target);
-                    }
-                }
-            }
-        }
-        for e in &s.expose {
-            let (port, proto) = e.split_once('/').unwrap_or((e, "tcp"));
-            match port.parse::<u16>() {
-                Ok(n) if n > 0 && proto == "tcp" => add(n),
-                _ => bad.push(("expose", e.clone())),
-            }
-        }
-        for (k, v) in bad {
-            self.problem(
-                &["services", name, k],
-                format!("\"{v}\" is not one TCP container port"),
-                "write \"8080\", \"8080:8080\" or \"127.0.0.1:8080:8080\"; ranges and UDP are not supported",
-            );
         }
         out
     }
+}
+
+/// A volume entry as `name:/path`, or why phoenix cannot mount it and the fix.
+fn mount(v: &dct::Volumes, declared: &[String], app: bool) -> Result<String, (String, String)> {
+    let (source, target) = match v {
+        dct::Volumes::Simple(t) => short_volume(t)?,
+        dct::Volumes::Advanced(a) => long_volume(a, app)?,
+    };
+    let bind = source.as_deref().is_some_and(|s| s.starts_with(['.', '/', '~']));
+    match source {
+        _ if bind => Err(bind_refusal(&target, app)),
+        None => Err((
+            format!(
+                "an anonymous volume on {target} is per container: what one replica writes, its replacement never sees"
+            ),
+            "name it (name:/path) and declare it under the top-level volumes:".into(),
+        )),
+        Some(src) if !declared.contains(&src) => Err((
+            format!("named volume \"{src}\" is not declared under the top-level volumes:"),
+            format!("add volumes: {{ {src}: {{}} }} at the top level"),
+        )),
+        Some(src) => Ok(format!("{src}:{target}")),
+    }
+}
+
+/// `[source:]target[:mode]`: the source (None: anonymous) and the target.
+fn short_volume(t: &str) -> Result<(Option<String>, String), (String, String)> {
+    let parts: Vec<&str> = t.split(':').collect();
+    let (source, target, mode) = match parts.as_slice() {
+        [target] => (None, *target, None),
+        [src, target] => (Some(*src), *target, None),
+        [src, target, mode] => (Some(*src), *target, Some(*mode)),
+        _ => {
+            return Err((
+                format!("\"{t}\" is not name:/path"),
+                "write name:/path, e.g. data:/data".into(),
+            ))
+        }
+    };
+    if target.is_empty() || source.is_some_and(str::is_empty) {
+        return Err((
+            format!("\"{t}\" is not name:/path"),
+            "write name:/path, e.g. data:/data".into(),
+        ));
+    }
+    if let Some(o) = mode.into_iter().flat_map(|m| m.split(',')).find(|o| *o != "rw") {
+        return Err(option_refusal(&format!(":{o}"), o == "ro"));
+    }
+    Ok((source.map(str::to_string), target.to_string()))
+}
+
+/// The long syntax (`type: volume`, `source:`, `target:`) as the short one.
+fn long_volume(a: &dct::AdvancedVolumes, app: bool) -> Result<(Option<String>, String), (String, String)> {
+    match a._type.as_str() {
+        "volume" | "bind" => {}
+        other => {
+            return Err((
+                format!("a {other} mount is not supported"),
+                "use a named volume (type: volume) declared under the top-level volumes:".into(),
+            ))
+        }
+    }
+    if a._type == "bind" {
+        // a bind's source is a host path, whatever it looks like
+        return Err(bind_refusal(&a.target, app));
+    }
+    let settings = [
+        ("read_only", a.read_only),
+        ("volume:", a.volume.is_some()),
+        ("bind:", a.bind.is_some()),
+        ("tmpfs:", a.tmpfs.is_some()),
+    ];
+    if let Some((k, _)) = settings.iter().find(|(_, set)| *set) {
+        return Err(option_refusal(k, *k == "read_only"));
+    }
+    Ok((a.source.clone(), a.target.clone()))
+}
+
+fn option_refusal(what: &str, read_only: bool) -> (String, String) {
+    if read_only {
+        return ("read-only volumes are not supported".into(), format!("remove {what}"));
+    }
+    (
+        format!("`{what}` is not supported: phoenix mounts a named volume read-write as it is (no SELinux relabel, copy, subpath or propagation option)"),
+        format!("remove {what}"),
+    )
+}
+
+fn bind_refusal(target: &str, app: bool) -> (String, String) {
+    let why = if app {
+        lint::BIND_WHY
+    } else {
+        "phoenix mounts no host path into a service"
+    };
+    let fix = if app {
+        "keep state in a named volume declared shared, or in a service (Redis, a database, object storage); a source folder mounted for development (the image holds the code) belongs in docker-compose.override.yml, which phoenix does not read"
+    } else {
+        "use a named volume declared under the top-level volumes:, or bake the files into the image"
+    };
+    (format!("mounts the host folder onto {target}: {why}"), fix.into())
 }
 
 use super::lint;

@@ -6,6 +6,7 @@ use super::{lint, Compose, MAX_COMPOSE_SERVICES};
 use crate::scenario::error::did_you_mean;
 use crate::scenario::file::{ScenarioFile, ServiceFile};
 use docker_compose_types as dct;
+use serde_path_to_error::Segment;
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
 
@@ -142,17 +143,8 @@ impl Compose<'_> {
             .unwrap_or_default();
         self.service_keys(&services, app);
         // the mapping goes on after refused keys, so one pass lists every problem
-        let typed: dct::Compose = match serde_yaml::from_value(value.clone()) {
-            Ok(c) => c,
-            Err(_) if !self.problems.is_empty() => return Vec::new(),
-            Err(e) => {
-                self.problem(
-                    &["services"],
-                    format!("not a compose file: {e}"),
-                    "check the key's type against the Compose file reference",
-                );
-                return Vec::new();
-            }
+        let Some(typed) = self.typed::<dct::Compose>(&value, &[]) else {
+            return Vec::new();
         };
         let declared: Vec<String> = typed.volumes.0.keys().cloned().collect();
         let order = self.start_order(&typed, app);
@@ -162,6 +154,7 @@ impl Compose<'_> {
                 continue;
             };
             let x = self.x_phoenix(&services, &name);
+            self.service_values(&name, s);
             let d = self.dependency(&name, s, x, &declared);
             self.dependency_origins(deps.len(), &d);
             deps.push(d);
@@ -171,6 +164,8 @@ impl Compose<'_> {
             return Vec::new();
         };
         let x = self.x_phoenix(&services, app);
+        self.service_values(app, s);
+        self.shared(app, &x.shared, &declared);
         let mut warnings = lint::lint(self, app, s, &x.shared);
         self.project_name = top.get("name").and_then(Value::as_str).map(str::to_string);
         self.app(app, s, x, &declared, raw, &mut warnings);
@@ -271,14 +266,41 @@ impl Compose<'_> {
         let Some(v) = services.get(name).and_then(|s| s.get("x-phoenix")) else {
             return XPhoenix::default();
         };
-        serde_yaml::from_value(v.clone()).unwrap_or_else(|e| {
-            self.problem(
-                &["services", name, "x-phoenix"],
-                format!("{e}"),
-                "x-phoenix takes build_command and shared (app), recipe and ready_log (dependencies)",
+        self.typed(v, &["services", name, "x-phoenix"]).unwrap_or_default()
+    }
+
+    /// `v` (at the key path `base`) as a `T`; a type error is refused at the key serde
+    /// stopped at, unless a problem already stands at or above it.
+    fn typed<T: serde::de::DeserializeOwned>(&mut self, v: &Value, base: &[&str]) -> Option<T> {
+        let e = match serde_path_to_error::deserialize(v) {
+            Ok(t) => return Some(t),
+            Err(e) => e,
+        };
+        let mut path: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+        for seg in e.path().iter() {
+            match seg {
+                Segment::Seq { index } => path.push(index.to_string()),
+                Segment::Map { key } => path.push(key.clone()),
+                Segment::Enum { .. } => {}
+                Segment::Unknown => break,
+            }
+        }
+        let field = path.join(".");
+        let covered = self.problems.iter().any(|p| {
+            field
+                .strip_prefix(&p.field)
+                .is_some_and(|r| r.is_empty() || r.starts_with('.'))
+        });
+        if !covered {
+            let key = path.last().map_or("the file", String::as_str).to_string();
+            let p: Vec<&str> = path.iter().map(String::as_str).collect();
+            self.value_problem(
+                &p,
+                format!("`{key}` is not what Compose takes there: {}", e.inner()),
+                "check its type against the Compose file reference, e.g. ports: [\"8080\"], environment: {A: \"1\"}",
             );
-            XPhoenix::default()
-        })
+        }
+        None
     }
 
     /// Dependencies in `depends_on` order (file order among equals); cycles refused.
@@ -441,6 +463,7 @@ impl Compose<'_> {
             );
             String::new()
         });
+        self.port_specs(name, s); // not used, but checked: Compose would refuse them
         ServiceFile {
             name: name.into(),
             image,

@@ -8,6 +8,7 @@
 
 mod app;
 pub(crate) mod budget;
+mod checks;
 mod interpolate;
 mod lint;
 mod map;
@@ -149,10 +150,11 @@ pub(super) fn apply(
 }
 
 /// The `deploy.replicas` of `service` in the compose file at `file`, when it says a plain
-/// number: `phoenix certify --compose` lays out one fault per replica before the file is
-/// mapped. Anything unreadable, over the budget or out of range is None here; the mapping
-/// then reports it at its line (an out-of-range `deploy.replicas` even when the scenario's
-/// own `replicas` wins).
+/// number from 1 to the scenario's bound: `phoenix certify --compose` lays out one fault
+/// per replica before the file is mapped. Anything unreadable, over the budget or out of
+/// range is None here, so the default scenario takes its own replicas and the mapping
+/// reports the value at its line (an out-of-range `deploy.replicas` even when the
+/// scenario's own `replicas` wins).
 pub fn declared_replicas(file: &Path, service: &str) -> Option<u32> {
     let text = super::read::read_bounded(file).ok()?;
     budget::check(&text).ok()?;
@@ -163,7 +165,8 @@ pub fn declared_replicas(file: &Path, service: &str) -> Option<u32> {
         .get("deploy")?
         .get("replicas")?
         .as_u64()?;
-    u32::try_from(r).ok()
+    let max = super::validate::bounds::MAX_REPLICAS;
+    u32::try_from(r).ok().filter(|r| (1..=max).contains(r))
 }
 
 /// A problem of the scenario file's own `[app]` keys, located in its text (the one being
@@ -202,13 +205,22 @@ impl Compose<'_> {
     /// the problems shown are located (each location is a scan of the text); the others
     /// are counted.
     fn problem(&mut self, path: &[&str], message: impl Into<String>, hint: impl Into<String>) {
+        self.push(path, message.into(), hint.into(), locate);
+    }
+
+    /// A problem of the value at `path`: located at the value when it is on the key's line.
+    fn value_problem(&mut self, path: &[&str], message: impl Into<String>, hint: impl Into<String>) {
+        self.push(path, message.into(), hint.into(), locate_value);
+    }
+
+    fn push(&mut self, path: &[&str], message: String, hint: String, at: fn(&str, &[&str]) -> (usize, usize)) {
         let shown = self.problems.len() < super::error::MAX_LISTED;
         self.problems.push(Problem {
             field: path.join("."),
             file: None,
-            location: Some(if shown { locate(self.text, path) } else { (1, 1) }),
-            message: message.into(),
-            hint: Some(hint.into()),
+            location: Some(if shown { at(self.text, path) } else { (1, 1) }),
+            message,
+            hint: Some(hint),
         });
     }
 
@@ -252,19 +264,25 @@ impl Compose<'_> {
         }
     }
 
-    /// Interpolates every string in `v` (keys too are left as written, as Compose does).
+    /// Interpolates every string in `v` (keys are left as written, as Compose does) and
+    /// refuses one with stray spaces.
     fn interpolate(&mut self, v: &mut Value, path: &mut Vec<String>) {
         match v {
             Value::String(s) => match interpolate::interpolate(s, &self.vars) {
-                Ok(done) => *s = done,
+                Ok(done) => {
+                    self.spaces(&done, path);
+                    *s = done;
+                }
                 Err((m, h)) => {
                     let p: Vec<&str> = path.iter().map(String::as_str).collect();
                     self.problem(&p, m, h);
                 }
             },
             Value::Sequence(items) => {
-                for item in items {
+                for (i, item) in items.iter_mut().enumerate() {
+                    path.push(i.to_string());
                     self.interpolate(item, path);
+                    path.pop();
                 }
             }
             Value::Mapping(m) => {
@@ -282,42 +300,84 @@ impl Compose<'_> {
 
 /// Line and column (1-based) of the key `path` in block-style YAML: each key is searched
 /// among its parent's direct children (the indentation of the parent's first child line:
-/// a deeper key of the same name is another key); the deepest key found is returned
-/// (1:1 when not even the first is). Linear in the text.
+/// a deeper key of the same name is another key); a number is the n-th `- ` item of a
+/// block list, whose first key may follow its dash on the same line. The deepest key found
+/// is returned (1:1 when not even the first is). Linear in the text.
 pub(crate) fn locate(text: &str, path: &[&str]) -> (usize, usize) {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut best = (1, 1);
-    let (mut from, mut parent_indent) = (0usize, -1isize);
-    'seg: for seg in path {
-        let mut child_indent = None;
-        for (i, line) in lines.iter().enumerate().skip(from) {
-            let t = line.trim_start();
-            if t.is_empty() || t.starts_with('#') {
-                continue;
+    locate_in(text, path).0
+}
+
+/// As [`locate`], but at the value when it stands on the found key's own line (what a
+/// refusal of the value points at).
+pub(crate) fn locate_value(text: &str, path: &[&str]) -> (usize, usize) {
+    match locate_in(text, path) {
+        ((l, c), Some(v)) => (l, c + v),
+        (at, None) => at,
+    }
+}
+
+/// The location and, when the whole path was found and its value follows on the same
+/// line, the value's offset from the key.
+fn locate_in(text: &str, path: &[&str]) -> ((usize, usize), Option<usize>) {
+    let mut best = ((1, 1), None);
+    let mut segs = path.iter();
+    let Some(mut seg) = segs.next() else { return best };
+    let (mut parent, mut child, mut items) = (-1isize, None, 0usize);
+    for (i, line) in text.lines().enumerate() {
+        let mut rest = line.trim_start();
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        let mut indent = (line.len() - rest.len()) as isize;
+        // each node of the line: its dashes (`- - key: v`), then what follows them
+        loop {
+            if indent <= parent {
+                return best;
             }
-            let indent = (line.len() - t.len()) as isize;
-            if indent <= parent_indent {
-                break;
+            let dash = rest == "-" || rest.starts_with("- ");
+            if *child.get_or_insert(indent) == indent {
+                let hit = if dash {
+                    items += 1;
+                    seg.parse::<usize>().ok() == Some(items - 1)
+                } else {
+                    key_is(rest, seg)
+                };
+                if hit {
+                    best = ((i + 1, indent as usize + 1), None);
+                    (parent, child, items) = (indent, None, 0);
+                    match segs.next() {
+                        Some(s) => seg = s,
+                        None => return (best.0, value_offset(rest, dash)),
+                    }
+                }
             }
-            if *child_indent.get_or_insert(indent) != indent {
-                continue;
-            }
-            let (key, extra) = match t.strip_prefix("- ") {
-                Some(k) => (k, 2),
-                None => (t, 0),
-            };
-            let bare = key.strip_prefix(['"', '\'']).unwrap_or(key);
-            if bare
-                .strip_prefix(seg)
-                .is_some_and(|r| r.starts_with(':') || r.starts_with("\":") || r.starts_with("':"))
-            {
-                best = (i + 1, indent as usize + extra + 1);
-                from = i + 1;
-                parent_indent = indent;
-                continue 'seg;
+            let after = rest.strip_prefix('-').filter(|_| dash).map(str::trim_start);
+            match after {
+                Some(a) if !a.is_empty() && !a.starts_with('#') => {
+                    indent += (rest.len() - a.len()) as isize;
+                    rest = a;
+                }
+                _ => break,
             }
         }
-        break;
     }
     best
+}
+
+/// `key:`, `"key":` or `'key':` at the start of `t`.
+fn key_is(t: &str, seg: &str) -> bool {
+    let bare = t.strip_prefix(['"', '\'']).unwrap_or(t);
+    bare.strip_prefix(seg)
+        .is_some_and(|r| r.starts_with(':') || r.starts_with("\":") || r.starts_with("':"))
+}
+
+/// Where the value of the node `t` starts within it, when on the same line.
+fn value_offset(t: &str, dash: bool) -> Option<usize> {
+    let colon = if dash {
+        1
+    } else {
+        t.find(": ").or_else(|| t.find(':'))? + 1
+    };
+    let v = t[colon..].trim_start();
+    (!v.is_empty() && !v.starts_with('#')).then(|| t.len() - v.len())
 }

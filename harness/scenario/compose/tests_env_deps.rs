@@ -56,7 +56,7 @@ fn a_dependency_bind_mount_undeclared_volume_entrypoint_or_bad_command_is_refuse
     let e = err(&s);
     assert!(
         e.contains(
-            ":9:5: field `services.db.volumes`: mounts the host folder onto /etc/redis: phoenix mounts no host path"
+            ":11:9: field `services.db.volumes.1`: mounts the host folder onto /etc/redis: phoenix mounts no host path"
         ),
         "{e}"
     );

@@ -4,7 +4,7 @@
 use super::super::file::{AppFile, FrontFile, HealthFile, ServiceFile};
 use super::super::http;
 use super::super::{App, Build, Front, Health, Service, VolumeMount};
-use super::bounds::{MAX_REPLICAS, MAX_SERVICES, MAX_VOLUMES};
+use super::bounds::{HEALTH_INTERVAL, HEALTH_SLOW_INTERVAL, MAX_REPLICAS, MAX_SERVICES, MAX_VOLUMES, START_TIMEOUT};
 use super::docker::{self, MAX_ENV, MAX_ENV_VALUE_BYTES};
 use super::paths::Want;
 use super::{valid_name, Validator};
@@ -137,15 +137,15 @@ impl Validator<'_> {
             "app.health.interval",
             h.interval.as_deref(),
             Duration::from_millis(1),
-            Duration::from_millis(1),
-            Duration::from_secs(10),
+            *HEALTH_INTERVAL.start(),
+            *HEALTH_INTERVAL.end(),
         );
         let slow_interval = self.duration(
             "app.health.slow_interval",
             h.slow_interval.as_deref(),
             Duration::from_secs(1),
-            Duration::from_millis(1),
-            Duration::from_secs(60),
+            *HEALTH_SLOW_INTERVAL.start(),
+            *HEALTH_SLOW_INTERVAL.end(),
         );
         let timeout = self.duration(
             "app.health.timeout",
@@ -158,8 +158,8 @@ impl Validator<'_> {
             "app.start_timeout",
             raw.start_timeout.as_deref(),
             Duration::from_secs(30),
-            Duration::from_millis(100),
-            Duration::from_secs(600),
+            *START_TIMEOUT.start(),
+            *START_TIMEOUT.end(),
         );
         self.env("app.env", &raw.env);
         let volumes = self.volumes("app.volumes", &raw.volumes);

@@ -6,12 +6,27 @@ use super::super::checks::{Body, Check, Upload};
 use super::super::duration::format_duration;
 use super::super::{Fault, FaultKind, Load, ALL};
 use super::Validator;
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 /// Highest load rate accepted, requests per second (a 2-core load generator's ceiling).
 pub const MAX_RATE: f64 = 20_000.0;
 /// Longest load accepted.
 pub const MAX_DURATION: Duration = Duration::from_secs(3600);
+/// `load.duration` accepted: a second to [`MAX_DURATION`].
+pub const LOAD_DURATION: RangeInclusive<Duration> = Duration::from_secs(1)..=MAX_DURATION;
+/// `load.timeout` accepted.
+pub const LOAD_TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(1)..=Duration::from_secs(60);
+/// `load.window` accepted (the width of the request log's windows).
+pub const LOAD_WINDOW: RangeInclusive<Duration> = Duration::from_millis(10)..=Duration::from_secs(10);
+/// `app.health.interval` accepted (fast probing).
+pub const HEALTH_INTERVAL: RangeInclusive<Duration> = Duration::from_millis(1)..=Duration::from_secs(10);
+/// `app.health.slow_interval` accepted.
+pub const HEALTH_SLOW_INTERVAL: RangeInclusive<Duration> = Duration::from_millis(1)..=Duration::from_secs(60);
+/// `app.start_timeout` accepted.
+pub const START_TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(100)..=Duration::from_secs(600);
+/// `certify.steady_window` accepted.
+pub const STEADY_WINDOW: RangeInclusive<Duration> = Duration::from_millis(10)..=Duration::from_secs(60);
 /// Most replicas accepted.
 pub const MAX_REPLICAS: u32 = 16;
 /// Most trials accepted.
@@ -65,6 +80,26 @@ pub const READ_ONLY_MAX_RATE: f64 = 200.0;
 pub const READ_ONLY_MAX_DURATION: Duration = Duration::from_secs(30);
 /// Size of the tmpfs the read-only replica gets at /tmp, bytes (16 MiB).
 pub const READ_ONLY_TMPFS_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Why `rate` is not a load rate: not a positive number, or over [`MAX_RATE`].
+pub fn rate_problem(rate: f64) -> Option<String> {
+    if !rate.is_finite() || rate <= 0.0 {
+        Some(format!("{} is not a positive rate", shown_rate(rate)))
+    } else if rate > MAX_RATE {
+        Some(format!("{} is above the limit of {MAX_RATE}", shown_rate(rate)))
+    } else {
+        None
+    }
+}
+
+/// A rate for a message: huge values in exponent form, not 300 digits.
+fn shown_rate(rate: f64) -> String {
+    if rate.abs() >= 1e9 {
+        format!("{rate:e}")
+    } else {
+        rate.to_string()
+    }
+}
 
 /// Why a load over `trials` trials plans more requests than the run can keep, with the
 /// arithmetic. Also used for `--trials` on the command line.

@@ -7,49 +7,47 @@ use super::super::file::{CertifyFile, LoadFile};
 use super::super::http;
 use super::super::template::template_vars;
 use super::super::{Body, CertifyParams, Load, RequestSpec, Upload};
-use super::bounds::{MAX_DURATION, MAX_HEADERS, MAX_IN_FLIGHT, MAX_LOAD_UPLOAD_TOTAL, MAX_RATE, MAX_REQUEST_KINDS};
+use super::bounds::{
+    rate_problem, LOAD_DURATION, LOAD_TIMEOUT, LOAD_WINDOW, MAX_HEADERS, MAX_IN_FLIGHT, MAX_LOAD_UPLOAD_TOTAL,
+    MAX_RATE, MAX_REQUEST_KINDS, STEADY_WINDOW,
+};
 use super::Validator;
 use std::time::Duration;
 
 impl Validator<'_> {
     pub(super) fn load(&mut self, raw: LoadFile) -> Load {
-        let rate = if !raw.rate.is_finite() || raw.rate <= 0.0 {
-            self.problem(
-                "load.rate",
-                format!("{} is not a positive rate", shown(raw.rate)),
-                Some("requests per second, e.g. rate = 200".into()),
-            );
-            1.0
-        } else if raw.rate > MAX_RATE {
-            self.problem(
-                "load.rate",
-                format!("{} is above the limit of {MAX_RATE}", shown(raw.rate)),
-                Some("one load generator process cannot pace more; lower the rate".into()),
-            );
-            MAX_RATE
-        } else {
-            raw.rate
+        let rate = match rate_problem(raw.rate) {
+            Some(why) if raw.rate > MAX_RATE => {
+                let hint = "one load generator process cannot pace more; lower the rate";
+                self.problem("load.rate", why, Some(hint.into()));
+                MAX_RATE
+            }
+            Some(why) => {
+                self.problem("load.rate", why, Some("requests per second, e.g. rate = 200".into()));
+                1.0
+            }
+            None => raw.rate,
         };
         let duration = self.duration(
             "load.duration",
             Some(&raw.duration),
             Duration::from_secs(1),
-            Duration::from_secs(1),
-            MAX_DURATION,
+            *LOAD_DURATION.start(),
+            *LOAD_DURATION.end(),
         );
         let timeout = self.duration(
             "load.timeout",
             raw.timeout.as_deref(),
             Duration::from_secs(2),
-            Duration::from_millis(1),
-            Duration::from_secs(60),
+            *LOAD_TIMEOUT.start(),
+            *LOAD_TIMEOUT.end(),
         );
         let window = self.duration(
             "load.window",
             raw.window.as_deref(),
             Duration::from_millis(100),
-            Duration::from_millis(10),
-            Duration::from_secs(10),
+            *LOAD_WINDOW.start(),
+            *LOAD_WINDOW.end(),
         );
         // by default enough connections to keep a whole timeout's requests in flight (a
         // paused app holds every request until its timeout), plus a margin; the pool only
@@ -178,8 +176,8 @@ impl Validator<'_> {
                 "certify.steady_window",
                 raw.steady_window.as_deref(),
                 Duration::from_secs(1),
-                Duration::from_millis(10),
-                Duration::from_secs(60),
+                *STEADY_WINDOW.start(),
+                *STEADY_WINDOW.end(),
             ),
             steady_p99_tolerance: tol,
         }
@@ -212,14 +210,5 @@ impl Validator<'_> {
                 None
             }
         }
-    }
-}
-
-/// A rate for a message: huge values in exponent form, not 300 digits.
-fn shown(rate: f64) -> String {
-    if rate.abs() >= 1e9 {
-        format!("{rate:e}")
-    } else {
-        rate.to_string()
     }
 }
