@@ -466,6 +466,21 @@ fn fs_reads(serving: bool) -> Vec<crate::record::FsRead> {
     ]
 }
 
+/// A quiet host: 2 CPUs, CPU pressure 2 %, load 0.8, 30 % busy and no steal over the load.
+fn quiet_host() -> crate::record::HostRecord {
+    use crate::record::{CpuTimes, HostSample};
+    let at = |at_us, total, busy| HostSample {
+        at_us,
+        psi_some_avg10: Some(2.0),
+        load1: Some(0.8),
+        cpu: Some(CpuTimes { total, busy, steal: 0 }),
+    };
+    crate::record::HostRecord {
+        cpus: 2,
+        samples: vec![at(0, 1_000, 300), at(4_000_000, 1_800, 540)],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,20 +494,5 @@ mod tests {
         assert_eq!(r.analysis.checks[0].lost, 1);
         assert!(r.analysis.lost_requests > 0);
         assert_eq!(r.certification.level, crate::certify::Level::NotCertified);
-    }
-}
-
-/// A quiet host: 2 CPUs, CPU pressure 2 %, load 0.8, 30 % busy and no steal over the load.
-fn quiet_host() -> crate::record::HostRecord {
-    use crate::record::{CpuTimes, HostSample};
-    let at = |at_us, total, busy| HostSample {
-        at_us,
-        psi_some_avg10: Some(2.0),
-        load1: Some(0.8),
-        cpu: Some(CpuTimes { total, busy, steal: 0 }),
-    };
-    crate::record::HostRecord {
-        cpus: 2,
-        samples: vec![at(0, 1_000, 300), at(4_000_000, 1_800, 540)],
     }
 }
