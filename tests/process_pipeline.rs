@@ -199,6 +199,16 @@ fn a_put_only_mix_is_read_back_and_a_check_that_never_verifies_is_broken_not_los
 
 #[test]
 fn a_program_not_built_yet_fails_the_run_with_status_1_naming_it_and_leaves_nothing() {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    // the process backend's run folders in the temporary folder (each holds its labels)
+    let labelled = || -> std::collections::BTreeSet<std::path::PathBuf> {
+        let entries = std::fs::read_dir(std::env::temp_dir()).unwrap().flatten();
+        entries
+            .map(|e| e.path())
+            .filter(|p| p.join("phoenix-bench.labels").is_file())
+            .collect()
+    };
+    let before = labelled();
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("p.toml");
     let text = r#"name = "unbuilt"
@@ -219,8 +229,11 @@ duration = "2s"
         err.contains("bin/not-built-yet") && err.contains("build the program first"),
         "{err}"
     );
-    let result = read_json(&out.join("result.json"));
-    assert_nothing_left_locally(result["run_id"].as_str().unwrap());
+    // nothing was deployed, so nothing was measured: no run folder (README, "The report folder"),
+    // and no process run folder of its own left in the temporary folder
+    assert!(!out.exists(), "a run that deployed nothing left {}", out.display());
+    let left: Vec<_> = labelled().difference(&before).cloned().collect();
+    assert!(left.is_empty(), "the run left {left:?}");
 }
 
 /// Repeated trials: one run folder, a fresh deployment per trial, and the time-to-healthy
