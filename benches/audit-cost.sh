@@ -30,7 +30,8 @@ for i in $(seq "${PAIRS:-2}"); do
     start=$(date +%s%N); code=0
     "$phoenix" run "$file" --out "$work/$v-$i" >/dev/null 2>"$work/$v-$i.err" || code=$?
     wall=$(( ($(date +%s%N) - start) / 1000000 ))
-    [ "$code" = 0 ] || [ "$code" = 3 ] || { cat "$work/$v-$i.err" >&2; exit 1; }
+    # 5: inconclusive on a contended host, a complete run all the same
+    [ "$code" = 0 ] || [ "$code" = 3 ] || [ "$code" = 5 ] || { cat "$work/$v-$i.err" >&2; exit 1; }
     level=$(sed -n 's/.*"level": *"\([a-z-]*\)".*/\1/p' "$work/$v-$i/result.json" | head -1)
     echo "audit $v, run $i: $wall ms, $level, load average $(cut -d' ' -f1 /proc/loadavg)"
     walls[$v]+="$wall "

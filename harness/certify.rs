@@ -15,9 +15,11 @@
 //! - time to healthy: `clamp(1.5 − TTH_p99 / target, 0, 1)` (1 at half the target or faster,
 //!   0.5 at the target, 0 at 1.5× the target), weight 0.40;
 //! - availability `A = 1 − lost / sent`: `clamp(1 − 5·(1 − A), 0, 1)`, weight 0.35;
-//! - latency degradation `D = disruption p99 / baseline p99`: `clamp(1 − log10(D) / 2, 0, 1)`,
-//!   weight 0.25, measured only when both phases hold at least [`MIN_P99_SAMPLES`]
-//!   successful requests;
+//! - latency degradation `D = disruption pXX / baseline pXX`: `clamp(1 − log10(D) / 2, 0, 1)`,
+//!   weight 0.25; pXX is the highest percentile from p90 to p99 (on the phases' curve) that
+//!   leaves [`MIN_SAMPLES_ABOVE`] successful requests above it in both phases — the p99
+//!   from [`MIN_P99_SAMPLES`], not measured below [`MIN_P90_SAMPLES`] — so one stall (a
+//!   SYN retry, which holds the few connections opened in the same instant) cannot set it;
 //! - with two or more trials, trial-to-trial spread: `CV` = standard deviation / mean of the
 //!   per-trial mean TTH, `clamp(1 − 2·CV, 0, 1)`, weight 0.10.
 //!
@@ -37,7 +39,7 @@ use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 
 mod components;
-pub use components::MIN_P99_SAMPLES;
+pub use components::{MIN_P90_SAMPLES, MIN_P99_SAMPLES, MIN_SAMPLES_ABOVE};
 
 /// Score from which a run within its target is `phoenix`.
 pub const PHOENIX_SCORE: f64 = 85.0;
@@ -86,6 +88,11 @@ pub struct Certification {
     /// The level the scenario requires to pass.
     pub required: Level,
     pub passed: bool,
+    /// Set when the level fell short of `required` only on the figures, on a host that was
+    /// contended (or whose measured platform floor explains the miss): the run is then no
+    /// verdict on the app (exit [`crate::exit::EXIT_INCONCLUSIVE`]). Why, with the figures.
+    #[serde(default)]
+    pub inconclusive: Option<String>,
 }
 
 /// Facts outside the analysis that the hard rules need.
@@ -95,6 +102,11 @@ pub struct Verdicts {
     pub state_lost: Vec<String>,
     /// Why the run did not complete, if it did not.
     pub incomplete: Option<String>,
+    /// Why a miss may be the host's rather than the app's, from outside the analysis: the
+    /// platform floor measured in the same run (kill-and-restart of a null replica) when
+    /// the app's share alone would meet the target. Each line makes a shortfall on the
+    /// figures inconclusive, like a contended host.
+    pub host_explains: Vec<String>,
 }
 
 /// Certifies an analysed run. The level is the lowest that these rules allow, in order:
@@ -148,6 +160,8 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
     } else {
         Level::Fragile
     };
+    // only a level the figures alone set can be the host's doing
+    let figures_level = level;
     if let Some(p99) = tth_p99 {
         let verb = if p99 <= target_ms { "within" } else { "over" };
         reasons.push(format!(
@@ -205,6 +219,14 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
         reasons.push(format!("run incomplete: {why}"));
         level = Level::NotCertified;
     }
+    let passed = level >= scenario.require;
+    let capped = analysis.audit.findings.iter().any(|f| f.caps.is_some()) || level < figures_level;
+    let inconclusive = (!passed && !capped)
+        .then(|| host_inconclusive(analysis, verdicts))
+        .flatten();
+    if let Some(why) = &inconclusive {
+        reasons.push(why.clone());
+    }
     Certification {
         level,
         score,
@@ -212,8 +234,25 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
         unmeasured,
         components,
         required: scenario.require,
-        passed: level >= scenario.require,
+        passed,
+        inconclusive,
     }
+}
+
+/// Why a shortfall on the figures is no verdict on the app, if it is not: the host was
+/// contended during the load (`analysis::contention`), or the caller's `host_explains`.
+fn host_inconclusive(a: &Analysis, v: &Verdicts) -> Option<String> {
+    let mut why: Vec<String> = Vec::new();
+    if a.contention.contended {
+        why.push(format!("host contended: {}", a.contention.reasons.join("; ")));
+    }
+    why.extend(v.host_explains.iter().cloned());
+    (!why.is_empty()).then(|| {
+        format!(
+            "inconclusive: the level fell short on a host that may explain it ({}); rerun on a quiet host",
+            why.join("; ")
+        )
+    })
 }
 
 /// What a level needs but the run did not measure, one line each (empty: nothing missing).

@@ -19,7 +19,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario and write a report folder (prints its path).
     ///
-    /// Exit status: 0 met the required level, 3 fell short, 2 bad input, 1 runtime failure.
+    /// Exit status: 0 met the required level, 3 fell short, 5 fell short on a contended host
+    /// (inconclusive), 2 bad input, 1 runtime failure.
     Run {
         /// The scenario file (TOML).
         scenario: PathBuf,
@@ -40,7 +41,8 @@ pub enum Command {
     /// then restarted, each killed then replaced, a rolling replace, the audit on.
     ///
     /// The scenario is `phoenix init`'s, saved as scenario.toml in the run folder. Same
-    /// run folder and exit status as `run`: 0 met, 3 fell short, 2 bad input, 1 runtime.
+    /// run folder and exit status as `run`: 0 met, 3 fell short, 5 inconclusive, 2 bad
+    /// input, 1 runtime.
     Certify {
         #[command(flatten)]
         app: ZeroConfigArgs,
@@ -126,7 +128,7 @@ pub enum Command {
     ///
     /// Exit status: 3 a scenario fell short of its level (or an anti-pattern scenario was
     /// certified) or recovery regressed against --baseline, 1 a run failed, 2 bad input,
-    /// 0 otherwise.
+    /// 5 a scenario was inconclusive (host contended) on every try (2 retries), 0 otherwise.
     Nightly {
         /// Folder for this night's run folders (one per scenario) and summary.md.
         #[arg(long)]

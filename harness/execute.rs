@@ -406,7 +406,9 @@ impl Drive<'_> {
             log
         };
         let memory = sample_memory(self.backend, self.clock, &load_done);
-        let (log, faults, fresh, memory) = tokio::join!(load, faults, fresh_audit, memory);
+        let host = crate::host::sample_host(self.clock, &load_done);
+        let (log, faults, fresh, memory, host) = tokio::join!(load, faults, fresh_audit, memory, host);
+        trial.host = host;
         trial.fresh = fresh;
         trial.requests = log;
         trial.memory = memory;

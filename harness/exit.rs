@@ -10,3 +10,7 @@ pub const EXIT_RUNTIME: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 /// The run completed and fell short of the required level.
 pub const EXIT_FELL_SHORT: u8 = 3;
+/// The run completed and fell short of the required level on its figures alone, on a host
+/// that was contended (CPU pressure, steal, load or the generator's slip above their
+/// bounds): no verdict on the app; rerun it on a quiet host (`phoenix nightly` does).
+pub const EXIT_INCONCLUSIVE: u8 = 5;

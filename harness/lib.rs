@@ -52,6 +52,7 @@ pub mod execute;
 pub mod exit;
 pub mod fault;
 pub mod front;
+pub mod host;
 pub mod input;
 pub mod load;
 pub mod load_cli;

@@ -7,6 +7,9 @@
 //! - 3 when a scenario fell short of its required level, an anti-pattern scenario was
 //!   certified (its detector missed), or recovery regressed against the baseline;
 //! - 1 when a run failed for another reason (Docker unreachable, an image build failed);
+//! - 5 when a scenario stayed inconclusive (it fell short on a contended host) through
+//!   [`INCONCLUSIVE_RETRIES`] more tries, and nothing above applies: each try is reported,
+//!   the earlier ones kept under `<out>/inconclusive/`;
 //! - 2 on bad input (no scenario matched, an invalid scenario, an output folder in use);
 //! - 0 otherwise.
 //!
@@ -15,7 +18,7 @@
 
 use crate::certify::Level;
 use crate::compare::{self, Thresholds};
-use crate::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_OK, EXIT_RUNTIME};
+use crate::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_RUNTIME};
 use crate::output::RunDir;
 use crate::report::result::ResultJson;
 use crate::scenario::Scenario;
@@ -31,6 +34,10 @@ pub const DEFAULT_EXPECT_NOT_CERTIFIED: &str = "antipattern-*";
 pub const DEFAULT_TRIALS: u32 = 3;
 /// What `--short` runs: one scenario, one trial — enough to prove the command works.
 pub const SHORT_SCENARIO: &str = "scenarios/kill-restart.toml";
+
+/// How many more times a scenario whose run was inconclusive (a contended host, exit 5) is
+/// run: a busy runner passes, a slow app stays short, and a night stays bounded.
+pub const INCONCLUSIVE_RETRIES: u32 = 2;
 
 /// What `phoenix nightly` was asked to do.
 #[derive(Debug, Clone)]
@@ -59,6 +66,8 @@ pub struct Row {
     /// None when the run left no result.json.
     pub result: Option<Summary>,
     pub expect_not_certified: bool,
+    /// Earlier tries that were inconclusive, one line each (why, and their folder).
+    pub earlier_tries: Vec<String>,
 }
 
 /// The figures of one result.json the summary shows.
@@ -71,6 +80,8 @@ pub struct Summary {
     pub score: f64,
     pub tth_p99_ms: Option<f64>,
     pub lost: u64,
+    /// Why the run was no verdict on the app (a contended host), if so.
+    pub inconclusive: Option<String>,
 }
 
 /// Reads the figures of a run folder's result.json (through the one reader, see
@@ -85,6 +96,7 @@ pub fn read_summary(run_dir: &Path) -> Option<Summary> {
         score: r.certification.score,
         tth_p99_ms: r.time_to_healthy_ms.p99,
         lost: r.faults.iter().map(|f| f.lost_requests).sum(),
+        inconclusive: r.certification.inconclusive,
     })
 }
 
@@ -100,6 +112,8 @@ pub enum Verdict {
     DetectorMissed,
     /// No result (runtime failure: Docker, image build, interrupted).
     RunFailed,
+    /// Fell short on a contended host on every try: no verdict on the app.
+    Inconclusive,
 }
 
 impl Row {
@@ -118,6 +132,8 @@ impl Row {
             }
         } else if r.passed {
             Verdict::Ok
+        } else if self.exit == Some(i32::from(EXIT_INCONCLUSIVE)) {
+            Verdict::Inconclusive
         } else {
             Verdict::FellShort
         }
@@ -198,6 +214,10 @@ pub fn table(rows: &[Row]) -> String {
                 "**UNTESTED, expected not-certified**".into()
             }
             Verdict::DetectorMissed => "**CERTIFIED, expected not-certified**".into(),
+            Verdict::Inconclusive => format!(
+                "**INCONCLUSIVE** (host contended, {} tries)",
+                row.earlier_tries.len() + 1
+            ),
             Verdict::RunFailed => format!(
                 "**RUN FAILED** (exit {})",
                 row.exit.map_or("by signal".into(), |c| c.to_string())
@@ -219,11 +239,17 @@ pub fn table(rows: &[Row]) -> String {
             None => writeln!(out, "| {} | — | — | — | — | — | — | {} |", row.scenario, verdict),
         };
     }
+    for row in rows.iter().filter(|r| !r.earlier_tries.is_empty()) {
+        let _ = writeln!(out, "\n{} was retried:", row.scenario);
+        for t in &row.earlier_tries {
+            let _ = writeln!(out, "- {t}");
+        }
+    }
     out
 }
 
 /// The exit status for a night: 3 on any shortfall, missed detection or regression, else 1
-/// on any failed run, else 0.
+/// on any failed run, else 5 on any scenario inconclusive on every try, else 0.
 pub fn exit_status(rows: &[Row], regressed: bool) -> u8 {
     let verdicts: Vec<Verdict> = rows.iter().map(Row::verdict).collect();
     if regressed
@@ -234,8 +260,33 @@ pub fn exit_status(rows: &[Row], regressed: bool) -> u8 {
         EXIT_FELL_SHORT
     } else if verdicts.contains(&Verdict::RunFailed) {
         EXIT_RUNTIME
+    } else if verdicts.contains(&Verdict::Inconclusive) {
+        EXIT_INCONCLUSIVE
     } else {
         EXIT_OK
+    }
+}
+
+/// One `phoenix run` of a scenario into `dir`: its exit status (None: killed by a signal),
+/// or the night's exit status when it could not be started.
+fn run_one(o: &Options, file: &Path, dir: &Path, trials: u32) -> Result<Option<i32>, u8> {
+    let status = std::process::Command::new(&o.exe)
+        .arg("run")
+        .arg(file)
+        .arg("--out")
+        .arg(dir)
+        .arg("--trials")
+        .arg(trials.to_string())
+        .stdin(Stdio::null())
+        // the run prints its folder on stdout; keep stdout for the summary
+        .stdout(Stdio::null())
+        .status();
+    match status {
+        Ok(s) => Ok(s.code()),
+        Err(e) => {
+            eprintln!("error: cannot start '{}': {e}", o.exe.display());
+            Err(EXIT_RUNTIME)
+        }
     }
 }
 
@@ -289,29 +340,38 @@ pub fn run(o: &Options) -> u8 {
             i + 1,
             scenarios.len()
         );
-        let status = std::process::Command::new(&o.exe)
-            .arg("run")
-            .arg(file)
-            .arg("--out")
-            .arg(o.out.join(name))
-            .arg("--trials")
-            .arg(trials.to_string())
-            .stdin(Stdio::null())
-            // the run prints its folder on stdout; keep stdout for the summary
-            .stdout(Stdio::null())
-            .status();
-        let exit = match status {
-            Ok(s) => s.code(),
-            Err(e) => {
-                eprintln!("error: cannot start '{}': {e}", o.exe.display());
+        let dir = o.out.join(name);
+        let mut earlier_tries = Vec::new();
+        let exit = loop {
+            let exit = match run_one(o, file, &dir, trials) {
+                Ok(code) => code,
+                Err(code) => return code,
+            };
+            let tries = earlier_tries.len() as u32;
+            if exit != Some(i32::from(EXIT_INCONCLUSIVE)) || tries >= INCONCLUSIVE_RETRIES {
+                break exit;
+            }
+            // keep the inconclusive try out of the comparison, one level down
+            let kept = o.out.join("inconclusive").join(format!("{name}-try{}", tries + 1));
+            let why = read_summary(&dir).and_then(|s| s.inconclusive).unwrap_or_default();
+            if let Err(e) =
+                std::fs::create_dir_all(o.out.join("inconclusive")).and_then(|_| std::fs::rename(&dir, &kept))
+            {
+                eprintln!("error: cannot keep the inconclusive try in '{}': {e}", kept.display());
                 return EXIT_RUNTIME;
             }
+            eprintln!(
+                "phoenix nightly: {name} was inconclusive (try {}), running it again",
+                tries + 1
+            );
+            earlier_tries.push(format!("try {}: {why} (`{}`)", tries + 1, kept.display()));
         };
         rows.push(Row {
             scenario: name.clone(),
             exit,
-            result: read_summary(&o.out.join(name)),
+            result: read_summary(&dir),
             expect_not_certified: o.expect_not_certified.iter().any(|g| wildcard(g, name)),
+            earlier_tries,
         });
     }
     let mut summary = format!(
@@ -354,6 +414,7 @@ pub fn run(o: &Options) -> u8 {
         match code {
             EXIT_OK => "every scenario met its expectation, no regression",
             EXIT_FELL_SHORT => "a scenario fell short or regressed",
+            EXIT_INCONCLUSIVE => "a scenario was inconclusive on every try (host contended)",
             _ => "a run failed",
         }
     );

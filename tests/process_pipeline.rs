@@ -19,7 +19,9 @@ static ONE: Mutex<()> = Mutex::new(());
 const BOOT_MS: f64 = 300.0;
 
 /// Runs a scenario of `tests/scenarios/` on the process backend; asserts its exit status,
-/// that it took less than `within`, and that it left no process or folder behind.
+/// that it took less than `within`, and that it left no process or folder behind. Exit 0
+/// (met) may be 5 instead (inconclusive: a time to healthy over the 1 s target on a
+/// contended host); exit 3 here is lost state or a broken check, 3 whatever the host.
 fn run_process(scenario: &str, exit: i32, within: Duration) -> (Value, Value, std::path::PathBuf, tempfile::TempDir) {
     run_process_with(scenario, &[], exit, within)
 }
@@ -46,7 +48,11 @@ fn run_process_with(
     let took = start.elapsed();
     let result = read_json(&out.join("result.json"));
     let record = read_json(&out.join("record.json"));
-    assert_eq!(o.status.code(), Some(exit), "{scenario}: {}", result["certification"]);
+    if exit == 0 {
+        assert_verdict_exit(o.status.code(), exit, &result, scenario);
+    } else {
+        assert_eq!(o.status.code(), Some(exit), "{scenario}: {}", result["certification"]);
+    }
     assert!(took < within, "{scenario} took {took:?}, over {within:?}");
     eprintln!("{scenario}: {took:?}");
     let run_id = result["run_id"].as_str().expect("run_id");
@@ -92,15 +98,18 @@ fn kill_restart_on_the_process_backend_is_certified_with_measured_recovery_in_se
         serde_json::json!([]),
         "no image is involved"
     );
-    assert_eq!(result["certification"]["passed"], true);
+    // on a contended host the figures may miss the target (exit 5): not the app's
+    let host = inconclusive(&result);
+    assert_eq!(result["certification"]["passed"], !host);
     let faults = result["faults"].as_array().unwrap();
     assert_eq!(faults.len(), 2);
     for (f, action) in faults.iter().zip(["restart", "replace"]) {
         assert_eq!(f["action"], action);
         assert_eq!(f["recovery"], "recovered", "{f}");
         let tth = f["time_to_healthy_ms"].as_f64().expect("a measured time to healthy");
-        // the demo sleeps BOOT_MS before binding: a shorter TTH would not be its recovery
-        assert!((BOOT_MS..1000.0).contains(&tth), "{action}: TTH {tth} ms");
+        // the demo sleeps BOOT_MS before binding: a shorter TTH would not be its recovery;
+        // within the 1 s target unless the run was inconclusive
+        assert!(tth >= BOOT_MS && (host || tth < 1000.0), "{action}: TTH {tth} ms");
         let b = &f["breakdown_ms"];
         let (exit, running) = (b["exit"].as_f64().unwrap(), b["running"].as_f64().unwrap());
         assert!(

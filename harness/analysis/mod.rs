@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod burn;
 pub mod checks;
+pub mod contention;
 pub mod memory;
 pub mod phases;
 pub mod probes;
@@ -154,6 +155,9 @@ pub struct Analysis {
     /// The read-only trial over every trial.
     #[serde(default)]
     pub read_only: ReadOnlySummary,
+    /// The host during the loads: CPU pressure, steal, load, slip; `contended` above bounds.
+    #[serde(default)]
+    pub contention: contention::Contention,
 }
 
 impl Analysis {
@@ -244,6 +248,7 @@ pub fn analyse(record: &RunRecord) -> Analysis {
                 .and_then(|f| f.time_to_healthy_ms)
         }),
         read_only: read_only::summarise(record),
+        contention: contention::contention(record, load.slip_ms.p99),
         lost_requests: faults.iter().map(|f| f.lost.total).sum(),
         load,
         time_to_healthy_ms: DurationSummary::of(&tth),

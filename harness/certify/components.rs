@@ -5,11 +5,21 @@
 use super::Component;
 use crate::analysis::{spread, Analysis, Phase, RecoveryStatus};
 
-/// Fewest successful requests a phase needs before its p99 counts. With n samples the
-/// p99 is the sample of rank ⌈0.99·n⌉ (HdrHistogram's definition), so below 100 it is the
-/// largest sample: one request stuck on a SYN retry would set it alone. From 100 up, one
-/// stray request cannot.
-pub const MIN_P99_SAMPLES: u64 = 100;
+/// Requests a phase's latency percentile must leave above it for the latency component to
+/// use it: a stall (a SYN retry holds every connection opened in the same instant for 1 s)
+/// takes a few requests at once, and a percentile with fewer requests above it than the
+/// stall took is the stall's figure, not the phase's.
+pub const MIN_SAMPLES_ABOVE: u64 = 5;
+
+/// Fewest successful requests per phase for the p99 to count: `MIN_SAMPLES_ABOVE / 1 %`.
+/// With n samples the p99 is the sample of rank ⌈0.99·n⌉ (HdrHistogram's definition), so
+/// from 500 up at least 5 requests lie above it.
+pub const MIN_P99_SAMPLES: u64 = 500;
+
+/// Fewest successful requests per phase for the p90, the lowest percentile used (between
+/// it and [`MIN_P99_SAMPLES`], the highest that leaves `MIN_SAMPLES_ABOVE` above it):
+/// `MIN_SAMPLES_ABOVE / 10 %`. Below it the component is not measured.
+pub const MIN_P90_SAMPLES: u64 = 50;
 
 /// Most the load generator's slip may move the latency component (in [0, 1]; 0.05 is 1.25
 /// points of score at its nominal weight) for the component to count as measured.
@@ -136,27 +146,58 @@ pub(super) fn availability(a: &Analysis) -> Component {
     c.not_measured(why_not.into())
 }
 
-/// Latency degradation `D = disruption p99 / baseline p99`: measured when both phases hold
-/// at least [`MIN_P99_SAMPLES`] successful requests.
+/// The percentile the latency component compares: the highest point of the phases'
+/// percentile curves (10 per decade of 1 / (1 − p)) from p90 to p99 that leaves
+/// [`MIN_SAMPLES_ABOVE`] requests above it in both phases; None when even the p90 would
+/// not. 230 requests give the p97.5, 500 or more the p99.
+fn robust_percentile(a: &Analysis, fewest: u64) -> Option<Percentile> {
+    let curve = |p: Phase| a.phases.iter().find(|s| s.phase == p).map(|s| s.curve.as_slice());
+    let (base, disrupted) = (curve(Phase::Baseline)?, curve(Phase::Disruption)?);
+    let fits = |pct: f64| {
+        (90.0 - 1e-9..=99.0 + 1e-9).contains(&pct)
+            && (1.0 - pct / 100.0) * fewest as f64 >= MIN_SAMPLES_ABOVE as f64 - 1e-9
+    };
+    let k = base.iter().rposition(|(pct, _)| fits(*pct))?;
+    let (pct, b) = base[k];
+    let (_, d) = *disrupted.get(k)?;
+    Some(Percentile {
+        pct: (pct * 100.0).round() / 100.0,
+        base: b,
+        disrupted: d,
+    })
+}
+
+/// One percentile of both phases, ms.
+struct Percentile {
+    pct: f64,
+    base: f64,
+    disrupted: f64,
+}
+
+/// Latency degradation `D = disruption pXX / baseline pXX`, with the percentile from
+/// [`robust_percentile`] (the p99 from [`MIN_P99_SAMPLES`] successful requests in each
+/// phase, lower down to the p90 from [`MIN_P90_SAMPLES`], not measured below): a stall of
+/// a few requests cannot set it.
 pub(super) fn latency_degradation(a: &Analysis) -> Component {
     let c = component(
         "latency_degradation",
         LATENCY_WEIGHT,
-        "D = disruption p99 / baseline p99; clamp(1 - log10(D)/2, 0, 1)",
+        "D = disruption pXX / baseline pXX, pXX the highest of p90..p99 with 5 requests above it; clamp(1 - log10(D)/2, 0, 1)",
     );
     let base = a.phase(Phase::Baseline);
     let disrupted = a.phase(Phase::Disruption);
+    let pick = robust_percentile(a, base.count.min(disrupted.count));
     let mut c = Component {
         inputs: vec![
             ("baseline_requests".into(), base.count as f64),
             ("disruption_requests".into(), disrupted.count as f64),
-            ("min_requests".into(), MIN_P99_SAMPLES as f64),
+            ("min_requests".into(), MIN_P90_SAMPLES as f64),
         ],
         ..c
     };
     let short = |phase: &str, n: u64| {
         format!(
-            "the {phase} phase has {n} successful request(s), fewer than the {MIN_P99_SAMPLES} a p99 needs (below that it is the maximum)"
+            "the {phase} phase has {n} successful request(s), fewer than the {MIN_P90_SAMPLES} a p90 needs to leave {MIN_SAMPLES_ABOVE} above it (below that a single stall sets it)"
         )
     };
     let why_not = if a.faults.is_empty() {
@@ -165,35 +206,37 @@ pub(super) fn latency_degradation(a: &Analysis) -> Component {
         Some("no baseline: no request succeeded before the first fault".to_string())
     } else if let Some(why) = a.load.overloaded() {
         Some(why)
-    } else if base.count < MIN_P99_SAMPLES {
+    } else if base.count < MIN_P90_SAMPLES {
         Some(short("baseline", base.count))
-    } else if disrupted.count < MIN_P99_SAMPLES {
+    } else if disrupted.count < MIN_P90_SAMPLES {
         Some(short("disruption", disrupted.count))
     } else {
         None
     };
-    if let Some(why) = why_not {
-        return c.not_measured(why);
-    }
+    let p = match (why_not, pick) {
+        (None, Some(p)) => p,
+        (why, _) => return c.not_measured(why.unwrap_or_else(|| "too few requests".into())),
+    };
     let value = |d: f64| clamp01(1.0 - d.max(1.0).log10() / 2.0);
-    let degradation = if base.p99 > 0.0 && disrupted.p99 > 0.0 {
-        (disrupted.p99 / base.p99).max(1.0)
+    let degradation = if p.base > 0.0 && p.disrupted > 0.0 {
+        (p.disrupted / p.base).max(1.0)
     } else {
         1.0
     };
     // Latency runs from the intended send time, so the generator's own lateness is part
-    // of each p99, by at most its slip p99. The value holds if it stays put over that
+    // of each figure, by at most its slip p99. The value holds if it stays put over that
     // whole range; else the figure is the generator's as much as the app's.
     let slip = a.load.slip_ms.p99;
     let (lowest, highest) = (
-        value((disrupted.p99 - slip).max(0.0) / base.p99.max(f64::MIN_POSITIVE)),
-        value(disrupted.p99 / (base.p99 - slip).max(0.001)),
+        value((p.disrupted - slip).max(0.0) / p.base.max(f64::MIN_POSITIVE)),
+        value(p.disrupted / (p.base - slip).max(0.001)),
     );
     c.inputs.splice(
         0..0,
         [
-            ("baseline_p99_ms".to_string(), base.p99),
-            ("disruption_p99_ms".to_string(), disrupted.p99),
+            ("percentile".to_string(), p.pct),
+            ("baseline_pxx_ms".to_string(), p.base),
+            ("disruption_pxx_ms".to_string(), p.disrupted),
             ("degradation".to_string(), degradation),
             ("slip_p99_ms".to_string(), slip),
         ],

@@ -4,7 +4,7 @@
 use super::reports::write_reports;
 use crate::bootstrap::{self, Prepared, Started};
 use crate::execute::{self, Live};
-use crate::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_OK, EXIT_RUNTIME};
+use crate::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_RUNTIME};
 use crate::output::RunDir;
 use crate::progress;
 use crate::record::{Abort, AbortKind, RunRecord};
@@ -185,12 +185,17 @@ pub async fn run_scenario(
         c.required,
         if c.passed { "met" } else { "NOT met" }
     );
+    eprintln!("phoenix: {}", report.analysis.contention.line());
+    if let Some(why) = &c.inconclusive {
+        eprintln!("phoenix: {why}");
+    }
     match &report.record.aborted {
         Some(a) if a.kind != AbortKind::App => {
             eprintln!("error: run stopped early: {}", a.reason);
             EXIT_RUNTIME
         }
         _ if c.passed => EXIT_OK,
+        _ if c.inconclusive.is_some() => EXIT_INCONCLUSIVE,
         _ => EXIT_FELL_SHORT,
     }
 }

@@ -11,6 +11,7 @@ fn summary(level: &str, passed: bool) -> Summary {
         score: 72.5,
         tth_p99_ms: Some(1234.0),
         lost: 17,
+        inconclusive: None,
     }
 }
 
@@ -20,6 +21,7 @@ fn row(name: &str, exit: Option<i32>, result: Option<Summary>, expect_not_certif
         exit,
         result,
         expect_not_certified,
+        earlier_tries: Vec::new(),
     }
 }
 
@@ -216,4 +218,31 @@ fn readme_workflow_snippet_is_valid_yaml() {
     assert!(steps
         .iter()
         .any(|s| s["run"].as_str().is_some_and(|r| r.contains("nightly --baseline"))));
+}
+
+#[test]
+fn a_scenario_inconclusive_on_every_try_is_reported_with_each_try_and_exits_five() {
+    let ok = row("kill-restart", Some(0), Some(summary("resilient", true)), false);
+    let mut busy = row("phoenix-stateless", Some(5), Some(summary("fragile", false)), false);
+    busy.earlier_tries = vec![
+        "try 1: inconclusive: host contended".into(),
+        "try 2: inconclusive: host contended".into(),
+    ];
+    assert_eq!(busy.verdict(), Verdict::Inconclusive);
+    assert_eq!(exit_status(&[ok.clone(), busy.clone()], false), EXIT_INCONCLUSIVE);
+    // a real shortfall or a failed run says more than an inconclusive one
+    let short = row("lb-kill", Some(3), Some(summary("fragile", false)), false);
+    assert_eq!(exit_status(&[busy.clone(), short], false), EXIT_FELL_SHORT);
+    assert_eq!(
+        exit_status(&[busy.clone(), row("x", Some(1), None, false)], false),
+        EXIT_RUNTIME
+    );
+    assert_eq!(exit_status(std::slice::from_ref(&busy), true), EXIT_FELL_SHORT);
+    let t = table(&[ok, busy]);
+    assert!(t.contains("**INCONCLUSIVE** (host contended, 3 tries)"), "{t}");
+    assert!(
+        t.contains("phoenix-stateless was retried:\n- try 1: inconclusive"),
+        "{t}"
+    );
+    const { assert!(INCONCLUSIVE_RETRIES >= 1 && INCONCLUSIVE_RETRIES <= 3) };
 }

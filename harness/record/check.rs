@@ -10,12 +10,14 @@
 //!   `text` at most a scenario file's bound; the plan's trials, load duration and faults
 //!   likewise;
 //! - every list counted against the plan ([`Bounds`]) before any list is walked: trials,
-//!   faults a trial, request windows, raw requests, probe transitions, lifecycle events;
+//!   faults a trial, request windows, raw requests, probe transitions, lifecycle events,
+//!   at most [`MAX_HOST_SAMPLES`] host readings;
 //! - then each window's histogram decoded within bounds ([`super::EncodedHistogram::check`]);
 //! - then every instant on a trial clock within ± [`MAX_CLOCK_US`] (a day) of its origin,
-//!   the request log's columns of one length and sorted, its windows the scenario's.
+//!   the request log's columns of one length and sorted, its windows the scenario's, each
+//!   host reading a share in 0–100 % or a load in 0–10⁶.
 
-use super::{RunRecord, TrialRecord, MAX_MEMORY_SAMPLES, RECORD_VERSION};
+use super::{HostRecord, RunRecord, TrialRecord, MAX_HOST_SAMPLES, MAX_MEMORY_SAMPLES, RECORD_VERSION};
 use crate::input::{self, Kind};
 use crate::scenario::plan::Plan;
 use crate::scenario::{
@@ -235,6 +237,7 @@ impl Bounds {
         ] {
             count(field, len, MAX_ENTRIES, "")?;
         }
+        count("host.samples", t.host.samples.len(), MAX_HOST_SAMPLES, "")?;
         for (i, p) in t.probes.iter().enumerate() {
             let (max, why) = &self.transitions;
             count(&format!("probes[{i}].fast_spans"), p.fast_spans.len(), MAX_ENTRIES, "")?;
@@ -311,6 +314,25 @@ fn histograms(t: &TrialRecord) -> Result<(), String> {
     Ok(())
 }
 
+/// Host readings (counted by now): on the trial clock, figures in their ranges (a NaN or
+/// a load of 1e300 would print as a verdict).
+fn check_host(h: &HostRecord) -> Result<(), String> {
+    if h.cpus > 1 << 16 {
+        return Err(format!("host.cpus`: {} CPUs is out of range (0 to 65536)", h.cpus));
+    }
+    for (i, s) in h.samples.iter().enumerate() {
+        clock(&format!("host.samples[{i}].at_us"), s.at_us)?;
+        let psi_ok = s.psi_some_avg10.is_none_or(|v| (0.0..=100.0).contains(&v));
+        let load_ok = s.load1.is_none_or(|v| (0.0..=1e6).contains(&v));
+        if !psi_ok || !load_ok {
+            return Err(format!(
+                "host.samples[{i}]`: psi_some_avg10 must be 0 to 100 and load1 0 to 1000000"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The instants and ranges of a trial whose lists are counted.
 fn check_trial(t: &TrialRecord, b: &Bounds) -> Result<(), String> {
     if !(0..=32_503_680_000_000_000).contains(&t.origin_unix_us) {
@@ -322,6 +344,7 @@ fn check_trial(t: &TrialRecord, b: &Bounds) -> Result<(), String> {
     clock("deploy_us", t.deploy_us)?;
     check_requests(t, b)?;
     check_probes(t)?;
+    check_host(&t.host)?;
     for (i, f) in t.faults.iter().enumerate() {
         let times = [
             Some(f.planned_us),
@@ -479,5 +502,22 @@ mod tests {
         let c = &mut r.trials[0].checks[0];
         c.broken = c.set_up + 1 - c.verified;
         assert!(r.check().unwrap_err().contains("trials[0].checks[].broken"));
+    }
+
+    #[test]
+    fn host_readings_out_of_range_are_refused_by_field() {
+        assert!(fixture::record().check().is_ok());
+        let mut r = fixture::record();
+        r.trials[1].host.samples[0].psi_some_avg10 = Some(250.0);
+        assert!(r.check().unwrap_err().contains("trials[1].host.samples[0]"));
+        let mut r = fixture::record();
+        r.trials[0].host.samples[1].load1 = Some(1e300);
+        assert!(r.check().unwrap_err().contains("host.samples[1]"));
+        let mut r = fixture::record();
+        r.trials[0].host.samples[0].at_us = i64::MIN;
+        assert!(r.check().unwrap_err().contains("host.samples[0].at_us"));
+        let mut r = fixture::record();
+        r.trials[0].host.samples = vec![Default::default(); MAX_HOST_SAMPLES + 1];
+        assert!(r.check().unwrap_err().contains("host.samples`"));
     }
 }

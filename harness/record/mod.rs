@@ -8,6 +8,7 @@
 mod audit;
 mod check;
 mod compact;
+mod host;
 mod memory;
 mod read_only;
 mod requests;
@@ -17,6 +18,7 @@ pub(crate) use check::at_field;
 pub use check::{RecordError, MAX_CLOCK_US};
 
 pub use compact::{compact, new_histogram, record_latency, Compactor};
+pub use host::{CpuTimes, HostRecord, HostSample, MAX_HOST_SAMPLES};
 pub use memory::{MemoryRecord, MemorySeries, MAX_MEMORY_SAMPLES};
 pub use read_only::{
     ReadOnlyFailure, ReadOnlyRecord, MAX_READ_ONLY_FAILURES, READ_ONLY_EXCERPT_BYTES, READ_ONLY_OUTPUT_LINES,
@@ -115,6 +117,9 @@ pub struct TrialRecord {
     /// The read-only trial after the load, when the scenario asks for it.
     #[serde(default)]
     pub read_only: Option<ReadOnlyRecord>,
+    /// The host's CPU pressure, steal and load while the load ran.
+    #[serde(default)]
+    pub host: HostRecord,
 }
 
 /// Schedule slip of a load: how late requests were sent after their intended time

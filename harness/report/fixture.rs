@@ -270,6 +270,7 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
     let lost_one = t == 0;
     TrialRecord {
         memory: memory(t, names),
+        host: quiet_host(),
         index: t,
         origin_unix_us: ORIGIN_UNIX_US + 10_000_000 * ti,
         deploy_us: 450_000,
@@ -463,6 +464,21 @@ fn fs_reads(serving: bool) -> Vec<crate::record::FsRead> {
             truncated: false,
         },
     ]
+}
+
+/// A quiet host: 2 CPUs, CPU pressure 2 %, load 0.8, 30 % busy and no steal over the load.
+fn quiet_host() -> crate::record::HostRecord {
+    use crate::record::{CpuTimes, HostSample};
+    let at = |at_us, total, busy| HostSample {
+        at_us,
+        psi_some_avg10: Some(2.0),
+        load1: Some(0.8),
+        cpu: Some(CpuTimes { total, busy, steal: 0 }),
+    };
+    crate::record::HostRecord {
+        cpus: 2,
+        samples: vec![at(0, 1_000, 300), at(4_000_000, 1_800, 540)],
+    }
 }
 
 #[cfg(test)]

@@ -88,6 +88,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             tth => tth,
             memory => memory,
             memory_hint => crate::analysis::memory::hint(),
+            host_line => report.analysis.contention.line(),
             target_ms => target_ms,
             waterfalls => waterfalls,
             errors => report.record.trials.iter().flat_map(|t| t.errors.iter().cloned()).collect::<Vec<_>>(),

@@ -61,6 +61,13 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     for reason in &c.reasons {
         let _ = writeln!(m, "- {}", escape(reason));
     }
+    // the host's figures, said whatever they are: a verdict is only as good as its host
+    let host = escape(&r.host.line());
+    let _ = if r.host.contended {
+        writeln!(m, "\n> **{host}**")
+    } else {
+        writeln!(m, "\n{host}")
+    };
     if !r.warnings.is_empty() {
         // the compose lint: what keeps the app from being a phoenix server, even if it passed
         let _ = writeln!(m, "\n**Warnings before the run** (compose lint):\n");

@@ -46,6 +46,8 @@ impl Report {
                     .as_ref()
                     .map_or("the run stopped midway".into(), |a| a.reason.clone())
             }),
+            // the platform floor's verdict goes here once it is measured
+            host_explains: Vec::new(),
         };
         let certification = certify(&analysis, &record.scenario, &verdicts);
         Report {

@@ -173,20 +173,14 @@ fn certify_runs_the_demo_and_init_then_run_gives_the_same_level() {
     let result = read_json(&out.join("result.json"));
     assert_nothing_left(&result);
     let level = result["certification"]["level"].as_str().unwrap().to_string();
+    // certify requires resilient: met (0), or inconclusive (5) when a time to healthy over
+    // the target on a contended host set the level, which is then the host's, not the app's
+    let host = assert_verdict_exit(o.status.code(), 0, &result, "certify");
     // every fault measured (none after the load's end) and the demo back well within 5 s
     assert!(
-        ["phoenix", "resilient"].contains(&level.as_str()),
+        host || ["phoenix", "resilient"].contains(&level.as_str()),
         "{}",
         result["certification"]
-    );
-    let code = o.status.code();
-    assert_eq!(
-        code,
-        Some(if result["certification"]["passed"] == true {
-            0
-        } else {
-            3
-        })
     );
     assert_eq!(
         result["faults"].as_array().unwrap().len(),
@@ -227,11 +221,12 @@ fn certify_runs_the_demo_and_init_then_run_gives_the_same_level() {
     // the same level; but phoenix and resilient share every rule (all faults recovered,
     // TTH p99 within the target) except the score's 85 bound, and two runs of this very
     // scenario have scored 82.2 and 85.7: on either side of it they are the same verdict
+    // either run may be inconclusive on a contended host (5): its level is then the host's
+    let host_again = assert_verdict_exit(r.status.code(), 0, &again, "init + run");
     let levels = [level.as_str(), again_level];
     assert!(
-        levels[0] == levels[1] || levels.iter().all(|l| ["phoenix", "resilient"].contains(l)),
+        host || host_again || levels[0] == levels[1] || levels.iter().all(|l| ["phoenix", "resilient"].contains(l)),
         "{}",
         again["certification"]
     );
-    assert_eq!(r.status.code(), code);
 }

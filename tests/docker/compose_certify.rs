@@ -127,14 +127,15 @@ fn certify_compose_runs_the_stack_and_init_writes_the_same_scenario() {
     assert_eq!(app["port"], 8080, "from expose");
     let services = &record["scenario"]["services"];
     assert_eq!(services[0]["name"], "redis", "{services}");
+    // certify requires resilient: met (0), or inconclusive (5) when a time to healthy over
+    // the target on a contended host set the level, which is then the host's, not the app's
+    let host = assert_verdict_exit(o.status.code(), 0, &result, "certify --compose");
     let level = result["certification"]["level"].as_str().unwrap().to_string();
     assert!(
-        ["phoenix", "resilient"].contains(&level.as_str()),
+        host || ["phoenix", "resilient"].contains(&level.as_str()),
         "{}",
         result["certification"]
     );
-    let passed = result["certification"]["passed"] == true;
-    assert_eq!(o.status.code(), Some(if passed { 0 } else { 3 }));
     assert_eq!(
         result["faults"].as_array().unwrap().len(),
         3,

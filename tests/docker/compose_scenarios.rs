@@ -16,7 +16,13 @@ fn verdict(scenario: &str, exit: i32) -> Value {
     require_docker();
     let _one = DOCKER.lock().unwrap_or_else(|e| e.into_inner());
     let Ran { output: o, result, .. } = run_in_temp(scenario, &[]);
-    assert_eq!(o.status.code(), Some(exit), "{scenario}: {}", result["certification"]);
+    if exit == 0 {
+        // met, or inconclusive (5): a time to healthy over the target on a contended host
+        assert_verdict_exit(o.status.code(), exit, &result, scenario);
+    } else {
+        // lost state: 3 whatever the host
+        assert_eq!(o.status.code(), Some(exit), "{scenario}: {}", result["certification"]);
+    }
     // the lint ran before the run and said why the example is not a perfect phoenix
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -47,7 +53,10 @@ fn checks(result: &Value) -> Vec<(String, u64, u64, u64)> {
 fn compose_stateless_stack_is_certified_like_its_toml_twin() {
     let r = verdict("scenarios/compose/stateless.toml", 0);
     let level = r["certification"]["level"].as_str().unwrap();
-    assert!(["phoenix", "resilient"].contains(&level), "level {level}");
+    assert!(
+        inconclusive(&r) || ["phoenix", "resilient"].contains(&level),
+        "level {level}"
+    );
     for (name, set_up, verified, lost) in checks(&r) {
         assert_eq!((set_up, verified, lost), (20, 20, 0), "{name}");
     }

@@ -16,7 +16,10 @@ fn result_of(scenario: &str) -> Value {
     let Ran {
         output: o, result: r, ..
     } = run_in_temp(scenario, &[]);
-    assert_eq!(o.status.code(), Some(0), "{scenario}: {}", r["certification"]);
+    // met, or inconclusive (5): drain-on and lb-kill require resilient, so a time to healthy
+    // over the target on a contended host is no verdict (the others require fragile, which
+    // the figures alone always meet)
+    assert_verdict_exit(o.status.code(), 0, &r, scenario);
     r
 }
 

@@ -415,16 +415,16 @@ fn then_platform_off_swarm_mixed_policies_and_start_first_are_refused_naming_the
     );
 }
 
-/// Runs `scenarios/<name>.toml` with the guard held; asserts exit 0, the platform's
-/// reaction in order in the breakdown, nothing left and swarm mode as found; returns
-/// result.json.
+/// Runs `scenarios/<name>.toml` with the guard held; asserts exit 0 (or 5, inconclusive: a
+/// time to healthy over the target on a contended host), the platform's reaction in order
+/// in the breakdown, nothing left and swarm mode as found; returns result.json.
 fn run_scenario(name: &str) -> serde_json::Value {
     let g = guard();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("run");
     let o = common::run(&format!("scenarios/{name}.toml"), &out, &[]);
     let result = common::read_json(&out.join("result.json"));
-    assert_eq!(o.status.code(), Some(0), "{}", result["certification"]);
+    common::assert_verdict_exit(o.status.code(), 0, &result, name);
     let f = &result["faults"][0];
     assert_eq!(f["action"], "platform", "{f}");
     let b = &f["breakdown_ms"];

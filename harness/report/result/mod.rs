@@ -42,6 +42,10 @@ pub struct ResultJson {
     /// (empty in results written before it).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The host during the loads: CPU pressure, steal, load, slip, and `contended` (none
+    /// sampled in results written before it).
+    #[serde(default)]
+    pub host: crate::analysis::contention::Contention,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,6 +61,9 @@ pub struct CertificationJson {
     #[serde(default)]
     pub unmeasured: Vec<String>,
     pub components: Vec<Component>,
+    /// Why a shortfall is no verdict on the app (a contended host); None otherwise.
+    #[serde(default)]
+    pub inconclusive: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -256,6 +263,7 @@ impl ResultJson {
                 reasons: c.reasons.clone(),
                 unmeasured: c.unmeasured.clone(),
                 components: c.components.clone(),
+                inconclusive: c.inconclusive.clone(),
             },
             load: LoadJson {
                 rate: rec.scenario.load.rate,
@@ -324,6 +332,7 @@ impl ResultJson {
                 replicas: rec.scenario.app.replicas.len(),
             },
             warnings: rec.scenario.warnings.clone(),
+            host: a.contention.clone(),
         }
     }
 }

@@ -110,6 +110,7 @@ impl ResultJson {
                     ("phases", self.phases.len()),
                     ("checks", self.checks.len()),
                     ("warnings", self.warnings.len()),
+                    ("host.reasons", self.host.reasons.len()),
                     ("certification.reasons", self.certification.reasons.len()),
                     ("certification.components", self.certification.components.len()),
                     ("audit.findings", a.findings.len()),
