@@ -231,7 +231,11 @@ duration = "2s"
     );
     // nothing was measured: no run folder, and nothing of the backend's left
     assert!(!out.exists(), "a run that measured nothing left its folder");
-    let left: Vec<_> = std::fs::read_dir(&private).unwrap().flatten().map(|e| e.path()).collect();
+    let left: Vec<_> = std::fs::read_dir(&private)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     assert!(left.is_empty(), "left {left:?}");
 }
 
