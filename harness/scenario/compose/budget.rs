@@ -4,10 +4,13 @@
 //! uses, not what they expand to. So one streaming pass over the parser's events, linear
 //! in the text and stopping at the first excess, measures each anchor's subtree (nodes and
 //! scalar bytes, its own aliases expanded), adds it at each alias, and bounds nesting depth
-//! and every list's length. Only a file within all four bounds is handed to serde_yaml.
+//! and every list's length. The same pass builds the value (see [`Builder`]): the file is
+//! parsed once, not measured by one parser and built by another.
 
+use serde_yaml::{Mapping, Value};
 use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::TScalarStyle;
 
 /// Most nodes (scalars, lists, mappings) once every alias is expanded.
 pub const MAX_NODES: u64 = 100_000;
@@ -44,9 +47,12 @@ struct Open {
     key: String,
 }
 
-/// Ok when `text` stays within every bound; otherwise the first excess found.
-pub(crate) fn check(text: &str) -> Result<(), Excess> {
+/// The file's value when `text` stays within every bound (None: a construct the builder
+/// leaves to serde_yaml, which then parses the text within the same bounds); otherwise the
+/// first excess found.
+pub(crate) fn load(text: &str) -> Result<Option<Value>, Excess> {
     let mut parser = Parser::new_from_str(text);
+    let mut built = Builder::default();
     let mut sizes: HashMap<usize, (u64, u64)> = HashMap::new();
     let mut open: Vec<Open> = Vec::new();
     let (mut nodes, mut bytes) = (0u64, 0u64);
@@ -59,8 +65,9 @@ pub(crate) fn check(text: &str) -> Result<(), Excess> {
             message,
             hint: hint.into(),
         };
+        built.event(&event);
         match event {
-            Event::StreamEnd => return Ok(()),
+            Event::StreamEnd => return Ok(built.finish()),
             Event::Scalar(value, _, anchor, _) => {
                 nodes += 1;
                 bytes += value.len() as u64;
@@ -130,6 +137,168 @@ pub(crate) fn check(text: &str) -> Result<(), Excess> {
             ));
         }
     }
+}
+
+/// Builds the value from the budget pass's events, resolving plain scalars as serde_yaml
+/// 0.9 does (its rules, copied below: YAML 1.2's core schema). Anything it does not mirror
+/// exactly — a tag, a repeated key (serde_yaml's error names it), an integer beyond 64
+/// bits, more or fewer than one document — gives up, and serde_yaml parses the text.
+#[derive(Default)]
+pub(crate) struct Builder {
+    open: Vec<(usize, Node)>,
+    anchors: HashMap<usize, Value>,
+    done: Option<Value>,
+    documents: usize,
+    gave_up: bool,
+}
+
+/// A list or mapping being built (a mapping with the key waiting for its value).
+enum Node {
+    Seq(Vec<Value>),
+    Map(Mapping, Option<Value>),
+}
+
+impl Builder {
+    fn event(&mut self, event: &Event) {
+        if self.gave_up {
+            return;
+        }
+        match event {
+            Event::DocumentStart => self.documents += 1,
+            Event::Scalar(v, style, anchor, tag) => match (tag, scalar(v, *style)) {
+                (None, Some(value)) => self.push(*anchor, value),
+                _ => self.gave_up = true,
+            },
+            Event::Alias(id) => match self.anchors.get(id) {
+                Some(v) => self.push(0, v.clone()),
+                None => self.gave_up = true,
+            },
+            Event::SequenceStart(anchor, None) => self.open.push((*anchor, Node::Seq(Vec::new()))),
+            Event::MappingStart(anchor, None) => self.open.push((*anchor, Node::Map(Mapping::new(), None))),
+            Event::SequenceEnd | Event::MappingEnd => match self.open.pop() {
+                Some((anchor, Node::Seq(items))) => self.push(anchor, Value::Sequence(items)),
+                Some((anchor, Node::Map(m, None))) => self.push(anchor, Value::Mapping(m)),
+                _ => self.gave_up = true,
+            },
+            Event::SequenceStart(..) | Event::MappingStart(..) => self.gave_up = true,
+            _ => {}
+        }
+    }
+
+    /// Places a finished node in its parent (or as the document), keeping it by its anchor.
+    fn push(&mut self, anchor: usize, value: Value) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        match self.open.last_mut() {
+            None if self.done.is_none() => self.done = Some(value),
+            None => self.gave_up = true,
+            Some((_, Node::Seq(items))) => items.push(value),
+            Some((_, Node::Map(_, key @ None))) => *key = Some(value),
+            Some((_, Node::Map(m, key))) => {
+                let k = key.take().unwrap_or(Value::Null);
+                if m.insert(k, value).is_some() {
+                    self.gave_up = true;
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> Option<Value> {
+        (!self.gave_up && self.documents == 1 && self.open.is_empty()).then_some(self.done?)
+    }
+}
+
+/// A scalar as serde_yaml 0.9 makes it a `Value` (`visit_untagged_scalar`): quoted and
+/// block scalars are strings; a plain one is null, a bool, an integer, a float or a
+/// string, in that order. None: an integer beyond 64 bits (serde_yaml's own error).
+fn scalar(v: &str, style: TScalarStyle) -> Option<Value> {
+    if style != TScalarStyle::Plain {
+        return Some(Value::String(v.to_string()));
+    }
+    if v.is_empty() || matches!(v, "null" | "Null" | "NULL" | "~") {
+        return Some(Value::Null);
+    }
+    if let Some(b) = match v {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    } {
+        return Some(Value::Bool(b));
+    }
+    if let Some(n) = unsigned(v, u64::from_str_radix) {
+        return Some(Value::Number(n.into()));
+    }
+    if let Some(n) = negative(v, i64::from_str_radix) {
+        return Some(Value::Number(n.into()));
+    }
+    if unsigned(v, u128::from_str_radix).is_some() || negative(v, i128::from_str_radix).is_some() {
+        return None;
+    }
+    if !digits_but_not_number(v) {
+        if let Some(f) = float(v) {
+            return Some(Value::Number(f.into()));
+        }
+    }
+    Some(Value::String(v.to_string()))
+}
+
+type Radix<T> = fn(&str, u32) -> Result<T, std::num::ParseIntError>;
+
+/// serde_yaml's `parse_unsigned_int`.
+fn unsigned<T>(v: &str, parse: Radix<T>) -> Option<T> {
+    let unpositive = v.strip_prefix('+').unwrap_or(v);
+    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
+        if let Some(rest) = unpositive.strip_prefix(prefix) {
+            if rest.starts_with(['+', '-']) {
+                return None;
+            }
+            if let Ok(n) = parse(rest, radix) {
+                return Some(n);
+            }
+        }
+    }
+    if unpositive.starts_with(['+', '-']) || digits_but_not_number(v) {
+        return None;
+    }
+    parse(unpositive, 10).ok()
+}
+
+/// serde_yaml's `parse_negative_int`.
+fn negative<T>(v: &str, parse: Radix<T>) -> Option<T> {
+    for (prefix, radix) in [("-0x", 16), ("-0o", 8), ("-0b", 2)] {
+        if let Some(rest) = v.strip_prefix(prefix) {
+            if let Ok(n) = parse(&format!("-{rest}"), radix) {
+                return Some(n);
+            }
+        }
+    }
+    if digits_but_not_number(v) {
+        return None;
+    }
+    parse(v, 10).ok()
+}
+
+/// serde_yaml's `parse_f64`.
+fn float(v: &str) -> Option<f64> {
+    let unpositive = match v.strip_prefix('+') {
+        Some(u) if u.starts_with(['+', '-']) => return None,
+        Some(u) => u,
+        None => v,
+    };
+    match (unpositive, v) {
+        (".inf" | ".Inf" | ".INF", _) => return Some(f64::INFINITY),
+        (_, "-.inf" | "-.Inf" | "-.INF") => return Some(f64::NEG_INFINITY),
+        (_, ".nan" | ".NaN" | ".NAN") => return Some(f64::NAN.copysign(1.0)),
+        _ => {}
+    }
+    unpositive.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// Leading zeros then digits: a string in YAML 1.2 (serde_yaml's `digits_but_not_number`).
+fn digits_but_not_number(v: &str) -> bool {
+    let v = v.strip_prefix(['-', '+']).unwrap_or(v);
+    v.len() > 1 && v.starts_with('0') && v[1..].bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A scanner error, located.
@@ -215,7 +384,7 @@ mod tests {
     fn a_billion_laughs_is_refused_by_its_expanded_size_at_once() {
         let text = laughs(10);
         let start = Instant::now();
-        let e = check(&text).unwrap_err();
+        let e = load(&text).unwrap_err();
         assert!(start.elapsed() < Duration::from_millis(200), "{:?}", start.elapsed());
         assert!(
             e.message.contains("more than 100000 nodes once aliases expand"),
@@ -227,9 +396,9 @@ mod tests {
 
     #[test]
     fn a_few_aliases_within_the_budget_pass() {
-        assert!(check(&laughs(4)).is_ok());
+        assert!(load(&laughs(4)).is_ok());
         let merge = "x-env: &env\n  A: \"1\"\nservices:\n  web:\n    environment: *env\n";
-        assert!(check(merge).is_ok());
+        assert!(load(merge).is_ok());
     }
 
     #[test]
@@ -237,7 +406,7 @@ mod tests {
         let mut t = format!("x-big: &big \"{}\"\nx-many: [", "b".repeat(100_000));
         t.push_str(&vec!["*big"; 100].join(", "));
         t.push_str("]\n");
-        let e = check(&t).unwrap_err();
+        let e = load(&t).unwrap_err();
         assert!(e.message.contains("bytes of text once aliases expand"), "{e:?}");
         assert_eq!(e.field, "x-many");
     }
@@ -246,7 +415,7 @@ mod tests {
     fn deep_flow_nesting_is_refused_by_depth_quickly() {
         let text = format!("services: {}{}\n", "[".repeat(60_000), "]".repeat(60_000));
         let start = Instant::now();
-        let e = check(&text).unwrap_err();
+        let e = load(&text).unwrap_err();
         assert!(start.elapsed() < Duration::from_millis(200), "{:?}", start.elapsed());
         assert!(e.message.contains("nested more than 64 deep"), "{e:?}");
         assert_eq!(e.at.0, 1);
@@ -256,9 +425,9 @@ mod tests {
     fn the_depth_message_names_the_bound() {
         assert!(DEEP.ends_with(&format!(" {MAX_DEPTH} deep")));
         let ok = format!("x: {}{}\n", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
-        assert!(check(&ok).is_ok());
+        assert!(load(&ok).is_ok());
         let over = format!("x: {}{}\n", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
-        assert!(check(&over).is_err());
+        assert!(load(&over).is_err());
     }
 
     #[test]
@@ -267,15 +436,109 @@ mod tests {
         for _ in 0..300 {
             t.push_str("      - a.env\n");
         }
-        let e = check(&t).unwrap_err();
+        let e = load(&t).unwrap_err();
         assert_eq!(e.field, "services.web.env_file");
         assert!(e.message.contains("more than 256 entries"), "{e:?}");
         assert_eq!(e.at.0, 4 + 257);
     }
 
+    /// What serde_yaml makes of `text`, and what the one pass makes of it when it keeps it.
+    fn both(text: &str) -> (Option<Value>, Option<Value>) {
+        let ours = load(text).ok().flatten();
+        (serde_yaml::from_str::<Value>(text).ok(), ours)
+    }
+
+    #[test]
+    fn the_one_pass_builds_what_serde_yaml_builds() {
+        let mut files: Vec<std::path::PathBuf> = vec!["scenarios/compose/docker-compose.yml".into()];
+        let hostile = std::fs::read_dir("tests/hostile").unwrap().flatten().map(|e| e.path());
+        files.extend(hostile.filter(|p| p.extension().is_some_and(|e| e == "yml")));
+        let mut kept = 0;
+        for f in &files {
+            let text = std::fs::read_to_string(f).unwrap();
+            if let (theirs, Some(ours)) = both(&text) {
+                assert_eq!(theirs, Some(ours), "{}", f.display());
+                kept += 1;
+            }
+        }
+        assert!(kept >= 15, "the pass built only {kept} of {} files", files.len());
+        // every plain-scalar rule, quoted and block scalars, anchors and merges kept as keys
+        let scalars = [
+            "~",
+            "null",
+            "Null",
+            "NULL",
+            "",
+            "true",
+            "False",
+            "TRUE",
+            "yes",
+            "no",
+            "on",
+            "0",
+            "-0",
+            "+7",
+            "007",
+            "-007",
+            "0x1F",
+            "-0x1F",
+            "0o17",
+            "0b101",
+            "0x",
+            "+-1",
+            "1_000",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "1.5",
+            "-1.5e3",
+            ".inf",
+            "-.Inf",
+            "+.INF",
+            ".nan",
+            ".NaN",
+            "inf",
+            "NaN",
+            "1e400",
+            "3.8",
+            "8080:80",
+            "\"42\"",
+            "'true'",
+            "|\n  a\n",
+            ">-\n  b\n  c\n",
+            "!!str 5",
+            "!custom x",
+            "2001-12-14",
+            "1:20",
+        ];
+        for v in scalars {
+            let text = format!("a: {v}\nb: [{v}]\n");
+            let text = if v.contains('\n') { format!("a: {v}") } else { text };
+            let (theirs, ours) = both(&text);
+            if let Some(ours) = ours {
+                assert_eq!(theirs, Some(ours), "{text:?}");
+            }
+        }
+        let anchors = "x: &a {k: [1, two, &b 3]}\ny: *a\nz: *b\n<<: *a\n";
+        let (theirs, ours) = both(anchors);
+        assert_eq!(theirs, ours, "anchors");
+        assert!(ours.is_some(), "kept");
+        // a repeated key, a tag, two documents: left to serde_yaml and its errors
+        for text in [
+            "a: 1\na: 2\n",
+            "a: !!int 5\n",
+            "a: 1\n---\nb: 2\n",
+            "",
+            "a: 99999999999999999999\n",
+        ] {
+            assert_eq!(load(text).unwrap(), None, "{text:?}");
+        }
+    }
+
     #[test]
     fn malformed_yaml_is_located() {
-        let e = check("services:\n  web: [\n").unwrap_err();
+        let e = load("services:\n  web: [\n").unwrap_err();
         assert!(e.message.starts_with("not YAML"), "{e:?}");
         assert!(e.at.0 >= 2, "{e:?}");
     }

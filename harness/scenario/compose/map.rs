@@ -194,12 +194,14 @@ impl Compose<'_> {
         warnings
     }
 
-    /// The file as a YAML value, once it is known to be within the budget (serde_yaml
-    /// would build whatever aliases expand to); None after recording why not.
+    /// The file as a YAML value, built by the budget's one pass (serde_yaml would build
+    /// whatever aliases expand to), or by serde_yaml once the pass found the file within
+    /// the budget but left it a construct; None after recording why not.
     fn parse(&mut self) -> Option<Value> {
-        let (field, at, message, hint) = match super::budget::check(self.text) {
+        let (field, at, message, hint) = match super::budget::load(self.text) {
             Err(e) => (e.field, e.at, e.message, e.hint),
-            Ok(()) => match serde_yaml::from_str(self.text) {
+            Ok(Some(v)) => return Some(v),
+            Ok(None) => match serde_yaml::from_str(self.text) {
                 Ok(v) => return Some(v),
                 Err(e) => (
                     String::new(),

@@ -157,8 +157,10 @@ pub(super) fn apply(
 /// scenario's own `replicas` wins).
 pub fn declared_replicas(file: &Path, service: &str) -> Option<u32> {
     let text = super::read::read_bounded(file).ok()?;
-    budget::check(&text).ok()?;
-    let v: Value = serde_yaml::from_str(&text).ok()?;
+    let v: Value = match budget::load(&text).ok()? {
+        Some(v) => v,
+        None => serde_yaml::from_str(&text).ok()?,
+    };
     let r = v
         .get("services")?
         .get(service)?
