@@ -134,7 +134,7 @@ pub struct BuildSpec {
     pub command: Option<Vec<String>>,
     /// Directory the command runs in.
     pub workdir: PathBuf,
-    /// Variables the command may see besides PATH, HOME and LANG (`images::host_env`).
+    /// Variables the command may see besides `images::HOST_ENV` (`images::host_env`).
     pub env: Vec<String>,
 }
 

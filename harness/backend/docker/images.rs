@@ -80,10 +80,12 @@ pub async fn local_id(docker: &Docker, image: &str) -> Option<String> {
     docker.inspect_image(image).await.ok().and_then(|i| i.id)
 }
 
-/// The variables every host command sees (if set): what finds programs, the user's files
-/// and the language of messages. Anything else of phoenix's environment (tokens, cloud
-/// keys) is withheld unless the file's allowlist names it.
-pub const HOST_ENV: [&str; 3] = ["PATH", "HOME", "LANG"];
+/// The variables every host command sees (if set): what finds programs, the user's files,
+/// the language of messages, and where temporary files and caches go (a recipe caches its
+/// rootfs under XDG_CACHE_HOME: `.ci/run` empties it to rebuild from nothing). Anything
+/// else of phoenix's environment (tokens, cloud keys) is withheld unless the file's
+/// allowlist names it.
+pub const HOST_ENV: [&str; 5] = ["PATH", "HOME", "LANG", "TMPDIR", "XDG_CACHE_HOME"];
 
 /// Most bytes of a build step's output kept (the end of it): a step printing gigabytes
 /// costs no memory, and its failure shows its last lines only.
@@ -332,12 +334,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_build_step_sees_path_home_lang_and_its_allowlist_only() {
+    async fn a_build_step_sees_path_home_lang_its_cache_and_its_allowlist_only() {
         std::env::set_var("PHOENIX_TEST_CANARY_B41", "canary-value-b41");
-        let script = "echo \"secret=$PHOENIX_TEST_CANARY_B41 path=${PATH:+set}\"; exit 3";
+        // the cache location goes through: .ci/run empties it so recipes rebuild from nothing
+        std::env::set_var("XDG_CACHE_HOME", "/nonexistent/phoenix-cache-b41");
+        let script = "echo \"secret=$PHOENIX_TEST_CANARY_B41 path=${PATH:+set} cache=$XDG_CACHE_HOME\"; exit 3";
         let tail = failed_tail(script, &[]).await;
         assert!(!tail.contains("canary-value-b41"), "{tail}");
-        assert!(tail.contains("secret= path=set"), "{tail}");
+        assert!(
+            tail.contains("secret= path=set cache=/nonexistent/phoenix-cache-b41"),
+            "{tail}"
+        );
         let allowed = failed_tail(script, &["PHOENIX_TEST_CANARY_B41".to_string()]).await;
         assert!(allowed.contains("secret=canary-value-b41"), "{allowed}");
     }
