@@ -120,6 +120,10 @@ pub(super) fn nesting_problem(text: &str) -> Option<Problem> {
         return Some(p);
     }
     let b = text.as_bytes();
+    // the common case at the cost of a count: too few brackets to nest that deep
+    if b.iter().filter(|c| matches!(c, b'[' | b'{')).count() <= MAX_NESTING {
+        return None;
+    }
     let (mut i, mut depth) = (0, 0usize);
     while i < b.len() {
         match b[i] {
@@ -173,6 +177,11 @@ pub(super) fn nesting_problem(text: &str) -> Option<Problem> {
 fn dotted_problem(text: &str) -> Option<Problem> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
+        // a line with fewer dots than the bound holds no such key (most lines: no split)
+        if line.bytes().filter(|c| *c == b'.').count() < MAX_NESTING {
+            offset += line.len();
+            continue;
+        }
         let t = line.trim_start();
         let keys: Vec<&str> = if let Some(header) = t.strip_prefix('[') {
             header.trim_start_matches('[').split(']').next().into_iter().collect()
