@@ -306,3 +306,5 @@ fn evidence_gaps(a: &Analysis, components: &[Component]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_host;

@@ -23,6 +23,7 @@
 mod events;
 mod instance;
 mod ports;
+pub use ports::free_loopback_ports;
 mod reap;
 mod registry;
 mod teardown;
@@ -44,17 +45,6 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::mpsc;
-
-/// `n` distinct free 127.0.0.1 ports, chosen as a run's replicas' would be (what `phoenix
-/// doctor` checks; nothing holds them afterwards).
-pub fn free_loopback_ports(n: usize) -> Result<Vec<u16>> {
-    let mut ports = Vec::with_capacity(n);
-    for _ in 0..n {
-        let p = ports::replica_port(&ports)?;
-        ports.push(p);
-    }
-    Ok(ports)
-}
 
 /// The file in the run's folder that holds its labels, one `key=value` a line.
 pub const LABELS_FILE: &str = "phoenix-bench.labels";
@@ -506,30 +496,5 @@ impl Backend for ProcessBackend {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_run_folder_is_made_afresh_and_never_through_a_planted_link() {
-        use std::os::unix::fs::PermissionsExt;
-        let b = ProcessBackend::new("planted-link-run");
-        // the name the folder used to have, predictable by anyone: a link to a victim folder
-        let victim = tempfile::tempdir().unwrap();
-        let old = std::env::temp_dir().join(format!("phoenix-{}-{}", short("planted-link-run"), std::process::id()));
-        std::os::unix::fs::symlink(victim.path(), &old).unwrap();
-        let root = b.made_root().unwrap();
-        let m = std::fs::symlink_metadata(&root).unwrap();
-        assert!(m.is_dir() && m.permissions().mode() & 0o777 == 0o700, "{m:?}");
-        assert!(root.join(LABELS_FILE).is_file());
-        assert_eq!(std::fs::read_dir(victim.path()).unwrap().count(), 0);
-        assert_eq!(b.made_root().unwrap(), root, "one folder until the teardown");
-        // after the teardown the next deploy gets a new one: the old name is known by now
-        b.remove_root().unwrap();
-        assert!(!root.exists() && b.root().is_none());
-        let again = b.made_root().unwrap();
-        assert_ne!(again, root);
-        drop(b);
-        assert!(!again.exists(), "dropping the backend removes its folder");
-        std::fs::remove_file(&old).unwrap();
-    }
-}
+#[path = "mod_tests.rs"]
+mod tests;

@@ -35,6 +35,17 @@ pub(super) fn replica_port(taken: &[u16]) -> Result<u16> {
     free_port()
 }
 
+/// `n` distinct free 127.0.0.1 ports, chosen as a run's replicas' would be (what `phoenix
+/// doctor` checks; nothing holds them afterwards).
+pub fn free_loopback_ports(n: usize) -> Result<Vec<u16>> {
+    let mut ports = Vec::with_capacity(n);
+    for _ in 0..n {
+        let p = replica_port(&ports)?;
+        ports.push(p);
+    }
+    Ok(ports)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ mod origins;
 mod tests;
 #[cfg(test)]
 mod tests_env_deps;
+mod value;
 
 use super::error::{Problem, ScenarioError};
 use super::file::ScenarioFile;

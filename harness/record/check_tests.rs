@@ -1,0 +1,45 @@
+//! The record checks against crafted records.
+
+use super::*;
+use crate::report::{fixture, json, Report};
+
+#[test]
+fn a_written_record_reads_back_and_each_bound_names_its_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("record.json");
+    std::fs::write(&path, json::record(&Report::build(fixture::record())).unwrap()).unwrap();
+    assert!(RunRecord::read(&path).is_ok());
+    let mut r = fixture::record();
+    r.trials[0].faults[0].issued_us = i64::MAX;
+    assert!(r.check().unwrap_err().contains("trials[0].faults[0]"));
+    let mut r = fixture::record();
+    r.scenario.load.window = Duration::from_micros(1);
+    assert!(r.check().unwrap_err().contains("scenario.load.window"));
+    let mut r = fixture::record();
+    r.trials[0].requests.intended_us.push(1);
+    assert!(r.check().unwrap_err().contains("columns differ"));
+    let mut r = fixture::record();
+    r.trials = vec![TrialRecord::default(); MAX_TRIALS as usize + 1];
+    assert!(r.check().unwrap_err().contains("`trials`"));
+    let mut r = fixture::record();
+    let c = &mut r.trials[0].checks[0];
+    c.broken = c.set_up + 1 - c.verified;
+    assert!(r.check().unwrap_err().contains("trials[0].checks[].broken"));
+}
+
+#[test]
+fn host_readings_out_of_range_are_refused_by_field() {
+    assert!(fixture::record().check().is_ok());
+    let mut r = fixture::record();
+    r.trials[1].host.samples[0].psi_some_avg10 = Some(250.0);
+    assert!(r.check().unwrap_err().contains("trials[1].host.samples[0]"));
+    let mut r = fixture::record();
+    r.trials[0].host.samples[1].load1 = Some(1e300);
+    assert!(r.check().unwrap_err().contains("host.samples[1]"));
+    let mut r = fixture::record();
+    r.trials[0].host.samples[0].at_us = i64::MIN;
+    assert!(r.check().unwrap_err().contains("host.samples[0].at_us"));
+    let mut r = fixture::record();
+    r.trials[0].host.samples = vec![Default::default(); MAX_HOST_SAMPLES + 1];
+    assert!(r.check().unwrap_err().contains("host.samples`"));
+}
