@@ -85,6 +85,7 @@ fn trial(requests: phoenix_bench::record::RequestLog) -> TrialRecord {
         sent_us,
         done_us: sent_us + 200,
         outcome,
+        prev_sent_us: None,
     };
     let ev = |at_us, kind| LifecycleEvent {
         at_us,

@@ -69,6 +69,7 @@ fn trial(index: u32) -> TrialRecord {
         sent_us: -50_000,
         done_us: -49_000,
         outcome: ProbeOutcome::Healthy,
+        prev_sent_us: None,
     }];
     let mut faults = Vec::new();
     let mut lifecycle = Vec::new();
@@ -77,11 +78,13 @@ fn trial(index: u32) -> TrialRecord {
             sent_us: at + 5_000,
             done_us: at + 5_200,
             outcome: ProbeOutcome::Refused,
+            prev_sent_us: None,
         });
         transitions.push(ProbeTransition {
             sent_us: healthy - 1_000,
             done_us: healthy,
             outcome: ProbeOutcome::Healthy,
+            prev_sent_us: None,
         });
         faults.push(FaultRecord {
             index: k,

@@ -17,6 +17,7 @@ fn kill_then_restart_and_replace_report_time_to_healthy_matching_the_apps_ready_
     // the required level met, or inconclusive (5): a time to healthy over the 3 s target on
     // a contended host is no verdict on the app
     assert_verdict_exit(o.status.code(), 0, &result, "kill-restart");
+    let contended = result["host"]["contended"] == true;
     assert_nothing_left(&result);
     assert_eq!(result["schema_version"], 1);
     let faults = result["faults"].as_array().unwrap();
@@ -25,12 +26,12 @@ fn kill_then_restart_and_replace_report_time_to_healthy_matching_the_apps_ready_
     for f in faults {
         let tth = f["time_to_healthy_ms"].as_f64().expect("recovered");
         // at least the app's 1 s boot (a healthy answer sooner is not the new instance);
-        // the upper bound only catches a stuck probe: the engine's own restart takes 0.3 s
-        // idle and over 1.5 s on a loaded 2-core host. Precision is checked against the
-        // app's ready line below.
+        // the upper bound only catches a stuck probe on a quiet host: the engine's own
+        // restart takes 0.3 s idle and over 1.5 s on a loaded 2-core host. A stuck probe on
+        // any host is caught against the app's ready line below.
         assert!(
-            (1000.0..=4000.0).contains(&tth),
-            "time to healthy {tth} ms out of range"
+            tth >= 1000.0 && (contended || tth <= 4000.0),
+            "time to healthy {tth} ms out of range (host contended: {contended})"
         );
         assert!(
             f["lost_requests"].as_u64().unwrap() > 0,
@@ -42,11 +43,7 @@ fn kill_then_restart_and_replace_report_time_to_healthy_matching_the_apps_ready_
 
     // ground truth: the app prints `ready <epoch ms>` right after binding its port
     let record = read_json(&out.join("record.json"));
-    let diffs = tth_minus_ready(&result, &record);
-    eprintln!("time-to-healthy minus the app's own ready time, per fault (ms): {diffs:?}");
-    for d in &diffs {
-        assert!(d.abs() < 25.0, "probe and ready log disagree by {d} ms");
-    }
+    assert_tth_within_resolution(&result, &record, 5.0);
 
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("kill app-0 then replace"));

@@ -112,26 +112,32 @@ fn kill_restart_on_the_process_backend_is_certified_with_measured_recovery_in_se
         assert!(tth >= BOOT_MS && (host || tth < 1000.0), "{action}: TTH {tth} ms");
         let b = &f["breakdown_ms"];
         let (exit, running) = (b["exit"].as_f64().unwrap(), b["running"].as_f64().unwrap());
+        // the backend's own reaper and spawn: tens of ms, more when the host holds them up
+        let slack = if result["host"]["contended"] == true {
+            1000.0
+        } else {
+            0.0
+        };
         assert!(
-            (0.0..100.0).contains(&exit),
-            "{action}: the exit event {exit} ms after the kill"
+            (0.0..100.0 + slack).contains(&exit),
+            "{action}: the exit event {exit} ms after the kill ({})",
+            result["host"]
         );
         assert!(
-            running >= exit && running < 200.0,
-            "{action}: started {running} ms after the kill"
+            running >= exit && running < 200.0 + slack,
+            "{action}: started {running} ms after the kill ({})",
+            result["host"]
         );
         assert!(
             f["lost_requests"].as_u64().unwrap() > 0,
             "a killed only replica loses requests"
         );
     }
-    // the probe against the app's own `ready <ms>` line, within 25 ms either way as on
-    // Docker (tests/kill_restart.rs): the demo prints `ready` once it has answered its own
-    // GET /health, so a probe answered in the same instant can be seen a fraction of a ms
-    // before it (CI saw −0.136 ms)
-    let off = tth_minus_ready(&result, &record);
-    assert!(off.iter().all(|d| d.abs() < 25.0), "TTH minus ready: {off:?} ms");
-    eprintln!("TTH minus the app's ready line: {off:?} ms");
+    // the probe against the app's own `ready <ms>` line, within the run's own error bar as
+    // on Docker (tests/kill_restart.rs): the demo prints `ready` once it has answered its
+    // own GET /health, so a probe answered in the same instant can be seen a fraction of a
+    // ms before it (CI saw −0.136 ms)
+    assert_tth_within_resolution(&result, &record, 5.0);
     // a restart keeps the instance, a replacement is a new one
     let instances: Vec<&str> = record["trials"][0]["logs"]
         .as_array()

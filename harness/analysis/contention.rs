@@ -37,6 +37,11 @@ pub struct Contention {
     pub slip_p99_ms: f64,
     /// Slowest engine call of a fault or its action (issued to answered), ms.
     pub engine_call_max_ms: Option<f64>,
+    /// Widest time-to-healthy resolution over the recovered faults, ms (the probe loop's
+    /// lateness at a recovery, or an app or proxy slow to answer it): a figure, no bound,
+    /// since a slow health page widens it on any host. None without a recovery.
+    #[serde(default)]
+    pub probe_resolution_max_ms: Option<f64>,
     /// True when a figure is above its bound; `reasons` names each.
     pub contended: bool,
     pub reasons: Vec<String>,
@@ -71,8 +76,9 @@ fn max_of(values: impl Iterator<Item = f64>) -> Option<f64> {
         .fold(None, |m, v| Some(m.map_or(v, |m: f64| m.max(v))))
 }
 
-/// The contention figures of a run, given the generator's slip p99 (ms).
-pub fn contention(record: &RunRecord, slip_p99_ms: f64) -> Contention {
+/// The contention figures of a run, given the generator's slip p99 and the widest
+/// time-to-healthy resolution (ms).
+pub fn contention(record: &RunRecord, slip_p99_ms: f64, probe_resolution_max_ms: Option<f64>) -> Contention {
     let samples = || record.trials.iter().flat_map(|t| t.host.samples.iter());
     let cpus = record.trials.iter().map(|t| t.host.cpus).max().unwrap_or(0);
     let load1_max = max_of(samples().filter_map(|s| s.load1));
@@ -93,6 +99,7 @@ pub fn contention(record: &RunRecord, slip_p99_ms: f64) -> Contention {
         load1_per_cpu_max: load1_max.filter(|_| cpus > 0).map(|l| l / cpus as f64),
         slip_p99_ms,
         engine_call_max_ms: max_of(engine.flatten().map(|us| us as f64 / 1000.0)),
+        probe_resolution_max_ms,
         contended: false,
         reasons: Vec::new(),
     };
@@ -135,11 +142,12 @@ impl Contention {
         }
         let show = |v: Option<f64>, unit: &str| v.map_or("not measured".into(), |v| format!("{v:.1}{unit}"));
         format!(
-            "host quiet: CPU pressure {}, steal {}, load per CPU {}, slip p99 {:.1} ms",
+            "host quiet: CPU pressure {}, steal {}, load per CPU {}, slip p99 {:.1} ms, probe resolution max {}",
             show(self.psi_some_avg10_max_pct, " %"),
             show(self.steal_pct, " %"),
             show(self.load1_per_cpu_max, ""),
-            self.slip_p99_ms
+            self.slip_p99_ms,
+            show(self.probe_resolution_max_ms, " ms")
         )
     }
 }
@@ -179,11 +187,12 @@ pub(crate) mod tests {
 
     #[test]
     fn a_quiet_host_is_not_contended_and_says_its_figures() {
-        let c = contention(&record(vec![hosted(1.0, 1.0, 40, 0)]), 0.5);
+        let c = contention(&record(vec![hosted(1.0, 1.0, 40, 0)]), 0.5, Some(2.0));
         assert!(!c.contended, "{c:?}");
         assert_eq!((c.cpu_busy_pct, c.steal_pct), (Some(20.0), Some(0.0)));
         assert_eq!(c.load1_per_cpu_max, Some(0.5));
         assert!(c.line().starts_with("host quiet"), "{}", c.line());
+        assert!(c.line().ends_with("probe resolution max 2.0 ms"), "{}", c.line());
     }
 
     #[test]
@@ -194,7 +203,7 @@ pub(crate) mod tests {
             (hosted(1.0, 7.0, 40, 0), 0.5, "load average per CPU 3.5"),
             (hosted(1.0, 1.0, 40, 0), 17.0, "slip p99 17.0 ms"),
         ] {
-            let c = contention(&record(vec![t]), slip);
+            let c = contention(&record(vec![t]), slip, None);
             assert!(c.contended, "{what}: {c:?}");
             assert!(c.line().contains(what), "{}", c.line());
         }
@@ -202,7 +211,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_record_without_host_readings_is_not_contended_by_default() {
-        let c = contention(&record(vec![TrialRecord::default()]), 0.5);
+        let c = contention(&record(vec![TrialRecord::default()]), 0.5, None);
         assert_eq!(c.samples, 0);
         assert!(!c.contended && c.psi_some_avg10_max_pct.is_none() && c.steal_pct.is_none());
     }

@@ -248,7 +248,14 @@ pub fn analyse(record: &RunRecord) -> Analysis {
                 .and_then(|f| f.time_to_healthy_ms)
         }),
         read_only: read_only::summarise(record),
-        contention: contention::contention(record, load.slip_ms.p99),
+        contention: contention::contention(
+            record,
+            load.slip_ms.p99,
+            faults
+                .iter()
+                .filter_map(|f| f.time_to_healthy_resolution_ms)
+                .reduce(f64::max),
+        ),
         lost_requests: faults.iter().map(|f| f.lost.total).sum(),
         load,
         time_to_healthy_ms: DurationSummary::of(&tth),

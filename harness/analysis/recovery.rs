@@ -93,6 +93,11 @@ pub struct FaultRecovery {
     pub recovery: RecoveryStatus,
     /// Measured only when `recovery` is `Recovered`.
     pub time_to_healthy_ms: Option<f64>,
+    /// How late time to healthy can be, at most: from the last probe sent before the first
+    /// healthy one (it did not find the instance healthy) to that healthy answer. The probe
+    /// loop's resolution at this recovery; a busy host that delays the probes widens it.
+    #[serde(default)]
+    pub time_to_healthy_resolution_ms: Option<f64>,
     /// Requests (any outcome) intended in the disruption window, from the fault instant to
     /// healthy (to the end of the load if never healthy; 0 when the recovery was not
     /// observed). With none, no client saw the outage: availability and latency during
@@ -214,6 +219,20 @@ pub fn all_healthy_at(trial: &TrialRecord, t_f: i64, recover_from: i64) -> Healt
     }
 }
 
+/// How late a recovery read at `healthy_us` can be: that healthy answer's instant minus the
+/// send instant of the probe before it (the one that did not find the instance healthy).
+/// For a burn, the member whose recovery came last.
+fn resolution_us(trial: &TrialRecord, target: &str, healthy_us: i64) -> Option<i64> {
+    trial
+        .probes
+        .iter()
+        .filter(|p| target == ALL || p.replica == target)
+        .flat_map(|p| &p.transitions)
+        .find(|t| t.outcome == ProbeOutcome::Healthy && t.done_us == healthy_us)
+        .and_then(|t| t.prev_sent_us)
+        .map(|prev| (healthy_us - prev).max(0))
+}
+
 /// Where one fault's claim on failed requests starts and stops, so that no failed request
 /// is counted for two faults: requests in flight at the fault count only if sent after the
 /// previous fault's window (`previous_end_us`), and the window stops at the next fault.
@@ -330,6 +349,10 @@ pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, clai
         time_to_healthy_ms: healthy
             .filter(|_| recovery == RecoveryStatus::Recovered)
             .map(|h| ms(h - t_f)),
+        time_to_healthy_resolution_ms: healthy
+            .filter(|_| recovery == RecoveryStatus::Recovered)
+            .and_then(|h| resolution_us(trial, &fault.target, h))
+            .map(ms),
         requests_in_disruption,
         time_to_first_success_ms: first_success.map(|s| ms(s - t_f)),
         time_to_steady_ms: steady.map(|s| ms(s - t_f)),

@@ -48,22 +48,26 @@ pub(crate) fn trial(
         sent_us: -100_000,
         done_us: -99_000,
         outcome: ProbeOutcome::Healthy,
+        prev_sent_us: None,
     }];
     transitions.push(ProbeTransition {
         sent_us: 3_005_000,
         done_us: 3_006_000,
         outcome: ProbeOutcome::Refused,
+        prev_sent_us: None,
     });
     transitions.push(ProbeTransition {
         sent_us: 3_600_000,
         done_us: 3_601_000,
         outcome: ProbeOutcome::NoAnswer,
+        prev_sent_us: None,
     });
     if let Some(h) = healthy_at {
         transitions.push(ProbeTransition {
             sent_us: h - 1_000,
             done_us: h,
             outcome: ProbeOutcome::Healthy,
+            prev_sent_us: Some(h - 3_000),
         });
     }
     let acted_us = healthy_at.map_or(3_200_000, |h| (h - 5_000).min(3_200_000));
@@ -127,6 +131,8 @@ fn kill_then_restart_reports_time_to_healthy_and_lost_requests() {
     assert_eq!(a.faults.len(), 1);
     let f = &a.faults[0];
     assert_eq!(f.time_to_healthy_ms, Some(1010.0));
+    // the probe before the healthy one was sent 3 ms before that answer
+    assert_eq!(f.time_to_healthy_resolution_ms, Some(3.0));
     // 200 requests intended in [3 s, 4 s) were refused
     assert_eq!(f.lost.total, 200);
     assert_eq!(f.lost.refused, 200);
@@ -192,6 +198,7 @@ fn a_replica_that_never_returns_has_no_time_to_healthy() {
     let a = analyse(&record(vec![t]));
     let f = &a.faults[0];
     assert_eq!(f.time_to_healthy_ms, None);
+    assert_eq!(f.time_to_healthy_resolution_ms, None);
     assert_eq!(f.time_to_steady_ms, None);
     assert_eq!(f.time_to_first_success_ms, None);
     assert_eq!(f.lost.total, 1400);
@@ -245,6 +252,7 @@ fn probe(sent_us: i64, done_us: i64, outcome: ProbeOutcome) -> ProbeTransition {
         sent_us,
         done_us,
         outcome,
+        prev_sent_us: None,
     }
 }
 

@@ -140,6 +140,7 @@ fn faulted_at(at_us: i64, outage_us: i64) -> TrialRecord {
             sent_us: at_us + 4_000,
             done_us: at_us + 5_000,
             outcome: ProbeOutcome::Refused,
+            prev_sent_us: None,
         },
     );
     t

@@ -120,6 +120,7 @@ mod tests {
                 RecoveryStatus::NotRecovered
             },
             time_to_healthy_ms: tth,
+            time_to_healthy_resolution_ms: None,
             requests_in_disruption: 0,
             time_to_first_success_ms: None,
             time_to_steady_ms: None,

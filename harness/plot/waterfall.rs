@@ -100,6 +100,7 @@ mod tests {
                 crate::analysis::RecoveryStatus::NotRecovered
             },
             time_to_healthy_ms: b.healthy,
+            time_to_healthy_resolution_ms: None,
             requests_in_disruption: 0,
             time_to_first_success_ms: None,
             time_to_steady_ms: None,

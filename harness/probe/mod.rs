@@ -199,6 +199,7 @@ pub fn to_log(
                 sent_us: clock.us_of(s.sent),
                 done_us,
                 outcome: s.outcome,
+                prev_sent_us: i.checked_sub(1).map(|p| clock.us_of(samples[p].sent)),
             }),
         }
     }

@@ -57,6 +57,10 @@ fn log_keeps_only_changes_in_send_order() {
             (30_000, ProbeOutcome::Healthy)
         ]
     );
+    // the probe sent just before each change, not the start of the previous run of
+    // outcomes: the replica became healthy between 20 ms and 31 ms
+    let prev: Vec<_> = log.transitions.iter().map(|t| t.prev_sent_us).collect();
+    assert_eq!(prev, vec![None, Some(0), Some(20_000)]);
 }
 
 #[test]

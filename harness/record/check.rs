@@ -413,6 +413,9 @@ fn check_probes(t: &TrialRecord) -> Result<(), String> {
         for (j, tr) in p.transitions.iter().enumerate() {
             clock(&format!("probes[{i}].transitions[{j}].sent_us"), tr.sent_us)?;
             clock(&format!("probes[{i}].transitions[{j}].done_us"), tr.done_us)?;
+            if let Some(prev) = tr.prev_sent_us {
+                clock(&format!("probes[{i}].transitions[{j}].prev_sent_us"), prev)?;
+            }
         }
     }
     Ok(())

@@ -232,6 +232,12 @@ pub struct ProbeTransition {
     /// answer first), µs.
     pub done_us: i64,
     pub outcome: ProbeOutcome,
+    /// When the probe sent just before `sent_us` was sent (it saw the previous outcome), µs:
+    /// the change happened between it and `done_us`, so a time to healthy read at `done_us`
+    /// is at most `done_us − prev_sent_us` late. None for a log's first transition, and in
+    /// records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_sent_us: Option<i64>,
 }
 
 /// The health probe loop of one replica, as transitions only.

@@ -199,6 +199,7 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
         sent_us: at - 1_000,
         done_us: at,
         outcome: ProbeOutcome::Healthy,
+        prev_sent_us: Some(at - 3_000),
     };
     let probes = (0..2u16)
         .map(|r| {
@@ -208,11 +209,13 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
                     sent_us: s.at_us + 9_000,
                     done_us: s.at_us + 10_000,
                     outcome: ProbeOutcome::Refused,
+                    prev_sent_us: None,
                 });
                 transitions.push(ProbeTransition {
                     sent_us: s.at_us + s.tth_us - 51_000,
                     done_us: s.at_us + s.tth_us - 50_000,
                     outcome: ProbeOutcome::Unhealthy,
+                    prev_sent_us: None,
                 });
                 transitions.push(healthy_probe(s.at_us + s.tth_us));
             }

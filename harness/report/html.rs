@@ -59,6 +59,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             target => Serde(&f.target),
             action => Serde(&f.action),
             at_ms => f.at_ms,
+            resolution_ms => f.time_to_healthy_resolution_ms,
             svg => safe(plot::waterfall::render(f).map_err(fail)?),
         });
     }

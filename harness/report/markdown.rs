@@ -111,8 +111,8 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     } else {
         let _ = writeln!(
             m,
-            "| trial | fault | at (ms) | time to healthy (ms) | first success (ms) | steady (ms) | lost |\n\
-             | ---: | --- | ---: | ---: | ---: | ---: | ---: |"
+            "| trial | fault | at (ms) | time to healthy (ms) | resolution (ms) | first success (ms) | steady (ms) | lost |\n\
+             | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         for f in &r.faults {
             let tth = match (f.recovery, f.time_to_healthy_ms) {
@@ -122,10 +122,12 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             };
             let _ = writeln!(
                 m,
-                "| {} | {} | {:.0} | {tth} | {} | {} | {} |",
+                "| {} | {} | {:.0} | {tth} | {} | {} | {} | {} |",
                 f.trial + 1,
                 fault_name(f),
                 f.at_ms,
+                f.time_to_healthy_resolution_ms
+                    .map_or("–".into(), |v| format!("{v:.1}")),
                 ms(f.time_to_first_success_ms),
                 ms(f.time_to_steady_ms),
                 f.lost_requests

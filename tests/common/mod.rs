@@ -147,6 +147,34 @@ pub fn assert_nothing_left(result: &Value) {
 
 /// Time to healthy minus the app's own `ready <epoch ms>` line (printed right after it binds
 /// its port), per fault of the first trial, in ms: the ground truth for the probe.
+/// Each fault's TTH against the app's own `ready` line, within its error bar: TTH − ready
+/// must lie in [−`slack_ms`, resolution + `slack_ms`], where the resolution is the run's own
+/// measure of how late its TTH can be (the probe before the healthy one to that answer). A
+/// busy host widens the resolution and the run says so; TTH outside its own bar is wrong
+/// (another probe's answer, the old instance's, a stamp off). The slack covers the ready
+/// line's floor to the ms and the demo answering its own probe before it prints `ready`.
+/// Returns (TTH − ready, resolution) per fault.
+pub fn assert_tth_within_resolution(result: &Value, record: &Value, slack_ms: f64) -> Vec<(f64, f64)> {
+    let pairs: Vec<(f64, f64)> = tth_minus_ready(result, record)
+        .into_iter()
+        .zip(result["faults"].as_array().unwrap())
+        .map(|(d, f)| {
+            let res = f["time_to_healthy_resolution_ms"]
+                .as_f64()
+                .expect("a recovered fault has a resolution");
+            (d, res)
+        })
+        .collect();
+    eprintln!("(TTH − ready, resolution) per fault, ms: {pairs:?}");
+    for (d, res) in &pairs {
+        assert!(
+            *d >= -slack_ms && *d <= res + slack_ms,
+            "TTH − ready {d:.3} ms lies outside its error bar [−{slack_ms}, {res:.3} + {slack_ms}] ms: {pairs:?}"
+        );
+    }
+    pairs
+}
+
 pub fn tth_minus_ready(result: &Value, record: &Value) -> Vec<f64> {
     let trial = &record["trials"][0];
     let origin_us = trial["origin_unix_us"].as_i64().unwrap();

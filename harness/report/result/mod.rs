@@ -95,6 +95,10 @@ pub struct FaultJson {
     #[serde(default)]
     pub recovery: Option<crate::analysis::RecoveryStatus>,
     pub time_to_healthy_ms: Option<f64>,
+    /// How late `time_to_healthy_ms` can be, at most (the probe loop's resolution at this
+    /// recovery); None when not recovered, and in results written before it existed.
+    #[serde(default)]
+    pub time_to_healthy_resolution_ms: Option<f64>,
     /// Always written; None only when read from a result written before it existed.
     #[serde(default)]
     pub requests_in_disruption: Option<u64>,
@@ -288,6 +292,7 @@ impl ResultJson {
                     at_ms: f.at_ms,
                     recovery: Some(f.recovery),
                     time_to_healthy_ms: f.time_to_healthy_ms,
+                    time_to_healthy_resolution_ms: f.time_to_healthy_resolution_ms,
                     requests_in_disruption: Some(f.requests_in_disruption),
                     time_to_first_success_ms: f.time_to_first_success_ms,
                     time_to_steady_ms: f.time_to_steady_ms,

@@ -188,6 +188,7 @@ impl ResultJson {
             .chain(self.faults.iter().enumerate().flat_map(|(i, f)| {
                 let opt = [
                     ("time_to_healthy_ms", f.time_to_healthy_ms),
+                    ("time_to_healthy_resolution_ms", f.time_to_healthy_resolution_ms),
                     ("time_to_first_success_ms", f.time_to_first_success_ms),
                     ("time_to_steady_ms", f.time_to_steady_ms),
                 ];

@@ -15,11 +15,31 @@ pub fn epoch_ms() -> u128 {
         .unwrap_or(0)
 }
 
+/// When `/health` was first answered, whoever asked: the instant `ready` stands for.
+static FIRST_ANSWER_MS: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+
+/// Called by the health handler as it answers: stamps the first answer. Stamped here, not
+/// when `main` learns of it, so that a process held up between the two (a busy host) does
+/// not print a `ready` later than answers a client already had.
+pub fn answering() {
+    FIRST_ANSWER_MS.get_or_init(epoch_ms);
+}
+
+/// Prints `ready <epoch ms>`: the first health answer's instant (now, should none be
+/// stamped).
+pub fn announce_ready() {
+    print_line("ready", FIRST_ANSWER_MS.get().copied().unwrap_or_else(epoch_ms));
+}
+
 /// Prints one `<word> <epoch ms>` line to stdout and flushes it at once.
 pub fn announce(word: &str) {
+    print_line(word, epoch_ms());
+}
+
+fn print_line(word: &str, ms: u128) {
     let mut out = std::io::stdout().lock();
     // stdout may be closed; nothing sensible to do about it
-    let _ = writeln!(out, "{word} {}", epoch_ms());
+    let _ = writeln!(out, "{word} {ms}");
     let _ = out.flush();
 }
 

@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn health() -> &'static str {
+    crate::lifecycle::answering();
     "ok"
 }
 
