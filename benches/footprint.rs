@@ -120,6 +120,7 @@ fn trial(requests: phoenix_bench::record::RequestLog) -> TrialRecord {
             error: None,
             services: Vec::new(),
             verified_us: None,
+            delay_us: 0,
         }],
         lifecycle: vec![
             ev(FAULT_US + 10_000, LifecycleKind::Exited),

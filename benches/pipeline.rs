@@ -100,6 +100,7 @@ fn trial(index: u32) -> TrialRecord {
             error: None,
             services: Vec::new(),
             verified_us: None,
+            delay_us: 0,
         });
         let ev = |at_us, kind| LifecycleEvent {
             at_us,

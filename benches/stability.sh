@@ -2,7 +2,9 @@
 # Is the verdict stable? Runs each scenario N times on the host as it is ("quiet") and M times
 # beside a CPU hog (`stress-ng --cpu 2`, "busy"), each a separate `phoenix run`, and prints
 # per run: level (and whether it was inconclusive, exit 5), score, time to healthy p50/p99,
-# the widest TTH resolution, lost requests and the host figures (README, Host contention);
+# the widest TTH resolution, the platform floor p50 of each fault action and the app's share
+# p50/p99 (README, The platform floor), lost requests and the host figures (README, Host
+# contention);
 # then per scenario and condition the levels seen and the score's min, max, spread and
 # standard deviation. Goals (README, Certification): quiet, one level and a spread under 5
 # points; busy, the quiet level or inconclusive, never another level. Exits 1 when a goal is
@@ -61,8 +63,8 @@ from collections import defaultdict
 out = sys.argv[1]
 rows = [l.split() for l in open(f"{out}/runs")]
 groups = defaultdict(list)
-print("| scenario | host | run | exit | level | score | TTH p50 / p99 (ms) | resolution max (ms) | lost | PSI max (%) | steal (%) | contended |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| scenario | host | run | exit | level | score | TTH p50 / p99 (ms) | resolution max (ms) | floor p50 (ms) | app share p50 / p99 (ms) | lost | PSI max (%) | steal (%) | contended |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 fmt = lambda v, f="{:.1f}": "–" if v is None else f.format(v)
 for name, cond, run, code in rows:
     r = json.load(open(f"{out}/{name}-{cond}-{run}/result.json"))
@@ -70,9 +72,13 @@ for name, cond, run, code in rows:
     inconclusive = bool(c.get("inconclusive"))
     groups[(name, cond)].append((c["level"], inconclusive, c["score"]))
     lost = sum(f.get("lost_requests") or 0 for f in r["faults"])
+    fl = r.get("floor") or {"actions": []}
+    floor = " / ".join(f"{a['action']} {fmt(a['p50_ms'], '{:.0f}')}" for a in fl["actions"]) or "–"
+    share = r.get("app_share_ms") or {}
     print(f"| {name} | {cond} | {run} | {code} | {c['level']}{' (inconclusive)' if inconclusive else ''} "
           f"| {c['score']:.1f} | {fmt(t['p50'], '{:.0f}')} / {fmt(t['p99'], '{:.0f}')} "
-          f"| {fmt(h.get('probe_resolution_max_ms'))} | {lost} | {fmt(h['psi_some_avg10_max_pct'])} "
+          f"| {fmt(h.get('probe_resolution_max_ms'))} | {floor} "
+          f"| {fmt(share.get('p50'), '{:.0f}')} / {fmt(share.get('p99'), '{:.0f}')} | {lost} | {fmt(h['psi_some_avg10_max_pct'])} "
           f"| {fmt(h['steal_pct'])} | {'yes' if h['contended'] else 'no'} |")
 print("\n| scenario | host | runs | levels | score min–max | spread | sd | goal |")
 print("|---|---|---|---|---|---|---|---|")

@@ -56,7 +56,15 @@ pub struct Prepared {
 pub async fn prepare(scenario: &Scenario, run_id: &str, rebuild: bool) -> crate::backend::Result<Prepared> {
     let backend = crate::deployment::backend(scenario, run_id).await?;
     let (name, version) = backend.describe().await?;
-    let images = crate::deployment::images(scenario, rebuild); // none on the process backend
+    let mut images = crate::deployment::images(scenario, rebuild); // none on the process backend
+                                                                   // the platform floor's null replica, unless the scenario's own images include it
+    if !images.is_empty() && !crate::floor::keys(scenario).is_empty() {
+        if let Some(null) = crate::deployment::null_image() {
+            if images.iter().all(|i| i.reference != null.reference) {
+                images.push(null);
+            }
+        }
+    }
     if !images.is_empty() {
         eprintln!("phoenix: preparing images for '{}'", scenario.name);
     }

@@ -35,7 +35,7 @@ use crate::analysis::{Analysis, RecoveryStatus};
 /// The levels are the scenario's vocabulary (`require`); re-exported so `certify::Level`
 /// keeps naming them.
 pub use crate::scenario::Level;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, TthOf};
 use serde::{Deserialize, Serialize};
 
 mod components;
@@ -127,8 +127,9 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
     let target_ms = scenario.certify.time_to_healthy_target.as_secs_f64() * 1000.0;
     let mut reasons = Vec::new();
 
+    let tth = tth_p99(analysis, scenario);
     let mut components = vec![
-        components::time_to_healthy(analysis, target_ms),
+        components::time_to_healthy(analysis, target_ms, tth),
         components::availability(analysis),
         components::latency_degradation(analysis),
     ];
@@ -149,7 +150,7 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
         .iter()
         .filter(|f| f.recovery == RecoveryStatus::NotRecovered)
         .collect();
-    let tth_p99 = analysis.time_to_healthy_ms.p99;
+    let (tth_p99, tth_name) = tth;
     let within_target = unrecovered.is_empty() && tth_p99.is_none_or(|p| p <= target_ms);
     // the level is decided by hard criteria; the score ranks runs and separates a phoenix
     // (little lost, little slowed) from a merely resilient service
@@ -164,9 +165,12 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
     let figures_level = level;
     if let Some(p99) = tth_p99 {
         let verb = if p99 <= target_ms { "within" } else { "over" };
-        reasons.push(format!(
-            "time to healthy p99 {p99:.0} ms is {verb} the {target_ms:.0} ms target"
-        ));
+        let what = if tth_name == APP_SHARE_P99 {
+            "the app's share of time to healthy"
+        } else {
+            "time to healthy"
+        };
+        reasons.push(format!("{what} p99 {p99:.0} ms is {verb} the {target_ms:.0} ms target"));
     }
     let unmeasured = evidence_gaps(analysis, &components);
     // a run capped at untested was never in the running for phoenix
@@ -239,6 +243,21 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
     }
 }
 
+/// The component input holding the app's share p99.
+const APP_SHARE_P99: &str = "app_share_p99_ms";
+
+/// The p99 the target applies to, and its name: the total time to healthy's, or with
+/// `certify.time_to_healthy_of = "app"` the app's share's (None unless every recovered
+/// fault has one: a floor missing for one action leaves the criterion unmeasured).
+fn tth_p99(a: &Analysis, scenario: &Scenario) -> (Option<f64>, &'static str) {
+    if scenario.certify.time_to_healthy_of == TthOf::Total {
+        return (a.time_to_healthy_ms.p99, "time_to_healthy_p99_ms");
+    }
+    let recovered = a.faults.iter().filter(|f| f.time_to_healthy_ms.is_some());
+    let all = recovered.clone().all(|f| f.app_share_ms.is_some()) && recovered.count() > 0;
+    (a.app_share_ms.p99.filter(|_| all), APP_SHARE_P99)
+}
+
 /// Why a shortfall on the figures is no verdict on the app, if it is not: the host was
 /// contended during the load (`analysis::contention`), or the caller's `host_explains`.
 fn host_inconclusive(a: &Analysis, v: &Verdicts) -> Option<String> {
@@ -297,14 +316,19 @@ fn evidence_gaps(a: &Analysis, components: &[Component]) -> Vec<String> {
     if let Some(why) = a.load.overloaded() {
         gaps.push(format!("{why}, so losses were not measured"));
     }
-    let tth_measured = components.iter().any(|c| c.name == "time_to_healthy" && c.measured);
-    if !tth_measured && gaps.is_empty() {
-        gaps.push("time to healthy was not measured".into());
+    let tth = components.iter().find(|c| c.name == "time_to_healthy");
+    if tth.is_some_and(|c| !c.measured) && gaps.is_empty() {
+        let why = tth.and_then(|c| c.reason.clone());
+        gaps.push(why.map_or("time to healthy was not measured".into(), |w| {
+            format!("time to healthy was not measured: {w}")
+        }));
     }
     gaps
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_floor;
 #[cfg(test)]
 mod tests_host;

@@ -88,6 +88,73 @@ pub fn of(scenario: &Scenario) -> Deployment {
     }
 }
 
+/// The floor's null replica: the demo app (`scenarios/apps/demo` of this checkout) with no
+/// start-up delay, one replica, no service, no front, no audit, on the scenario's backend
+/// and with its platform restart delay. Its image on Docker and Swarm; on the process
+/// backend the `phoenix-demo` program built beside `phoenix`. Err: why there is none.
+pub fn null(scenario: &Scenario) -> Result<Deployment, String> {
+    let mut env = std::collections::BTreeMap::from([("STARTUP_DELAY_MS".to_string(), "0".to_string())]);
+    let process = match scenario.app.backend {
+        BackendKind::Process => {
+            let program = std::env::current_exe()
+                .map_err(|e| format!("no null replica: where phoenix runs from is unknown ({e})"))?
+                .with_file_name("phoenix-demo");
+            if !program.is_file() {
+                return Err(format!(
+                    "no null replica: {} is not built (cargo build -p phoenix-demo, in the profile phoenix was built in)",
+                    program.display()
+                ));
+            }
+            env.insert(
+                "LISTEN".into(),
+                format!("127.0.0.1:{}", crate::backend::PORT_PLACEHOLDER),
+            );
+            Some(ProcessSpec {
+                program,
+                args: Vec::new(),
+            })
+        }
+        _ => None,
+    };
+    Ok(Deployment {
+        image: if process.is_some() {
+            String::new()
+        } else {
+            NULL_IMAGE.into()
+        },
+        port: 8080,
+        env,
+        volumes: Vec::new(),
+        replicas: vec!["app-0".into()],
+        services: Vec::new(),
+        front: None,
+        process,
+        platform_delay: of(scenario).platform_delay,
+        audit: false,
+    })
+}
+
+/// The null replica's image: the demo's, built by its own recipe when missing.
+pub const NULL_IMAGE: &str = "phoenix-demo:latest";
+
+/// [`NULL_IMAGE`] and how to build it, from this checkout's `scenarios/apps/demo`; None
+/// when that folder is not there (phoenix installed without its sources).
+pub fn null_image() -> Option<ImageSpec> {
+    let scenarios = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let demo = scenarios.join("apps/demo");
+    demo.join("build.sh").is_file().then(|| ImageSpec {
+        reference: NULL_IMAGE.into(),
+        source: ImageSource::Build(BuildSpec {
+            context: demo.clone(),
+            dockerfile: "Dockerfile".into(),
+            command: Some(vec!["bash".into(), demo.join("build.sh").display().to_string()]),
+            workdir: scenarios,
+            env: Vec::new(),
+        }),
+        rebuild: false,
+    })
+}
+
 /// Every image `scenario` needs, app first, then services, then the front. `rebuild`
 /// (`phoenix run --rebuild`) applies to the app's image only. None for the process
 /// backend, which runs a local program.

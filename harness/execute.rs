@@ -11,7 +11,7 @@ use crate::fault;
 use crate::load::{run_load, LiveCounters, LoadConfig, Recorder};
 use crate::observe::{before_sample, boot_read, fresh_audit, instance_logs, sample_memory, FreshJob};
 use crate::probe::{ProbeSpec, Prober};
-use crate::record::{Abort, AbortKind, FsReadWhen, LifecycleEvent, RunRecord, TrialRecord};
+use crate::record::{Abort, AbortKind, FloorPhase, FsReadWhen, LifecycleEvent, RunRecord, TrialRecord};
 use crate::scenario::plan::Plan;
 use crate::scenario::{Action, Fault, FaultKind, Scenario, ALL};
 use std::net::SocketAddr;
@@ -45,6 +45,12 @@ impl Live {
 pub async fn run(backend: &dyn Backend, record: &mut RunRecord, live: &Live, cancel: &CancellationToken) {
     let plan = record.plan.clone();
     let scenario = record.scenario.clone();
+    let mut floor = crate::record::FloorRecord {
+        cycles: scenario.certify.floor_cycles,
+        ..Default::default()
+    };
+    live.set_phase("platform floor");
+    crate::floor::measure(backend, &scenario, FloorPhase::Before, cancel, &mut floor).await;
     for index in 0..plan.trials {
         if cancel.is_cancelled() {
             break;
@@ -83,6 +89,11 @@ pub async fn run(backend: &dyn Backend, record: &mut RunRecord, live: &Live, can
             break;
         }
     }
+    if record.aborted.is_none() {
+        live.set_phase("platform floor");
+        crate::floor::measure(backend, &scenario, FloorPhase::After, cancel, &mut floor).await;
+    }
+    record.floor = (!crate::floor::keys(&scenario).is_empty()).then_some(floor);
     if cancel.is_cancelled() && record.aborted.is_none() {
         record.aborted = Some(Abort::new(AbortKind::Interrupted, "interrupted by a signal"));
     }

@@ -36,6 +36,7 @@ pub async fn apply(
         error: None,
         services: Vec::new(),
         verified_us: None,
+        delay_us: fault.delay.as_micros() as i64,
     };
     on_issued();
     // on a platform with its own update (swarm), `replace` is that update

@@ -51,6 +51,7 @@ pub mod doctor;
 pub mod execute;
 pub mod exit;
 pub mod fault;
+pub mod floor;
 pub mod front;
 pub mod host;
 pub mod input;

@@ -44,6 +44,34 @@ fn kill_then_restart_and_replace_report_time_to_healthy_matching_the_apps_ready_
     // ground truth: the app prints `ready <epoch ms>` right after binding its port
     let record = read_json(&out.join("record.json"));
     assert_tth_within_resolution(&result, &record, 5.0);
+    // the platform floor of both actions, measured in the run; the app's share is at most
+    // its time to healthy (README, The platform floor: on Docker the platform's network
+    // path becomes ready while the app boots, so the share is what the app added over a
+    // null app, not its whole boot)
+    let floor = &result["floor"];
+    for a in floor["actions"].as_array().unwrap() {
+        assert_eq!((a["count"].as_u64(), a["failed"].as_u64()), (Some(4), Some(0)), "{a}");
+    }
+    for f in faults {
+        let (tth, fl, share) = (
+            f["time_to_healthy_ms"].as_f64(),
+            f["floor_ms"].as_f64(),
+            f["app_share_ms"].as_f64(),
+        );
+        let (tth, fl, share) = (
+            tth.unwrap(),
+            fl.expect("a floor for the fault's action"),
+            share.unwrap(),
+        );
+        assert!(
+            fl > 0.0 && share >= 0.0 && (share - (tth - fl).max(0.0)).abs() < 0.01,
+            "{f}"
+        );
+    }
+    eprintln!(
+        "(app share, ready − start) per fault, ms: {:?}; floor {floor}",
+        app_share_and_boot(&result, &record)
+    );
 
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("<svg") && html.contains("kill app-0 then replace"));

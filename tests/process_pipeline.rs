@@ -138,6 +138,28 @@ fn kill_restart_on_the_process_backend_is_certified_with_measured_recovery_in_se
     // own GET /health, so a probe answered in the same instant can be seen a fraction of a
     // ms before it (CI saw −0.136 ms)
     assert_tth_within_resolution(&result, &record, 5.0);
+    // the platform floor: both actions on a null replica, 2 cycles before and 2 after; the
+    // app's share (TTH minus the floor) is the demo's own boot, its ready minus its start
+    let floor = &result["floor"];
+    let actions: Vec<_> = floor["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].clone())
+        .collect();
+    assert_eq!(actions, ["restart", "replace"], "{floor}");
+    for a in floor["actions"].as_array().unwrap() {
+        assert_eq!((a["count"].as_u64(), a["failed"].as_u64()), (Some(4), Some(0)), "{a}");
+        assert!(a["p50_ms"].as_f64().unwrap() > 0.0, "{a}");
+    }
+    let shares = app_share_and_boot(&result, &record);
+    eprintln!("(app share, ready − start) per fault, ms: {shares:?}; floor {floor}");
+    for (share, boot) in &shares {
+        assert!(
+            (share - boot).abs() <= 25.0,
+            "app share {share} ms against the app's own boot {boot} ms: {shares:?}"
+        );
+    }
     // a restart keeps the instance, a replacement is a new one
     let instances: Vec<&str> = record["trials"][0]["logs"]
         .as_array()

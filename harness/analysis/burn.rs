@@ -172,6 +172,7 @@ mod tests {
             error: None,
             services: Vec::new(),
             verified_us: None,
+            delay_us: 0,
         }
     }
 

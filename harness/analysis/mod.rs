@@ -6,6 +6,7 @@ pub mod audit;
 pub mod burn;
 pub mod checks;
 pub mod contention;
+pub mod floor;
 pub mod memory;
 pub mod phases;
 pub mod probes;
@@ -158,6 +159,13 @@ pub struct Analysis {
     /// The host during the loads: CPU pressure, steal, load, slip; `contended` above bounds.
     #[serde(default)]
     pub contention: contention::Contention,
+    /// The platform floor, when the run measured one.
+    #[serde(default)]
+    pub floor: Option<floor::Floor>,
+    /// The app's share of time to healthy (`faults[].app_share_ms`) over every fault
+    /// with one.
+    #[serde(default)]
+    pub app_share_ms: DurationSummary,
 }
 
 impl Analysis {
@@ -220,6 +228,16 @@ pub fn analyse(record: &RunRecord) -> Analysis {
         s.max = s.max.max(ms(trial.load_slip.max_us));
     }
     load.latency_ms = LatencySummary::of(&all_ok);
+    let floor = floor::floor(record);
+    if let Some(fl) = &floor {
+        let delay = |trial: u32, index: usize| {
+            let t = record.trials.iter().find(|t| t.index == trial);
+            t.and_then(|t| t.faults.iter().find(|f| f.index == index))
+                .map_or(0, |f| f.delay_us)
+        };
+        floor::share(&mut faults, fl, delay);
+    }
+    let shares: Vec<f64> = faults.iter().filter_map(|f| f.app_share_ms).collect();
     let tth: Vec<f64> = faults.iter().filter_map(|f| f.time_to_healthy_ms).collect();
     let by_trial: Vec<f64> = record
         .trials
@@ -256,6 +274,8 @@ pub fn analyse(record: &RunRecord) -> Analysis {
                 .filter_map(|f| f.time_to_healthy_resolution_ms)
                 .reduce(f64::max),
         ),
+        floor,
+        app_share_ms: DurationSummary::of(&shares),
         lost_requests: faults.iter().map(|f| f.lost.total).sum(),
         load,
         time_to_healthy_ms: DurationSummary::of(&tth),

@@ -98,6 +98,13 @@ pub struct FaultRecovery {
     /// loop's resolution at this recovery; a busy host that delays the probes widens it.
     #[serde(default)]
     pub time_to_healthy_resolution_ms: Option<f64>,
+    /// The platform floor p50 of this fault's action (README, The platform floor), ms;
+    /// None when not recovered or no floor was measured for the action.
+    #[serde(default)]
+    pub floor_ms: Option<f64>,
+    /// Time to healthy minus `floor_ms`, at least 0: the app's own share, ms.
+    #[serde(default)]
+    pub app_share_ms: Option<f64>,
     /// Requests (any outcome) intended in the disruption window, from the fault instant to
     /// healthy (to the end of the load if never healthy; 0 when the recovery was not
     /// observed). With none, no client saw the outage: availability and latency during
@@ -252,7 +259,7 @@ impl Claim {
 
 /// When the replica can first have recovered: once the action was issued and, where the
 /// platform stops the old instance itself after that, once the old instance had stopped.
-fn recover_from(fault: &FaultRecord) -> i64 {
+pub(crate) fn recover_from(fault: &FaultRecord) -> i64 {
     let t_f = fault.issued_us;
     let acted = fault.action_issued_us.unwrap_or(t_f).max(t_f);
     fault.old_stopped_us.map_or(acted, |s| s.max(acted))
@@ -353,6 +360,8 @@ pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, clai
             .filter(|_| recovery == RecoveryStatus::Recovered)
             .and_then(|h| resolution_us(trial, &fault.target, h))
             .map(ms),
+        floor_ms: None,
+        app_share_ms: None,
         requests_in_disruption,
         time_to_first_success_ms: first_success.map(|s| ms(s - t_f)),
         time_to_steady_ms: steady.map(|s| ms(s - t_f)),

@@ -106,6 +106,7 @@ pub(crate) fn trial(
             error: None,
             services: Vec::new(),
             verified_us: None,
+            delay_us: 0,
         }],
         lifecycle: vec![
             ev(3_100_000, LifecycleKind::Exited),

@@ -66,16 +66,18 @@ impl Component {
 
 /// Time to healthy: measured when the probe observed the recovery of at least one fault
 /// (or saw one never recover); 0 when a fault never recovered.
-pub(super) fn time_to_healthy(a: &Analysis, target_ms: f64) -> Component {
+/// `tth`: the p99 the target applies to and its name (the total's, or the app's share with
+/// `certify.time_to_healthy_of = "app"`).
+pub(super) fn time_to_healthy(a: &Analysis, target_ms: f64, tth: (Option<f64>, &str)) -> Component {
     let c = component("time_to_healthy", TTH_WEIGHT, "clamp(1.5 - p99 / target, 0, 1)");
     let count = |s: RecoveryStatus| a.faults.iter().filter(|f| f.recovery == s).count();
     let unrecovered = count(RecoveryStatus::NotRecovered);
     let unobserved = count(RecoveryStatus::NotObserved);
-    let p99 = a.time_to_healthy_ms.p99;
-    let mut c = Component {
+    let (p99, name) = tth;
+    let c = Component {
         // an unmeasured p99 is left out: JSON has no NaN
         inputs: p99
-            .map(|p| ("time_to_healthy_p99_ms".to_string(), p))
+            .map(|p| (name.to_string(), p))
             .into_iter()
             .chain([
                 ("target_ms".into(), target_ms),
@@ -94,12 +96,12 @@ pub(super) fn time_to_healthy(a: &Analysis, target_ms: f64) -> Component {
     }
     match p99 {
         Some(p99) => c.measured_as(1.5 - p99 / target_ms),
-        None => {
-            c.inputs.retain(|(k, _)| k != "time_to_healthy_p99_ms");
-            c.not_measured(format!(
-                "the probe never saw a fault's target unhealthy ({unobserved} fault(s)): no recovery was observed"
-            ))
-        }
+        None if a.time_to_healthy_ms.p99.is_some() => c.not_measured(
+            "certify.time_to_healthy_of is \"app\" and the platform floor was not measured for every recovered fault's action".into(),
+        ),
+        None => c.not_measured(format!(
+            "the probe never saw a fault's target unhealthy ({unobserved} fault(s)): no recovery was observed"
+        )),
     }
 }
 

@@ -159,6 +159,8 @@ mod tests {
             recovery: crate::analysis::RecoveryStatus::Recovered,
             time_to_healthy_ms: Some(1000.0),
             time_to_healthy_resolution_ms: None,
+            floor_ms: None,
+            app_share_ms: None,
             requests_in_disruption: 200,
             time_to_first_success_ms: Some(300.0),
             time_to_steady_ms: Some(1500.0),

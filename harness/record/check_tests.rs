@@ -43,3 +43,25 @@ fn host_readings_out_of_range_are_refused_by_field() {
     r.trials[0].host.samples = vec![Default::default(); MAX_HOST_SAMPLES + 1];
     assert!(r.check().unwrap_err().contains("host.samples`"));
 }
+
+#[test]
+fn a_crafted_floor_is_refused_by_field() {
+    let r = fixture::record();
+    assert!(r.floor.is_some(), "the fixture has a floor");
+    assert!(r.check().is_ok());
+    let mut r = fixture::record();
+    r.floor.as_mut().unwrap().cycles = 1_000;
+    assert!(r.check().unwrap_err().contains("floor.cycles"));
+    // more samples than 2 × cycles × faults could make
+    let mut r = fixture::record();
+    let f = r.floor.as_mut().unwrap();
+    let one = f.samples[0].clone();
+    f.samples = vec![one; 100_000];
+    assert!(r.check().unwrap_err().contains("floor.samples"));
+    let mut r = fixture::record();
+    r.floor.as_mut().unwrap().samples[0].time_to_healthy_us = Some(i64::MAX);
+    assert!(r.check().unwrap_err().contains("floor.samples[0].time_to_healthy_us"));
+    let mut r = fixture::record();
+    r.floor.as_mut().unwrap().notes = vec!["x".repeat(5000)];
+    assert!(r.check().unwrap_err().contains("floor.notes[0]"));
+}

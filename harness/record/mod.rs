@@ -8,6 +8,7 @@
 mod audit;
 mod check;
 mod compact;
+mod floor;
 mod host;
 mod memory;
 mod read_only;
@@ -18,6 +19,7 @@ pub(crate) use check::at_field;
 pub use check::{RecordError, MAX_CLOCK_US};
 
 pub use compact::{compact, new_histogram, record_latency, Compactor};
+pub use floor::{FloorPhase, FloorRecord, FloorSample};
 pub use host::{CpuTimes, HostRecord, HostSample, MAX_HOST_SAMPLES};
 pub use memory::{MemoryRecord, MemorySeries, MAX_MEMORY_SAMPLES};
 pub use read_only::{
@@ -48,6 +50,10 @@ pub struct RunRecord {
     pub complete: bool,
     /// Why the run stopped early, if it did.
     pub aborted: Option<Abort>,
+    /// The platform floor (README, The platform floor); None in records written before it
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<FloorRecord>,
 }
 
 /// Why a run stopped before its plan was done.
@@ -294,6 +300,10 @@ pub struct FaultRecord {
     /// When the state checks' verification after this fault ended, µs (None: none ran).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_us: Option<i64>,
+    /// The fault's reaction delay (its `delay`), µs: what the platform floor matches it
+    /// by, with its kind and action. 0 in records written before it existed.
+    #[serde(default)]
+    pub delay_us: i64,
 }
 
 /// A service the rebuild after a burn started again.
@@ -412,6 +422,7 @@ impl RunRecord {
             trials: Vec::new(),
             complete: false,
             aborted: None,
+            floor: None,
         }
     }
 }

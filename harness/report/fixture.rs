@@ -125,8 +125,35 @@ pub fn record_with(names: &Names) -> RunRecord {
         )],
     };
     record.trials = (0..2).map(|t| trial(t, names)).collect();
+    record.floor = Some(floor());
     record.complete = true;
     record
+}
+
+/// The platform floor of the fixture's two actions: 3 cycles before and 3 after each.
+fn floor() -> FloorRecord {
+    let sample = |kind, action, phase, ms: i64| FloorSample {
+        kind,
+        action,
+        delay_us: 0,
+        phase,
+        time_to_healthy_us: Some(ms * 1000),
+        error: None,
+    };
+    let mut samples = Vec::new();
+    for (i, phase) in [FloorPhase::Before, FloorPhase::After].into_iter().enumerate() {
+        for k in 0..3 {
+            let jitter = (i * 3 + k) as i64 * 10;
+            samples.push(sample(FaultKind::Kill, Action::Replace, phase, 380 + jitter));
+            samples.push(sample(FaultKind::Stop, Action::Restart, phase, 280 + jitter));
+        }
+    }
+    FloorRecord {
+        cycles: 3,
+        samples,
+        notes: Vec::new(),
+        cost_us: 9_400_000,
+    }
 }
 
 /// One fault of a trial: where, when, how long until healthy.
@@ -248,6 +275,7 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
             error: (index == 1).then(|| names.error.clone()).flatten(),
             services: Vec::new(),
             verified_us: None,
+            delay_us: 0,
         })
         .collect();
     let lifecycle = shapes

@@ -111,8 +111,8 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     } else {
         let _ = writeln!(
             m,
-            "| trial | fault | at (ms) | time to healthy (ms) | resolution (ms) | first success (ms) | steady (ms) | lost |\n\
-             | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| trial | fault | at (ms) | time to healthy (ms) | resolution (ms) | app share (ms) | first success (ms) | steady (ms) | lost |\n\
+             | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         for f in &r.faults {
             let tth = match (f.recovery, f.time_to_healthy_ms) {
@@ -122,12 +122,13 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             };
             let _ = writeln!(
                 m,
-                "| {} | {} | {:.0} | {tth} | {} | {} | {} | {} |",
+                "| {} | {} | {:.0} | {tth} | {} | {} | {} | {} | {} |",
                 f.trial + 1,
                 fault_name(f),
                 f.at_ms,
                 f.time_to_healthy_resolution_ms
                     .map_or("–".into(), |v| format!("{v:.1}")),
+                f.app_share_ms.map_or("–".into(), |v| format!("{v:.0}")),
                 ms(f.time_to_first_success_ms),
                 ms(f.time_to_steady_ms),
                 f.lost_requests
@@ -143,6 +144,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             t.count
         );
     }
+    floor(&mut m, &r);
     super::burn::markdown(&r, &mut m);
     checks(&mut m, &r.checks);
     audit(&mut m, &r.audit);
@@ -379,6 +381,54 @@ fn audit(m: &mut String, a: &crate::report::result::AuditJson) {
                 if g.replaced { "yes" } else { "no" }
             );
         }
+    }
+}
+
+/// The platform floor: one row per fault action, the app's share, what was not measured.
+fn floor(m: &mut String, r: &ResultJson) {
+    let Some(fl) = &r.floor else { return };
+    let _ = writeln!(
+        m,
+        "\n### Platform floor\n\nThe run's fault actions on a null replica (the demo app, ready the instant it binds), same engine and backend, {} cycle(s) before the trials and {} after; it added {:.1} s to the run.\n",
+        fl.cycles,
+        fl.cycles,
+        fl.cost_ms / 1000.0
+    );
+    if !fl.actions.is_empty() {
+        let _ = writeln!(
+            m,
+            "| action | delay (ms) | cycles | failed | p50 (ms) | p99 (ms) | min–max (ms) | spread (ms) |\n\
+             | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+    }
+    for a in &fl.actions {
+        let _ = writeln!(
+            m,
+            "| {} then {} | {:.0} | {} | {} | {} | {} | {}–{} | {} |",
+            escape(&a.kind),
+            escape(&a.action),
+            a.delay_ms,
+            a.count,
+            a.failed,
+            ms(a.p50_ms),
+            ms(a.p99_ms),
+            ms(a.min_ms),
+            ms(a.max_ms),
+            ms(a.spread_ms)
+        );
+    }
+    let s = &r.app_share_ms;
+    if s.count > 0 {
+        let _ = writeln!(
+            m,
+            "\nThe app's share (time to healthy minus the floor p50 of its action): p50 {} ms, p99 {} ms over {} fault(s).",
+            ms(s.p50),
+            ms(s.p99),
+            s.count
+        );
+    }
+    for n in &fl.notes {
+        let _ = writeln!(m, "\n- not measured: {}", escape(n));
     }
 }
 

@@ -46,8 +46,7 @@ impl Report {
                     .as_ref()
                     .map_or("the run stopped midway".into(), |a| a.reason.clone())
             }),
-            // the platform floor's verdict goes here once it is measured
-            host_explains: Vec::new(),
+            host_explains: floor_explains(&analysis, &record.scenario),
         };
         let certification = certify(&analysis, &record.scenario, &verdicts);
         Report {
@@ -55,6 +54,28 @@ impl Report {
             analysis,
             certification,
         }
+    }
+}
+
+/// Why the platform floor may explain a time to healthy over its target: the total's p99
+/// is over it while the app's share's (every recovered fault having one) is within it.
+/// Empty when the target applies to the app's share already, or nothing is explained.
+fn floor_explains(a: &Analysis, scenario: &crate::scenario::Scenario) -> Vec<String> {
+    let target_ms = scenario.certify.time_to_healthy_target.as_secs_f64() * 1000.0;
+    let recovered: Vec<_> = a.faults.iter().filter(|f| f.time_to_healthy_ms.is_some()).collect();
+    let every = !recovered.is_empty() && recovered.iter().all(|f| f.app_share_ms.is_some());
+    match (a.time_to_healthy_ms.p99, a.app_share_ms.p99) {
+        (Some(total), Some(app))
+            if every
+                && scenario.certify.time_to_healthy_of == crate::scenario::TthOf::Total
+                && total > target_ms
+                && app <= target_ms =>
+        {
+            vec![format!(
+                "the platform floor explains it: time to healthy p99 {total:.0} ms is over the {target_ms:.0} ms target, the app's share p99 {app:.0} ms is within it (README, The platform floor)"
+            )]
+        }
+        _ => Vec::new(),
     }
 }
 

@@ -186,6 +186,10 @@ pub struct CertifyFile {
     pub time_to_healthy_target: Option<String>,
     pub steady_window: Option<String>,
     pub steady_p99_tolerance: Option<f64>,
+    /// Platform floor cycles per fault action, before and after the trials each.
+    pub floor_cycles: Option<i64>,
+    /// `total` (default) or `app`: which time to healthy the target applies to.
+    pub time_to_healthy_of: Option<String>,
 }
 
 /// A state-survival check: journeys set up before the faults and verified after.

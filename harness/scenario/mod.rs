@@ -407,6 +407,28 @@ pub struct CertifyParams {
     pub time_to_healthy_target: Duration,
     pub steady_window: Duration,
     pub steady_p99_tolerance: f64,
+    /// Cycles of the platform floor per fault action, before the trials and after them
+    /// each (0: no floor). 0 in records written before it existed.
+    #[serde(default)]
+    pub floor_cycles: u32,
+    /// Which time to healthy `time_to_healthy_target` applies to.
+    #[serde(default)]
+    pub time_to_healthy_of: TthOf,
+}
+
+/// Most floor cycles a scenario may ask for, before and after each.
+pub const MAX_FLOOR_CYCLES: u32 = 10;
+/// Floor cycles when the scenario does not say.
+pub const DEFAULT_FLOOR_CYCLES: u32 = 2;
+
+/// Which time to healthy the target applies to: the total (what the service's users feel,
+/// the default) or the app's share (the total minus the platform floor of the same action).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TthOf {
+    #[default]
+    Total,
+    App,
 }
 
 impl Scenario {

@@ -175,6 +175,50 @@ pub fn assert_tth_within_resolution(result: &Value, record: &Value, slack_ms: f6
     pairs
 }
 
+/// Per recovered fault, (app share, the app's own boot): `faults[].app_share_ms`, and the
+/// demo's `ready` stamp minus its `start` stamp (its process's start) for the first start
+/// after the fault, ms.
+pub fn app_share_and_boot(result: &Value, record: &Value) -> Vec<(f64, f64)> {
+    let trial = &record["trials"][0];
+    let origin_us = trial["origin_unix_us"].as_i64().unwrap();
+    let stamps = |word: &str| -> Vec<f64> {
+        let prefix = format!("{word} ");
+        let mut v: Vec<f64> = trial["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|l| l["lines"].as_array().unwrap().iter())
+            .filter_map(|l| l[1].as_str()?.strip_prefix(prefix.as_str())?.trim().parse::<i64>().ok())
+            .map(|ms| (ms * 1000 - origin_us) as f64 / 1000.0)
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (starts, readies) = (stamps("start"), stamps("ready"));
+    result["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let at = f["at_ms"].as_f64().unwrap();
+            let share = f["app_share_ms"]
+                .as_f64()
+                .expect("an app share (a floor for the fault's action)");
+            let start = starts
+                .iter()
+                .copied()
+                .find(|s| *s > at)
+                .expect("a start line after the fault");
+            let ready = readies
+                .iter()
+                .copied()
+                .find(|r| *r >= start)
+                .expect("a ready line after it");
+            (share, ready - start)
+        })
+        .collect()
+}
+
 pub fn tth_minus_ready(result: &Value, record: &Value) -> Vec<f64> {
     let trial = &record["trials"][0];
     let origin_us = trial["origin_unix_us"].as_i64().unwrap();

@@ -46,6 +46,13 @@ pub struct ResultJson {
     /// sampled in results written before it).
     #[serde(default)]
     pub host: crate::analysis::contention::Contention,
+    /// The platform floor (README, The platform floor); null when the run measured none
+    /// (and in results written before it).
+    #[serde(default)]
+    pub floor: Option<crate::analysis::floor::Floor>,
+    /// The app's share of time to healthy over the faults that have one.
+    #[serde(default)]
+    pub app_share_ms: DurationSummary,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -99,6 +106,12 @@ pub struct FaultJson {
     /// recovery); None when not recovered, and in results written before it existed.
     #[serde(default)]
     pub time_to_healthy_resolution_ms: Option<f64>,
+    /// The platform floor p50 of this fault's action, and time to healthy minus it (at
+    /// least 0); null without a floor for the action (and in results written before it).
+    #[serde(default)]
+    pub floor_ms: Option<f64>,
+    #[serde(default)]
+    pub app_share_ms: Option<f64>,
     /// Always written; None only when read from a result written before it existed.
     #[serde(default)]
     pub requests_in_disruption: Option<u64>,
@@ -293,6 +306,8 @@ impl ResultJson {
                     recovery: Some(f.recovery),
                     time_to_healthy_ms: f.time_to_healthy_ms,
                     time_to_healthy_resolution_ms: f.time_to_healthy_resolution_ms,
+                    floor_ms: f.floor_ms,
+                    app_share_ms: f.app_share_ms,
                     requests_in_disruption: Some(f.requests_in_disruption),
                     time_to_first_success_ms: f.time_to_first_success_ms,
                     time_to_steady_ms: f.time_to_steady_ms,
@@ -338,6 +353,8 @@ impl ResultJson {
             },
             warnings: rec.scenario.warnings.clone(),
             host: a.contention.clone(),
+            floor: a.floor.clone(),
+            app_share_ms: a.app_share_ms,
         }
     }
 }

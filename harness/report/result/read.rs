@@ -115,6 +115,8 @@ impl ResultJson {
                     ("certification.components", self.certification.components.len()),
                     ("audit.findings", a.findings.len()),
                     ("audit.fresh_diff", a.fresh_diff.len()),
+                    ("floor.actions", self.floor.as_ref().map_or(0, |f| f.actions.len())),
+                    ("floor.notes", self.floor.as_ref().map_or(0, |f| f.notes.len())),
                 ]
                 .into_iter()
                 .find_map(|(field, len)| over(field, len, MAX_RESULT_ENTRIES))
@@ -189,6 +191,8 @@ impl ResultJson {
                 let opt = [
                     ("time_to_healthy_ms", f.time_to_healthy_ms),
                     ("time_to_healthy_resolution_ms", f.time_to_healthy_resolution_ms),
+                    ("floor_ms", f.floor_ms),
+                    ("app_share_ms", f.app_share_ms),
                     ("time_to_first_success_ms", f.time_to_first_success_ms),
                     ("time_to_steady_ms", f.time_to_steady_ms),
                 ];
@@ -203,6 +207,7 @@ impl ResultJson {
                     .chain([("median_ci95", ci[0]), ("median_ci95", ci[1])])
                     .filter_map(|(k, v)| Some((format!("time_to_healthy_ms.{k}"), v?))),
             )
+            .chain(self.floor_times())
             .chain(
                 tth.by_trial
                     .iter()
@@ -215,6 +220,32 @@ impl ResultJson {
                     .enumerate()
                     .flat_map(move |(i, p)| lat(format!("phases[{i}].latency_ms"), &p.latency_ms)),
             )
+    }
+}
+
+impl ResultJson {
+    /// The floor's times and the app's share summary, ms, with their fields.
+    fn floor_times(&self) -> impl Iterator<Item = (String, f64)> + '_ {
+        let share = &self.app_share_ms;
+        let summary = [("p50", share.p50), ("p99", share.p99), ("max", share.max)]
+            .into_iter()
+            .filter_map(|(k, v)| Some((format!("app_share_ms.{k}"), v?)));
+        let actions = self.floor.iter().flat_map(|f| {
+            f.actions.iter().enumerate().flat_map(|(i, a)| {
+                [
+                    ("delay_ms", Some(a.delay_ms)),
+                    ("p50_ms", a.p50_ms),
+                    ("p99_ms", a.p99_ms),
+                    ("min_ms", a.min_ms),
+                    ("max_ms", a.max_ms),
+                    ("spread_ms", a.spread_ms),
+                ]
+                .into_iter()
+                .filter_map(move |(k, v)| Some((format!("floor.actions[{i}].{k}"), v?)))
+            })
+        });
+        let cost = self.floor.iter().map(|f| ("floor.cost_ms".to_string(), f.cost_ms));
+        summary.chain(actions).chain(cost)
     }
 }
 

@@ -6,7 +6,7 @@ use super::super::body::{self, BodyFile};
 use super::super::file::{CertifyFile, LoadFile};
 use super::super::http;
 use super::super::template::template_vars;
-use super::super::{Body, CertifyParams, Load, RequestSpec, Upload};
+use super::super::{Body, CertifyParams, Load, RequestSpec, TthOf, Upload, DEFAULT_FLOOR_CYCLES, MAX_FLOOR_CYCLES};
 use super::bounds::{
     rate_problem, LOAD_DURATION, LOAD_TIMEOUT, LOAD_WINDOW, MAX_HEADERS, MAX_IN_FLIGHT, MAX_LOAD_UPLOAD_TOTAL,
     MAX_RATE, MAX_REQUEST_KINDS, STEADY_WINDOW,
@@ -155,7 +155,10 @@ impl Validator<'_> {
             time_to_healthy_target: None,
             steady_window: None,
             steady_p99_tolerance: None,
+            floor_cycles: None,
+            time_to_healthy_of: None,
         });
+        let (floor_cycles, time_to_healthy_of) = self.floor(&raw);
         let tol = raw.steady_p99_tolerance.unwrap_or(1.5);
         if !(1.0..=100.0).contains(&tol) {
             self.problem(
@@ -180,7 +183,49 @@ impl Validator<'_> {
                 *STEADY_WINDOW.end(),
             ),
             steady_p99_tolerance: tol,
+            floor_cycles,
+            time_to_healthy_of,
         }
+    }
+
+    /// `certify.floor_cycles` and `certify.time_to_healthy_of`: the app's share needs a floor.
+    fn floor(&mut self, raw: &CertifyFile) -> (u32, TthOf) {
+        let cycles = raw.floor_cycles.unwrap_or(DEFAULT_FLOOR_CYCLES as i64);
+        if !(0..=MAX_FLOOR_CYCLES as i64).contains(&cycles) {
+            self.problem(
+                "certify.floor_cycles",
+                format!("{cycles} is out of range"),
+                Some(format!(
+                    "cycles of the platform floor before and after the trials, 0 (no floor) to {MAX_FLOOR_CYCLES}, e.g. {DEFAULT_FLOOR_CYCLES}"
+                )),
+            );
+        }
+        let of = match raw.time_to_healthy_of.as_deref() {
+            None | Some("total") => TthOf::Total,
+            Some("app") => TthOf::App,
+            Some(other) => {
+                self.problem(
+                    "certify.time_to_healthy_of",
+                    format!(
+                        "{:?} is neither \"total\" nor \"app\"",
+                        super::super::error::escape(other)
+                    ),
+                    Some(
+                        "\"total\" (the default: what users feel) or \"app\" (the total minus the platform floor)"
+                            .into(),
+                    ),
+                );
+                TthOf::Total
+            }
+        };
+        if of == TthOf::App && cycles == 0 {
+            self.problem(
+                "certify.time_to_healthy_of",
+                "\"app\" needs the platform floor, and certify.floor_cycles is 0",
+                Some("set certify.floor_cycles to 1 or more, or time_to_healthy_of = \"total\"".into()),
+            );
+        }
+        (cycles.clamp(0, MAX_FLOOR_CYCLES as i64) as u32, of)
     }
 }
 

@@ -75,7 +75,13 @@ const TABLE_KEYS: [(&str, &[&str]); 13] = [
     ),
     (
         "[certify]",
-        &["time_to_healthy_target", "steady_window", "steady_p99_tolerance"],
+        &[
+            "time_to_healthy_target",
+            "steady_window",
+            "steady_p99_tolerance",
+            "floor_cycles",
+            "time_to_healthy_of",
+        ],
     ),
     ("[[check]]", &["name", "journeys", "setup", "verify"]),
     (

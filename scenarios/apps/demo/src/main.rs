@@ -18,6 +18,8 @@ use state::AppState;
 use std::future::IntoFuture;
 
 fn main() {
+    // the process's start, for the app's own share of a recovery: `ready` minus this
+    lifecycle::announce("start");
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => fatal(&format!("bad configuration: {e}")),

@@ -1,0 +1,41 @@
+//! The platform floor as measured: the scenario's fault actions applied to a null replica
+//! (the demo app, ready the instant it binds) on the same engine and backend, before the
+//! trials and after them, each timed as a fault's time to healthy is.
+
+use crate::scenario::{Action, FaultKind};
+use serde::{Deserialize, Serialize};
+
+/// When a floor cycle ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FloorPhase {
+    Before,
+    After,
+}
+
+/// One fault action on the null replica.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FloorSample {
+    pub kind: FaultKind,
+    pub action: Action,
+    /// The fault's reaction delay (its `delay`), µs: part of the action, as in the fault.
+    pub delay_us: i64,
+    pub phase: FloorPhase,
+    /// Fault instant to the null replica's first healthy probe after it, µs; None when it
+    /// was not healthy again within the cycle's bound, or the action failed (`error`).
+    pub time_to_healthy_us: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// The floor of one run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FloorRecord {
+    /// Cycles asked for per action, before and after each (`certify.floor_cycles`).
+    pub cycles: u32,
+    pub samples: Vec<FloorSample>,
+    /// Why the floor, or part of it, was not measured.
+    pub notes: Vec<String>,
+    /// Wall time the floor added to the run (deploying the null replica, the cycles,
+    /// tearing it down), µs.
+    pub cost_us: i64,
+}
