@@ -27,6 +27,18 @@ fn faults(r: &Value) -> &Vec<Value> {
     r["faults"].as_array().unwrap()
 }
 
+/// The run measured the platform floor of `kind` then `action` on its null replica: every
+/// cycle (2 before and 2 after the trials, the default) recovered.
+fn assert_floor(r: &Value, kind: &str, action: &str) {
+    let actions = r["floor"]["actions"].as_array().expect("a floor");
+    let a = actions
+        .iter()
+        .find(|a| a["kind"] == kind && a["action"] == action)
+        .unwrap_or_else(|| panic!("no floor of {kind} then {action}: {}", r["floor"]));
+    assert_eq!((a["count"].as_u64(), a["failed"].as_u64()), (Some(4), Some(0)), "{a}");
+    eprintln!("floor of {kind} then {action}: {a}");
+}
+
 fn num(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
@@ -48,6 +60,7 @@ fn pause_gives_timeouts_then_recovery() {
     let tth = num(&f["time_to_healthy_ms"]);
     assert!((2000.0..5000.0).contains(&tth), "time to healthy {tth}");
     assert!(f["time_to_steady_ms"].is_number(), "never steady again");
+    assert_floor(&r, "pause", "unpause");
 }
 
 #[test]
@@ -62,6 +75,7 @@ fn network_cut_gives_failures_then_recovery() {
     let tth = num(&f["time_to_healthy_ms"]);
     assert!((2000.0..5000.0).contains(&tth), "time to healthy {tth}");
     assert!(f["time_to_steady_ms"].is_number(), "never steady again");
+    assert_floor(&r, "disconnect", "reconnect");
 }
 
 #[test]
@@ -150,6 +164,7 @@ fn scale_down_then_up_changes_the_replica_count() {
     }
     assert_eq!(counts, [1, 2, 1, 2], "replica count over the run");
     assert!(num(&f["time_to_healthy_ms"]) >= 3000.0, "removed for 3 s");
+    assert_floor(&r, "remove", "add");
 }
 
 #[test]
