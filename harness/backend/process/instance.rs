@@ -85,6 +85,44 @@ impl Proc {
     }
 }
 
+/// Waits until every thread of the group leader `pgid` shows as stopped (state `T` in
+/// /proc/<pid>/task/*/stat), at most `within`; true once they all do, or the process has
+/// ended (`exited`). `kill(SIGSTOP)` returns when the signal is queued: a thread waiting for
+/// a CPU (a busy host) stops only when it next runs, and could answer a request first.
+/// Docker's pause returns once the freezer reports the cgroup frozen; this is that promise.
+pub(super) async fn wait_stopped(pgid: i32, exited: watch::Receiver<bool>, within: Duration) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        if *exited.borrow() || all_stopped(pgid) {
+            return true;
+        }
+        if start.elapsed() >= within {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Every thread of `pid` is stopped (or traced); false when one is not, or /proc cannot say.
+fn all_stopped(pid: i32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    let mut any = false;
+    for t in tasks.flatten().take(4096) {
+        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+            return false;
+        };
+        // the state follows the command name's closing parenthesis (a name may hold one)
+        let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next());
+        if !matches!(state, Some('T' | 't')) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
 /// `killpg`, with "no such group" counted as done.
 pub(super) fn signal_group(pgid: i32, signal: i32) -> std::io::Result<()> {
     if pgid <= 1 {
