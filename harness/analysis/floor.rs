@@ -84,8 +84,9 @@ fn summarise(rec: &FloorRecord) -> Floor {
                 delay_ms: delay_us as f64 / 1000.0,
                 count: ms.len() as u64,
                 failed,
-                p50_ms: d.p50,
-                p99_ms: d.p99,
+                // the histogram rounds up by up to 0.1 %: never above the exact max
+                p50_ms: d.p50.zip(max).map(|(p, m)| p.min(m)),
+                p99_ms: d.p99.zip(max).map(|(p, m)| p.min(m)),
                 min_ms: min,
                 max_ms: max,
                 spread_ms: max.zip(min).map(|(a, b)| a - b),
