@@ -91,33 +91,8 @@ impl RunRecord {
         each(&|t| b.counts(t))?;
         each(&histograms)?;
         each(&|t| check_trial(t, &b))?;
-        self.floor
-            .as_ref()
-            .map_or(Ok(()), |f| check_floor(f, self.plan.faults.len()))
+        self.floor.as_ref().map_or(Ok(()), |f| f.check(self.plan.faults.len()))
     }
-}
-
-/// The platform floor: its cycles within the scenario's range, at most one sample per
-/// fault of the plan per cycle before and after, every time within a day, notes bounded.
-fn check_floor(f: &crate::record::FloorRecord, faults: usize) -> Result<(), String> {
-    within_n("floor.cycles", f.cycles, 0..=crate::scenario::MAX_FLOOR_CYCLES)?;
-    let max = faults.saturating_mul(2 * f.cycles as usize);
-    at_most("floor.samples", f.samples.len(), max, "2 × cycles × the plan's faults")?;
-    at_most("floor.notes", f.notes.len(), 64, "")?;
-    if let Some(i) = f.notes.iter().position(|n| n.len() > 4096) {
-        return Err(format!("field `floor.notes[{i}]`: over 4096 bytes"));
-    }
-    clock("floor.cost_us", f.cost_us)?;
-    for (i, s) in f.samples.iter().enumerate() {
-        clock(&format!("floor.samples[{i}].delay_us"), s.delay_us)?;
-        if let Some(t) = s.time_to_healthy_us {
-            clock(&format!("floor.samples[{i}].time_to_healthy_us"), t)?;
-        }
-        if s.error.as_ref().is_some_and(|e| e.len() > 4096) {
-            return Err(format!("field `floor.samples[{i}].error`: over 4096 bytes"));
-        }
-    }
-    Ok(())
 }
 
 /// `record_version` alone, from a record whose whole did not parse.
@@ -292,7 +267,7 @@ fn within_d(field: &str, d: Duration, range: &RangeInclusive<Duration>) -> Resul
     Ok(())
 }
 
-fn within_n(field: &str, n: u32, range: RangeInclusive<u32>) -> Result<(), String> {
+pub(super) fn within_n(field: &str, n: u32, range: RangeInclusive<u32>) -> Result<(), String> {
     if !range.contains(&n) {
         return Err(format!(
             "field `{field}`: {n} is out of range ({} to {}, as in a scenario file)",
@@ -304,12 +279,12 @@ fn within_n(field: &str, n: u32, range: RangeInclusive<u32>) -> Result<(), Strin
 }
 
 /// A list of `len` entries against `max`; `why`: where the bound comes from.
-fn at_most(field: &str, len: usize, max: usize, why: &str) -> Result<(), String> {
+pub(super) fn at_most(field: &str, len: usize, max: usize, why: &str) -> Result<(), String> {
     count(field, len, max, why).map_err(|e| format!("field `{e}"))
 }
 
 /// An instant on the trial clock (`field` without the leading "field `").
-fn clock(field: &str, us: i64) -> Result<(), String> {
+pub(super) fn clock(field: &str, us: i64) -> Result<(), String> {
     if !(-MAX_CLOCK_US..=MAX_CLOCK_US).contains(&us) {
         return Err(format!("{field}`: {us} µs is more than a day from the trial's origin"));
     }

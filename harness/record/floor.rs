@@ -2,6 +2,7 @@
 //! (the demo app, ready the instant it binds) on the same engine and backend, before the
 //! trials and after them, each timed as a fault's time to healthy is.
 
+use super::check::{at_most, clock, within_n};
 use crate::scenario::{Action, FaultKind};
 use serde::{Deserialize, Serialize};
 
@@ -38,4 +39,30 @@ pub struct FloorRecord {
     /// Wall time the floor added to the run (deploying the null replica, the cycles,
     /// tearing it down), µs.
     pub cost_us: i64,
+}
+
+impl FloorRecord {
+    /// The platform floor: its cycles within the scenario's range, at most one sample per
+    /// fault of the plan per cycle before and after, every time within a day, notes bounded.
+    pub(super) fn check(&self, faults: usize) -> Result<(), String> {
+        let f = self;
+        within_n("floor.cycles", f.cycles, 0..=crate::scenario::MAX_FLOOR_CYCLES)?;
+        let max = faults.saturating_mul(2 * f.cycles as usize);
+        at_most("floor.samples", f.samples.len(), max, "2 × cycles × the plan's faults")?;
+        at_most("floor.notes", f.notes.len(), 64, "")?;
+        if let Some(i) = f.notes.iter().position(|n| n.len() > 4096) {
+            return Err(format!("field `floor.notes[{i}]`: over 4096 bytes"));
+        }
+        clock("floor.cost_us", f.cost_us)?;
+        for (i, s) in f.samples.iter().enumerate() {
+            clock(&format!("floor.samples[{i}].delay_us"), s.delay_us)?;
+            if let Some(t) = s.time_to_healthy_us {
+                clock(&format!("floor.samples[{i}].time_to_healthy_us"), t)?;
+            }
+            if s.error.as_ref().is_some_and(|e| e.len() > 4096) {
+                return Err(format!("field `floor.samples[{i}].error`: over 4096 bytes"));
+            }
+        }
+        Ok(())
+    }
 }

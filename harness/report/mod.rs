@@ -14,6 +14,7 @@
 mod burn;
 #[doc(hidden)]
 pub mod fixture;
+mod fixture_parts;
 pub mod history;
 pub mod hlog;
 pub mod html;

@@ -85,12 +85,36 @@ impl Proc {
     }
 }
 
+/// Most a paused replica may take to show every thread stopped (a busy host schedules the
+/// stopped threads late; an idle one within a millisecond).
+const PAUSE_WAIT: Duration = Duration::from_secs(2);
+
+impl super::ProcessBackend {
+    /// SIGSTOP to the replica's group, then waits until its leader is stopped.
+    pub(super) async fn freeze(&self, replica: &str) -> Result<()> {
+        let exited = self.signal(replica, libc::SIGSTOP, "pause")?;
+        let pgid = {
+            let state = self.state();
+            let inst = state.replicas.get(replica).and_then(|r| r.current.as_ref());
+            inst.and_then(|i| i.proc.as_ref()).map_or(0, |p| p.pgid)
+        };
+        match wait_stopped(pgid, exited, PAUSE_WAIT).await {
+            true => Ok(()),
+            false => Err(BackendError::Timeout {
+                op: "pause",
+                what: replica.into(),
+                after: PAUSE_WAIT,
+            }),
+        }
+    }
+}
+
 /// Waits until every thread of the group leader `pgid` shows as stopped (state `T` in
 /// /proc/<pid>/task/*/stat), at most `within`; true once they all do, or the process has
 /// ended (`exited`). `kill(SIGSTOP)` returns when the signal is queued: a thread waiting for
 /// a CPU (a busy host) stops only when it next runs, and could answer a request first.
 /// Docker's pause returns once the freezer reports the cgroup frozen; this is that promise.
-pub(super) async fn wait_stopped(pgid: i32, exited: watch::Receiver<bool>, within: Duration) -> bool {
+async fn wait_stopped(pgid: i32, exited: watch::Receiver<bool>, within: Duration) -> bool {
     let start = std::time::Instant::now();
     loop {
         if *exited.borrow() || all_stopped(pgid) {

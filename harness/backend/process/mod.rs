@@ -53,9 +53,6 @@ pub const LABELS_FILE: &str = "phoenix-bench.labels";
 const REAP_WAIT: Duration = Duration::from_secs(2);
 /// Bound for a SIGKILLed process to be reaped.
 const KILL_WAIT: Duration = Duration::from_secs(5);
-/// Most a paused replica may take to show every thread stopped (a busy host schedules the
-/// stopped threads late; an idle one within a millisecond).
-const PAUSE_WAIT: Duration = Duration::from_secs(2);
 
 /// The environment variable that carries label `key` (`phoenix-bench.run` →
 /// `PHOENIX_BENCH_RUN`).
@@ -394,20 +391,7 @@ impl Backend for ProcessBackend {
     }
 
     async fn pause(&self, replica: &str) -> Result<()> {
-        let exited = self.signal(replica, libc::SIGSTOP, "pause")?;
-        let pgid = {
-            let state = self.state();
-            let inst = state.replicas.get(replica).and_then(|r| r.current.as_ref());
-            inst.and_then(|i| i.proc.as_ref()).map_or(0, |p| p.pgid)
-        };
-        match instance::wait_stopped(pgid, exited, PAUSE_WAIT).await {
-            true => Ok(()),
-            false => Err(BackendError::Timeout {
-                op: "pause",
-                what: replica.into(),
-                after: PAUSE_WAIT,
-            }),
-        }
+        self.freeze(replica).await
     }
 
     async fn unpause(&self, replica: &str) -> Result<()> {
