@@ -179,22 +179,7 @@ pub fn assert_tth_within_resolution(result: &Value, record: &Value, slack_ms: f6
 /// demo's `ready` stamp minus its `start` stamp (its process's start) for the first start
 /// after the fault, ms.
 pub fn app_share_and_boot(result: &Value, record: &Value) -> Vec<(f64, f64)> {
-    let trial = &record["trials"][0];
-    let origin_us = trial["origin_unix_us"].as_i64().unwrap();
-    let stamps = |word: &str| -> Vec<f64> {
-        let prefix = format!("{word} ");
-        let mut v: Vec<f64> = trial["logs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|l| l["lines"].as_array().unwrap().iter())
-            .filter_map(|l| l[1].as_str()?.strip_prefix(prefix.as_str())?.trim().parse::<i64>().ok())
-            .map(|ms| (ms * 1000 - origin_us) as f64 / 1000.0)
-            .collect();
-        v.sort_by(f64::total_cmp);
-        v
-    };
-    let (starts, readies) = (stamps("start"), stamps("ready"));
+    let (starts, readies) = (log_stamps(record, "start"), log_stamps(record, "ready"));
     result["faults"]
         .as_array()
         .unwrap()
@@ -219,18 +204,26 @@ pub fn app_share_and_boot(result: &Value, record: &Value) -> Vec<(f64, f64)> {
         .collect()
 }
 
-pub fn tth_minus_ready(result: &Value, record: &Value) -> Vec<f64> {
+/// The first-trial log lines `<word> <epoch ms>` the demo prints, as ms on the trial clock,
+/// sorted.
+fn log_stamps(record: &Value, word: &str) -> Vec<f64> {
     let trial = &record["trials"][0];
     let origin_us = trial["origin_unix_us"].as_i64().unwrap();
-    let mut readies: Vec<f64> = trial["logs"]
+    let prefix = format!("{word} ");
+    let mut v: Vec<f64> = trial["logs"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|l| l["lines"].as_array().unwrap().iter())
-        .filter_map(|l| l[1].as_str()?.strip_prefix("ready ")?.trim().parse::<i64>().ok())
+        .filter_map(|l| l[1].as_str()?.strip_prefix(prefix.as_str())?.trim().parse::<i64>().ok())
         .map(|ms| (ms * 1000 - origin_us) as f64 / 1000.0)
         .collect();
-    readies.sort_by(f64::total_cmp);
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+pub fn tth_minus_ready(result: &Value, record: &Value) -> Vec<f64> {
+    let readies = log_stamps(record, "ready");
     result["faults"]
         .as_array()
         .unwrap()
