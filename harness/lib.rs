@@ -15,7 +15,7 @@
 //!   cleanup. [`deployment`] maps a scenario to the backend's terms; [`bootstrap`] is the
 //!   one setup of a run (run id, backend, environment, images, signals) that `phoenix run`
 //!   and the recovery bench share.
-//! - [`load`]: the load engine — pacer thread, connection-owning workers, recorder;
+//! - [`load`]: the load engine — lanes of pacer and connection-owning workers, recorder;
 //!   [`load_cli`]: `phoenix load`.
 //! - [`probe`]: health probing on its own loop.
 //! - [`fault`]: applying a fault and playing the orchestrator.
