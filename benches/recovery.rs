@@ -18,10 +18,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use phoenix_bench::backend::{Backend, Endpoint};
+use phoenix_bench::execute::{bootstrap, deployment};
 use phoenix_bench::probe::{probe_once, ProbeSpec};
 use phoenix_bench::record::ProbeOutcome;
 use phoenix_bench::scenario::Scenario;
-use phoenix_bench::{bootstrap, deployment};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

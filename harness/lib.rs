@@ -36,34 +36,23 @@
 //! [`exit`] rather than in the dispatcher.
 
 pub mod analysis;
-pub mod audit;
 pub mod backend;
-pub mod bootstrap;
 pub mod certify;
-pub mod check;
-pub mod clean;
 pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod compare;
-pub mod deployment;
 pub mod doctor;
 pub mod execute;
 pub mod exit;
-pub mod fault;
-pub mod floor;
-pub mod front;
-pub mod host;
 pub mod input;
 pub mod load;
 pub mod load_cli;
 pub mod nightly;
-mod observe;
 pub mod output;
 pub mod plot;
 pub mod probe;
 pub mod progress;
-pub mod read_only;
 pub mod record;
 pub mod report;
 pub mod scenario;

@@ -170,7 +170,7 @@ fn reply(status: u16, text: &str) -> Reply {
         body_bytes: text.len() as u64,
         text: text.into(),
         complete: true,
-        hash: crate::audit::fnv1a(text.as_bytes()),
+        hash: crate::execute::audit::fnv1a(text.as_bytes()),
         error: None,
     }
 }

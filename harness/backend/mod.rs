@@ -3,7 +3,10 @@
 //! backend can implement it later; `docker/` runs containers, `process/` runs the app as
 //! local processes. No type from the scenario file or from an engine crate crosses the
 //! trait: the scenario side maps a scenario to a [`Deployment`] and [`ImageSpec`]s
-//! (`crate::deployment`).
+//! (`crate::execute::deployment`).
+
+pub mod clean;
+pub mod front;
 
 pub mod docker;
 pub mod labels;
@@ -65,7 +68,7 @@ pub struct Volume {
 #[derive(Debug, Clone)]
 pub struct FrontDeploy {
     pub image: String,
-    pub options: crate::front::HaproxyOptions,
+    pub options: crate::backend::front::HaproxyOptions,
 }
 
 /// Where a deployment can be reached.

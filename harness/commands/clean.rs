@@ -2,10 +2,10 @@
 //! leftovers (run folders in the temporary folder, processes carrying a run's label) and
 //! the engine's objects (swarm services, containers, networks, volumes).
 
+use crate::backend::clean;
 use crate::backend::docker::connect;
 use crate::backend::labels;
 use crate::backend::process::{leftovers, remove_leftovers};
-use crate::clean;
 use crate::exit::{EXIT_OK, EXIT_RUNTIME};
 use crate::scenario::escape;
 

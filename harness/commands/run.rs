@@ -1,8 +1,8 @@
-//! `phoenix run`: one scenario, through the shared setup ([`crate::bootstrap`]), executed,
+//! `phoenix run`: one scenario, through the shared setup ([`crate::execute::bootstrap`]), executed,
 //! torn down, and reported into its run folder.
 
 use super::reports::write_reports;
-use crate::bootstrap::{self, Prepared, Started};
+use crate::execute::bootstrap::{self, Prepared, Started};
 use crate::execute::{self, Live};
 use crate::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_RUNTIME};
 use crate::output::RunDir;

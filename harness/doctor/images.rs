@@ -112,7 +112,7 @@ pub(super) async fn build_missing(
                 return Ok(());
             }
             match &wanted[image].0 {
-                Way::Build(b) => images::build(docker, image, &crate::deployment::build(b)).await,
+                Way::Build(b) => images::build(docker, image, &crate::execute::deployment::build(b)).await,
                 Way::Recipe(dir) => images::build_recipe(image, dir).await,
                 Way::Nothing => Ok(()),
             }

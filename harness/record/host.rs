@@ -1,5 +1,5 @@
 //! What the host was doing during a trial's load: CPU pressure, CPU time (busy and stolen)
-//! and load average, sampled once a second from `/proc` (`crate::host` reads them). Raw
+//! and load average, sampled once a second from `/proc` (`crate::execute::host` reads them). Raw
 //! readings; `analysis::contention` turns them into figures and a `host contended` verdict.
 
 use serde::{Deserialize, Serialize};

@@ -19,10 +19,10 @@ async fn the_storage_walk_lists_what_docker_diff_lists() {
     }
     let run_id = format!("layer-reads-{}", std::process::id());
     let backend = DockerBackend::connect(&run_id).await.unwrap_or_else(|e| panic!("{e}"));
-    let images = phoenix_bench::deployment::images(&scenario, false);
+    let images = phoenix_bench::execute::deployment::images(&scenario, false);
     backend.ensure_images(&images).await.unwrap_or_else(|e| panic!("{e}"));
     let deployed = backend
-        .deploy(&phoenix_bench::deployment::of(&scenario))
+        .deploy(&phoenix_bench::execute::deployment::of(&scenario))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let addr = deployed.replicas[0].addr;

@@ -142,14 +142,14 @@ async fn serving(docker: &Docker, deployed: &Deployed) -> Vec<(&'static str, Str
 #[async_trait::async_trait]
 impl Engine for SwarmEngine {
     async fn backend(&self, run_id: &str) -> Box<dyn Backend> {
-        let images = phoenix_bench::deployment::images(&self.scenario, false);
+        let images = phoenix_bench::execute::deployment::images(&self.scenario, false);
         let b = SwarmBackend::connect(run_id).await.unwrap_or_else(|e| panic!("{e}"));
         b.ensure_images(&images).await.unwrap_or_else(|e| panic!("{e}"));
         Box::new(b)
     }
 
     fn deployment(&self, replicas: &[&str]) -> Deployment {
-        let mut d = phoenix_bench::deployment::of(&self.scenario);
+        let mut d = phoenix_bench::execute::deployment::of(&self.scenario);
         d.replicas = replicas.iter().map(|r| r.to_string()).collect();
         d.volumes = vec![Volume {
             name: "data".into(),

@@ -2,10 +2,10 @@
 //! 127.0.0.1 port, then the run's network, volumes, services, replicas and front.
 
 use super::{bounded, free_port, images, Container, DockerBackend, Replica, State, CALL_TIMEOUT};
+use crate::backend::front::{haproxy_config, CONFIG_PATH, LISTEN_PORT};
 use crate::backend::{
     labels, BackendError, Deployed, Deployment, Endpoint, FrontDeploy, ImageSource, ImageSpec, Result, ServiceSpec,
 };
-use crate::front::{haproxy_config, CONFIG_PATH, LISTEN_PORT};
 use bollard::models::{
     EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, PortBinding, VolumeCreateRequest,
 };

@@ -6,8 +6,8 @@
 //! the routing mesh this kernel lacks.
 
 use super::{bounded, SwarmBackend, CALL_TIMEOUT};
+use crate::backend::front::{haproxy_config, CONFIG_PATH, LISTEN_PORT};
 use crate::backend::{free_port, labels, Endpoint, FrontDeploy, Result};
-use crate::front::{haproxy_config, CONFIG_PATH, LISTEN_PORT};
 use bollard::models::{ContainerCreateBody, EndpointSettings, HostConfig, NetworkingConfig, PortBinding};
 use bollard::query_parameters::{CreateContainerOptions, UploadToContainerOptions};
 use std::collections::HashMap;

@@ -65,7 +65,7 @@ pub async fn measure(
         return;
     }
     let started = Instant::now();
-    match crate::deployment::null(scenario) {
+    match crate::execute::deployment::null(scenario) {
         Err(why) => note(floor, why),
         Ok(d) => {
             match backend.deploy(&d).await {
@@ -118,7 +118,7 @@ async fn cycles(
                     break 'cycles;
                 }
                 let boost = || prober.boost(NULL_HEALTHY + key.delay + key.grace);
-                let f = crate::fault::apply(applied.len(), key, backend, &clock, &boost).await;
+                let f = crate::execute::fault::apply(applied.len(), key, backend, &clock, &boost).await;
                 let since = clock.instant_at(recover_from(&f));
                 let back = f.error.is_none() && prober.wait_healthy_since(since, NULL_HEALTHY).await;
                 applied.push((k, f));

@@ -54,12 +54,12 @@ pub struct Prepared {
 /// asks it what it is, and makes the images ready (built when missing, or always with
 /// `rebuild`). The backend is returned only when all three worked.
 pub async fn prepare(scenario: &Scenario, run_id: &str, rebuild: bool) -> crate::backend::Result<Prepared> {
-    let backend = crate::deployment::backend(scenario, run_id).await?;
+    let backend = crate::execute::deployment::backend(scenario, run_id).await?;
     let (name, version) = backend.describe().await?;
-    let mut images = crate::deployment::images(scenario, rebuild); // none on the process backend
-                                                                   // the platform floor's null replica, unless the scenario's own images include it
-    if !images.is_empty() && !crate::floor::keys(scenario).is_empty() {
-        if let Some(null) = crate::deployment::null_image() {
+    let mut images = crate::execute::deployment::images(scenario, rebuild); // none on the process backend
+                                                                            // the platform floor's null replica, unless the scenario's own images include it
+    if !images.is_empty() && !crate::execute::floor::keys(scenario).is_empty() {
+        if let Some(null) = crate::execute::deployment::null_image() {
             if images.iter().all(|i| i.reference != null.reference) {
                 images.push(null);
             }

@@ -3,12 +3,12 @@
 //! scenario file crosses the `Backend` trait.
 
 use crate::backend::docker::DockerBackend;
+use crate::backend::front::HaproxyOptions;
 use crate::backend::process::ProcessBackend;
 use crate::backend::swarm::SwarmBackend;
 use crate::backend::{
     Backend, BuildSpec, Deployment, FrontDeploy, ImageSource, ImageSpec, ProcessSpec, ServiceSpec, Volume,
 };
-use crate::front::HaproxyOptions;
 use crate::scenario::{Action, BackendKind, Build, Scenario};
 use std::sync::Arc;
 
@@ -26,7 +26,7 @@ pub async fn backend(scenario: &Scenario, run_id: &str) -> crate::backend::Resul
         }
         BackendKind::Docker => {
             let b = DockerBackend::connect(run_id).await?;
-            match crate::clean::reap().await {
+            match crate::backend::clean::reap().await {
                 Ok(0) | Err(_) => {}
                 Ok(n) => eprintln!("phoenix: removed {n} object(s) left by dead runs"),
             }

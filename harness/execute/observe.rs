@@ -2,10 +2,10 @@
 //! audit: the files an instance wrote as booted, the old-versus-fresh sample of a replica,
 //! and its memory while the load runs.
 
-use crate::audit::{self, SampleRequest, Write};
 use crate::backend::{Backend, RawFsRead, RawLog};
-use crate::check::CheckRun;
 use crate::clock::RunClock;
+use crate::execute::audit::{self, SampleRequest, Write};
+use crate::execute::check::CheckRun;
 use crate::probe::Prober;
 use crate::record::{FreshPair, FsRead, FsReadWhen, InstanceLog, MemoryRecord, Reply};
 use std::net::SocketAddr;

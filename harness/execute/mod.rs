@@ -2,14 +2,21 @@
 //! the Plan trial by trial and fills a RunRecord; every trial ends with a teardown, and
 //! every wait is bounded by the plan's deadline.
 
-use crate::audit;
+pub mod audit;
+pub mod bootstrap;
+pub mod check;
+pub mod deployment;
+pub mod fault;
+pub mod floor;
+pub mod host;
+pub(crate) mod observe;
+pub mod read_only;
+
 use crate::backend::{Backend, Endpoint, RawFsRead, RawLifecycle};
-use crate::check::CheckRun;
 use crate::clock::RunClock;
-use crate::deployment;
-use crate::fault;
+use crate::execute::check::CheckRun;
+use crate::execute::observe::{before_sample, boot_read, fresh_audit, instance_logs, sample_memory, FreshJob};
 use crate::load::{run_load, LiveCounters, LoadConfig, Recorder};
-use crate::observe::{before_sample, boot_read, fresh_audit, instance_logs, sample_memory, FreshJob};
 use crate::probe::{ProbeSpec, Prober};
 use crate::record::{Abort, AbortKind, FloorPhase, FsReadWhen, LifecycleEvent, RunRecord, TrialRecord};
 use crate::scenario::plan::Plan;
@@ -50,7 +57,7 @@ pub async fn run(backend: &dyn Backend, record: &mut RunRecord, live: &Live, can
         ..Default::default()
     };
     live.set_phase("platform floor");
-    crate::floor::measure(backend, &scenario, FloorPhase::Before, cancel, &mut floor).await;
+    crate::execute::floor::measure(backend, &scenario, FloorPhase::Before, cancel, &mut floor).await;
     for index in 0..plan.trials {
         if cancel.is_cancelled() {
             break;
@@ -91,9 +98,9 @@ pub async fn run(backend: &dyn Backend, record: &mut RunRecord, live: &Live, can
     }
     if record.aborted.is_none() {
         live.set_phase("platform floor");
-        crate::floor::measure(backend, &scenario, FloorPhase::After, cancel, &mut floor).await;
+        crate::execute::floor::measure(backend, &scenario, FloorPhase::After, cancel, &mut floor).await;
     }
-    record.floor = (!crate::floor::keys(&scenario).is_empty()).then_some(floor);
+    record.floor = (!crate::execute::floor::keys(&scenario).is_empty()).then_some(floor);
     if cancel.is_cancelled() && record.aborted.is_none() {
         record.aborted = Some(Abort::new(AbortKind::Interrupted, "interrupted by a signal"));
     }
@@ -205,7 +212,7 @@ async fn run_trial(
         let read_only = async {
             let ro = scenario.audit.read_only_trial.filter(|_| !cancel.is_cancelled())?;
             live.set_phase(format!("trial {}: read-only trial", index + 1));
-            Some(crate::read_only::run(backend, scenario, &ro, cancel).await)
+            Some(crate::execute::read_only::run(backend, scenario, &ro, cancel).await)
         };
         let (read_only, end) = tokio::join!(read_only, backend.logs());
         (trial.read_only, logs) = (read_only, Some(end));
@@ -417,7 +424,7 @@ impl Drive<'_> {
             log
         };
         let memory = sample_memory(self.backend, self.clock, &load_done);
-        let host = crate::host::sample_host(self.clock, &load_done);
+        let host = crate::execute::host::sample_host(self.clock, &load_done);
         let (log, faults, fresh, memory, host) = tokio::join!(load, faults, fresh_audit, memory, host);
         trial.host = host;
         trial.fresh = fresh;

@@ -393,7 +393,7 @@ impl CheckRun {
     /// The verify steps that read (GET, HEAD) of the first sound journey on replica `index`
     /// of `of`, rendered with its captures: the old-versus-fresh sample. A step whose
     /// rendered header would carry a control character is left out.
-    pub fn read_sample(&self, index: usize, of: usize) -> Vec<crate::audit::SampleRequest> {
+    pub fn read_sample(&self, index: usize, of: usize) -> Vec<crate::execute::audit::SampleRequest> {
         let Some(j) = self
             .journeys
             .iter()
@@ -410,7 +410,7 @@ impl CheckRun {
                 let headers: Vec<(String, String)> =
                     s.headers.iter().map(|(k, v)| (k.clone(), render(v, lookup))).collect();
                 let clean = headers.iter().all(|(_, v)| !v.chars().any(char::is_control));
-                clean.then(|| crate::audit::SampleRequest {
+                clean.then(|| crate::execute::audit::SampleRequest {
                     method: s.method.clone(),
                     path: encode_target(&render(&s.path, lookup)).into_owned(),
                     headers,
