@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(phoenix_bench::commands::dispatch(cli.command));
+    let code = runtime.block_on(phoenix_bench::cli::dispatch(cli.command));
     // containers were removed inside the runtime; nothing async may outlive it
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     ExitCode::from(code)

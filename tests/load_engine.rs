@@ -2,9 +2,9 @@
 //! omission, connection reuse, closed loop and the generator's own overload. The server
 //! answers every request with 200 and can hold every answer during a stall window.
 
+use phoenix_bench::cli::load::LoadReport;
 use phoenix_bench::clock::RunClock;
 use phoenix_bench::load::{run_load, LiveCounters, LoadConfig, Rate, Recorder};
-use phoenix_bench::load_cli::LoadReport;
 use phoenix_bench::scenario::RequestSpec;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -90,7 +90,7 @@ pub struct Certification {
     pub passed: bool,
     /// Set when the level fell short of `required` only on the figures, on a host that was
     /// contended (or whose measured platform floor explains the miss): the run is then no
-    /// verdict on the app (exit [`crate::exit::EXIT_INCONCLUSIVE`]). Why, with the figures.
+    /// verdict on the app (exit [`crate::cli::exit::EXIT_INCONCLUSIVE`]). Why, with the figures.
     #[serde(default)]
     pub inconclusive: Option<String>,
 }

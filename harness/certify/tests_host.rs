@@ -26,7 +26,7 @@ fn a_shortfall_on_a_contended_host_is_inconclusive_and_exits_five() {
     assert!(!c.passed);
     let why = c.inconclusive.as_deref().unwrap_or_default();
     assert!(why.contains("CPU pressure (PSI some avg10) 60.0 %"), "{c:#?}");
-    assert_eq!(crate::exit::EXIT_INCONCLUSIVE, 5);
+    assert_eq!(crate::cli::exit::EXIT_INCONCLUSIVE, 5);
     // the same run on a quiet host is the app's verdict
     let (a, s) = slow_on_a_host(1.0);
     let c = certify(&a, &s, &Verdicts::default());

@@ -7,7 +7,7 @@
 
 use crate::backend::docker::{connect, remove_labelled};
 use crate::backend::{labels, Backend};
-use crate::exit::EXIT_RUNTIME;
+use crate::cli::exit::EXIT_RUNTIME;
 use crate::record::Environment;
 use crate::scenario::Scenario;
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! Reading a record.json back without trusting it (`phoenix report` re-renders any run
 //! folder, which may come from a CI artefact or an attacker): through the one reader
-//! ([`crate::input`], [`Kind::Record`]), then [`RunRecord::check`] refuses every figure that
+//! ([`crate::files::input`], [`Kind::Record`]), then [`RunRecord::check`] refuses every figure that
 //! would drive a loop or an allocation past what a run of the record's own plan produces,
 //! before the analysis sees it. In order (README "Reading run folders"):
 //! - `record_version` one this build reads (1 to [`RECORD_VERSION`]);
@@ -18,7 +18,7 @@
 //!   host reading a share in 0–100 % or a load in 0–10⁶.
 
 use super::{HostRecord, RunRecord, TrialRecord, MAX_HOST_SAMPLES, MAX_MEMORY_SAMPLES, RECORD_VERSION};
-use crate::input::{self, Kind};
+use crate::files::input::{self, Kind};
 use crate::scenario::plan::Plan;
 use crate::scenario::{
     escape, rate_problem, Scenario, HEALTH_INTERVAL, HEALTH_SLOW_INTERVAL, LOAD_DURATION, LOAD_TIMEOUT, LOAD_WINDOW,

@@ -8,7 +8,7 @@
 
 use super::result::{ReadError, ResultJson};
 use super::RenderError;
-use crate::plot::trend::{self, TrendPoint};
+use crate::report::plot::trend::{self, TrendPoint};
 use minijinja::value::Serde;
 use minijinja::{context, Environment};
 use serde::Serialize;
@@ -97,9 +97,9 @@ pub fn read_entry(dir: &Path) -> RunEntry {
 }
 
 /// Every run folder under `reports` (its real subfolders, hidden ones excepted), newest
-/// first; the folder itself is read through the one reader ([`crate::input::run_folders`]).
-pub fn scan(reports: &Path) -> Result<Vec<RunEntry>, crate::input::FolderError> {
-    let mut entries: Vec<RunEntry> = crate::input::run_folders(reports)?
+/// first; the folder itself is read through the one reader ([`crate::files::input::run_folders`]).
+pub fn scan(reports: &Path) -> Result<Vec<RunEntry>, crate::files::input::FolderError> {
+    let mut entries: Vec<RunEntry> = crate::files::input::run_folders(reports)?
         .iter()
         .filter(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.')))
         .map(|p| read_entry(p))

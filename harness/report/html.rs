@@ -5,7 +5,7 @@
 
 use super::result::ResultJson;
 use super::{RenderError, Report};
-use crate::plot;
+use crate::report::plot;
 use minijinja::value::Serde;
 use minijinja::{context, Environment};
 

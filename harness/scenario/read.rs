@@ -1,10 +1,10 @@
 //! Reading a scenario file (or a compose file, a `.env`, an `env_file`) without trusting
-//! it: through the one reader ([`crate::input`], kind [`Kind::Scenario`]), which refuses
+//! it: through the one reader ([`crate::files::input`], kind [`Kind::Scenario`]), which refuses
 //! what is not a regular file before and after opening it, never blocks on the open, and
 //! reads at most [`MAX_FILE_BYTES`] + 1 bytes; then the text must be UTF-8.
 
 use super::error::{line_col, Problem, ScenarioError};
-use crate::input::{self, Kind, Reason};
+use crate::files::input::{self, Kind, Reason};
 use std::path::Path;
 
 /// Largest scenario file accepted: 1 MiB.

@@ -118,10 +118,10 @@ fn the_history_page_renders_in_chromium() {
         let report = phoenix_bench::report::Report::build(record);
         let d = reports.join(dir);
         std::fs::create_dir(&d).unwrap();
-        phoenix_bench::commands::write_reports(&phoenix_bench::output::RunDir::existing(&d), &report).unwrap();
+        phoenix_bench::cli::write_reports(&phoenix_bench::files::output::RunDir::existing(&d), &report).unwrap();
     }
     std::fs::create_dir(reports.join("20260103-120000-broken")).unwrap();
-    phoenix_bench::commands::rebuild_history(&reports).unwrap();
+    phoenix_bench::cli::rebuild_history(&reports).unwrap();
     let (dom, log) = chromium(&reports.join("index.html"), &["--dump-dom"]);
     assert!(!log.contains("Uncaught") && !log.contains("CONSOLE("), "{log}");
     assert!(dom.contains("broken"), "the broken folder is listed");

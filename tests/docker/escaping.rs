@@ -5,8 +5,8 @@
 
 use crate::common;
 
-use phoenix_bench::commands::write_reports;
-use phoenix_bench::output::RunDir;
+use phoenix_bench::cli::write_reports;
+use phoenix_bench::files::output::RunDir;
 use phoenix_bench::report::fixture::{self, Names};
 use phoenix_bench::report::{history, html, junit, markdown, Report};
 use std::path::Path;

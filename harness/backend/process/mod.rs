@@ -136,7 +136,7 @@ impl ProcessBackend {
             .iter()
             .map(|(k, v)| format!("{k}={v}\n"))
             .collect();
-        crate::output::write_atomic(&dir.join(LABELS_FILE), text.as_bytes()).map_err(|e| fail(&e))?;
+        crate::files::output::write_atomic(&dir.join(LABELS_FILE), text.as_bytes()).map_err(|e| fail(&e))?;
         Ok(dir)
     }
 

@@ -2,12 +2,12 @@
 //! page (so `phoenix list` too) go through [`ResultJson::read`], so they agree on what a
 //! result is. A result folder may come from anywhere (a CI artefact, a colleague's run), so
 //! the file is bounded in size and must be a regular file: a FIFO or a device would block
-//! or never end (the one reader, [`crate::input`], refuses them), and its lists are
+//! or never end (the one reader, [`crate::files::input`], refuses them), and its lists are
 //! bounded ([`ResultJson::check`]). Keys added after a result was written read back with their defaults
 //! (`serde(default)`), so older results stay readable.
 
 use super::{ResultJson, SCHEMA_VERSION};
-use crate::input::{self, Kind, Reason};
+use crate::files::input::{self, Kind, Reason};
 use crate::scenario::{escape, MAX_PLANNED_FAULTS, MAX_REPLICAS, MAX_TRIALS};
 use crate::scenario::{rate_problem, Level};
 use std::path::{Path, PathBuf};
@@ -54,7 +54,7 @@ impl ReadError {
 
 impl ResultJson {
     /// Reads, parses and checks the result.json at `path`, at most [`MAX_RESULT_BYTES`],
-    /// through the one reader ([`crate::input`]).
+    /// through the one reader ([`crate::files::input`]).
     pub fn read(path: &Path) -> Result<ResultJson, ReadError> {
         let bytes = input::read(path, Kind::Result).map_err(|e| match e.reason {
             Reason::Io(source) => ReadError::Io { path: e.path, source },

@@ -20,7 +20,7 @@ mod tests;
 pub use engine::MIN_API;
 pub use host::MIN_FREE_BYTES;
 
-use crate::exit::{EXIT_OK, EXIT_RUNTIME};
+use crate::cli::exit::{EXIT_OK, EXIT_RUNTIME};
 use crate::scenario::{Build, Scenario};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

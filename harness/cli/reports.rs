@@ -1,8 +1,8 @@
 //! Report files: writing a run folder's reports, the history page of a reports folder,
 //! and `phoenix report`, which re-renders either from what is on disk.
 
-use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
-use crate::output::RunDir;
+use crate::cli::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
+use crate::files::output::RunDir;
 use crate::record::RunRecord;
 use crate::report::{history, hlog, html, json, junit, markdown, Report};
 use std::path::Path;
@@ -31,7 +31,7 @@ pub fn is_reports_dir(dir: &Path) -> bool {
     if dir.as_os_str().is_empty() {
         return false;
     }
-    dir.join(crate::output::REPORTS_MARKER).is_file()
+    dir.join(crate::files::output::REPORTS_MARKER).is_file()
         || history_page_head(&dir.join("index.html")).is_some_and(|t| t.contains(history::GENERATOR))
         || dir.file_name().is_some_and(|n| n == "reports")
 }
@@ -39,7 +39,7 @@ pub fn is_reports_dir(dir: &Path) -> bool {
 /// The head of a history page, where its generator is named (through the one reader: a
 /// FIFO or a device there is never opened blocking, a huge page never read whole).
 fn history_page_head(page: &Path) -> Option<String> {
-    let head = crate::input::read_head(page, crate::input::Kind::HistoryPage, 4096).ok()?;
+    let head = crate::files::input::read_head(page, crate::files::input::Kind::HistoryPage, 4096).ok()?;
     Some(String::from_utf8_lossy(&head).into_owned())
 }
 
@@ -49,13 +49,13 @@ fn history_page_head(page: &Path) -> Option<String> {
 pub fn rebuild_history(reports_dir: &Path) -> Result<usize, Box<dyn std::error::Error>> {
     let entries = history::scan(reports_dir)?;
     let page = history::render(&entries)?;
-    crate::output::write_atomic(&reports_dir.join("index.html"), &page)?;
+    crate::files::output::write_atomic(&reports_dir.join("index.html"), &page)?;
     Ok(entries.len())
 }
 
 /// Whether `dir` holds at least one run folder (a subfolder with a record.json or result.json).
 fn holds_run_folders(dir: &Path) -> bool {
-    crate::input::run_folders(dir).is_ok_and(|folders| {
+    crate::files::input::run_folders(dir).is_ok_and(|folders| {
         folders
             .iter()
             .any(|p| p.join("record.json").is_file() || p.join("result.json").is_file())

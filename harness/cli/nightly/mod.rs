@@ -2,7 +2,7 @@
 //! It certifies every bundled scenario (`scenarios/*.toml`) with trials — each through the
 //! `phoenix run` pipeline of the current executable, into `<out>/<scenario>/` — writes
 //! `<out>/summary.md` (one table), compares with the previous night's folder when one is
-//! given (through [`crate::compare`]), and returns the exit status:
+//! given (through [`crate::cli::compare`]), and returns the exit status:
 //!
 //! - 3 when a scenario fell short of its required level, an anti-pattern scenario was
 //!   certified (its detector missed), or recovery regressed against the baseline;
@@ -17,9 +17,9 @@
 //! `not-certified` (exit 3 of `phoenix run`), so for them that verdict is the pass.
 
 use crate::certify::Level;
-use crate::compare::{self, Thresholds};
-use crate::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_RUNTIME};
-use crate::output::RunDir;
+use crate::cli::compare::{self, Thresholds};
+use crate::cli::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_RUNTIME};
+use crate::files::output::RunDir;
 use crate::report::result::ResultJson;
 use crate::scenario::Scenario;
 use std::fmt::Write as _;
@@ -325,7 +325,7 @@ pub fn run(o: &Options) -> u8 {
         }
     }
     // a new or empty real folder, never a system one: each scenario's run folder is new
-    if let Err(e) = crate::output::check_out(&o.out) {
+    if let Err(e) = crate::files::output::check_out(&o.out) {
         eprintln!("error: {e}");
         return if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_RUNTIME };
     }

@@ -98,7 +98,7 @@ pub enum Command {
     /// Put HTTP load on one loopback URL with the engine `run` uses, and print what it
     /// achieved: sent, ok, failed by class, achieved rate, latency and schedule slip. No
     /// scenario and no Docker. Exit status: 0 done, 2 bad input.
-    Load(crate::load_cli::Options),
+    Load(crate::cli::load::Options),
     /// List run folders with their verdicts.
     List {
         #[arg(long, default_value = "reports")]
@@ -117,10 +117,10 @@ pub enum Command {
         /// The runs to judge.
         candidate: PathBuf,
         /// Smallest median slowdown of time to healthy that counts as a regression.
-        #[arg(long, default_value = "10%", value_parser = crate::compare::parse_percent)]
+        #[arg(long, default_value = "10%", value_parser = crate::cli::compare::parse_percent)]
         max_slowdown: f64,
         /// Significance level of the test.
-        #[arg(long, default_value = "0.05", value_parser = crate::compare::parse_alpha)]
+        #[arg(long, default_value = "0.05", value_parser = crate::cli::compare::parse_alpha)]
         alpha: f64,
     },
     /// The nightly job: certify every bundled scenario with trials into OUT, write
@@ -145,16 +145,16 @@ pub enum Command {
         scenarios: Vec<String>,
         /// Scenario names (globs) expected to end not-certified: demonstrations of what
         /// the harness catches.
-        #[arg(long, num_args = 1.., default_value = crate::nightly::DEFAULT_EXPECT_NOT_CERTIFIED)]
+        #[arg(long, num_args = 1.., default_value = crate::cli::nightly::DEFAULT_EXPECT_NOT_CERTIFIED)]
         expect_not_certified: Vec<String>,
         /// A quick proof that the job works: kill-restart only, one trial.
         #[arg(long)]
         short: bool,
         /// Smallest median slowdown that counts as a regression (as for `compare`).
-        #[arg(long, default_value = "10%", value_parser = crate::compare::parse_percent)]
+        #[arg(long, default_value = "10%", value_parser = crate::cli::compare::parse_percent)]
         max_slowdown: f64,
         /// Significance level of the comparison's test.
-        #[arg(long, default_value = "0.05", value_parser = crate::compare::parse_alpha)]
+        #[arg(long, default_value = "0.05", value_parser = crate::cli::compare::parse_alpha)]
         alpha: f64,
     },
 }
@@ -214,7 +214,7 @@ pub fn usage_error(e: &clap::Error) -> u8 {
     }
     eprint!("{}", escape_lines(&e.render().to_string()));
     // usage errors are bad input (2), as clap's own exit would be
-    u8::try_from(e.exit_code()).unwrap_or(crate::exit::EXIT_BAD_INPUT)
+    u8::try_from(e.exit_code()).unwrap_or(crate::cli::exit::EXIT_BAD_INPUT)
 }
 
 /// `text` with every line escaped, the line breaks kept.

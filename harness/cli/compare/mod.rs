@@ -76,9 +76,9 @@ pub fn parse_alpha(s: &str) -> Result<f64, String> {
 /// Why a side could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
-    /// A folder of run folders the reader refused (see [`crate::input::run_folders`]).
+    /// A folder of run folders the reader refused (see [`crate::files::input::run_folders`]).
     #[error(transparent)]
-    Folder(#[from] crate::input::FolderError),
+    Folder(#[from] crate::files::input::FolderError),
     /// A result.json that the one reader refused (see [`ResultJson::read`]).
     #[error(transparent)]
     Result(#[from] ReadError),
@@ -165,7 +165,7 @@ pub fn load(path: &Path) -> Result<Runs, CompareError> {
     } else if path.join("result.json").is_file() {
         files.push(path.join("result.json"));
     } else {
-        let mut dirs: Vec<PathBuf> = crate::input::run_folders(path)?
+        let mut dirs: Vec<PathBuf> = crate::files::input::run_folders(path)?
             .into_iter()
             .filter(|p| p.join("result.json").is_file())
             .collect();
@@ -433,7 +433,7 @@ pub fn run(baseline: &Path, candidate: &Path, t: Thresholds) -> u8 {
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");
-            return crate::exit::EXIT_BAD_INPUT;
+            return crate::cli::exit::EXIT_BAD_INPUT;
         }
     };
     let comparison = compare(&b, &c, t);
@@ -444,9 +444,9 @@ pub fn run(baseline: &Path, candidate: &Path, t: Thresholds) -> u8 {
     }
     if comparison.regressed() {
         eprintln!("phoenix: recovery regressed");
-        crate::exit::EXIT_FELL_SHORT
+        crate::cli::exit::EXIT_FELL_SHORT
     } else {
-        crate::exit::EXIT_OK
+        crate::cli::exit::EXIT_OK
     }
 }
 

@@ -5,8 +5,8 @@
 //! stands in the current folder (as `init`'s default phoenix.toml does): the compose file
 //! is named relative to it.
 
+use crate::cli::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
 use crate::cli::ZeroConfigArgs;
-use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
 use crate::scenario::zero_config::{Args, ZeroConfig};
 use crate::scenario::{escape, Scenario};
 use std::path::{Path, PathBuf};
@@ -96,7 +96,7 @@ pub async fn certify(app: &ZeroConfigArgs, out: Option<&Path>, reports: &Path, a
         eprintln!("{refusal}");
         return EXIT_BAD_INPUT;
     }
-    crate::commands::run_scenario(scenario, true, out, None, false, reports).await
+    crate::cli::run_scenario(scenario, true, out, None, false, reports).await
 }
 
 /// The refusal of a stack that runs commands on this host without `--allow-host-commands`:
@@ -123,7 +123,7 @@ fn host_commands_refused(scenario: &Scenario, allow: bool) -> Option<String> {
 /// a link), nor into a system folder: the checks and the write of run folders' files.
 pub fn init(app: &ZeroConfigArgs, file: &Path) -> u8 {
     let shown = escape(&file.display().to_string()).into_owned();
-    if let Err(e) = crate::output::check_new_file(file) {
+    if let Err(e) = crate::files::output::check_new_file(file) {
         eprintln!("error: {e}");
         return if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_RUNTIME };
     }
@@ -131,7 +131,7 @@ pub fn init(app: &ZeroConfigArgs, file: &Path) -> u8 {
         Ok(t) => t,
         Err(code) => return code,
     };
-    if let Err(e) = crate::output::write_new(file, text.as_bytes()) {
+    if let Err(e) = crate::files::output::write_new(file, text.as_bytes()) {
         eprintln!("error: {e}");
         return if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_RUNTIME };
     }

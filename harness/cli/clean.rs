@@ -6,7 +6,7 @@ use crate::backend::clean;
 use crate::backend::docker::connect;
 use crate::backend::labels;
 use crate::backend::process::{leftovers, remove_leftovers};
-use crate::exit::{EXIT_OK, EXIT_RUNTIME};
+use crate::cli::exit::{EXIT_OK, EXIT_RUNTIME};
 use crate::scenario::escape;
 
 pub(super) async fn clean_cmd(dry_run: bool) -> u8 {

@@ -4,8 +4,8 @@
 use crate::analysis::stats::LatencySummary;
 use crate::analysis::windows::add_ok_latency;
 use crate::analysis::ClassCounts;
+use crate::cli::exit::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::clock::RunClock;
-use crate::exit::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::load::{run_load, LiveCounters, LoadConfig, Rate, Recorder, Slip};
 use crate::record::{new_histogram, RequestLog};
 use crate::scenario::RequestSpec;

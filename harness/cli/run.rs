@@ -2,11 +2,11 @@
 //! torn down, and reported into its run folder.
 
 use super::reports::write_reports;
+use crate::cli::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_RUNTIME};
+use crate::cli::progress;
 use crate::execute::bootstrap::{self, Prepared, Started};
 use crate::execute::{self, Live};
-use crate::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_RUNTIME};
-use crate::output::RunDir;
-use crate::progress;
+use crate::files::output::RunDir;
 use crate::record::{Abort, AbortKind, RunRecord};
 use crate::report::Report;
 use crate::scenario::{plan::Plan, Scenario};
@@ -35,7 +35,7 @@ impl Provisional {
         let mut dir = Some(self.dir.as_path());
         while let Some(d) = dir {
             // a reports folder this run created holds only its marker
-            let _ = std::fs::remove_file(d.join(crate::output::REPORTS_MARKER));
+            let _ = std::fs::remove_file(d.join(crate::files::output::REPORTS_MARKER));
             if std::fs::remove_dir(d).is_err() || d == top {
                 break;
             }

@@ -1,18 +1,29 @@
-//! What each CLI command does. Errors are printed here as chains; the return value is the
-//! process exit status of the CLI contract: 0 met, 3 fell short, 2 bad input, 1 runtime.
+//! The command line: its arguments (`args.rs`) and what each command does, one file each;
+//! errors are printed here as chains; the return value is the process exit status of the
+//! CLI contract (`exit.rs`): 0 met, 3 fell short, 2 bad input, 1 runtime.
 //!
-//! - `mod.rs`: dispatch, and the short commands (`validate`, `list`, `nightly`);
+//! - `mod.rs`: dispatch, and the short commands (`validate`, `list`);
 //! - `run.rs`: `phoenix run`; `reports.rs`: report files, the history page, `phoenix report`;
-//! - `clean.rs`: `phoenix clean`.
+//! - `zero_config.rs`: `phoenix certify` and `phoenix init`; `load.rs`: `phoenix load`;
+//! - `compare/`, `nightly/`, `doctor/`: `phoenix compare`, `phoenix nightly`, `phoenix doctor`;
+//! - `clean.rs`: `phoenix clean`; `progress.rs`: the live progress line.
 
+mod args;
 mod clean;
+pub mod compare;
+pub mod doctor;
+pub mod exit;
+pub mod load;
+pub mod nightly;
+pub mod progress;
 mod reports;
 mod run;
+pub mod zero_config;
 
+pub use args::{escape_lines, usage_error, Cli, Command, ZeroConfigArgs};
 pub use reports::{is_reports_dir, rebuild_history, write_reports};
 
-use crate::cli::Command;
-use crate::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
+use crate::cli::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
 use crate::report::history;
 use crate::scenario::{escape, Scenario};
 use std::path::{Path, PathBuf};
@@ -35,22 +46,22 @@ pub async fn dispatch(command: Command) -> u8 {
             out,
             reports,
             allow_host_commands,
-        } => crate::zero_config::certify(&app, out.as_deref(), &reports, allow_host_commands).await,
-        Command::Init { app, file } => crate::zero_config::init(&app, &file),
+        } => crate::cli::zero_config::certify(&app, out.as_deref(), &reports, allow_host_commands).await,
+        Command::Init { app, file } => crate::cli::zero_config::init(&app, &file),
         Command::Report { run_dir } => reports::report(&run_dir),
         Command::Clean { dry_run } => clean::clean_cmd(dry_run).await,
         Command::List { reports } => list(&reports),
-        Command::Load(opts) => crate::load_cli::run(opts).await,
-        Command::Doctor { scenarios, build } => crate::doctor::doctor(&scenarios, build).await,
+        Command::Load(opts) => crate::cli::load::run(opts).await,
+        Command::Doctor { scenarios, build } => crate::cli::doctor::doctor(&scenarios, build).await,
         Command::Compare {
             baseline,
             candidate,
             max_slowdown,
             alpha,
-        } => crate::compare::run(
+        } => crate::cli::compare::run(
             &baseline,
             &candidate,
-            crate::compare::Thresholds { alpha, max_slowdown },
+            crate::cli::compare::Thresholds { alpha, max_slowdown },
         ),
         Command::Nightly {
             out,
@@ -61,14 +72,14 @@ pub async fn dispatch(command: Command) -> u8 {
             short,
             max_slowdown,
             alpha,
-        } => nightly_cmd(crate::nightly::Options {
+        } => nightly_cmd(crate::cli::nightly::Options {
             out,
             baseline,
             trials,
             scenarios,
             expect_not_certified,
             short,
-            thresholds: crate::compare::Thresholds { alpha, max_slowdown },
+            thresholds: crate::cli::compare::Thresholds { alpha, max_slowdown },
             exe: PathBuf::new(),
         }),
     }
@@ -146,7 +157,7 @@ fn list(reports: &Path) -> u8 {
 }
 
 /// `phoenix nightly`: see `nightly.rs`; each scenario runs through this same executable.
-fn nightly_cmd(mut options: crate::nightly::Options) -> u8 {
+fn nightly_cmd(mut options: crate::cli::nightly::Options) -> u8 {
     options.exe = match std::env::current_exe() {
         Ok(exe) => exe,
         Err(e) => {
@@ -154,5 +165,5 @@ fn nightly_cmd(mut options: crate::nightly::Options) -> u8 {
             return EXIT_RUNTIME;
         }
     };
-    crate::nightly::run(&options)
+    crate::cli::nightly::run(&options)
 }
