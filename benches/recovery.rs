@@ -18,7 +18,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
 use phoenix_bench::backend::{Backend, Endpoint};
-use phoenix_bench::execute::{bootstrap, deployment};
+use phoenix_bench::cli::bootstrap;
+use phoenix_bench::execute::deployment;
 use phoenix_bench::probe::{probe_once, ProbeSpec};
 use phoenix_bench::record::ProbeOutcome;
 use phoenix_bench::scenario::Scenario;

@@ -5,35 +5,35 @@
 //! # Layout
 //!
 //! The pipeline flows one way: scenario → plan → execute → record → analyse → certify →
-//! render.
+//! render, and the folders follow it. Dependencies point down this list only (a module may
+//! use those above it, never one below or beside it); `tests/local/layout.rs` fails when an
+//! import breaks that or a cycle appears:
 //!
-//! - [`scenario`]: the scenario file (`file.rs`), a docker-compose file it may take the stack
-//!   from (`compose/`), its validation into a [`scenario::Scenario`]
-//!   and the [`scenario::plan::Plan`], the one timeline that runs.
-//! - [`backend`]: the `Backend` trait, its Docker implementation (testcontainers +
-//!   bollard) and its process implementation (local programs, real signals); labels and
-//!   cleanup. [`deployment`] maps a scenario to the backend's terms; [`bootstrap`] is the
-//!   one setup of a run (run id, backend, environment, images, signals) that `phoenix run`
-//!   and the recovery bench share.
-//! - [`load`]: the load engine — lanes of pacer and connection-owning workers, recorder;
-//!   [`load_cli`]: `phoenix load`.
-//! - [`probe`]: health probing on its own loop.
-//! - [`fault`]: applying a fault and playing the orchestrator.
-//! - [`execute`]: the only module that drives Docker and the network; [`audit`]: its
-//!   statelessness-audit side (old-versus-fresh samples, boot reads); [`read_only`]: its
-//!   read-only trial after the load.
-//! - [`record`]: the RunRecord, everything measured; the request log in bounded form.
-//! - [`analysis`]: pure figures from a record.
-//! - [`certify`]: the level and score, one formula.
-//! - [`report`] and [`plot`]: renderers, pure; [`output`] writes them atomically.
-//! - [`commands`]: what each CLI command does ([`zero_config`]: `certify` and `init`, the
-//!   built-in default scenario); [`cli`]: its arguments; [`exit`]: the exit
-//!   statuses every command returns; [`doctor`]: the first-run check of a machine.
+//! 1. [`clock`] (the run's one monotonic clock) and [`files`] (the one reader of untrusted
+//!    files, the one atomic writer, the one escape for echoed text);
+//! 2. [`scenario`]: the scenario file (`file.rs`), a docker-compose file it may take the
+//!    stack from (`compose/`), its validation into a [`scenario::Scenario`] (`validate/`) and
+//!    the [`scenario::plan::Plan`], the one timeline that runs;
+//! 3. [`record`]: the RunRecord, everything measured; the request log in bounded form;
+//! 4. [`backend`] (the `Backend` trait; Docker, Swarm and process implementations; labels,
+//!    orphan cleanup, the HAProxy front), [`load`] (the load engine: lanes of pacer and
+//!    connection-owning workers, the recorder) and [`probe`] (health probing on its own
+//!    loop) — side by side, none using another;
+//! 5. [`execute`]: the only module that drives the backend, the load and the probes — the
+//!    run and its drive loop (`mod.rs`), faults (`fault.rs`), the platform floor
+//!    (`floor.rs`), what it observes of instances (`observe.rs`), the state checks
+//!    (`check.rs`), the audit's samples (`audit.rs`), the read-only trial, the host's
+//!    contention readings (`host.rs`), and the scenario in the backend's terms
+//!    (`deployment.rs`);
+//! 6. [`analysis`]: pure figures from a record;
+//! 7. [`certify`]: the level and score, one formula;
+//! 8. [`report`]: the renderers, pure, with their charts (`report/plot/`);
+//! 9. [`cli`]: the arguments, one file or folder per command, the exit statuses, the one
+//!    setup of a run (`bootstrap.rs`) that `phoenix run` and the recovery bench share.
 //!
-//! Shared vocabulary lives in the lowest module that needs it, so no two modules import
-//! each other: the certification [`scenario::Level`] with the scenario (its `require`), the
-//! failures kept per check ([`record::MAX_FAILURES`]) with the record, the exit statuses in
-//! [`exit`] rather than in the dispatcher.
+//! Shared vocabulary lives in the lowest module that needs it: the certification
+//! [`scenario::Level`] with the scenario (its `require`), the failures kept per check
+//! ([`record::MAX_FAILURES`]) with the record.
 
 pub mod analysis;
 pub mod backend;

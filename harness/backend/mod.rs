@@ -42,10 +42,7 @@ pub struct Deployment {
     /// Read the instances' filesystems for the statelessness audit (off: no read at all).
     pub audit: bool,
 }
-
-/// The text in a process's arguments and environment values that becomes the replica's
-/// port on 127.0.0.1.
-pub const PORT_PLACEHOLDER: &str = "{port}";
+pub use crate::scenario::PORT_PLACEHOLDER;
 
 /// A program started once per instance, in the instance's own working folder. Every
 /// [`PORT_PLACEHOLDER`] in `args` and in the deployment's env values is replaced by the

@@ -9,6 +9,7 @@
 //! - `clean.rs`: `phoenix clean`; `progress.rs`: the live progress line.
 
 mod args;
+pub mod bootstrap;
 mod clean;
 pub mod compare;
 pub mod doctor;

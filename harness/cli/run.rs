@@ -1,10 +1,10 @@
-//! `phoenix run`: one scenario, through the shared setup ([`crate::execute::bootstrap`]), executed,
+//! `phoenix run`: one scenario, through the shared setup ([`crate::cli::bootstrap`]), executed,
 //! torn down, and reported into its run folder.
 
 use super::reports::write_reports;
+use crate::cli::bootstrap::{self, Prepared, Started};
 use crate::cli::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_RUNTIME};
 use crate::cli::progress;
-use crate::execute::bootstrap::{self, Prepared, Started};
 use crate::execute::{self, Live};
 use crate::files::output::RunDir;
 use crate::record::{Abort, AbortKind, RunRecord};

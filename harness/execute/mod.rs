@@ -3,7 +3,6 @@
 //! every wait is bounded by the plan's deadline.
 
 pub mod audit;
-pub mod bootstrap;
 pub mod check;
 pub mod deployment;
 pub mod fault;

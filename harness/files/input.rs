@@ -88,7 +88,7 @@ impl InputError {
     }
 
     fn message(&self) -> String {
-        let path = crate::scenario::escape(&self.path.display().to_string()).into_owned();
+        let path = crate::files::escape::escape(&self.path.display().to_string()).into_owned();
         format!(
             "cannot read {} '{path}': {}\n  hint: give a regular file phoenix wrote or you wrote; FIFOs, devices and folders are never read",
             self.kind.what(),
@@ -194,7 +194,7 @@ pub enum FolderError {
 }
 
 fn shown(path: &Path) -> String {
-    crate::scenario::escape(&path.display().to_string()).into_owned()
+    crate::files::escape::escape(&path.display().to_string()).into_owned()
 }
 
 /// The real subfolders of a folder of run folders (links to folders are not run folders:

@@ -3,5 +3,6 @@
 //! one writer for everything phoenix leaves behind (`output/`: atomic, inside the folder it
 //! belongs to, never over an earlier report).
 
+pub mod escape;
 pub mod input;
 pub mod output;

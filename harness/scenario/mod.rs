@@ -22,6 +22,10 @@ pub mod zero_config;
 pub use checks::{Body, Capture, Check, Expect, Step, Upload};
 pub use compose::declared_replicas;
 pub use duration::{format_duration, parse_duration};
+/// The text in a process's arguments and environment values that becomes the replica's
+/// port on 127.0.0.1.
+pub const PORT_PLACEHOLDER: &str = "{port}";
+
 pub use error::{did_you_mean, escape, line_col, locate, Problem, ScenarioError, MAX_LISTED};
 pub use level::Level;
 pub use read::MAX_FILE_BYTES;

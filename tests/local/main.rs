@@ -20,6 +20,7 @@ mod cli_props;
 mod compose_input;
 mod host_commands;
 mod hostile_scenarios;
+mod layout;
 mod load_bodies;
 mod parser_props;
 mod process_cleanup;

@@ -8,7 +8,7 @@ mod paths;
 
 pub use paths::{check_new_file, check_out, check_reports, is_plain_name};
 
-use crate::scenario::escape;
+use crate::files::escape::escape;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -8,7 +8,7 @@ use super::super::file::AppFile;
 use super::super::BackendKind;
 use super::syntax::example;
 use super::Validator;
-use crate::backend::PORT_PLACEHOLDER;
+use crate::scenario::PORT_PLACEHOLDER;
 use std::collections::BTreeMap;
 use std::path::{Component, Path};
 
