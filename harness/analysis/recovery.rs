@@ -249,14 +249,6 @@ pub struct Claim {
     pub next_fault_us: Option<i64>,
 }
 
-impl Claim {
-    /// A fault alone in its trial.
-    pub const ALONE: Claim = Claim {
-        previous_end_us: i64::MIN,
-        next_fault_us: None,
-    };
-}
-
 /// When the replica can first have recovered: once the action was issued and, where the
 /// platform stops the old instance itself after that, once the old instance had stopped.
 pub(crate) fn recover_from(fault: &FaultRecord) -> i64 {

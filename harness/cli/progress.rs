@@ -25,7 +25,7 @@ impl Progress {
 const TEMPLATE: &str = "{spinner} {msg}";
 
 /// Starts the display.
-pub fn start(live: Arc<Live>, plan: Plan, _rate: f64) -> Progress {
+pub fn start(live: Arc<Live>, plan: Plan) -> Progress {
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new_spinner()
     } else {

@@ -144,7 +144,7 @@ pub async fn run_scenario(
         let _ = dir.write("record.json", &bytes);
     }
     let live = Arc::new(Live::default());
-    let bar = progress::start(live.clone(), record.plan.clone(), record.scenario.load.rate);
+    let bar = progress::start(live.clone(), record.plan.clone());
     // the run goes on its own task so that a panic in it still reaches the teardown below
     let task = {
         let (backend, live, cancel) = (backend.clone(), live.clone(), cancel.clone());

@@ -1,5 +1,5 @@
 //! The scenario file exactly as the user wrote it (serde, unknown keys rejected).
-//! Nothing here is checked beyond types; `validate.rs` turns it into a `Scenario`.
+//! Nothing here is checked beyond types; `validate/` turns it into a `Scenario`.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
