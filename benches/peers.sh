@@ -2,7 +2,7 @@
 # benches/peers.sh — phoenix's load generator side by side with oha and wrk, in one run,
 # against one target: the bundled demo app run natively and behind a container's published
 # port. Prints one Markdown table with the ratio phoenix/oha of each figure. Not part of the
-# test suite (it measures, it does not judge; the README's Performance section holds a run).
+# test suite (it measures, it does not judge; docs/load-generator.md's Performance section holds a run).
 #
 #   bash benches/peers.sh            # about 12 minutes: 5 s rows, 3 reps
 #   PEERS_SECS=10 PEERS_REPS=1 PEERS_TARGETS=native bash benches/peers.sh

@@ -3,7 +3,7 @@
 (the demo, STARTUP_DELAY_MS=0) on a user network, published on a loopback port; `docker
 kill` then `docker start`, N times polled only after `start` returned and N times polled
 every 5 ms during the restart as well. Prints, per run, when `start` returned and when the
-container first answered /health, ms after the kill was issued. README, The platform floor,
+container first answered /health, ms after the kill was issued. docs/certification.md, The platform floor,
 holds a run. Needs Docker and the image phoenix-demo:latest (any `phoenix run` of a bundled
 scenario builds it). Not part of the tests.
 

@@ -3,10 +3,10 @@
 # beside a CPU hog (`stress-ng --cpu 2`, "busy"), each a separate `phoenix run`, and prints
 # per run: level (and whether it was inconclusive, exit 5), score, time to healthy p50/p99,
 # the widest TTH resolution, the platform floor p50 of each fault action and the app's share
-# p50/p99 (README, The platform floor), lost requests and the host figures (README, Host
+# p50/p99 (docs/certification.md, The platform floor), lost requests and the host figures (docs/certification.md, Host
 # contention);
 # then per scenario and condition the levels seen and the score's min, max, spread and
-# standard deviation. Goals (README, Certification): quiet, one level and a spread under 5
+# standard deviation. Goals (docs/certification.md, Certification): quiet, one level and a spread under 5
 # points; busy, the quiet level or inconclusive, never another level. Exits 1 when a goal is
 # missed. Not part of the tests; a bundled scenario takes 30-60 s a run.
 #   benches/stability.sh [--quiet N] [--busy M] [scenario.toml ...]

@@ -45,7 +45,7 @@ fn kill_then_restart_and_replace_report_time_to_healthy_matching_the_apps_ready_
     let record = read_json(&out.join("record.json"));
     assert_tth_within_resolution(&result, &record, 5.0);
     // the platform floor of both actions, measured in the run; the app's share is at most
-    // its time to healthy (README, The platform floor: on Docker the platform's network
+    // its time to healthy (docs/certification.md, The platform floor: on Docker the platform's network
     // path becomes ready while the app boots, so the share is what the app added over a
     // null app, not its whole boot)
     let floor = &result["floor"];

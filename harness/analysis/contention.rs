@@ -1,6 +1,6 @@
 //! Was the host busy enough to move the figures? From the host readings of every trial
 //! (`record::HostRecord`), the load generator's slip and the engine's call times, the
-//! figures README's *Host contention* defines, and `contended` when one is above its bound.
+//! figures docs/certification.md's *Host contention* defines, and `contended` when one is above its bound.
 //! A run on a contended host that falls short of its `require` is inconclusive rather than
 //! a verdict on the app (`certify`).
 

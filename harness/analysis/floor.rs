@@ -1,4 +1,4 @@
-//! The platform floor's figures (README, The platform floor): per fault action the time to
+//! The platform floor's figures (docs/certification.md, The platform floor): per fault action the time to
 //! healthy of the null replica — p50, p99, min, max and spread over its cycles — and per
 //! fault the app's share, its time to healthy minus the floor p50 of the same action.
 

@@ -1,5 +1,5 @@
 //! Recovery per fault: time to healthy, time to first success, time to steady, the
-//! recovery breakdown and the requests lost. Definitions are those of README.md ("Reading result.json: the definitions").
+//! recovery breakdown and the requests lost. Definitions are those of docs/certification.md ("Reading result.json: the definitions").
 
 use super::stats::new_histogram;
 use super::windows::{add_ok_latency, class_index};
@@ -98,7 +98,7 @@ pub struct FaultRecovery {
     /// loop's resolution at this recovery; a busy host that delays the probes widens it.
     #[serde(default)]
     pub time_to_healthy_resolution_ms: Option<f64>,
-    /// The platform floor p50 of this fault's action (README, The platform floor), ms;
+    /// The platform floor p50 of this fault's action (docs/certification.md, The platform floor), ms;
     /// None when not recovered or no floor was measured for the action.
     #[serde(default)]
     pub floor_ms: Option<f64>,

@@ -1,5 +1,5 @@
 //! Certification: one documented formula from the analysis to a level and a 0–100 score.
-//! Pure. The README's "Certification" section describes the same formula and the rules
+//! Pure. docs/certification.md ("Certification") describes the same formula and the rules
 //! below; keep them in step.
 //!
 //! Hard rules first (any one makes the run `not-certified`, whatever its speed): state lost

@@ -166,7 +166,7 @@ pub struct ZeroConfigArgs {
     #[arg(required_unless_present = "compose", conflicts_with = "compose")]
     pub image: Option<String>,
     /// A docker-compose file holding the stack instead of IMAGE: its --service is the app,
-    /// every other service a dependency (the README's "A docker-compose file as the stack").
+    /// every other service a dependency (docs/scenarios.md, "A docker-compose file as the stack").
     #[arg(long, value_name = "FILE", requires = "service")]
     pub compose: Option<std::path::PathBuf>,
     /// The compose service to replicate, kill and load (with --compose).

@@ -14,7 +14,7 @@ use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-/// What a file is read as; each kind has its size bound (listed in the README).
+/// What a file is read as; each kind has its size bound (listed in docs/scenarios.md, "Reading run folders").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A scenario file, a compose file, a `.env` or an `env_file`: short text, 1 MiB.

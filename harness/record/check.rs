@@ -2,7 +2,7 @@
 //! folder, which may come from a CI artefact or an attacker): through the one reader
 //! ([`crate::files::input`], [`Kind::Record`]), then [`RunRecord::check`] refuses every figure that
 //! would drive a loop or an allocation past what a run of the record's own plan produces,
-//! before the analysis sees it. In order (README "Reading run folders"):
+//! before the analysis sees it. In order (docs/scenarios.md "Reading run folders"):
 //! - `record_version` one this build reads (1 to [`RECORD_VERSION`]);
 //! - the scenario within the scenario parser's own ranges (`load.rate`, `load.duration`,
 //!   `load.timeout`, `load.window`, `app.health.interval` and `slow_interval`,

@@ -50,7 +50,7 @@ pub struct RunRecord {
     pub complete: bool,
     /// Why the run stopped early, if it did.
     pub aborted: Option<Abort>,
-    /// The platform floor (README, The platform floor); None in records written before it
+    /// The platform floor (docs/certification.md, The platform floor); None in records written before it
     /// existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floor: Option<FloorRecord>,

@@ -74,7 +74,7 @@ fn floor_explains(a: &Analysis, scenario: &crate::scenario::Scenario) -> Vec<Str
                 && app <= target_ms =>
         {
             vec![format!(
-                "the platform floor explains it: time to healthy p99 {total:.0} ms is over the {target_ms:.0} ms target, the app's share p99 {app:.0} ms is within it (README, The platform floor)"
+                "the platform floor explains it: time to healthy p99 {total:.0} ms is over the {target_ms:.0} ms target, the app's share p99 {app:.0} ms is within it (docs/certification.md, The platform floor)"
             )]
         }
         _ => Vec::new(),

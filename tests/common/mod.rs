@@ -78,7 +78,7 @@ pub fn run_in_temp(scenario: &str, extra: &[&str]) -> Ran {
 }
 
 /// `phoenix run`'s exit status 5, inconclusive: the run fell short of its `require` on its
-/// figures alone (time to healthy, score) while the host was contended (README "Host
+/// figures alone (time to healthy, score) while the host was contended (docs/certification.md "Host
 /// contention"). On the CI host (2 cores, Docker tests side by side, load average 4-10) it
 /// is often contended, so a test whose run can fall short on its figures accepts 5 too.
 pub const EXIT_INCONCLUSIVE: i32 = 5;

@@ -18,6 +18,7 @@ mod backend_contract_process;
 mod bad_input;
 mod cli_props;
 mod compose_input;
+mod doc_links;
 mod host_commands;
 mod hostile_scenarios;
 mod layout;

@@ -46,7 +46,7 @@ pub struct ResultJson {
     /// sampled in results written before it).
     #[serde(default)]
     pub host: crate::analysis::contention::Contention,
-    /// The platform floor (README, The platform floor); null when the run measured none
+    /// The platform floor (docs/certification.md, The platform floor); null when the run measured none
     /// (and in results written before it).
     #[serde(default)]
     pub floor: Option<crate::analysis::floor::Floor>,

@@ -1,6 +1,6 @@
 //! Resource bounds: a scenario that would exhaust the machine (memory for the request
 //! log or for uploads, endless fault chains, huge lists) is refused at validation, with
-//! the arithmetic in the message. Every limit is listed in the README's "Scenario files".
+//! the arithmetic in the message. Every limit is listed in the docs/scenarios.md ("Limits and rules").
 
 use super::super::checks::{Body, Check, Upload};
 use super::super::duration::format_duration;
