@@ -12,8 +12,12 @@
 //! - `history.rs`: reports/index.html, every run of a reports folder with trend charts.
 
 mod burn;
+// a hand-made record for the tests: built into the tests only (`cargo test` turns on
+// `test-support` through the package's dev-dependency on itself), never into `phoenix`
+#[cfg(any(test, feature = "test-support"))]
 #[doc(hidden)]
 pub mod fixture;
+#[cfg(any(test, feature = "test-support"))]
 mod fixture_parts;
 pub mod history;
 pub mod hlog;
