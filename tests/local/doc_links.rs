@@ -108,3 +108,31 @@ fn the_readme_is_an_entrance() {
         .count();
     assert!(lines <= 300, "README.md has {lines} lines: reference belongs in docs/");
 }
+
+#[test]
+fn every_source_path_the_docs_name_exists() {
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for (i, _) in line.match_indices("harness/") {
+                let path: String = line[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '.' | '-'))
+                    .collect();
+                let path = path.trim_end_matches('.');
+                if !(path.ends_with(".rs") || path.ends_with('/')) {
+                    continue;
+                }
+                checked += 1;
+                if !root().join(path).exists() {
+                    let page = page.strip_prefix(root()).unwrap().display().to_string();
+                    missing.push(format!("{page}:{}: {path}", n + 1));
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} paths found: is the scan right?");
+    assert!(missing.is_empty(), "paths that do not exist:\n{}", missing.join("\n"));
+}
