@@ -167,11 +167,13 @@ pub enum Healthy {
 /// whose probes after the fault were all healthy did not show an outage: that is
 /// `NeverLeft`, not a time to healthy of 0. The probe log records the first probe of each
 /// fast span even when its outcome did not change, so an outcome that was already
-/// unhealthy before the fault is still seen after it. A recovery is a healthy probe sent at
-/// or after `recover_from`, when the fault's action (restart, replace, unpause, …) was
-/// issued: before it the replica cannot have recovered, and a healthy answer then is the
-/// old instance before the fault took effect (on a loaded host a probe can time out just
-/// before the kill lands and the next one still be answered by the doomed instance).
+/// unhealthy before the fault is still seen after it. A recovery is a healthy answer that
+/// came at or after `recover_from`, when the fault's action (restart, replace, unpause, …)
+/// was issued: before it the replica cannot have recovered, and a healthy answer then is
+/// the old instance before the fault took effect (on a loaded host a probe can time out
+/// just before the kill lands and the next one still be answered by the doomed instance).
+/// The answer counts, not the send: a probe a paused replica held is answered the moment it
+/// is thawed, and the log, which keeps changes only, holds no later healthy probe.
 pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64, recover_from: i64) -> Healthy {
     let Some(probes) = trial.probes.iter().find(|p| p.replica == replica) else {
         return Healthy::Never;
@@ -180,7 +182,7 @@ pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64, recover_from: i6
     for t in probes.transitions.iter().filter(|t| t.sent_us >= t_f) {
         if t.outcome != ProbeOutcome::Healthy {
             saw_unhealthy = true;
-        } else if saw_unhealthy && t.sent_us >= recover_from {
+        } else if saw_unhealthy && t.done_us >= recover_from {
             return Healthy::At(t.done_us);
         }
     }

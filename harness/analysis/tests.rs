@@ -347,3 +347,25 @@ fn a_platform_update_recovers_only_after_the_old_instance_stopped() {
         (Some(10.0), Some(2000.0), Some(2500.0), Some(3000.0), Some(3000.0))
     );
 }
+
+#[test]
+fn a_probe_a_paused_replica_held_recovers_it_when_answered_after_the_unpause() {
+    // paused at 3 s, unpaused at 3.5 s: the probe sent at 3.46 s waited in the backlog and
+    // was answered at 3.505 s, after the unpause; no later probe changed the outcome, so
+    // the log holds nothing after it (found by the fake backend, execute/run_tests.rs)
+    let mut t = trial((0, 0), Outcome::Ok, (0, 0), 0, Some(3_505_000));
+    t.probes[0].transitions = vec![
+        probe(-100_000, -99_000, ProbeOutcome::Healthy),
+        probe(3_000_300, 3_050_300, ProbeOutcome::Timeout),
+        probe(3_460_000, 3_505_000, ProbeOutcome::Healthy),
+    ];
+    assert_eq!(
+        recovery::healthy_at(&t, "app-0", 3_000_000, 3_500_000),
+        recovery::Healthy::At(3_505_000)
+    );
+    // answered before the unpause was issued, it is not a recovery
+    assert_eq!(
+        recovery::healthy_at(&t, "app-0", 3_000_000, 3_506_000),
+        recovery::Healthy::Never
+    );
+}

@@ -12,6 +12,9 @@ pub mod docker;
 pub mod labels;
 pub mod process;
 pub mod swarm;
+// the execute stage's unit tests and the contract suite's fake platform, never in `phoenix`
+#[cfg(any(test, feature = "test-support"))]
+pub mod fake;
 
 use crate::record::{FsFile, FsReadWhen, LifecycleKind};
 use async_trait::async_trait;

@@ -10,6 +10,8 @@ pub mod floor;
 pub mod host;
 pub(crate) mod observe;
 pub mod read_only;
+#[cfg(test)]
+mod run_tests;
 
 use crate::backend::{Backend, Endpoint, RawFsRead, RawLifecycle};
 use crate::clock::RunClock;
@@ -104,6 +106,35 @@ pub async fn run(backend: &dyn Backend, record: &mut RunRecord, live: &Live, can
         record.aborted = Some(Abort::new(AbortKind::Interrupted, "interrupted by a signal"));
     }
     record.complete = record.aborted.is_none() && record.trials.len() == plan.trials as usize;
+}
+
+/// Runs the plan on a task of its own, so that a panic anywhere in it (a backend call, a
+/// bug) still ends in a teardown and a record that says the run crashed; then tears down
+/// whatever the run left (the run's own teardowns already ran unless it crashed).
+pub async fn run_to_end(
+    backend: Arc<dyn Backend>,
+    mut record: RunRecord,
+    live: Arc<Live>,
+    cancel: CancellationToken,
+) -> RunRecord {
+    let task = {
+        let (backend, mut record) = (backend.clone(), record.clone());
+        tokio::spawn(async move {
+            run(backend.as_ref(), &mut record, &live, &cancel).await;
+            record
+        })
+    };
+    let record = match task.await {
+        Ok(r) => r,
+        Err(e) => {
+            record.aborted = Some(Abort::new(AbortKind::Runtime, format!("the run crashed: {e}")));
+            record
+        }
+    };
+    if let Err(e) = backend.teardown().await {
+        tracing::warn!("{e}");
+    }
+    record
 }
 
 type TrialResult = Result<TrialRecord, (TrialRecord, Abort)>;
