@@ -10,7 +10,7 @@ pub use super::template::{render, render_json, template_vars};
 use super::validate::bounds::{MAX_CAPTURES, MAX_HEADERS, MAX_NAME_BYTES, MAX_STEPS};
 use super::validate::paths::Project;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Most journeys per check.
 pub const MAX_JOURNEYS: i64 = 10_000;
@@ -139,6 +139,8 @@ pub(super) fn validate(
     out
 }
 
+/// The steps of a check's `setup` or `verify`, at most [`MAX_STEPS`]; `known` gathers the
+/// variables captured so far, `uploads` whether a step uploaded something.
 fn steps(
     check: &str,
     part: &str,
@@ -160,160 +162,216 @@ fn steps(
     }
     for (i, s) in raw.into_iter().take(MAX_STEPS).enumerate() {
         let field = format!("{check}.{part}[{i}]");
-        let mut used: Vec<(String, String)> = Vec::new();
-        let mut note =
-            |what: &str, text: &str| used.extend(template_vars(text).into_iter().map(|v| (what.to_string(), v)));
-        note("path", &s.path);
-        for (n, (k, v)) in s.headers.iter().enumerate() {
-            if n == MAX_HEADERS {
-                problem(
-                    format!("{field}.headers"),
-                    format!("has {} headers, over the limit of {MAX_HEADERS}", s.headers.len()),
-                    Some(format!("keep at most {MAX_HEADERS} headers")),
-                );
-                break;
-            }
-            note(&format!("headers.{k}"), v);
-            // templates are visible text; their rendered values are checked again at run time
-            if let Some(why) = http::header_problem(k, Some(v)) {
-                problem(format!("{field}.headers.{k}"), why, Some(http::HEADER_HINT.into()));
-            }
-        }
-        let method = s.method.clone().unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
-        if let Some(why) = http::method_problem(&method) {
-            problem(
-                format!("{field}.method"),
-                why,
-                Some(format!("use one of {}", http::METHODS.join(", "))),
-            );
-        }
-        if let Some(why) = http::target_problem(&s.path) {
-            problem(format!("{field}.path"), why, Some(http::TARGET_HINT.into()));
-        }
-        let body = super::body::validate(
-            &field,
-            BodyFile {
-                body: s.body,
-                form: s.form,
-                json: s.json,
-                json_text: s.json_text,
-                multipart: s.multipart,
-            },
-            project,
-            &mut note,
-            problem,
-        );
-        *uploads |= matches!(body, Body::Multipart { .. });
-        let status = match s.status {
-            None => 200,
-            Some(n) if (100..=599).contains(&n) => n as u16,
-            Some(n) => {
-                problem(
-                    format!("{field}.status"),
-                    format!("{n} is not an HTTP status"),
-                    Some("use 100 to 599".into()),
-                );
-                200
-            }
-        };
-        let mut expect = Vec::new();
-        if let Some(t) = s.body_contains {
-            note("body_contains", &t);
-            expect.push(Expect::BodyContains(t));
-        }
-        if let Some(t) = s.body_equals {
-            note("body_equals", &t);
-            expect.push(Expect::BodyEquals(t));
-        }
-        for (pointer, value) in s.json_equals.unwrap_or_default() {
-            if !pointer.starts_with('/') {
-                problem(
-                    format!("{field}.json_equals"),
-                    format!("\"{pointer}\" is not a JSON pointer"),
-                    Some("pointers start with '/', e.g. \"/note/text\"".into()),
-                );
-            }
-            note("json_equals", &value);
-            expect.push(Expect::JsonEquals { pointer, value });
-        }
-        if s.body_equals_upload == Some(true) {
-            if !*uploads {
-                problem(
-                    format!("{field}.body_equals_upload"),
-                    "no earlier step of this journey uploads anything".into(),
-                    Some("add a step with `multipart = {{ ... }}` before it".into()),
-                );
-            }
-            expect.push(Expect::BodyEqualsUpload);
-        }
-        for (what, var) in used {
-            if !known.contains(&var) {
-                let hint = match super::error::did_you_mean(&var, known.iter().map(|s| s.as_str())) {
-                    Some(s) => format!("did you mean `{{{{{s}}}}}`?"),
-                    None => format!(
-                        "capture it in an earlier step, or use one of: {}",
-                        known.iter().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                };
-                problem(
-                    format!("{field}.{what}"),
-                    format!("uses `{{{{{var}}}}}`, which no earlier step captures"),
-                    Some(hint),
-                );
-            }
-        }
-        let mut captures = Vec::new();
-        if s.capture.len() > MAX_CAPTURES {
-            problem(
-                format!("{field}.capture"),
-                format!("has {} captures, over the limit of {MAX_CAPTURES}", s.capture.len()),
-                Some(format!("keep at most {MAX_CAPTURES} captures per step")),
-            );
-        }
-        for (name, c) in s.capture.into_iter().take(MAX_CAPTURES) {
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
-            {
-                problem(
-                    format!("{field}.capture"),
-                    format!("\"{name}\" cannot be used as a variable name"),
-                    Some("use letters, digits, '_' and '-', e.g. sid".into()),
-                );
-                continue;
-            }
-            if BUILTIN_VARS.contains(&name.as_str()) {
-                problem(
-                    format!("{field}.capture.{name}"),
-                    format!("`{name}` is a built-in variable"),
-                    Some(format!(
-                        "pick another name; {} are set for every journey",
-                        BUILTIN_VARS.join(" and ")
-                    )),
-                );
-                continue;
-            }
-            match capture(c) {
-                Ok(cap) => {
-                    known.insert(name.clone());
-                    captures.push((name, cap));
-                }
-                Err((msg, hint)) => problem(format!("{field}.capture.{name}"), msg, Some(hint)),
-            }
-        }
-        let headers = s.headers.into_iter().collect();
-        out.push(Step {
-            method,
-            path: s.path,
-            headers,
-            body,
-            status,
-            captures,
-            expect,
-        });
+        out.push(step(&field, s, project, known, uploads, problem));
     }
     out
+}
+
+/// One step: its request, what it expects, the variables it uses (each captured by an
+/// earlier step) and the ones it captures.
+fn step(
+    field: &str,
+    s: StepFile,
+    project: &Project,
+    known: &mut BTreeSet<String>,
+    uploads: &mut bool,
+    problem: &mut dyn FnMut(String, String, Option<String>),
+) -> Step {
+    let mut used: Vec<(String, String)> = Vec::new();
+    let mut note = |what: &str, text: &str| used.extend(template_vars(text).into_iter().map(|v| (what.to_string(), v)));
+    note("path", &s.path);
+    headers(field, &s.headers, &mut note, problem);
+    let method = s.method.clone().unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
+    if let Some(why) = http::method_problem(&method) {
+        problem(
+            format!("{field}.method"),
+            why,
+            Some(format!("use one of {}", http::METHODS.join(", "))),
+        );
+    }
+    if let Some(why) = http::target_problem(&s.path) {
+        problem(format!("{field}.path"), why, Some(http::TARGET_HINT.into()));
+    }
+    let body = super::body::validate(
+        field,
+        BodyFile {
+            body: s.body,
+            form: s.form,
+            json: s.json,
+            json_text: s.json_text,
+            multipart: s.multipart,
+        },
+        project,
+        &mut note,
+        problem,
+    );
+    *uploads |= matches!(body, Body::Multipart { .. });
+    let status = match s.status {
+        None => 200,
+        Some(n) if (100..=599).contains(&n) => n as u16,
+        Some(n) => {
+            problem(
+                format!("{field}.status"),
+                format!("{n} is not an HTTP status"),
+                Some("use 100 to 599".into()),
+            );
+            200
+        }
+    };
+    let mut expect = expectations(field, s.body_contains, s.body_equals, s.json_equals, &mut note, problem);
+    if s.body_equals_upload == Some(true) {
+        if !*uploads {
+            problem(
+                format!("{field}.body_equals_upload"),
+                "no earlier step of this journey uploads anything".into(),
+                Some("add a step with `multipart = {{ ... }}` before it".into()),
+            );
+        }
+        expect.push(Expect::BodyEqualsUpload);
+    }
+    unknown_vars(field, used, known, problem);
+    let captures = captures(field, s.capture, known, problem);
+    Step {
+        method,
+        path: s.path,
+        headers: s.headers.into_iter().collect(),
+        body,
+        status,
+        captures,
+        expect,
+    }
+}
+
+/// A step's headers, at most [`MAX_HEADERS`], each a valid header; their templates noted.
+fn headers(
+    field: &str,
+    headers: &BTreeMap<String, String>,
+    note: &mut dyn FnMut(&str, &str),
+    problem: &mut dyn FnMut(String, String, Option<String>),
+) {
+    for (n, (k, v)) in headers.iter().enumerate() {
+        if n == MAX_HEADERS {
+            problem(
+                format!("{field}.headers"),
+                format!("has {} headers, over the limit of {MAX_HEADERS}", headers.len()),
+                Some(format!("keep at most {MAX_HEADERS} headers")),
+            );
+            break;
+        }
+        note(&format!("headers.{k}"), v);
+        // templates are visible text; their rendered values are checked again at run time
+        if let Some(why) = http::header_problem(k, Some(v)) {
+            problem(format!("{field}.headers.{k}"), why, Some(http::HEADER_HINT.into()));
+        }
+    }
+}
+
+/// What the answer's body must contain, equal, or hold at JSON pointers; templates noted.
+fn expectations(
+    field: &str,
+    contains: Option<String>,
+    equals: Option<String>,
+    json_equals: Option<BTreeMap<String, String>>,
+    note: &mut dyn FnMut(&str, &str),
+    problem: &mut dyn FnMut(String, String, Option<String>),
+) -> Vec<Expect> {
+    let mut expect = Vec::new();
+    if let Some(t) = contains {
+        note("body_contains", &t);
+        expect.push(Expect::BodyContains(t));
+    }
+    if let Some(t) = equals {
+        note("body_equals", &t);
+        expect.push(Expect::BodyEquals(t));
+    }
+    for (pointer, value) in json_equals.unwrap_or_default() {
+        if !pointer.starts_with('/') {
+            problem(
+                format!("{field}.json_equals"),
+                format!("\"{pointer}\" is not a JSON pointer"),
+                Some("pointers start with '/', e.g. \"/note/text\"".into()),
+            );
+        }
+        note("json_equals", &value);
+        expect.push(Expect::JsonEquals { pointer, value });
+    }
+    expect
+}
+
+/// Each `{{var}}` a step uses that is neither built in nor captured by an earlier step.
+fn unknown_vars(
+    field: &str,
+    used: Vec<(String, String)>,
+    known: &BTreeSet<String>,
+    problem: &mut dyn FnMut(String, String, Option<String>),
+) {
+    for (what, var) in used {
+        if !known.contains(&var) {
+            let hint = match super::error::did_you_mean(&var, known.iter().map(|s| s.as_str())) {
+                Some(s) => format!("did you mean `{{{{{s}}}}}`?"),
+                None => format!(
+                    "capture it in an earlier step, or use one of: {}",
+                    known.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            };
+            problem(
+                format!("{field}.{what}"),
+                format!("uses `{{{{{var}}}}}`, which no earlier step captures"),
+                Some(hint),
+            );
+        }
+    }
+}
+
+/// A step's captures, at most [`MAX_CAPTURES`]: each name a usable variable name, not a
+/// built-in one, added to `known` once its source is valid.
+fn captures(
+    field: &str,
+    raw: BTreeMap<String, CaptureFile>,
+    known: &mut BTreeSet<String>,
+    problem: &mut dyn FnMut(String, String, Option<String>),
+) -> Vec<(String, Capture)> {
+    let mut captures = Vec::new();
+    if raw.len() > MAX_CAPTURES {
+        problem(
+            format!("{field}.capture"),
+            format!("has {} captures, over the limit of {MAX_CAPTURES}", raw.len()),
+            Some(format!("keep at most {MAX_CAPTURES} captures per step")),
+        );
+    }
+    for (name, c) in raw.into_iter().take(MAX_CAPTURES) {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+        {
+            problem(
+                format!("{field}.capture"),
+                format!("\"{name}\" cannot be used as a variable name"),
+                Some("use letters, digits, '_' and '-', e.g. sid".into()),
+            );
+            continue;
+        }
+        if BUILTIN_VARS.contains(&name.as_str()) {
+            problem(
+                format!("{field}.capture.{name}"),
+                format!("`{name}` is a built-in variable"),
+                Some(format!(
+                    "pick another name; {} are set for every journey",
+                    BUILTIN_VARS.join(" and ")
+                )),
+            );
+            continue;
+        }
+        match capture(c) {
+            Ok(cap) => {
+                known.insert(name.clone());
+                captures.push((name, cap));
+            }
+            Err((msg, hint)) => problem(format!("{field}.capture.{name}"), msg, Some(hint)),
+        }
+    }
+    captures
 }
 
 fn capture(c: CaptureFile) -> Result<Capture, (String, String)> {

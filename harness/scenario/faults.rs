@@ -15,152 +15,30 @@ const CHAOS: &str = "chaos";
 impl Validator<'_> {
     pub(super) fn fault(&mut self, i: usize, raw: FaultFile, app: &App, load: &Load) -> Option<Fault> {
         let field = format!("fault[{i}]");
-        let f = |k: &str| format!("{field}.{k}");
-        let at = self.duration(&f("at"), Some(&raw.at), MIN_BASELINE, Duration::ZERO, MAX_DURATION);
-        if at < MIN_BASELINE {
-            self.problem(
-                &f("at"),
-                format!(
-                    "{} leaves no baseline: the load must run at least {} before the first fault",
-                    raw.at,
-                    format_duration(MIN_BASELINE)
-                ),
-                Some(format!(
-                    "use at = \"{}\" or later; recovery is measured against the load before the fault",
-                    format_duration(MIN_BASELINE)
-                )),
-            );
-        } else if self.load_known && at >= load.duration {
-            self.problem(
-                &f("at"),
-                format!(
-                    "{} is at or after the end of the load ({})",
-                    raw.at,
-                    format_duration(load.duration)
-                ),
-                Some("schedule it earlier or make load.duration longer".into()),
-            );
-        }
+        let at = self.fault_at(&field, &raw.at, load);
         let chaos_loop = raw.kind == CHAOS;
         let kind_name = if chaos_loop {
             raw.fault.clone().unwrap_or_default()
         } else {
             raw.kind.clone()
         };
-        let kind_field = if chaos_loop { f("fault") } else { f("kind") };
-        let kind = FaultKind::parse(&kind_name);
-        if kind.is_none() {
-            let all: Vec<&str> = FaultKind::NAMES
-                .iter()
-                .copied()
-                .chain((!chaos_loop).then_some(CHAOS))
-                .collect();
-            let hint = match did_you_mean(&kind_name, all.iter().copied()) {
-                Some(s) => format!("did you mean \"{s}\"? kinds are {}", all.join(", ")),
-                None => format!("use one of {}", all.join(", ")),
-            };
-            let message = if chaos_loop && raw.fault.is_none() {
-                "a chaos loop needs `fault`, the kind it injects".to_string()
-            } else {
-                format!("unknown fault kind \"{kind_name}\"")
-            };
-            self.problem(&kind_field, message, Some(hint));
-        }
-        if kind == Some(FaultKind::Disconnect) && app.backend == BackendKind::Process {
-            self.problem(
-                &kind_field,
-                "a disconnect fault is not supported with backend = \"process\"",
-                Some("a local process has no network of its own to cut: use kill, stop, pause or remove, or backend = \"docker\"".into()),
-            );
-        }
-        if kind == Some(FaultKind::Disconnect) && app.backend == BackendKind::Swarm {
-            self.problem(
-                &kind_field,
-                "a disconnect fault is not supported with backend = \"swarm\"",
-                Some("a task's host-mode port does not pass the overlay network, so cutting it off would not cut its clients off: use kill, stop, pause or remove, or backend = \"docker\"".into()),
-            );
-        }
-        if kind == Some(FaultKind::Burn) {
-            self.burn(&field, &kind_field, &raw.target, app.backend, chaos_loop);
-        }
+        let kind_field = if chaos_loop {
+            format!("{field}.fault")
+        } else {
+            format!("{field}.kind")
+        };
+        let kind = self.fault_kind(&kind_name, &kind_field, chaos_loop && raw.fault.is_none(), chaos_loop);
+        self.backend_support(&field, &kind_field, kind, &raw.target, app.backend, chaos_loop);
         if !chaos_loop {
-            for (key, present) in [
-                ("fault", raw.fault.is_some()),
-                ("every", raw.every.is_some()),
-                ("count", raw.count.is_some()),
-                ("seed", raw.seed.is_some()),
-            ] {
-                if present {
-                    self.problem(
-                        &f(key),
-                        "only applies to kind = \"chaos\"",
-                        Some("remove it, or make this fault a chaos loop".into()),
-                    );
-                }
-            }
+            self.chaos_keys(&field, &raw);
         }
         let action = kind.and_then(|k| self.action(&field, k, raw.then.as_deref(), app.backend));
         if let Some(order) = raw.order.as_deref() {
-            self.update_order(&f("order"), order, app.backend, action);
+            self.update_order(&format!("{field}.order"), order, app.backend, action);
         }
         self.target(&field, &raw.target, app, chaos_loop);
-        let lasting = matches!(kind, Some(FaultKind::Pause | FaultKind::Disconnect | FaultKind::Remove));
-        let delay = if lasting {
-            if raw.delay.is_some() {
-                self.problem(
-                    &f("delay"),
-                    "does not apply to a fault that lasts `for` a while",
-                    Some("use `for = \"2s\"`: how long it lasts".into()),
-                );
-            }
-            if raw.for_.is_none() {
-                self.problem(
-                    &field,
-                    format!("a {kind_name} fault needs `for`, how long it lasts"),
-                    Some("add e.g. for = \"2s\"".into()),
-                );
-            }
-            self.duration(
-                &f("for"),
-                raw.for_.as_deref(),
-                Duration::from_secs(1),
-                Duration::from_millis(1),
-                Duration::from_secs(600),
-            )
-        } else {
-            if raw.for_.is_some() && kind.is_some() {
-                self.problem(
-                    &f("for"),
-                    format!("does not apply to kind = \"{kind_name}\""),
-                    Some("use `delay` for the orchestrator's reaction delay".into()),
-                );
-            }
-            self.duration(
-                &f("delay"),
-                raw.delay.as_deref(),
-                Duration::ZERO,
-                Duration::ZERO,
-                Duration::from_secs(600),
-            )
-        };
-        let grace = match (kind, raw.grace.as_deref()) {
-            (Some(FaultKind::Stop), g) => self.duration(
-                &f("grace"),
-                g,
-                Duration::from_secs(10),
-                Duration::ZERO,
-                Duration::from_secs(600),
-            ),
-            (Some(k), Some(_)) => {
-                self.problem(
-                    &f("grace"),
-                    format!("only applies to kind = \"stop\" (a {} has no grace period)", k.as_str()),
-                    Some("remove it, or use kind = \"stop\"".into()),
-                );
-                Duration::ZERO
-            }
-            _ => Duration::ZERO,
-        };
+        let delay = self.delay(&field, &raw, kind, &kind_name);
+        let grace = self.grace(&field, kind, raw.grace.as_deref());
         let chaos = chaos_loop.then(|| self.chaos(&field, &raw, at, load));
         Some(Fault {
             at,
@@ -171,6 +49,175 @@ impl Validator<'_> {
             grace,
             chaos: chaos.flatten(),
         })
+    }
+
+    /// `at`: late enough for a baseline before it, early enough to fall within the load.
+    fn fault_at(&mut self, field: &str, written: &str, load: &Load) -> Duration {
+        let key = format!("{field}.at");
+        let at = self.duration(&key, Some(written), MIN_BASELINE, Duration::ZERO, MAX_DURATION);
+        if at < MIN_BASELINE {
+            self.problem(
+                &key,
+                format!(
+                    "{} leaves no baseline: the load must run at least {} before the first fault",
+                    written,
+                    format_duration(MIN_BASELINE)
+                ),
+                Some(format!(
+                    "use at = \"{}\" or later; recovery is measured against the load before the fault",
+                    format_duration(MIN_BASELINE)
+                )),
+            );
+        } else if self.load_known && at >= load.duration {
+            self.problem(
+                &key,
+                format!(
+                    "{} is at or after the end of the load ({})",
+                    written,
+                    format_duration(load.duration)
+                ),
+                Some("schedule it earlier or make load.duration longer".into()),
+            );
+        }
+        at
+    }
+
+    /// The fault's kind (a chaos loop's `fault`), or None after saying what kinds there are;
+    /// `unnamed`: a chaos loop without `fault`.
+    fn fault_kind(&mut self, kind_name: &str, kind_field: &str, unnamed: bool, chaos_loop: bool) -> Option<FaultKind> {
+        let kind = FaultKind::parse(kind_name);
+        if kind.is_none() {
+            let all: Vec<&str> = FaultKind::NAMES
+                .iter()
+                .copied()
+                .chain((!chaos_loop).then_some(CHAOS))
+                .collect();
+            let hint = match did_you_mean(kind_name, all.iter().copied()) {
+                Some(s) => format!("did you mean \"{s}\"? kinds are {}", all.join(", ")),
+                None => format!("use one of {}", all.join(", ")),
+            };
+            let message = if unnamed {
+                "a chaos loop needs `fault`, the kind it injects".to_string()
+            } else {
+                format!("unknown fault kind \"{kind_name}\"")
+            };
+            self.problem(kind_field, message, Some(hint));
+        }
+        kind
+    }
+
+    /// Kinds a backend cannot inject: a disconnect on a process or Swarm, a burn anywhere
+    /// but Docker (see [`Self::burn`]).
+    fn backend_support(
+        &mut self,
+        field: &str,
+        kind_field: &str,
+        kind: Option<FaultKind>,
+        target: &str,
+        backend: BackendKind,
+        chaos_loop: bool,
+    ) {
+        if kind == Some(FaultKind::Disconnect) && backend == BackendKind::Process {
+            self.problem(
+                kind_field,
+                "a disconnect fault is not supported with backend = \"process\"",
+                Some("a local process has no network of its own to cut: use kill, stop, pause or remove, or backend = \"docker\"".into()),
+            );
+        }
+        if kind == Some(FaultKind::Disconnect) && backend == BackendKind::Swarm {
+            self.problem(
+                kind_field,
+                "a disconnect fault is not supported with backend = \"swarm\"",
+                Some("a task's host-mode port does not pass the overlay network, so cutting it off would not cut its clients off: use kill, stop, pause or remove, or backend = \"docker\"".into()),
+            );
+        }
+        if kind == Some(FaultKind::Burn) {
+            self.burn(field, kind_field, target, backend, chaos_loop);
+        }
+    }
+
+    /// The chaos loop's own keys, refused on a single fault.
+    fn chaos_keys(&mut self, field: &str, raw: &FaultFile) {
+        for (key, present) in [
+            ("fault", raw.fault.is_some()),
+            ("every", raw.every.is_some()),
+            ("count", raw.count.is_some()),
+            ("seed", raw.seed.is_some()),
+        ] {
+            if present {
+                self.problem(
+                    &format!("{field}.{key}"),
+                    "only applies to kind = \"chaos\"",
+                    Some("remove it, or make this fault a chaos loop".into()),
+                );
+            }
+        }
+    }
+
+    /// How long a lasting fault (pause, disconnect, remove) lasts (`for`, required), or
+    /// the orchestrator's reaction delay of the others (`delay`).
+    fn delay(&mut self, field: &str, raw: &FaultFile, kind: Option<FaultKind>, kind_name: &str) -> Duration {
+        let lasting = matches!(kind, Some(FaultKind::Pause | FaultKind::Disconnect | FaultKind::Remove));
+        if lasting {
+            if raw.delay.is_some() {
+                self.problem(
+                    &format!("{field}.delay"),
+                    "does not apply to a fault that lasts `for` a while",
+                    Some("use `for = \"2s\"`: how long it lasts".into()),
+                );
+            }
+            if raw.for_.is_none() {
+                self.problem(
+                    field,
+                    format!("a {kind_name} fault needs `for`, how long it lasts"),
+                    Some("add e.g. for = \"2s\"".into()),
+                );
+            }
+            self.duration(
+                &format!("{field}.for"),
+                raw.for_.as_deref(),
+                Duration::from_secs(1),
+                Duration::from_millis(1),
+                Duration::from_secs(600),
+            )
+        } else {
+            if raw.for_.is_some() && kind.is_some() {
+                self.problem(
+                    &format!("{field}.for"),
+                    format!("does not apply to kind = \"{kind_name}\""),
+                    Some("use `delay` for the orchestrator's reaction delay".into()),
+                );
+            }
+            self.duration(
+                &format!("{field}.delay"),
+                raw.delay.as_deref(),
+                Duration::ZERO,
+                Duration::ZERO,
+                Duration::from_secs(600),
+            )
+        }
+    }
+
+    /// `grace`: how long a stop waits after SIGTERM; no other kind has one.
+    fn grace(&mut self, field: &str, kind: Option<FaultKind>, grace: Option<&str>) -> Duration {
+        match (kind, grace) {
+            (Some(FaultKind::Stop), g) => self.duration(
+                &format!("{field}.grace"),
+                g,
+                Duration::from_secs(10),
+                Duration::ZERO,
+                Duration::from_secs(600),
+            ),
+            (Some(k), Some(_)) => {
+                self.problem(
+                    &format!("{field}.grace"),
+                    format!("only applies to kind = \"stop\" (a {} has no grace period)", k.as_str()),
+                    Some("remove it, or use kind = \"stop\"".into()),
+                );
+                Duration::ZERO
+            }
+            _ => Duration::ZERO,
+        }
     }
 
     fn action(&mut self, field: &str, kind: FaultKind, then: Option<&str>, backend: BackendKind) -> Option<Action> {

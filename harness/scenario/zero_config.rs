@@ -124,13 +124,7 @@ impl ZeroConfig {
         let compose = match a.compose {
             Some((file, service, env)) => Some(compose_stack(file, service, env)?),
             None => {
-                no_control("IMAGE", a.image)?;
-                if let Some(why) = image_problem(a.image) {
-                    return Err(format!("IMAGE {}: {why}\n  hint: {IMAGE_HINT}", shown(a.image)));
-                }
-                if a.port.is_none() {
-                    return Err("--port: required with IMAGE\n  hint: the port the app listens on inside its container, e.g. --port 8080".into());
-                }
+                image_args(a.image, a.port)?;
                 None
             }
         };
@@ -167,75 +161,11 @@ impl ZeroConfig {
                 "{arg} {replicas}: out of range\n  hint: from 1 to {MAX_REPLICAS}; give --replicas"
             ));
         }
-        if a.env.len() > MAX_ENV {
-            return Err(format!("--env: {} given, at most {MAX_ENV}", a.env.len()));
-        }
-        let mut env: Vec<(String, String)> = Vec::new();
-        for kv in a.env {
-            no_control("--env", kv)?;
-            let Some((k, v)) = kv.split_once('=').filter(|(k, _)| env_name_ok(k)) else {
-                return Err(format!(
-                    "--env {}: not NAME=VALUE with a POSIX name\n  hint: e.g. --env STARTUP_DELAY_MS=500",
-                    shown(kv)
-                ));
-            };
-            if v.len() > super::MAX_ENV_VALUE_BYTES {
-                return Err(format!(
-                    "--env {k}: the value is over {} bytes",
-                    super::MAX_ENV_VALUE_BYTES
-                ));
-            }
-            env.retain(|(o, _)| o != k); // the last one given wins, as in a shell
-            env.push((k.into(), v.into()));
-        }
-        if a.requests.len() > MAX_REQUEST_KINDS {
-            return Err(format!(
-                "--request: {} given, at most {MAX_REQUEST_KINDS}",
-                a.requests.len()
-            ));
-        }
-        let mut requests = Vec::new();
-        for r in a.requests {
-            no_control("--request", r)?;
-            let hint = "write \"METHOD PATH\", e.g. --request \"GET /\"";
-            let Some((m, p)) = r.split_once(' ') else {
-                return Err(format!("--request {}: not \"METHOD PATH\"\n  hint: {hint}", shown(r)));
-            };
-            let m = m.to_ascii_uppercase();
-            if let Some(why) = http::method_problem(&m) {
-                return Err(format!(
-                    "--request {}: {why}\n  hint: use one of {}",
-                    shown(r),
-                    http::METHODS.join(", ")
-                ));
-            }
-            if let Some(why) = http::target_problem(p) {
-                return Err(format!("--request {}: {why}\n  hint: {}", shown(r), http::TARGET_HINT));
-            }
-            requests.push((m, p.to_string()));
-        }
-        if requests.is_empty() {
-            requests.push(("GET".into(), "/".into()));
-        }
-        let slots = slots(replicas);
+        let env = env_args(a.env)?;
+        let requests = request_args(a.requests)?;
         let duration = match a.duration {
             None => None,
-            Some(d) => {
-                let d = parse_duration(d)
-                    .map_err(|e| format!("--duration {}: {e}\n  hint: a number and a unit, e.g. 20s", shown(d)))?;
-                if d < MIN_GAP * slots {
-                    return Err(format!(
-                        "--duration {}: too short for {replicas} replica(s): {slots} gaps of at least {} between the faults\n  hint: use at least {}",
-                        format_duration(d),
-                        format_duration(MIN_GAP),
-                        format_duration(MIN_GAP * slots)
-                    ));
-                }
-                if d > super::MAX_DURATION {
-                    return Err(format!("--duration {}: over 1h", format_duration(d)));
-                }
-                Some(d)
-            }
+            Some(d) => Some(duration_arg(d, replicas)?),
         };
         Ok(ZeroConfig {
             image: if compose.is_some() {
@@ -284,139 +214,102 @@ impl ZeroConfig {
             Some(d) => Duration::from_millis((d.as_millis() / u128::from(slots(self.replicas))) as u64),
         }
     }
+}
 
-    /// The scenario as commented TOML text: R replicas under steady open-loop load, each
-    /// killed then restarted, each killed then replaced, then a rolling replace; the audit on.
-    pub fn toml(&self) -> String {
-        let q = |s: &str| toml::Value::String(s.into()).to_string();
-        let gap = self.gap();
-        let r = self.replicas;
-        let mut t = String::new();
-        let mut line = |s: String| {
-            t.push_str(&s);
-            t.push('\n');
+/// IMAGE (without `--compose`): an image name, and `--port` with it.
+fn image_args(image: &str, port: Option<u16>) -> Result<(), String> {
+    no_control("IMAGE", image)?;
+    if let Some(why) = image_problem(image) {
+        return Err(format!("IMAGE {}: {why}\n  hint: {IMAGE_HINT}", shown(image)));
+    }
+    if port.is_none() {
+        return Err(
+            "--port: required with IMAGE\n  hint: the port the app listens on inside its container, e.g. --port 8080"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// `--env NAME=VALUE`, each checked; the last one given for a name wins, as in a shell.
+fn env_args(given: &[String]) -> Result<Vec<(String, String)>, String> {
+    if given.len() > MAX_ENV {
+        return Err(format!("--env: {} given, at most {MAX_ENV}", given.len()));
+    }
+    let mut env: Vec<(String, String)> = Vec::new();
+    for kv in given {
+        no_control("--env", kv)?;
+        let Some((k, v)) = kv.split_once('=').filter(|(k, _)| env_name_ok(k)) else {
+            return Err(format!(
+                "--env {}: not NAME=VALUE with a POSIX name\n  hint: e.g. --env STARTUP_DELAY_MS=500",
+                shown(kv)
+            ));
         };
-        // a line of TOML and its comment, aligned
-        let c = |code: String, why: &str| format!("{code:<37} # {why}");
-        line(format!(
-            "# The default scenario of `phoenix certify` (phoenix-bench {}), as `phoenix init` writes it.",
-            env!("CARGO_PKG_VERSION")
-        ));
-        line("# Edit it freely, check it with `phoenix validate FILE`, run it with `phoenix run FILE`.".into());
-        line(format!("name = {}", q(&self.name())));
-        let what = match &self.compose {
-            Some(c) => format!("service {} of {}", c.service, c.file),
-            None => self.image.clone(),
-        };
-        line(format!(
-            "description = {}",
-            q(&format!(
-                "{r} replica(s) of {what} under steady load: each killed then restarted, each killed then replaced, then a rolling replace."
-            ))
-        ));
-        line(c("require = \"resilient\"".into(), "lowest level that exits 0"));
-        line(String::new());
-        line("[app]".into());
-        match &self.compose {
-            Some(s) => {
-                line(c(
-                    format!("compose = {}", q(&s.file)),
-                    "the stack: the service below is the app, every other one a dependency",
-                ));
-                line(c(
-                    format!("service = {}", q(&s.service)),
-                    "replicated, killed and loaded",
-                ));
-                if !s.env.is_empty() {
-                    let names: Vec<String> = s.env.iter().map(|n| q(n)).collect();
-                    line(c(
-                        format!("compose_env = [{}]", names.join(", ")),
-                        "the only environment variables the compose file may read",
-                    ));
-                }
-            }
-            None => line(c(
-                format!("image = {}", q(&self.image)),
-                "used if present locally, else pulled",
-            )),
-        }
-        if let Some(port) = self.port {
-            line(c(
-                format!("port = {port}"),
-                "the port the app listens on in its container",
+        if v.len() > super::MAX_ENV_VALUE_BYTES {
+            return Err(format!(
+                "--env {k}: the value is over {} bytes",
+                super::MAX_ENV_VALUE_BYTES
             ));
         }
-        line(c(
-            format!("replicas = {r}"),
-            "app-0, app-1, ...: each on a fixed 127.0.0.1 port",
-        ));
-        line(c(
-            format!(
-                "health = {{ path = {}, timeout = {} }}",
-                q(&self.health),
-                q(&format_duration(self.health_timeout))
-            ),
-            "probed until it answers 200; a probe waits up to timeout for it",
-        ));
-        if !self.env.is_empty() {
-            line(String::new());
-            line("[app.env]".into());
-            for (k, v) in &self.env {
-                line(format!("{k} = {}", q(v)));
-            }
-        }
-        line(String::new());
-        line("[load]".into());
-        line(c(
-            format!("rate = {RATE}"),
-            "requests per second, open loop, to the replicas in turn",
-        ));
-        line(format!("duration = {}", q(&format_duration(gap * slots(r)))));
-        line("requests = [".into());
-        for (m, p) in &self.requests {
-            line(format!("  {{ method = {}, path = {} }},", q(m), q(p)));
-        }
-        line("]".into());
-        let mut at = gap;
-        for (then, what) in [
-            ("restart", "killed (SIGKILL) and started again in place"),
-            (
-                "replace",
-                "killed and replaced by a fresh container from the image: the phoenix",
-            ),
-        ] {
-            for i in 0..r {
-                line(String::new());
-                line(c("[[fault]]".into(), &format!("app-{i} {what}")));
-                line(format!("at = {}", q(&format_duration(at))));
-                line("kind = \"kill\"".into());
-                line(format!("then = {}", q(then)));
-                line(format!("target = \"app-{i}\""));
-                at += gap;
-            }
-        }
-        line(String::new());
-        line(c(
-            "[[fault]]".into(),
-            "a rolling replace: every replica in turn, the next once the previous is healthy",
-        ));
-        line(format!("at = {}", q(&format_duration(at))));
-        line("kind = \"kill\"".into());
-        line("then = \"replace\"".into());
-        line("target = \"all\"".into());
-        line(String::new());
-        line("[certify]".into());
-        line(c(
-            "time_to_healthy_target = \"5s\"".into(),
-            "TTH p99 at or under it: resilient or better",
-        ));
-        line(String::new());
-        line("[audit]".into());
-        for (k, v, why) in AUDIT_SETTINGS {
-            line(c(format!("{k} = {v}"), why));
-        }
-        t
+        env.retain(|(o, _)| o != k);
+        env.push((k.into(), v.into()));
     }
+    Ok(env)
+}
+
+/// `--request "METHOD PATH"`, each checked, the method upper-cased; none: `GET /`.
+fn request_args(given: &[String]) -> Result<Vec<(String, String)>, String> {
+    if given.len() > MAX_REQUEST_KINDS {
+        return Err(format!("--request: {} given, at most {MAX_REQUEST_KINDS}", given.len()));
+    }
+    let mut requests = Vec::new();
+    for r in given {
+        no_control("--request", r)?;
+        let hint = "write \"METHOD PATH\", e.g. --request \"GET /\"";
+        let Some((m, p)) = r.split_once(' ') else {
+            return Err(format!("--request {}: not \"METHOD PATH\"\n  hint: {hint}", shown(r)));
+        };
+        let m = m.to_ascii_uppercase();
+        if let Some(why) = http::method_problem(&m) {
+            return Err(format!(
+                "--request {}: {why}\n  hint: use one of {}",
+                shown(r),
+                http::METHODS.join(", ")
+            ));
+        }
+        if let Some(why) = http::target_problem(p) {
+            return Err(format!("--request {}: {why}\n  hint: {}", shown(r), http::TARGET_HINT));
+        }
+        requests.push((m, p.to_string()));
+    }
+    if requests.is_empty() {
+        requests.push(("GET".into(), "/".into()));
+    }
+    Ok(requests)
+}
+
+/// `--duration`: long enough for [`MIN_GAP`] between the faults of `replicas` replicas,
+/// at most [`super::MAX_DURATION`].
+fn duration_arg(given: &str, replicas: u32) -> Result<Duration, String> {
+    let slots = slots(replicas);
+    let d = parse_duration(given).map_err(|e| {
+        format!(
+            "--duration {}: {e}\n  hint: a number and a unit, e.g. 20s",
+            shown(given)
+        )
+    })?;
+    if d < MIN_GAP * slots {
+        return Err(format!(
+            "--duration {}: too short for {replicas} replica(s): {slots} gaps of at least {} between the faults\n  hint: use at least {}",
+            format_duration(d),
+            format_duration(MIN_GAP),
+            format_duration(MIN_GAP * slots)
+        ));
+    }
+    if d > super::MAX_DURATION {
+        return Err(format!("--duration {}: over 1h", format_duration(d)));
+    }
+    Ok(d)
 }
 
 /// `--compose`, `--service` and `--compose-env`, checked (the compose file itself is read
@@ -458,6 +351,9 @@ fn compose_stack(file: &str, service: &str, env: &[String]) -> Result<ComposeSta
 fn slots(replicas: u32) -> u32 {
     4 * replicas + 1
 }
+
+#[path = "zero_config_text.rs"]
+mod text;
 
 #[cfg(test)]
 #[path = "zero_config_tests.rs"]

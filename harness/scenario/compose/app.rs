@@ -36,67 +36,7 @@ impl Compose<'_> {
         self.origins
             .add("app.image", &at(if s.image.is_some() { "image" } else { "build" }));
         if let Some(b) = &s.build_ {
-            let (context, dockerfile) = match b {
-                dct::BuildStep::Simple(c) => (c.clone(), None),
-                dct::BuildStep::Advanced(a) => {
-                    let extra = [
-                        ("args", a.args.is_some()),
-                        ("dockerfile_inline", a.dockerfile_inline.is_some()),
-                        ("target", a.target.is_some()),
-                        ("network", a.network.is_some()),
-                        ("shm_size", a.shm_size.is_some()),
-                        ("cache_from", !a.cache_from.is_empty()),
-                        ("labels", !a.labels.is_empty()),
-                    ];
-                    for (k, set) in extra {
-                        if set {
-                            self.problem(
-                                &["services", name, "build", k],
-                                format!(
-                                    "`build.{k}` is not supported: phoenix builds with a context and a Dockerfile only"
-                                ),
-                                "bake it into the Dockerfile, or build the image beforehand and name it in image",
-                            );
-                        }
-                    }
-                    (a.context.clone(), a.dockerfile.clone())
-                }
-            };
-            if s.image.is_none() {
-                // Compose's own name for a built image: <project>_<service>, the project
-                // being the top-level name: or the compose file's folder
-                let folder = self
-                    .file
-                    .parent()
-                    .and_then(|p| p.file_name())
-                    .map(|f| f.to_string_lossy().into_owned());
-                let project: String = self
-                    .project_name
-                    .clone()
-                    .or(folder)
-                    .unwrap_or_default()
-                    .to_lowercase()
-                    .chars()
-                    .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_')
-                    .collect();
-                if project.is_empty() {
-                    self.problem(
-                        &at("build"),
-                        "build without image, and no project name to name the image after",
-                        "add image: myapp:latest (the tag phoenix builds and runs)",
-                    );
-                } else {
-                    let image = format!("{project}_{name}");
-                    self.warn(warnings, &at("build"), &format!("no image: phoenix builds and runs it as {image}, the name Compose gives it; set image: to choose"));
-                    raw.app.image = Some(image);
-                }
-            }
-            self.origins.add("app.build", &at("build"));
-            raw.app.build = Some(BuildFile {
-                context: self.rel(&context),
-                dockerfile,
-                command: x.build_command,
-            });
+            self.app_build(name, s, b, x.build_command, raw, warnings);
         } else if x.build_command.is_some() {
             self.problem(
                 &at("x-phoenix"),
@@ -121,49 +61,146 @@ impl Compose<'_> {
                 e.insert(v);
             }
         }
-        let ports = self.container_ports(name, s);
-        if raw.app.port.is_none() {
-            match ports.as_slice() {
-                [] => self.problem(
-                    &["services", name],
-                    "names no container port (ports: or expose:)",
-                    "add expose: [\"8080\"], or port = 8080 in [app]",
-                ),
-                [p] => {
-                    raw.app.port = Some(*p as i64);
-                    self.origins
-                        .add("app.port", &at(if s.expose.is_empty() { "ports" } else { "expose" }));
-                }
-                many => self.problem(
-                    &at("ports"),
-                    format!("names several container ports {many:?}"),
-                    "say which one the app serves: port = N in [app]",
-                ),
-            }
-        }
+        self.app_port(name, s, raw);
         let volumes = self.volumes(name, s, declared, true);
         raw.app.volumes.extend(volumes);
         self.origins.add("app.volumes", &at("volumes"));
-        if let Some(r) = s.deploy.as_ref().and_then(|d| d.replicas) {
-            let max = crate::scenario::validate::bounds::MAX_REPLICAS;
-            if !(1..=i64::from(max)).contains(&r) {
-                // refused even when [app] replicas wins: the file says what cannot run
-                self.value_problem(
-                    &["services", name, "deploy", "replicas"],
-                    format!("{r} replicas: out of range"),
-                    format!("from 1 to {max}"),
-                );
-            } else if raw.app.replicas.is_none() {
-                raw.app.replicas = Some(r);
-                self.origins
-                    .add("app.replicas", &["services", name, "deploy", "replicas"]);
-            }
-        }
+        self.app_replicas(name, s, raw);
         // Compose's stop grace is how long SIGTERM may take: the default of stop faults
         if let Some(g) = s.stop_grace_period.as_deref().and_then(|g| self.grace(name, g)) {
             for f in raw.faults.iter_mut().filter(|f| f.kind == "stop" && f.grace.is_none()) {
                 f.grace = Some(g.clone());
             }
+        }
+    }
+
+    /// `build:` into `app.build` (a context and a Dockerfile only); without `image:`, the
+    /// image is named as Compose names it.
+    fn app_build(
+        &mut self,
+        name: &str,
+        s: &dct::Service,
+        b: &dct::BuildStep,
+        command: Option<Vec<String>>,
+        raw: &mut ScenarioFile,
+        warnings: &mut Vec<String>,
+    ) {
+        let (context, dockerfile) = match b {
+            dct::BuildStep::Simple(c) => (c.clone(), None),
+            dct::BuildStep::Advanced(a) => {
+                let extra = [
+                    ("args", a.args.is_some()),
+                    ("dockerfile_inline", a.dockerfile_inline.is_some()),
+                    ("target", a.target.is_some()),
+                    ("network", a.network.is_some()),
+                    ("shm_size", a.shm_size.is_some()),
+                    ("cache_from", !a.cache_from.is_empty()),
+                    ("labels", !a.labels.is_empty()),
+                ];
+                for (k, set) in extra {
+                    if set {
+                        self.problem(
+                            &["services", name, "build", k],
+                            format!(
+                                "`build.{k}` is not supported: phoenix builds with a context and a Dockerfile only"
+                            ),
+                            "bake it into the Dockerfile, or build the image beforehand and name it in image",
+                        );
+                    }
+                }
+                (a.context.clone(), a.dockerfile.clone())
+            }
+        };
+        if s.image.is_none() {
+            self.built_image(name, raw, warnings);
+        }
+        self.origins.add("app.build", &["services", name, "build"]);
+        raw.app.build = Some(BuildFile {
+            context: self.rel(&context),
+            dockerfile,
+            command,
+        });
+    }
+
+    /// Compose's own name for a built image: <project>_<service>, the project being the
+    /// top-level name: or the compose file's folder.
+    fn built_image(&mut self, name: &str, raw: &mut ScenarioFile, warnings: &mut Vec<String>) {
+        let folder = self
+            .file
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|f| f.to_string_lossy().into_owned());
+        let project: String = self
+            .project_name
+            .clone()
+            .or(folder)
+            .unwrap_or_default()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_')
+            .collect();
+        let at = ["services", name, "build"];
+        if project.is_empty() {
+            self.problem(
+                &at,
+                "build without image, and no project name to name the image after",
+                "add image: myapp:latest (the tag phoenix builds and runs)",
+            );
+        } else {
+            let image = format!("{project}_{name}");
+            self.warn(
+                warnings,
+                &at,
+                &format!(
+                    "no image: phoenix builds and runs it as {image}, the name Compose gives it; set image: to choose"
+                ),
+            );
+            raw.app.image = Some(image);
+        }
+    }
+
+    /// The app's one container port into `app.port`, unless the scenario gives it.
+    fn app_port(&mut self, name: &str, s: &dct::Service, raw: &mut ScenarioFile) {
+        let ports = self.container_ports(name, s);
+        if raw.app.port.is_some() {
+            return;
+        }
+        match ports.as_slice() {
+            [] => self.problem(
+                &["services", name],
+                "names no container port (ports: or expose:)",
+                "add expose: [\"8080\"], or port = 8080 in [app]",
+            ),
+            [p] => {
+                raw.app.port = Some(*p as i64);
+                let key = if s.expose.is_empty() { "ports" } else { "expose" };
+                self.origins.add("app.port", &["services", name, key]);
+            }
+            many => self.problem(
+                &["services", name, "ports"],
+                format!("names several container ports {many:?}"),
+                "say which one the app serves: port = N in [app]",
+            ),
+        }
+    }
+
+    /// `deploy.replicas` into `app.replicas`, unless the scenario gives it.
+    fn app_replicas(&mut self, name: &str, s: &dct::Service, raw: &mut ScenarioFile) {
+        let Some(r) = s.deploy.as_ref().and_then(|d| d.replicas) else {
+            return;
+        };
+        let max = crate::scenario::validate::bounds::MAX_REPLICAS;
+        if !(1..=i64::from(max)).contains(&r) {
+            // refused even when [app] replicas wins: the file says what cannot run
+            self.value_problem(
+                &["services", name, "deploy", "replicas"],
+                format!("{r} replicas: out of range"),
+                format!("from 1 to {max}"),
+            );
+        } else if raw.app.replicas.is_none() {
+            raw.app.replicas = Some(r);
+            self.origins
+                .add("app.replicas", &["services", name, "deploy", "replicas"]);
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::{lint, Compose, MAX_COMPOSE_SERVICES};
 use crate::scenario::error::did_you_mean;
-use crate::scenario::file::{ScenarioFile, ServiceFile};
+use crate::scenario::file::ScenarioFile;
 use docker_compose_types as dct;
 use serde_path_to_error::Segment;
 use serde_yaml::{Mapping, Value};
@@ -98,67 +98,16 @@ impl Compose<'_> {
             self.problem(&[], "is not a mapping of keys", "a compose file starts with services:");
             return Vec::new();
         };
-        for k in keys(top) {
-            if !TOP.contains(&k.as_str()) && !k.starts_with("x-") {
-                let (m, h) = refusal(&k, true);
-                self.problem(&[&k], m, h);
-            }
-        }
-        if let Some(volumes) = top.get("volumes").and_then(Value::as_mapping) {
-            self.top_volumes(volumes);
-        }
-        let names: Vec<String> = top
-            .get("services")
-            .and_then(Value::as_mapping)
-            .map(keys)
-            .unwrap_or_default();
-        if names.is_empty() {
-            self.problem(
-                &["services"],
-                "has no services",
-                "Compose v1 files without services: are not read; add version: \"3\" and services:",
-            );
+        let Some(services) = self.top_level(top, app) else {
             return Vec::new();
-        }
-        if names.len() > MAX_COMPOSE_SERVICES {
-            self.problem(
-                &["services"],
-                format!("{} services, over the limit of {MAX_COMPOSE_SERVICES}", names.len()),
-                "describe only the stack under test",
-            );
-            return Vec::new();
-        }
-        if !names.iter().any(|n| n == app) {
-            let hint = match did_you_mean(app, names.iter().map(String::as_str)) {
-                Some(m) => format!("did you mean \"{m}\"? services are {}", names.join(", ")),
-                None => format!("services are {}", names.join(", ")),
-            };
-            self.problem(&["services"], format!("has no service \"{app}\" (app.service)"), hint);
-            return Vec::new();
-        }
-        let services = top
-            .get("services")
-            .and_then(Value::as_mapping)
-            .cloned()
-            .unwrap_or_default();
+        };
         self.service_keys(&services, app);
         // the mapping goes on after refused keys, so one pass lists every problem
         let Some(typed) = self.typed::<dct::Compose>(&value, &[]) else {
             return Vec::new();
         };
         let declared: Vec<String> = typed.volumes.0.keys().cloned().collect();
-        let order = self.start_order(&typed, app);
-        let mut deps = Vec::new();
-        for name in order {
-            let Some(Some(s)) = typed.services.0.get(&name) else {
-                continue;
-            };
-            let x = self.x_phoenix(&services, &name);
-            self.service_values(&name, s);
-            let d = self.dependency(&name, s, x, &declared);
-            self.dependency_origins(deps.len(), &d);
-            deps.push(d);
-        }
+        let mut deps = self.dependencies(&typed, &services, app, &declared);
         let Some(Some(s)) = typed.services.0.get(app) else {
             self.problem(&["services", app], "is empty", "give it an image");
             return Vec::new();
@@ -192,6 +141,55 @@ impl Compose<'_> {
         deps.append(&mut raw.services);
         raw.services = deps;
         warnings
+    }
+
+    /// The top-level keys and volumes, and the services: some, not too many, the app's
+    /// among them; their mapping, or None after saying why there is nothing to map.
+    fn top_level(&mut self, top: &Mapping, app: &str) -> Option<Mapping> {
+        for k in keys(top) {
+            if !TOP.contains(&k.as_str()) && !k.starts_with("x-") {
+                let (m, h) = refusal(&k, true);
+                self.problem(&[&k], m, h);
+            }
+        }
+        if let Some(volumes) = top.get("volumes").and_then(Value::as_mapping) {
+            self.top_volumes(volumes);
+        }
+        let names: Vec<String> = top
+            .get("services")
+            .and_then(Value::as_mapping)
+            .map(keys)
+            .unwrap_or_default();
+        if names.is_empty() {
+            self.problem(
+                &["services"],
+                "has no services",
+                "Compose v1 files without services: are not read; add version: \"3\" and services:",
+            );
+            return None;
+        }
+        if names.len() > MAX_COMPOSE_SERVICES {
+            self.problem(
+                &["services"],
+                format!("{} services, over the limit of {MAX_COMPOSE_SERVICES}", names.len()),
+                "describe only the stack under test",
+            );
+            return None;
+        }
+        if !names.iter().any(|n| n == app) {
+            let hint = match did_you_mean(app, names.iter().map(String::as_str)) {
+                Some(m) => format!("did you mean \"{m}\"? services are {}", names.join(", ")),
+                None => format!("services are {}", names.join(", ")),
+            };
+            self.problem(&["services"], format!("has no service \"{app}\" (app.service)"), hint);
+            return None;
+        }
+        Some(
+            top.get("services")
+                .and_then(Value::as_mapping)
+                .cloned()
+                .unwrap_or_default(),
+        )
     }
 
     /// The file as a YAML value, built by the budget's one pass (serde_yaml would build
@@ -264,7 +262,8 @@ impl Compose<'_> {
         }
     }
 
-    fn x_phoenix(&mut self, services: &Mapping, name: &str) -> XPhoenix {
+    /// A service's `x-phoenix` settings (none: the defaults).
+    pub(super) fn x_phoenix(&mut self, services: &Mapping, name: &str) -> XPhoenix {
         let Some(v) = services.get(name).and_then(|s| s.get("x-phoenix")) else {
             return XPhoenix::default();
         };
@@ -303,62 +302,6 @@ impl Compose<'_> {
             );
         }
         None
-    }
-
-    /// Dependencies in `depends_on` order (file order among equals); cycles refused.
-    fn start_order(&mut self, c: &dct::Compose, app: &str) -> Vec<String> {
-        let deps_of = |s: &dct::Service| -> Vec<String> {
-            match &s.depends_on {
-                dct::DependsOnOptions::Simple(v) => v.clone(),
-                dct::DependsOnOptions::Conditional(m) => m.keys().cloned().collect(),
-            }
-        };
-        let mut edges: Vec<(String, Vec<String>)> = Vec::new();
-        for (name, s) in &c.services.0 {
-            let d = s.as_ref().map(deps_of).unwrap_or_default();
-            for dep in &d {
-                if !c.services.0.contains_key(dep) || dep == app {
-                    let why = if dep == app {
-                        "is the app service, which starts last".to_string()
-                    } else {
-                        format!("\"{dep}\" is not a service of this file")
-                    };
-                    self.problem(
-                        &["services", name, "depends_on"],
-                        why,
-                        "name another service of this file",
-                    );
-                }
-            }
-            if name != app {
-                edges.push((name.clone(), d));
-            }
-        }
-        let mut order: Vec<String> = Vec::new();
-        while order.len() < edges.len() {
-            let next = edges.iter().find(|(n, d)| {
-                !order.contains(n)
-                    && d.iter()
-                        .all(|x| x == app || order.contains(x) || !c.services.0.contains_key(x))
-            });
-            match next {
-                Some((n, _)) => order.push(n.clone()),
-                None => {
-                    let left: Vec<&str> = edges
-                        .iter()
-                        .map(|(n, _)| n.as_str())
-                        .filter(|n| !order.iter().any(|o| o == n))
-                        .collect();
-                    self.problem(
-                        &["services", left[0], "depends_on"],
-                        format!("depends_on forms a cycle among {}", left.join(", ")),
-                        "break the cycle",
-                    );
-                    break;
-                }
-            }
-        }
-        order
     }
 
     pub(super) fn env(&mut self, name: &str, s: &dct::Service) -> BTreeMap<String, String> {
@@ -415,65 +358,6 @@ impl Compose<'_> {
             Ok(Some(v)) => _ = env.insert(var.to_string(), v.clone()),
             Ok(None) => {}
             Err((m, h)) => self.problem(&["services", name, "environment"], m, h),
-        }
-    }
-
-    /// A dependency's `command`: a list as written, a string split as a POSIX shell would
-    /// (as Compose does), no shell run.
-    fn command(&mut self, name: &str, s: &dct::Service) -> Option<Vec<String>> {
-        match s.command.as_ref()? {
-            dct::Command::Args(v) => Some(v.clone()),
-            dct::Command::Simple(line) => shlex::split(line).or_else(|| {
-                self.problem(
-                    &["services", name, "command"],
-                    "is not a command line: an unclosed quote",
-                    "close the quote, or write command as a list: [\"redis-server\", \"--appendonly\", \"yes\"]",
-                );
-                None
-            }),
-        }
-    }
-
-    /// Where the `i`-th `[[service]]`'s values came from.
-    fn dependency_origins(&mut self, i: usize, d: &ServiceFile) {
-        let (o, n) = (&mut self.origins, d.name.as_str());
-        o.add(format!("service[{i}]"), &["services", n]);
-        for (k, at) in [("image", "image"), ("volumes", "volumes"), ("command", "command")] {
-            o.add(format!("service[{i}].{k}"), &["services", n, at]);
-        }
-        for k in ["recipe", "ready_log"] {
-            o.add(format!("service[{i}].{k}"), &["services", n, "x-phoenix", k]);
-        }
-        for k in d.env.keys() {
-            o.add(format!("service[{i}].env.{k}"), &["services", n, "environment", k]);
-        }
-    }
-
-    fn dependency(&mut self, name: &str, s: &dct::Service, x: XPhoenix, declared: &[String]) -> ServiceFile {
-        if x.build_command.is_some() || !x.shared.is_empty() {
-            self.problem(
-                &["services", name, "x-phoenix"],
-                "build_command and shared are for the app service",
-                "a dependency takes recipe and ready_log",
-            );
-        }
-        let image = s.image.clone().unwrap_or_else(|| {
-            self.problem(
-                &["services", name],
-                "has no image",
-                "set image (and x-phoenix.recipe to build it: nothing is pulled)",
-            );
-            String::new()
-        });
-        self.port_specs(name, s); // not used, but checked: Compose would refuse them
-        ServiceFile {
-            name: name.into(),
-            image,
-            recipe: x.recipe.map(|r| self.rel(&r)),
-            env: self.env(name, s),
-            ready_log: x.ready_log,
-            volumes: self.volumes(name, s, declared, false),
-            command: self.command(name, s),
         }
     }
 }

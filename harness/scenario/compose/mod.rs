@@ -9,6 +9,7 @@
 mod app;
 pub(crate) mod budget;
 mod checks;
+mod deps;
 mod interpolate;
 mod lint;
 mod map;

@@ -1,7 +1,7 @@
 //! `[app]`, `[[service]]` and `[front]`: what runs, how it is built, what it is given.
 //! Build contexts, Dockerfiles and recipes must stay inside the project (see `paths.rs`).
 
-use super::super::file::{AppFile, FrontFile, HealthFile, ServiceFile};
+use super::super::file::{AppFile, BuildFile, FrontFile, HealthFile, ServiceFile};
 use super::super::http;
 use super::super::{App, Build, Front, Health, Service, VolumeMount};
 use super::bounds::{HEALTH_INTERVAL, HEALTH_SLOW_INTERVAL, MAX_REPLICAS, MAX_SERVICES, MAX_VOLUMES, START_TIMEOUT};
@@ -42,7 +42,40 @@ impl Validator<'_> {
             None if docker => self.missing("app", "image"),
             _ => {}
         }
-        let port = match raw.port.map(u16::try_from) {
+        let port = self.app_port(raw.port, docker);
+        let replicas = self.int("app.replicas", raw.replicas, 1, 1, MAX_REPLICAS as i64);
+        let build = raw.build.map(|b| self.build(b));
+        let health = self.health(raw.health);
+        let start_timeout = self.duration(
+            "app.start_timeout",
+            raw.start_timeout.as_deref(),
+            Duration::from_secs(30),
+            *START_TIMEOUT.start(),
+            *START_TIMEOUT.end(),
+        );
+        self.env("app.env", &raw.env);
+        let volumes = self.volumes("app.volumes", &raw.volumes);
+        App {
+            backend,
+            image: if docker {
+                raw.image.unwrap_or_default()
+            } else {
+                String::new()
+            },
+            build,
+            port,
+            command,
+            replicas: (0..replicas).map(|i| format!("app-{i}")).collect(),
+            env: raw.env,
+            health,
+            start_timeout,
+            volumes,
+        }
+    }
+
+    /// `app.port`: the container port the app listens on (none for a local process).
+    fn app_port(&mut self, port: Option<i64>, docker: bool) -> u16 {
+        match port.map(u16::try_from) {
             _ if !docker => 0,
             None => {
                 self.missing("app", "port");
@@ -52,83 +85,95 @@ impl Validator<'_> {
             Some(_) => {
                 self.problem(
                     "app.port",
-                    format!("{} is not a TCP port", raw.port.unwrap_or_default()),
+                    format!("{} is not a TCP port", port.unwrap_or_default()),
                     Some("use the container port the app listens on, 1 to 65535".into()),
                 );
                 8080
             }
+        }
+    }
+
+    /// `app.build`: a context folder inside the project with its Dockerfile inside it, and
+    /// the command run before the build, if any.
+    fn build(&mut self, b: BuildFile) -> Build {
+        let dockerfile = b.dockerfile.unwrap_or_else(|| "Dockerfile".into());
+        let context = match self.project.resolve(&b.context, Want::Dir) {
+            Ok(r) => {
+                let max_bytes = MAX_DOCKERFILE_BYTES;
+                match self
+                    .project
+                    .resolve_from(&r.path, &dockerfile, Want::File { max_bytes })
+                {
+                    Err((m, h)) => self.problem("app.build.dockerfile", m, Some(h)),
+                    Ok(d) if !d.path.starts_with(&r.path) => self.problem(
+                        "app.build.dockerfile",
+                        format!("\"{dockerfile}\" is outside the build context {}", r.path.display()),
+                        Some("the Dockerfile is a path inside app.build.context".into()),
+                    ),
+                    Ok(_) => {}
+                }
+                r.path
+            }
+            Err((m, h)) => {
+                self.problem("app.build.context", m, Some(h));
+                self.project.base.join(&b.context)
+            }
         };
-        let replicas = self.int("app.replicas", raw.replicas, 1, 1, MAX_REPLICAS as i64);
-        let build = raw.build.map(|b| {
-            let dockerfile = b.dockerfile.unwrap_or_else(|| "Dockerfile".into());
-            let context = match self.project.resolve(&b.context, Want::Dir) {
-                Ok(r) => {
-                    let max_bytes = MAX_DOCKERFILE_BYTES;
-                    match self
-                        .project
-                        .resolve_from(&r.path, &dockerfile, Want::File { max_bytes })
-                    {
-                        Err((m, h)) => self.problem("app.build.dockerfile", m, Some(h)),
-                        Ok(d) if !d.path.starts_with(&r.path) => self.problem(
-                            "app.build.dockerfile",
-                            format!("\"{dockerfile}\" is outside the build context {}", r.path.display()),
-                            Some("the Dockerfile is a path inside app.build.context".into()),
-                        ),
-                        Ok(_) => {}
-                    }
-                    r.path
-                }
-                Err((m, h)) => {
-                    self.problem("app.build.context", m, Some(h));
-                    self.project.base.join(&b.context)
-                }
-            };
-            if let Some(cmd) = &b.command {
-                match cmd.first() {
-                    None => self.problem(
-                        "app.build.command",
-                        "is empty",
-                        Some("remove it, or name a program and its arguments".into()),
-                    ),
-                    Some(p) if p.trim().is_empty() => self.problem(
-                        "app.build.command",
-                        "names no program (its first element is empty)",
-                        Some("e.g. command = [\"bash\", \"apps/demo/build.sh\"]".into()),
-                    ),
-                    _ => {}
-                }
-                if cmd.iter().any(|a| a.contains('\0')) {
-                    self.problem(
-                        "app.build.command",
-                        "an argument contains a NUL character",
-                        Some("no program argument can hold NUL; remove it".into()),
-                    );
-                }
-                self.at_most("app.build.command", cmd.len(), 256, "arguments");
-            }
-            Build {
-                context,
-                dockerfile,
-                command: b.command,
-                workdir: self.project.base.clone(),
-                env: Vec::new(),
-            }
-        });
-        let h = raw.health.unwrap_or(HealthFile {
+        if let Some(cmd) = &b.command {
+            self.build_command(cmd);
+        }
+        Build {
+            context,
+            dockerfile,
+            command: b.command,
+            workdir: self.project.base.clone(),
+            env: Vec::new(),
+        }
+    }
+
+    /// `app.build.command`: a program and its arguments, without NUL.
+    fn build_command(&mut self, cmd: &[String]) {
+        match cmd.first() {
+            None => self.problem(
+                "app.build.command",
+                "is empty",
+                Some("remove it, or name a program and its arguments".into()),
+            ),
+            Some(p) if p.trim().is_empty() => self.problem(
+                "app.build.command",
+                "names no program (its first element is empty)",
+                Some("e.g. command = [\"bash\", \"apps/demo/build.sh\"]".into()),
+            ),
+            _ => {}
+        }
+        if cmd.iter().any(|a| a.contains('\0')) {
+            self.problem(
+                "app.build.command",
+                "an argument contains a NUL character",
+                Some("no program argument can hold NUL; remove it".into()),
+            );
+        }
+        self.at_most("app.build.command", cmd.len(), 256, "arguments");
+    }
+
+    /// `app.health`: the path probed (sent as written, so no template), the status it must
+    /// answer and the probes' pace.
+    fn health(&mut self, raw: Option<HealthFile>) -> Health {
+        let h = raw.unwrap_or(HealthFile {
             path: None,
             status: None,
             interval: None,
             slow_interval: None,
             timeout: None,
         });
-        let hpath = h.path.unwrap_or_else(|| "/health".into());
-        if let Some(why) = http::target_problem(&hpath) {
+        let path = h.path.unwrap_or_else(|| "/health".into());
+        if let Some(why) = http::target_problem(&path) {
             self.problem("app.health.path", why, Some(http::TARGET_HINT.into()));
-        } else if hpath.contains("{{") {
+        } else if path.contains("{{") {
             // the probe sends its path as written: `{{n}}` would reach the app literally
             self.problem(
                 "app.health.path",
-                format!("\"{hpath}\" uses a `{{{{…}}}}` template, which the health probe does not render"),
+                format!("\"{path}\" uses a `{{{{…}}}}` template, which the health probe does not render"),
                 Some("write the path the probe should send as it is, e.g. path = \"/health\"".into()),
             );
         }
@@ -154,36 +199,12 @@ impl Validator<'_> {
             Duration::from_millis(1),
             Duration::from_secs(10),
         );
-        let start_timeout = self.duration(
-            "app.start_timeout",
-            raw.start_timeout.as_deref(),
-            Duration::from_secs(30),
-            *START_TIMEOUT.start(),
-            *START_TIMEOUT.end(),
-        );
-        self.env("app.env", &raw.env);
-        let volumes = self.volumes("app.volumes", &raw.volumes);
-        App {
-            backend,
-            image: if docker {
-                raw.image.unwrap_or_default()
-            } else {
-                String::new()
-            },
-            build,
-            port,
-            command,
-            replicas: (0..replicas).map(|i| format!("app-{i}")).collect(),
-            env: raw.env,
-            health: Health {
-                path: hpath,
-                status,
-                interval,
-                slow_interval,
-                timeout,
-            },
-            start_timeout,
-            volumes,
+        Health {
+            path,
+            status,
+            interval,
+            slow_interval,
+            timeout,
         }
     }
 

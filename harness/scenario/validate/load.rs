@@ -3,7 +3,7 @@
 
 use super::super::body::MAX_UPLOAD;
 use super::super::body::{self, BodyFile};
-use super::super::file::{CertifyFile, LoadFile};
+use super::super::file::{CertifyFile, LoadFile, RequestFile};
 use super::super::http;
 use super::super::template::template_vars;
 use super::super::{Body, CertifyParams, Load, RequestSpec, TthOf, Upload, DEFAULT_FLOOR_CYCLES, MAX_FLOOR_CYCLES};
@@ -16,18 +16,7 @@ use std::time::Duration;
 
 impl Validator<'_> {
     pub(super) fn load(&mut self, raw: LoadFile) -> Load {
-        let rate = match rate_problem(raw.rate) {
-            Some(why) if raw.rate > MAX_RATE => {
-                let hint = "one load generator process cannot pace more; lower the rate";
-                self.problem("load.rate", why, Some(hint.into()));
-                MAX_RATE
-            }
-            Some(why) => {
-                self.problem("load.rate", why, Some("requests per second, e.g. rate = 200".into()));
-                1.0
-            }
-            None => raw.rate,
-        };
+        let rate = self.rate(raw.rate);
         let duration = self.duration(
             "load.duration",
             Some(&raw.duration),
@@ -58,83 +47,7 @@ impl Validator<'_> {
         let n = self.at_most("load.requests", raw.requests.len(), MAX_REQUEST_KINDS, "requests");
         let mut upload_total: u64 = 0;
         for (i, r) in raw.requests.into_iter().take(n).enumerate() {
-            let field = format!("load.requests[{i}]");
-            let mut used: Vec<(String, String)> = Vec::new();
-            let mut note =
-                |what: &str, text: &str| used.extend(template_vars(text).into_iter().map(|v| (what.to_string(), v)));
-            note("path", &r.path);
-            let method = r.method.unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
-            if let Some(why) = http::method_problem(&method) {
-                self.problem(
-                    &format!("{field}.method"),
-                    why,
-                    Some(format!("use one of {}", http::METHODS.join(", "))),
-                );
-            }
-            if let Some(why) = http::target_problem(&r.path) {
-                self.problem(&format!("{field}.path"), why, Some(http::TARGET_HINT.into()));
-            }
-            let h = self.at_most(&format!("{field}.headers"), r.headers.len(), MAX_HEADERS, "headers");
-            for (k, v) in r.headers.iter().take(h) {
-                note(&format!("headers.{k}"), v);
-                if let Some(why) = http::header_problem(k, Some(v)) {
-                    self.problem(&format!("{field}.headers.{k}"), why, Some(http::HEADER_HINT.into()));
-                }
-            }
-            let mut found = Vec::new();
-            let raw_body = BodyFile {
-                body: r.body,
-                form: r.form,
-                json: r.json,
-                json_text: r.json_text,
-                multipart: r.multipart,
-            };
-            let body = body::validate(&field, raw_body, &self.project, &mut note, &mut |f, m, h| {
-                found.push((f, m, h))
-            });
-            for (f, m, h) in found {
-                self.problem(&f, m, h);
-            }
-            for (what, var) in used {
-                if var != "n" {
-                    self.problem(
-                        &format!("{field}.{what}"),
-                        format!("uses `{{{{{var}}}}}`, which a load request does not know"),
-                        Some("load requests know only `{{n}}`, the request's number (0, 1, 2, …)".into()),
-                    );
-                }
-            }
-            let upload = match &body {
-                Body::Multipart {
-                    upload: Upload::File(p),
-                    ..
-                } => self.read_upload(&format!("{field}.multipart.file"), p),
-                _ => None,
-            };
-            let bytes = match &body {
-                Body::Multipart {
-                    upload: Upload::Random(n),
-                    ..
-                } => *n as u64,
-                _ => upload.as_ref().map_or(0, |u| u.len() as u64),
-            };
-            upload_total = upload_total.saturating_add(bytes);
-            if bytes > 0 && upload_total > MAX_LOAD_UPLOAD_TOTAL {
-                self.problem(
-                    &format!("{field}.multipart"),
-                    format!("brings the uploads of the load mix to {upload_total} bytes, over the limit of {MAX_LOAD_UPLOAD_TOTAL}"),
-                    Some("each upload kind is held in memory for the whole load; use smaller or fewer uploads".into()),
-                );
-            }
-            let weight = self.int(&format!("{field}.weight"), r.weight, 1, 1, 1000) as u32;
-            requests.push(RequestSpec {
-                method,
-                path: r.path,
-                body,
-                headers: r.headers,
-                weight,
-                upload,
-            });
+            requests.push(self.request(&format!("load.requests[{i}]"), r, &mut upload_total));
         }
         if requests.is_empty() {
             requests.push(RequestSpec::plain("GET", "/"));
@@ -148,6 +61,114 @@ impl Validator<'_> {
             keep_alive: raw.keep_alive.unwrap_or(false),
             requests,
         }
+    }
+
+    /// `load.rate`, within what one load generator can pace (a refused rate becomes 1, or
+    /// the most it can pace, so the rest is still checked).
+    fn rate(&mut self, rate: f64) -> f64 {
+        match rate_problem(rate) {
+            Some(why) if rate > MAX_RATE => {
+                let hint = "one load generator process cannot pace more; lower the rate";
+                self.problem("load.rate", why, Some(hint.into()));
+                MAX_RATE
+            }
+            Some(why) => {
+                self.problem("load.rate", why, Some("requests per second, e.g. rate = 200".into()));
+                1.0
+            }
+            None => rate,
+        }
+    }
+
+    /// One kind of request of the load mix: its request line, headers and body, the only
+    /// template variable it may use (`{{n}}`), and its upload, counted into `upload_total`.
+    fn request(&mut self, field: &str, r: RequestFile, upload_total: &mut u64) -> RequestSpec {
+        let mut used: Vec<(String, String)> = Vec::new();
+        let mut note =
+            |what: &str, text: &str| used.extend(template_vars(text).into_iter().map(|v| (what.to_string(), v)));
+        note("path", &r.path);
+        let method = r.method.unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
+        if let Some(why) = http::method_problem(&method) {
+            self.problem(
+                &format!("{field}.method"),
+                why,
+                Some(format!("use one of {}", http::METHODS.join(", "))),
+            );
+        }
+        if let Some(why) = http::target_problem(&r.path) {
+            self.problem(&format!("{field}.path"), why, Some(http::TARGET_HINT.into()));
+        }
+        let h = self.at_most(&format!("{field}.headers"), r.headers.len(), MAX_HEADERS, "headers");
+        for (k, v) in r.headers.iter().take(h) {
+            note(&format!("headers.{k}"), v);
+            if let Some(why) = http::header_problem(k, Some(v)) {
+                self.problem(&format!("{field}.headers.{k}"), why, Some(http::HEADER_HINT.into()));
+            }
+        }
+        let mut found = Vec::new();
+        let raw_body = BodyFile {
+            body: r.body,
+            form: r.form,
+            json: r.json,
+            json_text: r.json_text,
+            multipart: r.multipart,
+        };
+        let body = body::validate(field, raw_body, &self.project, &mut note, &mut |f, m, h| {
+            found.push((f, m, h))
+        });
+        for (f, m, h) in found {
+            self.problem(&f, m, h);
+        }
+        for (what, var) in used {
+            if var != "n" {
+                self.problem(
+                    &format!("{field}.{what}"),
+                    format!("uses `{{{{{var}}}}}`, which a load request does not know"),
+                    Some("load requests know only `{{n}}`, the request's number (0, 1, 2, …)".into()),
+                );
+            }
+        }
+        let upload = self.upload(field, &body, upload_total);
+        let weight = self.int(&format!("{field}.weight"), r.weight, 1, 1, 1000) as u32;
+        RequestSpec {
+            method,
+            path: r.path,
+            body,
+            headers: r.headers,
+            weight,
+            upload,
+        }
+    }
+
+    /// A multipart request's upload: a file's bytes, read once here; its size (or the
+    /// random bytes it sends) is added to `upload_total`, which the mix may not exceed.
+    fn upload(&mut self, field: &str, body: &Body, upload_total: &mut u64) -> Option<bytes::Bytes> {
+        let upload = match body {
+            Body::Multipart {
+                upload: Upload::File(p),
+                ..
+            } => self.read_upload(&format!("{field}.multipart.file"), p),
+            _ => None,
+        };
+        let bytes = match body {
+            Body::Multipart {
+                upload: Upload::Random(n),
+                ..
+            } => *n as u64,
+            _ => upload.as_ref().map_or(0, |u| u.len() as u64),
+        };
+        *upload_total = upload_total.saturating_add(bytes);
+        if bytes > 0 && *upload_total > MAX_LOAD_UPLOAD_TOTAL {
+            self.problem(
+                &format!("{field}.multipart"),
+                format!(
+                    "brings the uploads of the load mix to {} bytes, over the limit of {MAX_LOAD_UPLOAD_TOTAL}",
+                    *upload_total
+                ),
+                Some("each upload kind is held in memory for the whole load; use smaller or fewer uploads".into()),
+            );
+        }
+        upload
     }
 
     pub(super) fn certify(&mut self, raw: Option<CertifyFile>) -> CertifyParams {
