@@ -76,79 +76,11 @@ pub fn memory_growth(record: &RunRecord, spans: &[Vec<Span>]) -> MemoryAudit {
                 .unwrap_or_else(|| "no memory sample was taken".into()),
         )
     };
-    let end_us = record.plan.load_duration.as_micros() as i64;
     let names = &record.scenario.app.replicas;
-    let front = record.scenario.front.is_some();
     let mut replicas = Vec::new();
     for (r, name) in names.iter().enumerate() {
-        let mut groups: Vec<Vec<(f64, f64, f64)>> = Vec::new();
-        let mut peak: f64 = 0.0;
-        for (k, trial) in record.trials.iter().enumerate() {
-            let steady = |at: i64| {
-                at >= 0
-                    && at <= end_us
-                    && !spans.get(k).is_some_and(|s| {
-                        s.iter().any(|sp| {
-                            matches!(sp.phase, Phase::Disruption | Phase::Recovery)
-                                && at >= sp.start_us
-                                && at < sp.end_us
-                        })
-                    })
-            };
-            let served = Served::of(trial, r, names.len(), front);
-            let faults: Vec<i64> = trial
-                .faults
-                .iter()
-                .filter(|f| &f.target == name)
-                .map(|f| f.issued_us)
-                .collect();
-            for series in trial.memory.series.iter().filter(|s| &s.replica == name) {
-                let mut lives: std::collections::BTreeMap<usize, Vec<(f64, f64, f64)>> = Default::default();
-                for &[at, bytes] in &series.samples {
-                    peak = peak.max(bytes as f64 / MIB);
-                    if !steady(at) {
-                        continue;
-                    }
-                    let life = faults.iter().filter(|&&f| f < at).count();
-                    lives
-                        .entry(life)
-                        .or_default()
-                        .push((at as f64 / 1e6, served.at(at), bytes as f64 / MIB));
-                }
-                groups.extend(lives.into_values().filter(|g| g.len() >= 2));
-            }
-        }
-        let groups = without_spikes(groups);
-        if groups.is_empty() {
-            continue;
-        }
-        let by_time = pooled_slope(&groups, |p| p.0);
-        let by_requests = pooled_slope(&groups, |p| p.1);
-        let steady_s: f64 = groups.iter().map(|g| g[g.len() - 1].0 - g[0].0).sum();
-        let requests: f64 = groups.iter().map(|g| g[g.len() - 1].1 - g[0].1).sum();
-        let growth_mib = by_time.unwrap_or(0.0) * steady_s;
-        let per_1000 = by_requests.map(|b| b * 1000.0);
-        let first = groups
-            .iter()
-            .min_by(|a, b| a[0].0.total_cmp(&b[0].0))
-            .map_or(0.0, |g| g[0].2);
-        let last = groups
-            .iter()
-            .max_by(|a, b| a[a.len() - 1].0.total_cmp(&b[b.len() - 1].0))
-            .map_or(0.0, |g| g[g.len() - 1].2);
-        replicas.push(MemoryGrowth {
-            replica: name.clone(),
-            instances: groups.len() as u32,
-            samples: groups.iter().map(|g| g.len() as u32).sum(),
-            steady_s,
-            first_mib: first,
-            last_mib: last,
-            peak_mib: peak,
-            growth_mib,
-            requests: requests.max(0.0).round() as u64,
-            mib_per_1000_requests: per_1000,
-            growing: per_1000.is_some_and(|p| p >= GROWING_MIB_PER_1000) && growth_mib >= GROWING_MIN_MIB,
-        });
+        let (groups, peak) = steady_lives(record, spans, r, name);
+        replicas.extend(growth(name, groups, peak));
     }
     // sampled, but a replica with fewer than two samples in the steady load has no figure:
     // say so rather than leave it out silently
@@ -169,6 +101,90 @@ pub fn memory_growth(record: &RunRecord, spans: &[Vec<Span>]) -> MemoryAudit {
         not_measured,
         replicas,
     }
+}
+
+/// A steady sample: seconds on the trial clock, requests the replica had served by then,
+/// MiB.
+type Sample = (f64, f64, f64);
+
+/// Replica `r`'s steady samples over every trial, one group per instance life with two or
+/// more of them, and its peak over all its samples (steady or not), MiB.
+fn steady_lives(record: &RunRecord, spans: &[Vec<Span>], r: usize, name: &str) -> (Vec<Vec<Sample>>, f64) {
+    let end_us = record.plan.load_duration.as_micros() as i64;
+    let replicas = record.scenario.app.replicas.len();
+    let front = record.scenario.front.is_some();
+    let mut groups: Vec<Vec<Sample>> = Vec::new();
+    let mut peak: f64 = 0.0;
+    for (k, trial) in record.trials.iter().enumerate() {
+        let steady = |at: i64| {
+            at >= 0
+                && at <= end_us
+                && !spans.get(k).is_some_and(|s| {
+                    s.iter().any(|sp| {
+                        matches!(sp.phase, Phase::Disruption | Phase::Recovery) && at >= sp.start_us && at < sp.end_us
+                    })
+                })
+        };
+        let served = Served::of(trial, r, replicas, front);
+        let faults: Vec<i64> = trial
+            .faults
+            .iter()
+            .filter(|f| &f.target == name)
+            .map(|f| f.issued_us)
+            .collect();
+        for series in trial.memory.series.iter().filter(|s| &s.replica == name) {
+            let mut lives: std::collections::BTreeMap<usize, Vec<Sample>> = Default::default();
+            for &[at, bytes] in &series.samples {
+                peak = peak.max(bytes as f64 / MIB);
+                if !steady(at) {
+                    continue;
+                }
+                let life = faults.iter().filter(|&&f| f < at).count();
+                lives
+                    .entry(life)
+                    .or_default()
+                    .push((at as f64 / 1e6, served.at(at), bytes as f64 / MIB));
+            }
+            groups.extend(lives.into_values().filter(|g| g.len() >= 2));
+        }
+    }
+    (groups, peak)
+}
+
+/// One replica's growth from its instance lives, once spikes are left out; None when no
+/// life keeps two samples.
+fn growth(name: &str, groups: Vec<Vec<Sample>>, peak: f64) -> Option<MemoryGrowth> {
+    let groups = without_spikes(groups);
+    if groups.is_empty() {
+        return None;
+    }
+    let by_time = pooled_slope(&groups, |p| p.0);
+    let by_requests = pooled_slope(&groups, |p| p.1);
+    let steady_s: f64 = groups.iter().map(|g| g[g.len() - 1].0 - g[0].0).sum();
+    let requests: f64 = groups.iter().map(|g| g[g.len() - 1].1 - g[0].1).sum();
+    let growth_mib = by_time.unwrap_or(0.0) * steady_s;
+    let per_1000 = by_requests.map(|b| b * 1000.0);
+    let first = groups
+        .iter()
+        .min_by(|a, b| a[0].0.total_cmp(&b[0].0))
+        .map_or(0.0, |g| g[0].2);
+    let last = groups
+        .iter()
+        .max_by(|a, b| a[a.len() - 1].0.total_cmp(&b[b.len() - 1].0))
+        .map_or(0.0, |g| g[g.len() - 1].2);
+    Some(MemoryGrowth {
+        replica: name.to_string(),
+        instances: groups.len() as u32,
+        samples: groups.iter().map(|g| g.len() as u32).sum(),
+        steady_s,
+        first_mib: first,
+        last_mib: last,
+        peak_mib: peak,
+        growth_mib,
+        requests: requests.max(0.0).round() as u64,
+        mib_per_1000_requests: per_1000,
+        growing: per_1000.is_some_and(|p| p >= GROWING_MIB_PER_1000) && growth_mib >= GROWING_MIN_MIB,
+    })
 }
 
 /// The groups without spikes: samples more than `SPIKE_MADS` median absolute deviations

@@ -191,24 +191,7 @@ pub fn analyse(record: &RunRecord) -> Analysis {
     let mut faults = Vec::new();
     let mut trials = Vec::new();
     for trial in &record.trials {
-        for (intended, done, outcome, _) in trial.requests.raw() {
-            load.sent += 1;
-            if outcome.is_ok() {
-                load.ok += 1;
-                stats::record(&mut all_ok, done - intended);
-            } else {
-                load.failed += 1;
-                load.failed_by_class.add(outcome);
-            }
-        }
-        // successful requests kept per window rather than one by one
-        for w in &trial.requests.windows {
-            load.sent += w.count;
-            load.ok += w.count;
-            all_ok
-                .add(w.latency.decode())
-                .expect("an auto-resizing histogram takes any other");
-        }
+        add_requests(&mut load, &mut all_ok, trial);
         let recs = trial_recoveries(record, trial, end_us);
         let mut sorted: Vec<&FaultRecovery> = recs.iter().collect();
         sorted.sort_by(|a, b| a.at_ms.total_cmp(&b.at_ms));
@@ -228,34 +211,14 @@ pub fn analyse(record: &RunRecord) -> Analysis {
         s.max = s.max.max(ms(trial.load_slip.max_us));
     }
     load.latency_ms = LatencySummary::of(&all_ok);
-    let floor = floor::floor(record);
-    if let Some(fl) = &floor {
-        let delay = |trial: u32, index: usize| {
-            let t = record.trials.iter().find(|t| t.index == trial);
-            t.and_then(|t| t.faults.iter().find(|f| f.index == index))
-                .map_or(0, |f| f.delay_us)
-        };
-        floor::share(&mut faults, fl, delay);
-    }
+    let floor = floor_shares(record, &mut faults);
     let shares: Vec<f64> = faults.iter().filter_map(|f| f.app_share_ms).collect();
     let tth: Vec<f64> = faults.iter().filter_map(|f| f.time_to_healthy_ms).collect();
-    let by_trial: Vec<f64> = record
-        .trials
-        .iter()
-        .filter_map(|t| {
-            let v: Vec<f64> = faults
-                .iter()
-                .filter(|f| f.trial == t.index)
-                .filter_map(|f| f.time_to_healthy_ms)
-                .collect();
-            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-        })
-        .collect();
     let spans: Vec<Vec<phases::Span>> = trials.iter().map(|t| t.spans.clone()).collect();
     Analysis {
         memory: memory::memory_growth(record, &spans),
         time_to_healthy_median_ci95_ms: spread::median_ci95(&tth),
-        time_to_healthy_by_trial_ms: by_trial,
+        time_to_healthy_by_trial_ms: mean_tth_by_trial(record, &faults),
         checks: checks::summarise(record),
         audit: audit::audit(record),
         probes: probes::probe_load(record),
@@ -283,6 +246,60 @@ pub fn analyse(record: &RunRecord) -> Analysis {
         trials,
         faults,
     }
+}
+
+/// Counts one trial's requests into the load totals, and the successful ones' latency
+/// into `all_ok`.
+fn add_requests(load: &mut LoadSummary, all_ok: &mut hdrhistogram::Histogram<u64>, trial: &TrialRecord) {
+    for (intended, done, outcome, _) in trial.requests.raw() {
+        load.sent += 1;
+        if outcome.is_ok() {
+            load.ok += 1;
+            stats::record(all_ok, done - intended);
+        } else {
+            load.failed += 1;
+            load.failed_by_class.add(outcome);
+        }
+    }
+    // successful requests kept per window rather than one by one
+    for w in &trial.requests.windows {
+        load.sent += w.count;
+        load.ok += w.count;
+        all_ok
+            .add(w.latency.decode())
+            .expect("an auto-resizing histogram takes any other");
+    }
+}
+
+/// The run's platform floor, if it measured one, after setting each fault's floor and app
+/// share from it.
+fn floor_shares(record: &RunRecord, faults: &mut [FaultRecovery]) -> Option<floor::Floor> {
+    let floor = floor::floor(record);
+    if let Some(fl) = &floor {
+        let delay = |trial: u32, index: usize| {
+            let t = record.trials.iter().find(|t| t.index == trial);
+            t.and_then(|t| t.faults.iter().find(|f| f.index == index))
+                .map_or(0, |f| f.delay_us)
+        };
+        floor::share(faults, fl, delay);
+    }
+    floor
+}
+
+/// Per trial with a recovered fault: the mean time to healthy of its faults, ms.
+fn mean_tth_by_trial(record: &RunRecord, faults: &[FaultRecovery]) -> Vec<f64> {
+    record
+        .trials
+        .iter()
+        .filter_map(|t| {
+            let v: Vec<f64> = faults
+                .iter()
+                .filter(|f| f.trial == t.index)
+                .filter_map(|f| f.time_to_healthy_ms)
+                .collect();
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        })
+        .collect()
 }
 
 fn trial_recoveries(record: &RunRecord, trial: &TrialRecord, end_us: i64) -> Vec<FaultRecovery> {

@@ -263,31 +263,7 @@ pub(crate) fn recover_from(fault: &FaultRecord) -> i64 {
 pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, claim: Claim) -> FaultRecovery {
     let t_f = fault.issued_us;
     let mut notes = Vec::new();
-    let recover_from = recover_from(fault);
-    let seen = if fault.target == ALL {
-        // a burn: healthy when the last of every probed member (replicas, front) is
-        all_healthy_at(trial, t_f, recover_from)
-    } else {
-        healthy_at(trial, &fault.target, t_f, recover_from)
-    };
-    let (recovery, healthy) = match seen {
-        Healthy::At(h) => (RecoveryStatus::Recovered, Some(h)),
-        // the disruption, if any, ended before the probe could see it: later figures
-        // (steady, lost requests) still count from the fault instant
-        Healthy::NeverLeft => (RecoveryStatus::NotObserved, Some(t_f)),
-        Healthy::Never => (RecoveryStatus::NotRecovered, None),
-    };
-    match recovery {
-        RecoveryStatus::NotRecovered => notes.push(format!(
-            "{} did not become healthy again before the end of the trial",
-            fault.target
-        )),
-        RecoveryStatus::NotObserved => notes.push(format!(
-            "the probe never saw {} unhealthy after the fault: its recovery was not observed, so time to healthy is not measured (the fault failed, or the outage was shorter than the probe can see)",
-            fault.target
-        )),
-        RecoveryStatus::Recovered => {}
-    }
+    let (recovery, healthy) = observe(trial, fault, &mut notes);
     let disruption_end = healthy.unwrap_or(p.end_us.max(t_f));
     let requests_in_disruption = trial.requests.count_between(t_f, disruption_end);
     if recovery == RecoveryStatus::Recovered && requests_in_disruption == 0 {
@@ -301,40 +277,8 @@ pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, clai
         notes.push("no steady window before the end of the load".into());
     }
     let lost_until = steady.unwrap_or(p.end_us.max(t_f));
-    let mut lost = Lost::default();
-    let mut first_failure: Option<i64> = None;
-    // every failed request is raw
-    for (intended, done, outcome, _) in trial.requests.raw() {
-        if !outcome.is_app_failure() {
-            continue;
-        }
-        let in_window = intended >= t_f && intended <= lost_until && claim.next_fault_us.is_none_or(|n| intended < n);
-        let in_flight = intended < t_f && done > t_f && intended >= claim.previous_end_us;
-        if in_window || in_flight {
-            lost.add(outcome);
-            if in_flight {
-                lost.in_flight += 1;
-            }
-            first_failure = Some(first_failure.map_or(intended, |f: i64| f.min(intended)));
-        }
-    }
-    let first_success = first_failure.and_then(|f| {
-        let raw = trial
-            .requests
-            .raw()
-            // after the first failure, and completed after the fault (a request in flight
-            // since an earlier fault can fail with a send time before this one)
-            .filter(|(i, d, o, _)| o.is_ok() && *i > f && *d >= t_f)
-            .map(|(_, d, _, _)| d);
-        // successes kept per window are far from every failure: wholly after it or before
-        let windowed = trial
-            .requests
-            .windows
-            .iter()
-            .filter(|w| w.first_intended_us > f && w.first_done_us >= t_f)
-            .map(|w| w.first_done_us);
-        raw.chain(windowed).min()
-    });
+    let (lost, first_failure) = lost_requests(trial, t_f, lost_until, claim);
+    let first_success = first_failure.and_then(|f| first_success_after(trial, f, t_f));
     if first_failure.is_none() {
         notes.push("no request failed: clients saw no interruption".into());
     }
@@ -364,6 +308,82 @@ pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, clai
         notes,
         error: fault.error.clone(),
     }
+}
+
+/// What the probe saw of the fault's target: the recovery status and the instant the
+/// disruption ended (the fault instant when not observed, None when never healthy again),
+/// with a note when the recovery was not measured.
+fn observe(trial: &TrialRecord, fault: &FaultRecord, notes: &mut Vec<String>) -> (RecoveryStatus, Option<i64>) {
+    let t_f = fault.issued_us;
+    let recover_from = recover_from(fault);
+    let seen = if fault.target == ALL {
+        // a burn: healthy when the last of every probed member (replicas, front) is
+        all_healthy_at(trial, t_f, recover_from)
+    } else {
+        healthy_at(trial, &fault.target, t_f, recover_from)
+    };
+    let (recovery, healthy) = match seen {
+        Healthy::At(h) => (RecoveryStatus::Recovered, Some(h)),
+        // the disruption, if any, ended before the probe could see it: later figures
+        // (steady, lost requests) still count from the fault instant
+        Healthy::NeverLeft => (RecoveryStatus::NotObserved, Some(t_f)),
+        Healthy::Never => (RecoveryStatus::NotRecovered, None),
+    };
+    match recovery {
+        RecoveryStatus::NotRecovered => notes.push(format!(
+            "{} did not become healthy again before the end of the trial",
+            fault.target
+        )),
+        RecoveryStatus::NotObserved => notes.push(format!(
+            "the probe never saw {} unhealthy after the fault: its recovery was not observed, so time to healthy is not measured (the fault failed, or the outage was shorter than the probe can see)",
+            fault.target
+        )),
+        RecoveryStatus::Recovered => {}
+    }
+    (recovery, healthy)
+}
+
+/// The failed requests this fault claims (intended from `t_f` to `lost_until` within the
+/// claim, or in flight at `t_f`), and the intended instant of the first of them.
+fn lost_requests(trial: &TrialRecord, t_f: i64, lost_until: i64, claim: Claim) -> (Lost, Option<i64>) {
+    let mut lost = Lost::default();
+    let mut first_failure: Option<i64> = None;
+    // every failed request is raw
+    for (intended, done, outcome, _) in trial.requests.raw() {
+        if !outcome.is_app_failure() {
+            continue;
+        }
+        let in_window = intended >= t_f && intended <= lost_until && claim.next_fault_us.is_none_or(|n| intended < n);
+        let in_flight = intended < t_f && done > t_f && intended >= claim.previous_end_us;
+        if in_window || in_flight {
+            lost.add(outcome);
+            if in_flight {
+                lost.in_flight += 1;
+            }
+            first_failure = Some(first_failure.map_or(intended, |f: i64| f.min(intended)));
+        }
+    }
+    (lost, first_failure)
+}
+
+/// When the first request sent after the first failure `f` succeeded (completed at or
+/// after the fault instant `t_f`).
+fn first_success_after(trial: &TrialRecord, f: i64, t_f: i64) -> Option<i64> {
+    let raw = trial
+        .requests
+        .raw()
+        // after the first failure, and completed after the fault (a request in flight
+        // since an earlier fault can fail with a send time before this one)
+        .filter(|(i, d, o, _)| o.is_ok() && *i > f && *d >= t_f)
+        .map(|(_, d, _, _)| d);
+    // successes kept per window are far from every failure: wholly after it or before
+    let windowed = trial
+        .requests
+        .windows
+        .iter()
+        .filter(|w| w.first_intended_us > f && w.first_done_us >= t_f)
+        .map(|w| w.first_done_us);
+    raw.chain(windowed).min()
 }
 
 /// Start of the first steady window at or after `healthy`: windows start on the load's

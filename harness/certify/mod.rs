@@ -31,7 +31,7 @@
 //! capped at `fragile` by the audit's findings (`analysis::audit`), at `untested` by the
 //! evidence rules, then `not-certified` by the hard rules.
 
-use crate::analysis::{Analysis, RecoveryStatus};
+use crate::analysis::{Analysis, FaultRecovery, RecoveryStatus};
 /// The levels are the scenario's vocabulary (`require`); re-exported so `certify::Level`
 /// keeps naming them.
 pub use crate::scenario::Level;
@@ -128,22 +128,7 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
     let mut reasons = Vec::new();
 
     let tth = tth_p99(analysis, scenario);
-    let mut components = vec![
-        components::time_to_healthy(analysis, target_ms, tth),
-        components::availability(analysis),
-        components::latency_degradation(analysis),
-    ];
-    components.extend(components::trial_spread(analysis));
-    let measured_weight: f64 = components.iter().filter(|c| c.measured).map(|c| c.weight).sum();
-    for c in components.iter_mut().filter(|c| c.measured) {
-        c.effective_weight = c.weight / measured_weight;
-    }
-    let score = if measured_weight > 0.0 {
-        let sum: f64 = components.iter().filter_map(|c| c.value.map(|v| c.weight * v)).sum();
-        (sum / measured_weight * 1000.0).round() / 10.0
-    } else {
-        0.0
-    };
+    let (components, score) = scored_components(analysis, target_ms, tth);
 
     let unrecovered: Vec<_> = analysis
         .faults
@@ -154,7 +139,7 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
     let within_target = unrecovered.is_empty() && tth_p99.is_none_or(|p| p <= target_ms);
     // the level is decided by hard criteria; the score ranks runs and separates a phoenix
     // (little lost, little slowed) from a merely resilient service
-    let mut level = if within_target && score >= PHOENIX_SCORE {
+    let level = if within_target && score >= PHOENIX_SCORE {
         Level::Phoenix
     } else if within_target {
         Level::Resilient
@@ -182,47 +167,9 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
         let why = c.reason.as_deref().unwrap_or("no input");
         reasons.push(format!("{} not measured, its weight went to the others: {why}", c.name));
     }
-    let sent = analysis.load.sent;
-    let lost = analysis.lost_requests;
-    if components.iter().any(|c| c.name == "availability" && c.measured) {
-        let availability = (1.0 - lost as f64 / sent.max(1) as f64) * 100.0;
-        reasons.push(format!(
-            "{lost} of {sent} requests lost to faults (availability {availability:.2} %)"
-        ));
-    } else if !analysis.faults.is_empty() {
-        reasons.push(format!(
-            "{lost} of {sent} requests lost to faults (availability not measured)"
-        ));
-    }
+    reasons.extend(lost_reason(analysis, &components));
 
-    // the audit's findings: state that dies with an instance caps the level (journeys,
-    // below, remain what makes a run not-certified)
-    for f in &analysis.audit.findings {
-        if let Some(cap) = f.caps {
-            level = level.min(cap);
-            reasons.push(format!("audit (at most {cap}): {}", f.text));
-        }
-    }
-    if !unmeasured.is_empty() {
-        level = level.min(Level::Untested);
-        reasons.extend(unmeasured.iter().map(|g| format!("untested: {g}")));
-    }
-
-    for f in &unrecovered {
-        reasons.push(format!(
-            "{} after {} then {} at {:.0} ms did not become healthy again",
-            f.target, f.kind, f.action, f.at_ms
-        ));
-        level = Level::NotCertified;
-    }
-    for lost in &verdicts.state_lost {
-        reasons.push(lost.clone());
-        level = Level::NotCertified;
-    }
-    if let Some(why) = &verdicts.incomplete {
-        reasons.push(format!("run incomplete: {why}"));
-        level = Level::NotCertified;
-    }
+    let level = capped_level(analysis, verdicts, &unrecovered, &unmeasured, level, &mut reasons);
     let passed = level >= scenario.require;
     let capped = analysis.audit.findings.iter().any(|f| f.caps.is_some()) || level < figures_level;
     let inconclusive = (!passed && !capped)
@@ -241,6 +188,88 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
         passed,
         inconclusive,
     }
+}
+
+/// The score's components, each with its share of the measured weight, and the score:
+/// 100 × their weighted mean, one decimal (0 when none was measured).
+fn scored_components(analysis: &Analysis, target_ms: f64, tth: (Option<f64>, &'static str)) -> (Vec<Component>, f64) {
+    let mut components = vec![
+        components::time_to_healthy(analysis, target_ms, tth),
+        components::availability(analysis),
+        components::latency_degradation(analysis),
+    ];
+    components.extend(components::trial_spread(analysis));
+    let measured_weight: f64 = components.iter().filter(|c| c.measured).map(|c| c.weight).sum();
+    for c in components.iter_mut().filter(|c| c.measured) {
+        c.effective_weight = c.weight / measured_weight;
+    }
+    let score = if measured_weight > 0.0 {
+        let sum: f64 = components.iter().filter_map(|c| c.value.map(|v| c.weight * v)).sum();
+        (sum / measured_weight * 1000.0).round() / 10.0
+    } else {
+        0.0
+    };
+    (components, score)
+}
+
+/// The requests lost to faults, with the availability when it was measured (nothing to say
+/// with no fault and no availability).
+fn lost_reason(analysis: &Analysis, components: &[Component]) -> Option<String> {
+    let sent = analysis.load.sent;
+    let lost = analysis.lost_requests;
+    if components.iter().any(|c| c.name == "availability" && c.measured) {
+        let availability = (1.0 - lost as f64 / sent.max(1) as f64) * 100.0;
+        Some(format!(
+            "{lost} of {sent} requests lost to faults (availability {availability:.2} %)"
+        ))
+    } else if !analysis.faults.is_empty() {
+        Some(format!(
+            "{lost} of {sent} requests lost to faults (availability not measured)"
+        ))
+    } else {
+        None
+    }
+}
+
+/// The figures' `level` after rules 3 and 2 then 4 of [`certify`]: the audit's caps, the
+/// evidence gaps, the hard rules. Each adds its reason, in that order.
+fn capped_level(
+    analysis: &Analysis,
+    verdicts: &Verdicts,
+    unrecovered: &[&FaultRecovery],
+    unmeasured: &[String],
+    mut level: Level,
+    reasons: &mut Vec<String>,
+) -> Level {
+    // the audit's findings: state that dies with an instance caps the level (journeys,
+    // below, remain what makes a run not-certified)
+    for f in &analysis.audit.findings {
+        if let Some(cap) = f.caps {
+            level = level.min(cap);
+            reasons.push(format!("audit (at most {cap}): {}", f.text));
+        }
+    }
+    if !unmeasured.is_empty() {
+        level = level.min(Level::Untested);
+        reasons.extend(unmeasured.iter().map(|g| format!("untested: {g}")));
+    }
+
+    for f in unrecovered {
+        reasons.push(format!(
+            "{} after {} then {} at {:.0} ms did not become healthy again",
+            f.target, f.kind, f.action, f.at_ms
+        ));
+        level = Level::NotCertified;
+    }
+    for lost in &verdicts.state_lost {
+        reasons.push(lost.clone());
+        level = Level::NotCertified;
+    }
+    if let Some(why) = &verdicts.incomplete {
+        reasons.push(format!("run incomplete: {why}"));
+        level = Level::NotCertified;
+    }
+    level
 }
 
 /// The component input holding the app's share p99.

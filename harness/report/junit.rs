@@ -34,10 +34,70 @@ struct Case {
     failure: Option<(String, String)>,
 }
 
+/// Every testcase, in the order junit.xml lists them: certification, audit, state checks.
 fn cases(r: &ResultJson, target_ms: f64) -> Vec<Case> {
-    let mut out = Vec::new();
+    let mut out = certification_cases(r, target_ms);
+    out.extend(audit_cases(r));
+    out.extend(check_cases(r));
+    out
+}
+
+/// The certification criteria, one case each.
+fn certification_cases(r: &ResultJson, target_ms: f64) -> Vec<Case> {
+    let unmeasured = &r.certification.unmeasured;
+    let measured = Case {
+        class: "phoenix.certification",
+        name: "every recovery measured".into(),
+        failure: (!unmeasured.is_empty()).then(|| {
+            (
+                format!(
+                    "untested: {} thing(s) a level needs were not measured",
+                    unmeasured.len()
+                ),
+                unmeasured.join("\n"),
+            )
+        }),
+    };
+    let complete = Case {
+        class: "phoenix.certification",
+        name: "run complete".into(),
+        failure: (!r.complete).then(|| {
+            (
+                format!(
+                    "run incomplete: {}",
+                    r.aborted.as_deref().unwrap_or("the run stopped midway")
+                ),
+                String::new(),
+            )
+        }),
+    };
+    let c = &r.certification;
+    let level = Case {
+        class: "phoenix.certification",
+        name: format!("required level {} met", c.required),
+        failure: (!c.passed).then(|| {
+            (
+                format!(
+                    "level {} (score {:.1}) is below the required {}",
+                    c.level, c.score, c.required
+                ),
+                c.reasons.join("\n"),
+            )
+        }),
+    };
+    vec![
+        time_to_healthy_case(r, target_ms),
+        recovered_case(r),
+        measured,
+        complete,
+        level,
+    ]
+}
+
+/// Time to healthy p99 within the target; failing too when no fault recovered at all.
+fn time_to_healthy_case(r: &ResultJson, target_ms: f64) -> Case {
     let tth = &r.time_to_healthy_ms;
-    out.push(Case {
+    Case {
         class: "phoenix.certification",
         name: "time to healthy within target".into(),
         failure: match tth.p99 {
@@ -60,7 +120,11 @@ fn cases(r: &ResultJson, target_ms: f64) -> Vec<Case> {
             }
             _ => None,
         },
-    });
+    }
+}
+
+/// Every fault recovered; a failure names each fault that did not.
+fn recovered_case(r: &ResultJson) -> Case {
     let unrecovered: Vec<String> = r
         .faults
         .iter()
@@ -76,7 +140,7 @@ fn cases(r: &ResultJson, target_ms: f64) -> Vec<Case> {
             )
         })
         .collect();
-    out.push(Case {
+    Case {
         class: "phoenix.certification",
         name: "every fault recovered".into(),
         failure: (!unrecovered.is_empty()).then(|| {
@@ -85,50 +149,13 @@ fn cases(r: &ResultJson, target_ms: f64) -> Vec<Case> {
                 unrecovered.join("\n"),
             )
         }),
-    });
-    let unmeasured = &r.certification.unmeasured;
-    out.push(Case {
-        class: "phoenix.certification",
-        name: "every recovery measured".into(),
-        failure: (!unmeasured.is_empty()).then(|| {
-            (
-                format!(
-                    "untested: {} thing(s) a level needs were not measured",
-                    unmeasured.len()
-                ),
-                unmeasured.join("\n"),
-            )
-        }),
-    });
-    out.push(Case {
-        class: "phoenix.certification",
-        name: "run complete".into(),
-        failure: (!r.complete).then(|| {
-            (
-                format!(
-                    "run incomplete: {}",
-                    r.aborted.as_deref().unwrap_or("the run stopped midway")
-                ),
-                String::new(),
-            )
-        }),
-    });
-    let c = &r.certification;
-    out.push(Case {
-        class: "phoenix.certification",
-        name: format!("required level {} met", c.required),
-        failure: (!c.passed).then(|| {
-            (
-                format!(
-                    "level {} (score {:.1}) is below the required {}",
-                    c.level, c.score, c.required
-                ),
-                c.reasons.join("\n"),
-            )
-        }),
-    });
-    // the audit: one case per kind of finding that caps the level, passing when none did
+    }
+}
+
+/// The audit: one case per kind of finding that caps the level, passing when none did.
+fn audit_cases(r: &ResultJson) -> Vec<Case> {
     let a = &r.audit;
+    let mut out = Vec::new();
     for (kind, name) in [
         (
             "local_writes",
@@ -157,6 +184,12 @@ fn cases(r: &ResultJson, target_ms: f64) -> Vec<Case> {
             }),
         });
     }
+    out
+}
+
+/// One case per state check, its failures as the details.
+fn check_cases(r: &ResultJson) -> Vec<Case> {
+    let mut out = Vec::new();
     for ch in &r.checks {
         let details = ch
             .failures

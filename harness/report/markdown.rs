@@ -43,8 +43,26 @@ fn fault_name(f: &FaultJson) -> String {
 /// Renders summary.md. Writing to a `String` cannot fail, so the `write!` results are ignored.
 pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     let r = ResultJson::from_report(report);
-    let c = &r.certification;
     let mut m = String::new();
+    verdict(&mut m, &r);
+    components(&mut m, &r.certification);
+    faults(&mut m, &r);
+    floor(&mut m, &r);
+    super::burn::markdown(&r, &mut m);
+    checks(&mut m, &r.checks);
+    audit(&mut m, &r.audit);
+    memory(&mut m, &r.audit);
+    if let Some(ro) = &r.audit.read_only_trial {
+        read_only(&mut m, ro);
+    }
+    lost_by_class(&mut m, &r);
+    footer(&mut m, &r);
+    Ok(m.into_bytes())
+}
+
+/// The heading and the verdict: level, score, the reasons, the host, the lint's warnings.
+fn verdict(m: &mut String, r: &ResultJson) {
+    let c = &r.certification;
     let _ = writeln!(m, "## phoenix-bench: {}\n", escape(&r.scenario));
     let _ = writeln!(
         m,
@@ -81,6 +99,10 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             "\n**Untested**: a level above untested certifies the recovery from every fault; the lines marked *untested* above say what this run did not measure."
         );
     }
+}
+
+/// The score components: weight, share, value (or why not measured) and inputs.
+fn components(m: &mut String, c: &super::result::CertificationJson) {
     let _ = writeln!(m, "\n### Score components\n");
     let _ = writeln!(
         m,
@@ -105,79 +127,83 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             inputs.join(", ")
         );
     }
+}
+
+/// One row per fault with its recovery figures, then time to healthy over them all.
+fn faults(m: &mut String, r: &ResultJson) {
     let _ = writeln!(m, "\n### Faults\n");
     if r.faults.is_empty() {
         let _ = writeln!(m, "No fault in this run.");
-    } else {
+        return;
+    }
+    let _ = writeln!(
+        m,
+        "| trial | fault | at (ms) | time to healthy (ms) | resolution (ms) | app share (ms) | first success (ms) | steady (ms) | lost |\n\
+         | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for f in &r.faults {
+        let tth = match (f.recovery, f.time_to_healthy_ms) {
+            (Some(RecoveryStatus::NotObserved), _) => "**not observed**".into(),
+            (_, None) => "**not recovered**".into(),
+            (_, Some(v)) => format!("{v:.0}"),
+        };
         let _ = writeln!(
             m,
-            "| trial | fault | at (ms) | time to healthy (ms) | resolution (ms) | app share (ms) | first success (ms) | steady (ms) | lost |\n\
-             | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-        );
-        for f in &r.faults {
-            let tth = match (f.recovery, f.time_to_healthy_ms) {
-                (Some(RecoveryStatus::NotObserved), _) => "**not observed**".into(),
-                (_, None) => "**not recovered**".into(),
-                (_, Some(v)) => format!("{v:.0}"),
-            };
-            let _ = writeln!(
-                m,
-                "| {} | {} | {:.0} | {tth} | {} | {} | {} | {} | {} |",
-                f.trial + 1,
-                fault_name(f),
-                f.at_ms,
-                f.time_to_healthy_resolution_ms
-                    .map_or("–".into(), |v| format!("{v:.1}")),
-                f.app_share_ms.map_or("–".into(), |v| format!("{v:.0}")),
-                ms(f.time_to_first_success_ms),
-                ms(f.time_to_steady_ms),
-                f.lost_requests
-            );
-        }
-        let t = &r.time_to_healthy_ms;
-        let _ = writeln!(
-            m,
-            "\nTime to healthy: p50 {} ms, p99 {} ms, max {} ms over {} fault(s).",
-            ms(t.p50),
-            ms(t.p99),
-            ms(t.max),
-            t.count
+            "| {} | {} | {:.0} | {tth} | {} | {} | {} | {} | {} |",
+            f.trial + 1,
+            fault_name(f),
+            f.at_ms,
+            f.time_to_healthy_resolution_ms
+                .map_or("–".into(), |v| format!("{v:.1}")),
+            f.app_share_ms.map_or("–".into(), |v| format!("{v:.0}")),
+            ms(f.time_to_first_success_ms),
+            ms(f.time_to_steady_ms),
+            f.lost_requests
         );
     }
-    floor(&mut m, &r);
-    super::burn::markdown(&r, &mut m);
-    checks(&mut m, &r.checks);
-    audit(&mut m, &r.audit);
-    memory(&mut m, &r.audit);
-    if let Some(ro) = &r.audit.read_only_trial {
-        read_only(&mut m, ro);
-    }
+    let t = &r.time_to_healthy_ms;
+    let _ = writeln!(
+        m,
+        "\nTime to healthy: p50 {} ms, p99 {} ms, max {} ms over {} fault(s).",
+        ms(t.p50),
+        ms(t.p99),
+        ms(t.max),
+        t.count
+    );
+}
+
+/// The requests each fault lost, by class.
+fn lost_by_class(m: &mut String, r: &ResultJson) {
     let _ = writeln!(m, "\n### Lost requests by class\n");
     if r.faults.is_empty() {
         let _ = writeln!(m, "No fault in this run.");
-    } else {
+        return;
+    }
+    let _ = writeln!(
+        m,
+        "| fault | in flight | refused | reset | timeout | 5xx | other | total |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for f in &r.faults {
+        let l = &f.lost_by_class;
         let _ = writeln!(
             m,
-            "| fault | in flight | refused | reset | timeout | 5xx | other | total |\n\
-             | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| trial {}: {} | {} | {} | {} | {} | {} | {} | {} |",
+            f.trial + 1,
+            fault_name(f),
+            l.in_flight,
+            l.refused,
+            l.reset,
+            l.timeout,
+            l.http_5xx,
+            l.other,
+            l.total
         );
-        for f in &r.faults {
-            let l = &f.lost_by_class;
-            let _ = writeln!(
-                m,
-                "| trial {}: {} | {} | {} | {} | {} | {} | {} | {} |",
-                f.trial + 1,
-                fault_name(f),
-                l.in_flight,
-                l.refused,
-                l.reset,
-                l.timeout,
-                l.http_5xx,
-                l.other,
-                l.total
-            );
-        }
     }
+}
+
+/// The closing lines: the load, the health probes' traffic, and the run's identity.
+fn footer(m: &mut String, r: &ResultJson) {
     let l = &r.load;
     let _ = writeln!(
         m,
@@ -211,10 +237,8 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         e.replicas,
         escape(&e.phoenix_version)
     );
-    Ok(m.into_bytes())
 }
 
-/// Memory growth per replica (a hint, not a level cap).
 /// The state checks: one row per check, its first failure or why it was never verified.
 fn checks(m: &mut String, checks: &[crate::analysis::CheckSummary]) {
     let _ = writeln!(m, "\n### State checks\n");
@@ -273,6 +297,7 @@ fn checks(m: &mut String, checks: &[crate::analysis::CheckSummary]) {
     }
 }
 
+/// Memory growth per replica (a hint, not a level cap).
 fn memory(m: &mut String, audit: &super::result::AuditJson) {
     let _ = writeln!(m, "\n### Memory growth\n");
     if audit.memory_growth.is_empty() {

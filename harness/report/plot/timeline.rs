@@ -11,6 +11,14 @@ const CHART: &str = "timeline";
 /// A recovery marker: its legend name, its colour, and its delay after the fault instant.
 type Marker = (&'static str, RGBColor, fn(&FaultRecovery) -> Option<f64>);
 
+/// Both axes in seconds; requests on the left, latency (ms) on the right.
+type Xy = plotters::coord::cartesian::Cartesian2d<
+    plotters::coord::types::RangedCoordf64,
+    plotters::coord::types::RangedCoordf64,
+>;
+/// The timeline's chart: requests per window, with a secondary latency axis.
+type Chart<'a, 'b> = plotters::chart::DualCoordChartContext<'a, SVGBackend<'b>, Xy, Xy>;
+
 /// Draws the timeline of `series` with the bands of `faults` (those of this trial).
 pub fn render(series: &TrialSeries, faults: &[&FaultRecovery]) -> Result<String, PlotError> {
     let mut svg = String::new();
@@ -41,90 +49,128 @@ pub fn render(series: &TrialSeries, faults: &[&FaultRecovery]) -> Result<String,
             .y_desc("latency (ms)")
             .draw()
             .map_err(err(CHART))?;
-        let steps = |value: &dyn Fn(&crate::analysis::WindowStats) -> f64| {
-            series
-                .windows
-                .iter()
-                .flat_map(|x| {
-                    let s = x.start_ms / 1000.0;
-                    [(s, value(x)), (s + w, value(x))]
-                })
-                .collect::<Vec<_>>()
-        };
-        let total = steps(&|x| (x.ok + x.failed) as f64);
-        let ok = steps(&|x| x.ok as f64);
-        chart
-            .draw_series(AreaSeries::new(total, 0.0, FAILED.mix(0.9)).border_style(FAILED))
-            .map_err(err(CHART))?
-            .label("failed")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], FAILED.filled()));
-        chart
-            .draw_series(AreaSeries::new(ok, 0.0, OK.mix(0.9)).border_style(OK))
-            .map_err(err(CHART))?
-            .label("ok")
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], OK.filled()));
-        // fault bands over the request areas, translucent, under the latency lines
-        for f in faults {
-            let start = f.at_ms / 1000.0;
-            let stop = f.healthy_offset_ms().map_or(end, |h| (f.at_ms + h) / 1000.0);
-            let colour = fault_colour(&f.kind);
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(start, 0.0), (stop.max(start + w / 4.0), max_count)],
-                    colour.mix(0.35).filled(),
-                )))
-                .map_err(err(CHART))?
-                .label(format!("{} {} then {}", f.kind, f.target, f.action))
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.mix(0.4).filled()));
-        }
-        // recovery markers: a vertical line per fault and stage, one legend entry per stage
-        let markers: [Marker; 3] = [
-            ("healthy", HEALTHY_MARK, |f| f.time_to_healthy_ms),
-            ("first success", FIRST_SUCCESS_MARK, |f| f.time_to_first_success_ms),
-            ("steady", STEADY_MARK, |f| f.time_to_steady_ms),
-        ];
-        for (name, colour, at) in markers {
-            let xs: Vec<f64> = faults
-                .iter()
-                .filter_map(|f| at(f).map(|d| (f.at_ms + d) / 1000.0))
-                .filter(|x| *x <= end)
-                .collect();
-            if xs.is_empty() {
-                continue;
-            }
-            chart
-                .draw_series(xs.iter().flat_map(|&x| {
-                    [
-                        PathElement::new([(x, 0.0), (x, max_count)], colour.stroke_width(2)).into_dyn(),
-                        TriangleMarker::new((x, max_count * 0.97), 6, colour.filled()).into_dyn(),
-                    ]
-                }))
-                .map_err(err(CHART))?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new([(x + 7, y - 6), (x + 7, y + 6)], colour.stroke_width(2)));
-        }
-        let line = |value: &dyn Fn(&crate::analysis::WindowStats) -> f64| {
-            series
-                .windows
-                .iter()
-                .filter(|x| x.ok > 0)
-                .map(|x| (x.start_ms / 1000.0 + w / 2.0, value(x)))
-                .collect::<Vec<_>>()
-        };
-        chart
-            .draw_secondary_series(LineSeries::new(line(&|x| x.p50_ms), P50.stroke_width(1)))
-            .map_err(err(CHART))?
-            .label("p50 latency")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], P50.stroke_width(2)));
-        chart
-            .draw_secondary_series(LineSeries::new(line(&|x| x.p99_ms), P99.stroke_width(2)))
-            .map_err(err(CHART))?
-            .label("p99 latency")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], P99.stroke_width(2)));
+        // drawn in this order: later layers cover earlier ones
+        draw_requests(&mut chart, series)?;
+        draw_bands(&mut chart, faults, w, end, max_count)?;
+        draw_markers(&mut chart, faults, end, max_count)?;
+        draw_latency(&mut chart, series)?;
         super::legend(&mut chart, SeriesLabelPosition::UpperRight, CHART)?;
         root.present().map_err(err(CHART))?;
     }
     Ok(svg)
+}
+
+/// The requests per window as stacked areas: all of them in the failed colour, the
+/// successful ones over it.
+fn draw_requests(chart: &mut Chart<'_, '_>, series: &TrialSeries) -> Result<(), PlotError> {
+    let w = series.window_ms / 1000.0;
+    let steps = |value: &dyn Fn(&crate::analysis::WindowStats) -> f64| {
+        series
+            .windows
+            .iter()
+            .flat_map(|x| {
+                let s = x.start_ms / 1000.0;
+                [(s, value(x)), (s + w, value(x))]
+            })
+            .collect::<Vec<_>>()
+    };
+    let total = steps(&|x| (x.ok + x.failed) as f64);
+    let ok = steps(&|x| x.ok as f64);
+    chart
+        .draw_series(AreaSeries::new(total, 0.0, FAILED.mix(0.9)).border_style(FAILED))
+        .map_err(err(CHART))?
+        .label("failed")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], FAILED.filled()));
+    chart
+        .draw_series(AreaSeries::new(ok, 0.0, OK.mix(0.9)).border_style(OK))
+        .map_err(err(CHART))?
+        .label("ok")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], OK.filled()));
+    Ok(())
+}
+
+/// Fault bands over the request areas, translucent, under the latency lines: from the
+/// fault instant to healthy (to the end when it never recovered).
+fn draw_bands(
+    chart: &mut Chart<'_, '_>,
+    faults: &[&FaultRecovery],
+    w: f64,
+    end: f64,
+    max_count: f64,
+) -> Result<(), PlotError> {
+    for f in faults {
+        let start = f.at_ms / 1000.0;
+        let stop = f.healthy_offset_ms().map_or(end, |h| (f.at_ms + h) / 1000.0);
+        let colour = fault_colour(&f.kind);
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(start, 0.0), (stop.max(start + w / 4.0), max_count)],
+                colour.mix(0.35).filled(),
+            )))
+            .map_err(err(CHART))?
+            .label(format!("{} {} then {}", f.kind, f.target, f.action))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.mix(0.4).filled()));
+    }
+    Ok(())
+}
+
+/// Recovery markers: a vertical line per fault and stage, one legend entry per stage.
+fn draw_markers(
+    chart: &mut Chart<'_, '_>,
+    faults: &[&FaultRecovery],
+    end: f64,
+    max_count: f64,
+) -> Result<(), PlotError> {
+    let markers: [Marker; 3] = [
+        ("healthy", HEALTHY_MARK, |f| f.time_to_healthy_ms),
+        ("first success", FIRST_SUCCESS_MARK, |f| f.time_to_first_success_ms),
+        ("steady", STEADY_MARK, |f| f.time_to_steady_ms),
+    ];
+    for (name, colour, at) in markers {
+        let xs: Vec<f64> = faults
+            .iter()
+            .filter_map(|f| at(f).map(|d| (f.at_ms + d) / 1000.0))
+            .filter(|x| *x <= end)
+            .collect();
+        if xs.is_empty() {
+            continue;
+        }
+        chart
+            .draw_series(xs.iter().flat_map(|&x| {
+                [
+                    PathElement::new([(x, 0.0), (x, max_count)], colour.stroke_width(2)).into_dyn(),
+                    TriangleMarker::new((x, max_count * 0.97), 6, colour.filled()).into_dyn(),
+                ]
+            }))
+            .map_err(err(CHART))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x + 7, y - 6), (x + 7, y + 6)], colour.stroke_width(2)));
+    }
+    Ok(())
+}
+
+/// p50 and p99 latency on the right axis, at the middle of each window with a success.
+fn draw_latency(chart: &mut Chart<'_, '_>, series: &TrialSeries) -> Result<(), PlotError> {
+    let w = series.window_ms / 1000.0;
+    let line = |value: &dyn Fn(&crate::analysis::WindowStats) -> f64| {
+        series
+            .windows
+            .iter()
+            .filter(|x| x.ok > 0)
+            .map(|x| (x.start_ms / 1000.0 + w / 2.0, value(x)))
+            .collect::<Vec<_>>()
+    };
+    chart
+        .draw_secondary_series(LineSeries::new(line(&|x| x.p50_ms), P50.stroke_width(1)))
+        .map_err(err(CHART))?
+        .label("p50 latency")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], P50.stroke_width(2)));
+    chart
+        .draw_secondary_series(LineSeries::new(line(&|x| x.p99_ms), P99.stroke_width(2)))
+        .map_err(err(CHART))?
+        .label("p99 latency")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 14, y)], P99.stroke_width(2)));
+    Ok(())
 }
 
 #[cfg(test)]
