@@ -10,8 +10,6 @@ pub mod floor;
 pub mod host;
 pub(crate) mod observe;
 pub mod read_only;
-#[cfg(test)]
-mod run_tests;
 
 use crate::backend::{Backend, Endpoint, RawFsRead, RawLifecycle};
 use crate::clock::RunClock;
@@ -521,3 +519,6 @@ fn collect_events(mut rx: mpsc::UnboundedReceiver<RawLifecycle>, clock: &RunCloc
     }
     trial.lifecycle.sort_by_key(|e| e.at_us);
 }
+
+#[cfg(test)]
+mod run_tests;
