@@ -129,10 +129,10 @@ fn steady_lives(record: &RunRecord, spans: &[Vec<Span>], r: usize, name: &str) -
         let faults: Vec<i64> = trial
             .faults
             .iter()
-            .filter(|f| &f.target == name)
+            .filter(|f| f.target == *name)
             .map(|f| f.issued_us)
             .collect();
-        for series in trial.memory.series.iter().filter(|s| &s.replica == name) {
+        for series in trial.memory.series.iter().filter(|s| s.replica == *name) {
             let mut lives: std::collections::BTreeMap<usize, Vec<Sample>> = Default::default();
             for &[at, bytes] in &series.samples {
                 peak = peak.max(bytes as f64 / MIB);

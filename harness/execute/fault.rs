@@ -42,19 +42,7 @@ pub async fn apply(
     // on a platform with its own update (swarm), `replace` is that update
     let updates = fault.action == Action::Replace && backend.updates();
     if updates && fault.kind == FaultKind::Stop {
-        // a stop then replace is one update: the platform stops the old instance itself
-        // (after `grace`, SIGKILL) and schedules the new one; validation refuses a delay
-        let updated = backend.update(&fault.target, fault.grace).await;
-        let done = clock.now_us();
-        rec.fault_done_us = Some(done);
-        rec.action_done_us = Some(done);
-        match updated {
-            Ok(u) => {
-                rec.action_issued_us = Some(clock.from_unix_us(u.scheduled_us));
-                rec.old_stopped_us = u.old_stopped_us.map(|us| clock.from_unix_us(us));
-            }
-            Err(e) => rec.error = Some(e.to_string()),
-        }
+        update_alone(fault, backend, clock, &mut rec).await;
         return rec;
     }
     let hit = match fault.kind {
@@ -85,7 +73,40 @@ pub async fn apply(
     }
     tokio::time::sleep(fault.delay).await;
     rec.action_issued_us = Some(clock.now_us());
-    let acted = match fault.action {
+    let acted = act(fault, updates, backend, clock, &mut rec).await;
+    rec.action_done_us = Some(clock.now_us());
+    if let Err(e) = acted {
+        rec.error = Some(e.to_string());
+    }
+    rec
+}
+
+/// A stop then replace on a platform with its own update: one update, the platform stops
+/// the old instance itself (after `grace`, SIGKILL) and schedules the new one; validation
+/// refuses a delay.
+async fn update_alone(fault: &Fault, backend: &dyn Backend, clock: &RunClock, rec: &mut FaultRecord) {
+    let updated = backend.update(&fault.target, fault.grace).await;
+    let done = clock.now_us();
+    rec.fault_done_us = Some(done);
+    rec.action_done_us = Some(done);
+    match updated {
+        Ok(u) => {
+            rec.action_issued_us = Some(clock.from_unix_us(u.scheduled_us));
+            rec.old_stopped_us = u.old_stopped_us.map(|us| clock.from_unix_us(us));
+        }
+        Err(e) => rec.error = Some(e.to_string()),
+    }
+}
+
+/// The fault's action (`then`), recording what the platform said of it in `rec`.
+async fn act(
+    fault: &Fault,
+    updates: bool,
+    backend: &dyn Backend,
+    clock: &RunClock,
+    rec: &mut FaultRecord,
+) -> crate::backend::Result<()> {
+    match fault.action {
         Action::Restart => backend.restart(&fault.target).await,
         // the action's instant is when the platform scheduled the new instance
         Action::Replace if updates => backend.update(&fault.target, std::time::Duration::ZERO).await.map(|u| {
@@ -109,10 +130,5 @@ pub async fn apply(
                 })
                 .collect();
         }),
-    };
-    rec.action_done_us = Some(clock.now_us());
-    if let Err(e) = acted {
-        rec.error = Some(e.to_string());
     }
-    rec
 }

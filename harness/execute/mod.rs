@@ -5,21 +5,23 @@
 pub mod audit;
 pub mod check;
 pub mod deployment;
+mod drive;
 pub mod fault;
 pub mod floor;
 pub mod host;
 pub(crate) mod observe;
 pub mod read_only;
 
-use crate::backend::{Backend, Endpoint, RawFsRead, RawLifecycle};
+use crate::backend::{Backend, Deployed, Endpoint, RawFsRead, RawLifecycle};
 use crate::clock::RunClock;
 use crate::execute::check::CheckRun;
-use crate::execute::observe::{before_sample, boot_read, fresh_audit, instance_logs, sample_memory, FreshJob};
-use crate::load::{run_load, LiveCounters, LoadConfig, Recorder};
+use crate::execute::observe::{boot_read, instance_logs};
+use crate::load::LiveCounters;
 use crate::probe::{ProbeSpec, Prober};
 use crate::record::{Abort, AbortKind, FloorPhase, FsReadWhen, LifecycleEvent, RunRecord, TrialRecord};
 use crate::scenario::plan::Plan;
-use crate::scenario::{Action, Fault, FaultKind, Scenario, ALL};
+use crate::scenario::Scenario;
+use drive::Drive;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -137,6 +139,8 @@ pub async fn run_to_end(
 
 type TrialResult = Result<TrialRecord, (TrialRecord, Abort)>;
 
+/// One trial: deploy, wait for health, set up the checks, drive the load and faults, then
+/// collect the probes, events and logs. Err carries what was measured and why it stopped.
 async fn run_trial(
     backend: &dyn Backend,
     scenario: &Scenario,
@@ -167,35 +171,14 @@ async fn run_trial(
         None => endpoints.iter().map(|e| e.addr).collect(),
     };
     let probe_cancel = cancel.child_token();
-    // the balancer is probed like a replica: its health path answers through it
-    let probers: Vec<Prober> = endpoints
-        .iter()
-        .chain(deployed.front.iter())
-        .map(|e| {
-            Prober::start(
-                probe_spec(scenario, e),
-                scenario.app.start_timeout,
-                probe_cancel.clone(),
-            )
-        })
-        .collect();
-    let healthy = all_healthy(
-        &probers,
-        scenario.app.start_timeout.saturating_sub(deploy_start.elapsed()),
-        cancel,
-    )
-    .await;
+    let probers = start_probers(scenario, &deployed, &probe_cancel);
+    let within = scenario.app.start_timeout.saturating_sub(deploy_start.elapsed());
+    let healthy = all_healthy(&probers, within, cancel).await;
     // everything an instance wrote before it first became healthy is a boot write
-    let mut boot_reads = Vec::new();
-    if healthy && scenario.audit.enabled {
-        // all replicas at once: the load waits for these reads
-        let reads = endpoints.iter().map(|e| async {
-            let mut one = Vec::new();
-            boot_read(backend, &e.replica, FsReadWhen::Boot, &mut one).await;
-            one
-        });
-        boot_reads = futures::future::join_all(reads).await.into_iter().flatten().collect();
-    }
+    let mut boot_reads = match healthy && scenario.audit.enabled {
+        true => read_boots(backend, &endpoints).await,
+        false => Vec::new(),
+    };
     let mut checks = Vec::new();
     if healthy {
         live.set_phase(format!("trial {}: setting up state checks", index + 1));
@@ -208,22 +191,13 @@ async fn run_trial(
     trial.origin_unix_us = clock.origin_unix_us();
     trial.deploy_us = deploy_start.elapsed().as_micros() as i64;
     let mut logs = None;
-    let failure = if !healthy && !cancel.is_cancelled() {
-        Some(Abort::new(
-            AbortKind::App,
-            format!(
-                "the app did not become healthy within start_timeout ({:.1} s) after deployment{}",
-                scenario.app.start_timeout.as_secs_f64(),
-                crate::probe::slow_hint(&probers, scenario.app.health.timeout)
-            ),
-        ))
-    } else if healthy {
-        let endpoints = &endpoints;
+    let failure = (!healthy && !cancel.is_cancelled()).then(|| never_healthy(scenario, &probers));
+    if healthy {
         let mut ctx = Drive {
             backend,
             scenario,
             plan,
-            endpoints,
+            endpoints: &endpoints,
             load_targets: &load_targets,
             probers: &probers,
             clock: &clock,
@@ -232,22 +206,10 @@ async fn run_trial(
             checks,
             boot_reads,
         };
-        ctx.drive(&mut trial).await;
+        logs = Some(ctx.drive_and_read(&mut trial).await);
         boot_reads = std::mem::take(&mut ctx.boot_reads);
         trial.checks = ctx.checks.into_iter().map(CheckRun::finish).collect();
-        // the read-only trial and the replicas' end-of-trial reads at once: neither needs
-        // the other, and both are the audit's time added to the run
-        let read_only = async {
-            let ro = scenario.audit.read_only_trial.filter(|_| !cancel.is_cancelled())?;
-            live.set_phase(format!("trial {}: read-only trial", index + 1));
-            Some(crate::execute::read_only::run(backend, scenario, &ro, cancel).await)
-        };
-        let (read_only, end) = tokio::join!(read_only, backend.logs());
-        (trial.read_only, logs) = (read_only, Some(end));
-        None
-    } else {
-        None
-    };
+    }
     probe_cancel.cancel();
     for p in probers {
         trial.probes.push(p.finish(&clock).await);
@@ -265,218 +227,36 @@ async fn run_trial(
     }
 }
 
-/// What the load-and-faults part of a trial works with.
-struct Drive<'a> {
-    backend: &'a dyn Backend,
-    scenario: &'a Scenario,
-    plan: &'a Plan,
-    endpoints: &'a [Endpoint],
-    load_targets: &'a [SocketAddr],
-    probers: &'a [Prober],
-    clock: &'a RunClock,
-    live: &'a Live,
-    cancel: &'a CancellationToken,
-    checks: Vec<CheckRun>,
-    /// Reads right after an instance first became healthy: (instance, read).
-    boot_reads: Vec<(String, RawFsRead)>,
+/// A prober per replica, and one for the balancer: its health path answers through it.
+fn start_probers(scenario: &Scenario, deployed: &Deployed, cancel: &CancellationToken) -> Vec<Prober> {
+    deployed
+        .replicas
+        .iter()
+        .chain(deployed.front.iter())
+        .map(|e| Prober::start(probe_spec(scenario, e), scenario.app.start_timeout, cancel.clone()))
+        .collect()
 }
 
-impl Drive<'_> {
-    /// Load, faults on schedule (each followed by verifying the checks once every replica is
-    /// healthy again), then the recovery tail.
-    async fn drive(&mut self, trial: &mut TrialRecord) {
-        let n = trial.index + 1;
-        self.live.set_phase(format!("trial {n}: load"));
-        let load = &self.scenario.load;
-        let recorder = Recorder::windowed(self.live.counters.clone(), load.window, load.timeout);
-        let targets = self.load_targets.to_vec();
-        let load = run_load(
-            LoadConfig::from(&self.scenario.load),
-            targets,
-            *self.clock,
-            recorder.clone(),
-            self.cancel.clone(),
-        );
-        let (backend, plan, clock, live, cancel) = (self.backend, self.plan, self.clock, self.live, self.cancel);
-        let (endpoints, probers, start_timeout) = (self.endpoints, self.probers, self.scenario.app.start_timeout);
-        let checks = &mut self.checks;
-        let services = self.scenario.services.len() as u32;
-        let audit_on = self.scenario.audit.enabled;
-        let mix = audit::mix_sample(self.scenario);
-        let writes = if audit_on {
-            audit::mix_writes(self.scenario)
-        } else {
-            Vec::new()
-        };
-        let writes = &writes;
-        let (jobs, mut job_rx) = mpsc::unbounded_channel::<FreshJob>();
-        let faults = async move {
-            let mut records = Vec::new();
-            for f in &plan.faults {
-                let at = clock.instant_at(f.at.as_micros() as i64);
-                // the old instance's sample is taken just before the fault, not on its path
-                let early = f.action == Action::Replace && audit_on;
-                if early {
-                    tokio::select! {
-                        _ = cancel.cancelled() => break,
-                        _ = tokio::time::sleep_until(at.checked_sub(audit::lead(writes)).unwrap_or(at).into()) => {}
-                    }
-                }
-                let mut first_sample = None;
-                if early {
-                    if let Some(t) = endpoints.iter().position(|e| f.target == ALL || e.replica == f.target) {
-                        first_sample =
-                            Some(before_sample(endpoints[t].addr, writes, &mix, checks, t, endpoints.len()).await);
-                    }
-                }
-                tokio::select! {
-                    _ = cancel.cancelled() => break,
-                    _ = tokio::time::sleep_until(at.into()) => {}
-                }
-                // `all`: a rolling fault, each replica in turn once the previous one is healthy;
-                // a burn hits everything at once, so it stays one fault on `all`
-                let burn = f.kind == FaultKind::Burn;
-                let targets: Vec<&str> = if burn {
-                    vec![ALL]
-                } else {
-                    endpoints
-                        .iter()
-                        .filter(|e| f.target == ALL || e.replica == f.target)
-                        .map(|e| e.replica.as_str())
-                        .collect()
-                };
-                for (k, target) in targets.iter().enumerate() {
-                    if cancel.is_cancelled() {
-                        break;
-                    }
-                    let one = Fault {
-                        target: target.to_string(),
-                        ..f.clone()
-                    };
-                    let what = format!("{} {} then {}", one.kind.as_str(), one.target, one.action.as_str());
-                    // fast probes from the fault until the target is healthy again, so time to
-                    // healthy is precise while the app is not probed fast the rest of the run
-                    let mut boost_cap = start_timeout + one.delay + one.grace;
-                    if burn {
-                        // the rebuild starts every service before the replicas
-                        boost_cap += SERVICE_START * services;
-                    }
-                    let boost = || {
-                        for p in probers.iter().filter(|p| burn || p.spec.replica == one.target) {
-                            p.boost(boost_cap);
-                        }
-                    };
-                    // a rolling fault's later targets are sampled right before their turn
-                    let (sample, before) = match (one.action, k, first_sample.take()) {
-                        (Action::Replace, 0, Some(s)) => s,
-                        (Action::Replace, _, _) if audit_on => {
-                            let t = endpoints.iter().position(|e| e.replica == one.target).unwrap_or(0);
-                            before_sample(endpoints[t].addr, writes, &mix, checks, t, endpoints.len()).await
-                        }
-                        _ => (Vec::new(), Vec::new()),
-                    };
-                    live.set_phase(format!("trial {n}: {what}"));
-                    let index = records.len();
-                    tokio::select! {
-                        r = fault::apply(index, &one, backend, clock, &boost) => records.push(r),
-                        // the teardown that follows removes whatever the fault left half done
-                        _ = cancel.cancelled() => break,
-                    }
-                    // the fresh instance is read and sampled once a probe sent after the old
-                    // one was down answers healthy (an earlier answer may be the old one's)
-                    let hit = records
-                        .last()
-                        .filter(|r| r.error.is_none())
-                        .and_then(|r| r.fault_done_us);
-                    if let (true, Some(done_us)) =
-                        (audit_on && matches!(one.action, Action::Replace | Action::Add), hit)
-                    {
-                        let _ = jobs.send(FreshJob {
-                            replica: one.target.clone(),
-                            fault: what.clone(),
-                            since: clock.instant_at(done_us),
-                            within: boost_cap,
-                            sample,
-                            before,
-                        });
-                    }
-                    live.set_phase(format!("trial {n}: recovering"));
-                    let is_last = k + 1 == targets.len();
-                    let healthy = if !checks.is_empty() || !is_last {
-                        all_healthy(probers, start_timeout, cancel).await
-                    } else {
-                        false
-                    };
-                    if !checks.is_empty() && healthy {
-                        live.set_phase(format!("trial {n}: verifying state after {what}"));
-                        for c in checks.iter_mut() {
-                            c.verify(endpoints, Some(&what), clock.now_us()).await;
-                        }
-                        if let Some(r) = records.last_mut() {
-                            r.verified_us = Some(clock.now_us());
-                        }
-                    }
-                }
-            }
-            drop(jobs);
-            records
-        };
-        // each fresh instance, once healthy: its boot read and the sample again — every job
-        // from the moment it is sent, beside the others (in turn, a job that took its reads'
-        // 5 s bound made the next one miss its replica's down time and wait for another's)
-        let boot_reads = &mut self.boot_reads;
-        let fresh_audit = async move {
-            let mut running = futures::stream::FuturesUnordered::new();
-            let mut pairs = Vec::new();
-            let mut open = true;
-            loop {
-                tokio::select! {
-                    job = job_rx.recv(), if open => match job {
-                        Some(job) => running.push(fresh_audit(job, backend, probers, clock, cancel)),
-                        None => open = false,
-                    },
-                    Some((read, p)) = futures::StreamExt::next(&mut running), if !running.is_empty() => {
-                        boot_reads.extend(read);
-                        pairs.extend(p);
-                    }
-                    else => break,
-                }
-            }
-            pairs
-        };
-        // memory is sampled while the load runs, and stops with it
-        let load_done = self.cancel.child_token();
-        let load = async {
-            let log = load.await;
-            load_done.cancel();
-            log
-        };
-        let memory = sample_memory(self.backend, self.clock, &load_done);
-        let host = crate::execute::host::sample_host(self.clock, &load_done);
-        let (log, faults, fresh, memory, host) = tokio::join!(load, faults, fresh_audit, memory, host);
-        trial.host = host;
-        trial.fresh = fresh;
-        trial.requests = log;
-        trial.memory = memory;
-        trial.load_slip = recorder.slip();
-        for f in &faults {
-            if let Some(e) = &f.error {
-                trial
-                    .errors
-                    .push(format!("fault {} ({} {}): {e}", f.index, f.kind.as_str(), f.target));
-            }
-        }
-        trial.faults = faults;
-        // give a replica that is still down its start-up allowance to come back
-        self.live.set_phase(format!("trial {n}: waiting for recovery"));
-        let healthy = all_healthy(self.probers, start_timeout, self.cancel).await;
-        if self.plan.faults.is_empty() && healthy {
-            self.live.set_phase(format!("trial {n}: verifying state"));
-            for c in self.checks.iter_mut() {
-                c.verify(self.endpoints, None, self.clock.now_us()).await;
-            }
-        }
-    }
+/// Every replica's first read of its own files, all at once: the load waits for them.
+async fn read_boots(backend: &dyn Backend, endpoints: &[Endpoint]) -> Vec<(String, RawFsRead)> {
+    let reads = endpoints.iter().map(|e| async {
+        let mut one = Vec::new();
+        boot_read(backend, &e.replica, FsReadWhen::Boot, &mut one).await;
+        one
+    });
+    futures::future::join_all(reads).await.into_iter().flatten().collect()
+}
+
+/// Why a trial whose app never became healthy stopped, with the probes' hint.
+fn never_healthy(scenario: &Scenario, probers: &[Prober]) -> Abort {
+    Abort::new(
+        AbortKind::App,
+        format!(
+            "the app did not become healthy within start_timeout ({:.1} s) after deployment{}",
+            scenario.app.start_timeout.as_secs_f64(),
+            crate::probe::slow_hint(probers, scenario.app.health.timeout)
+        ),
+    )
 }
 
 /// Waits until every replica probes healthy, at most `within` (false on timeout or cancel).
@@ -520,5 +300,7 @@ fn collect_events(mut rx: mpsc::UnboundedReceiver<RawLifecycle>, clock: &RunCloc
     trial.lifecycle.sort_by_key(|e| e.at_us);
 }
 
+#[cfg(test)]
+mod fault_tests;
 #[cfg(test)]
 mod run_tests;

@@ -41,6 +41,11 @@ floor_cycles = 0
     Scenario::parse(&path, &text).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// An empty deployment to fill in (the fake reads only its replicas and services).
+pub(super) fn scenario_deployment() -> crate::backend::Deployment {
+    super::deployment::of(&scenario(1, "2s", ""))
+}
+
 /// A kill of app-0 at `at`, then `then`.
 pub(super) fn kill(at: &str, then: &str) -> String {
     format!("[[fault]]\nat = \"{at}\"\nkind = \"kill\"\nthen = \"{then}\"\ntarget = \"app-0\"\n")
