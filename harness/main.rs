@@ -1,7 +1,8 @@
 //! The `phoenix` binary: builds the runtime, parses the command line, calls the library,
-//! prints error chains and exits with the contract's status.
+//! prints a failure once (its cause chain, escaped) and exits with the contract's status.
 
 use clap::Parser;
+use phoenix_bench::cli::error::CommandError;
 use phoenix_bench::cli::Cli;
 use std::process::ExitCode;
 
@@ -16,13 +17,20 @@ fn main() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return failed(&CommandError::AsyncRuntime(e)),
     };
-    let code = runtime.block_on(phoenix_bench::cli::dispatch(cli.command));
+    let outcome = runtime.block_on(phoenix_bench::cli::dispatch(cli.command));
+    let code = match outcome {
+        Ok(exit) => ExitCode::from(exit.status()),
+        Err(e) => failed(&e),
+    };
     // containers were removed inside the runtime; nothing async may outlive it
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
-    ExitCode::from(code)
+    code
+}
+
+/// The one place a failure is printed: `error: ` and its message, then its status.
+fn failed(e: &CommandError) -> ExitCode {
+    eprintln!("error: {}", e.message());
+    ExitCode::from(e.status())
 }

@@ -4,12 +4,14 @@
 
 use crate::backend::clean;
 use crate::backend::docker::connect;
-use crate::backend::labels;
 use crate::backend::process::{leftovers, remove_leftovers};
-use crate::cli::exit::{EXIT_OK, EXIT_RUNTIME};
+use crate::cli::error::CommandError;
+use crate::cli::exit::Exit;
 use crate::scenario::escape;
 
-pub(super) async fn clean_cmd(dry_run: bool) -> u8 {
+/// `phoenix clean [--dry-run]`: lists (and removes) the process runs' leftovers, then the
+/// engine's orphans. Leftovers that stay are a failure, reported with the engine's.
+pub(super) async fn clean_cmd(dry_run: bool) -> Result<Exit, CommandError> {
     let verb = if dry_run { "would remove " } else { "removing " };
     // process runs first: they need no engine
     let found = leftovers(&std::env::temp_dir());
@@ -27,36 +29,29 @@ pub(super) async fn clean_cmd(dry_run: bool) -> u8 {
             escape(&l.owner)
         );
     }
-    let mut code = EXIT_OK;
+    // what failed so far: the command goes on to the engine, and reports it with the rest
+    let mut failed = None;
     if !dry_run && !found.is_empty() {
         let n = remove_leftovers(&found);
         println!("removed {n} of {} process run leftover(s)", found.len());
         if n < found.len() {
-            eprintln!(
-                "error: {} run folder(s) could not be removed\n  hint: see the folders named above, then run `phoenix clean` again",
-                found.len() - n
-            );
-            code = EXIT_RUNTIME;
+            failed = Some(CommandError::Leftovers {
+                failed: found.len() - n,
+            });
         }
     }
 
     let docker = match connect().await {
         Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            if !found.is_empty() {
-                let done = if dry_run { "listed" } else { "removed" };
-                eprintln!("  (the process runs above were {done}; the engine's objects were not checked)");
-            }
-            return EXIT_RUNTIME;
+        Err(source) => {
+            let done = if dry_run { "listed" } else { "removed" };
+            let process_runs = (!found.is_empty()).then_some(done);
+            return Err(ending(failed, CommandError::Engine { source, process_runs }));
         }
     };
     let orphans = match clean::find(&docker).await {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_RUNTIME;
-        }
+        Err(e) => return Err(ending(failed, CommandError::Backend(e))),
     };
     for o in &orphans {
         println!(
@@ -74,13 +69,19 @@ pub(super) async fn clean_cmd(dry_run: bool) -> u8 {
         let n = clean::remove(&docker, &orphans).await;
         println!("removed {n} of {} orphaned object(s)", orphans.len());
         if n < orphans.len() {
-            eprintln!(
-                "error: {} object(s) could not be removed\n  hint: see `docker ps -a --filter label={}`, then run `phoenix clean` again",
-                orphans.len() - n,
-                labels::RUN
-            );
-            return EXIT_RUNTIME;
+            let last = CommandError::Orphans {
+                failed: orphans.len() - n,
+            };
+            return Err(ending(failed, last));
         }
     }
-    code
+    failed.map_or(Ok(Exit::Ok), Err)
+}
+
+/// The failure so far, if any, and the one that ends the command, as one error.
+fn ending(failed: Option<CommandError>, last: CommandError) -> CommandError {
+    match failed {
+        Some(f) => f.then(last),
+        None => last,
+    }
 }

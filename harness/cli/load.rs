@@ -4,11 +4,12 @@
 use crate::analysis::stats::LatencySummary;
 use crate::analysis::windows::add_ok_latency;
 use crate::analysis::ClassCounts;
-use crate::cli::exit::{EXIT_BAD_INPUT, EXIT_OK};
+use crate::cli::error::CommandError;
+use crate::cli::exit::Exit;
 use crate::clock::RunClock;
 use crate::load::{run_load, LiveCounters, LoadConfig, Rate, Recorder, Slip};
 use crate::record::{new_histogram, RequestLog};
-use crate::scenario::RequestSpec;
+use crate::scenario::{escape, RequestSpec};
 use crate::scenario::{MAX_RATE, MAX_TOTAL_REQUESTS};
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -41,44 +42,105 @@ pub struct Options {
     pub json: bool,
 }
 
+/// The hint of every refused URL.
+const URL_HINT: &str = "\n  hint: give http://127.0.0.1:PORT/PATH, e.g. http://127.0.0.1:8080/health";
+
+/// Why `phoenix load`'s arguments were refused (bad input): a value clap refuses as it
+/// parses (`--rate`, `--duration`, `--timeout`), or the URL and the plan, checked after.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("\"{}\" is not a rate: give requests per second (0 < R ≤ {MAX_RATE}) or `max`", escape(.0))]
+    Rate(String),
+    #[error("\"{}\": {source} (e.g. 10s, 500ms)", escape(value))]
+    Duration {
+        value: String,
+        #[source]
+        source: humantime::DurationError,
+    },
+    #[error("\"{}\" is out of range: from 1ms to 1h", escape(.0))]
+    DurationRange(String),
+    /// The URL, and what is wrong with it.
+    #[error("URL \"{}\": {problem}", escape(url))]
+    Url {
+        url: String,
+        #[source]
+        problem: UrlProblem,
+    },
+    #[error("--rate {rate} for {duration:?} plans {planned:.3} requests, less than one: raise --rate or --duration")]
+    FewerThanOne {
+        rate: f64,
+        duration: Duration,
+        planned: f64,
+    },
+    #[error("--rate {rate} for {duration:?} plans {planned:.0} requests, over the limit of {MAX_TOTAL_REQUESTS}: lower --rate or --duration")]
+    OverLimit {
+        rate: f64,
+        duration: Duration,
+        planned: f64,
+    },
+}
+
+/// What is wrong with a `phoenix load` URL (each with the hint).
+#[derive(Debug, thiserror::Error)]
+pub enum UrlProblem {
+    #[error("contains whitespace or a control character{URL_HINT} (percent-encode them, %20)")]
+    Unprintable,
+    #[error("not a URL: {0}{URL_HINT}")]
+    NotAUrl(#[source] url::ParseError),
+    #[error("only http:// URLs (got {}://){URL_HINT}", escape(.0))]
+    Scheme(String),
+    #[error("the host must be a loopback address (127.0.0.1, [::1], localhost){URL_HINT}")]
+    Host,
+    #[error("load goes only to loopback addresses (127.0.0.1, [::1], localhost){URL_HINT}")]
+    NotLoopback,
+    #[error("port 0 is not a port one can connect to{URL_HINT}")]
+    PortZero,
+    #[error("a user, password or #fragment is never sent by the load{URL_HINT}")]
+    Credentials,
+    /// The path breaks the bound or the characters a scenario's request path has.
+    #[error("its path {}{URL_HINT}", escape(.0))]
+    Path(String),
+}
+
 /// `--rate`: a positive number of requests per second (at most [`MAX_RATE`], the bound a
 /// scenario's `load.rate` has), or `max`.
-pub fn parse_rate(s: &str) -> Result<Rate, String> {
+pub fn parse_rate(s: &str) -> Result<Rate, LoadError> {
     if s == "max" {
         return Ok(Rate::Max);
     }
     match s.parse::<f64>() {
         Ok(r) if r.is_finite() && r > 0.0 && r <= MAX_RATE => Ok(Rate::PerSecond(r)),
-        _ => Err(format!(
-            "\"{}\" is not a rate: give requests per second (0 < R ≤ {MAX_RATE}) or `max`",
-            crate::scenario::escape(s)
-        )),
+        _ => Err(LoadError::Rate(s.to_string())),
     }
 }
 
 /// Why `--rate` over `--duration` plans no request or more than a run may keep
 /// ([`MAX_TOTAL_REQUESTS`], the scenario's bound).
-pub fn plan_problem(rate: Rate, duration: Duration) -> Option<String> {
+pub fn plan_problem(rate: Rate, duration: Duration) -> Option<LoadError> {
     let Rate::PerSecond(r) = rate else { return None };
     let planned = r * duration.as_secs_f64();
     if planned < 1.0 {
-        return Some(format!(
-            "--rate {r} for {duration:?} plans {planned:.3} requests, less than one: raise --rate or --duration"
-        ));
+        return Some(LoadError::FewerThanOne {
+            rate: r,
+            duration,
+            planned,
+        });
     }
-    (planned > MAX_TOTAL_REQUESTS as f64).then(|| {
-        format!(
-            "--rate {r} for {duration:?} plans {planned:.0} requests, over the limit of {MAX_TOTAL_REQUESTS}: lower --rate or --duration"
-        )
+    (planned > MAX_TOTAL_REQUESTS as f64).then_some(LoadError::OverLimit {
+        rate: r,
+        duration,
+        planned,
     })
 }
 
 /// A duration such as `10s` or `500ms`, from 1 ms to 1 h (every load is bounded).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let shown = crate::scenario::escape(s);
-    let d = humantime::parse_duration(s).map_err(|e| format!("\"{shown}\": {e} (e.g. 10s, 500ms)"))?;
+pub fn parse_duration(s: &str) -> Result<Duration, LoadError> {
+    let d = humantime::parse_duration(s).map_err(|source| LoadError::Duration {
+        value: s.to_string(),
+        source,
+    })?;
     if d < Duration::from_millis(1) || d > Duration::from_secs(3600) {
-        return Err(format!("\"{shown}\" is out of range: from 1ms to 1h"));
+        return Err(LoadError::DurationRange(s.to_string()));
     }
     Ok(d)
 }
@@ -86,42 +148,33 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// The loopback socket address and the path (with query) of `url`. The URL parser drops
 /// tabs and line breaks silently, so a URL holding any whitespace or control character is
 /// refused before it is parsed: what is loaded is what was typed.
-pub fn target(url: &str) -> Result<(SocketAddr, String), String> {
-    let shown = format!("URL \"{}\"", crate::scenario::escape(url));
-    let hint = "\n  hint: give http://127.0.0.1:PORT/PATH, e.g. http://127.0.0.1:8080/health";
-    if url.chars().any(char::is_whitespace) || crate::scenario::escape(url) != url {
-        return Err(format!(
-            "{shown}: contains whitespace or a control character{hint} (percent-encode them, %20)"
-        ));
+pub fn target(url: &str) -> Result<(SocketAddr, String), LoadError> {
+    let refused = |problem| LoadError::Url {
+        url: url.to_string(),
+        problem,
+    };
+    if url.chars().any(char::is_whitespace) || escape(url) != url {
+        return Err(refused(UrlProblem::Unprintable));
     }
-    let u = reqwest::Url::parse(url).map_err(|e| format!("{shown}: not a URL: {e}{hint}"))?;
+    let u = reqwest::Url::parse(url).map_err(|e| refused(UrlProblem::NotAUrl(e)))?;
     if u.scheme() != "http" {
-        let scheme = crate::scenario::escape(u.scheme()).into_owned();
-        return Err(format!("{shown}: only http:// URLs (got {scheme}://){hint}"));
+        return Err(refused(UrlProblem::Scheme(u.scheme().to_string())));
     }
     let ip: IpAddr = match u.host() {
         Some(url::Host::Domain("localhost")) => Ipv4Addr::LOCALHOST.into(),
         Some(url::Host::Ipv4(ip)) => ip.into(),
         Some(url::Host::Ipv6(ip)) => ip.into(),
-        _ => {
-            return Err(format!(
-                "{shown}: the host must be a loopback address (127.0.0.1, [::1], localhost){hint}"
-            ))
-        }
+        _ => return Err(refused(UrlProblem::Host)),
     };
     if !ip.is_loopback() {
-        return Err(format!(
-            "{shown}: load goes only to loopback addresses (127.0.0.1, [::1], localhost){hint}"
-        ));
+        return Err(refused(UrlProblem::NotLoopback));
     }
     let port = u.port().unwrap_or(80);
     if port == 0 {
-        return Err(format!("{shown}: port 0 is not a port one can connect to{hint}"));
+        return Err(refused(UrlProblem::PortZero));
     }
     if !u.username().is_empty() || u.password().is_some() || u.fragment().is_some() {
-        return Err(format!(
-            "{shown}: a user, password or #fragment is never sent by the load{hint}"
-        ));
+        return Err(refused(UrlProblem::Credentials));
     }
     let mut path = u.path().to_string();
     if let Some(q) = u.query() {
@@ -129,8 +182,7 @@ pub fn target(url: &str) -> Result<(SocketAddr, String), String> {
     }
     // the bound and the characters a scenario's request path has
     if let Some(p) = crate::scenario::http::target_problem(&path) {
-        let p = crate::scenario::escape(&p);
-        return Err(format!("{shown}: its path {p}{hint}"));
+        return Err(refused(UrlProblem::Path(p)));
     }
     Ok((SocketAddr::new(ip, port), path))
 }
@@ -201,16 +253,10 @@ impl LoadReport {
     }
 }
 
-/// Runs `phoenix load` to its exit status.
-pub async fn run(o: Options) -> u8 {
+/// Runs `phoenix load`: the URL and the plan checked, the load put on, its figures printed.
+pub async fn run(o: Options) -> Result<Exit, CommandError> {
     let checked = target(&o.url).and_then(|t| plan_problem(o.rate, o.duration).map_or(Ok(t), Err));
-    let (addr, path) = match checked {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let (addr, path) = checked.map_err(CommandError::Load)?;
     let connections = o
         .connections
         .map_or(if o.rate == Rate::Max { 50 } else { 1000 }, |c| c as usize);
@@ -248,7 +294,7 @@ pub async fn run(o: Options) -> u8 {
     } else {
         print!("{}", report.text());
     }
-    EXIT_OK
+    Ok(Exit::Ok)
 }
 
 #[cfg(test)]
@@ -290,7 +336,7 @@ mod tests {
             &format!("http://127.0.0.1:8080/{}", "a".repeat(2048)),
             &format!("http://127.0.0.1:8080/{}", "a".repeat(70_000)),
         ] {
-            let e = target(bad).unwrap_err();
+            let e = target(bad).unwrap_err().to_string();
             assert!(e.starts_with("URL \""), "{e}");
             assert!(e.contains("hint:"), "{e}");
             assert!(!e.chars().any(|c| c.is_control() && c != '\n'), "{e:?}");
@@ -308,13 +354,15 @@ mod tests {
         let ten = Duration::from_secs(10);
         assert!(plan_problem(Rate::PerSecond(1e-7), ten)
             .unwrap()
+            .to_string()
             .contains("less than one"));
         let hour = Duration::from_secs(3600);
         assert!(plan_problem(Rate::PerSecond(20_000.0), hour)
             .unwrap()
+            .to_string()
             .contains("over the limit"));
-        assert_eq!(plan_problem(Rate::PerSecond(200.0), ten), None);
-        assert_eq!(plan_problem(Rate::Max, hour), None);
+        assert!(plan_problem(Rate::PerSecond(200.0), ten).is_none());
+        assert!(plan_problem(Rate::Max, hour).is_none());
         assert!(parse_duration("2h").is_err());
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
     }

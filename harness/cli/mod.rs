@@ -1,6 +1,7 @@
-//! The command line: its arguments (`args.rs`) and what each command does, one file each;
-//! errors are printed here as chains; the return value is the process exit status of the
-//! CLI contract (`exit.rs`): 0 met, 3 fell short, 2 bad input, 1 runtime.
+//! The command line: its arguments (`args.rs`) and what each command does, one file each.
+//! Every command returns `Result<Exit, CommandError>`: its verdict (`exit.rs`: 0 met, 3 fell
+//! short, 5 inconclusive) or why it failed (`error.rs`: 2 bad input, 1 runtime), which
+//! `main` prints once.
 //!
 //! - `mod.rs`: dispatch, and the short commands (`validate`, `list`);
 //! - `run.rs`: `phoenix run`; `reports.rs`: report files, the history page, `phoenix report`;
@@ -13,6 +14,7 @@ pub mod bootstrap;
 mod clean;
 pub mod compare;
 pub mod doctor;
+pub mod error;
 pub mod exit;
 pub mod load;
 pub mod nightly;
@@ -24,15 +26,16 @@ pub mod zero_config;
 pub use args::{escape_lines, usage_error, Cli, Command, ZeroConfigArgs};
 pub use reports::{is_reports_dir, rebuild_history, write_reports};
 
-use crate::cli::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
+use crate::cli::error::CommandError;
+use crate::cli::exit::Exit;
 use crate::report::history;
 use crate::scenario::{escape, Scenario};
 use std::path::{Path, PathBuf};
 
 pub use run::run_scenario;
 
-/// Runs one CLI command to its exit status.
-pub async fn dispatch(command: Command) -> u8 {
+/// Runs one CLI command to its verdict, or why it failed.
+pub async fn dispatch(command: Command) -> Result<Exit, CommandError> {
     match command {
         Command::Run {
             scenario,
@@ -86,8 +89,10 @@ pub async fn dispatch(command: Command) -> u8 {
     }
 }
 
-fn validate(paths: &[PathBuf]) -> u8 {
-    let mut code = EXIT_OK;
+/// `phoenix validate`: each file's summary on stdout; every file that does not load is
+/// one failure of the command (each printed as its own `error:` line).
+fn validate(paths: &[PathBuf]) -> Result<Exit, CommandError> {
+    let mut failed = Vec::new();
     for p in paths {
         match Scenario::load(p) {
             Ok(s) => {
@@ -112,30 +117,21 @@ fn validate(paths: &[PathBuf]) -> u8 {
                     println!("  warning: {w}");
                 }
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                code = EXIT_BAD_INPUT;
-            }
+            Err(e) => failed.push(CommandError::Scenario(e)),
         }
     }
-    code
+    failed.into_iter().reduce(CommandError::then).map_or(Ok(Exit::Ok), Err)
 }
 
 /// `phoenix list`: every run folder, newest first, with its verdict (the history page's
 /// rows, as text).
-fn list(reports: &Path) -> u8 {
+fn list(reports: &Path) -> Result<Exit, CommandError> {
     let shown = escape(&reports.display().to_string()).into_owned();
-    let entries = match history::scan(reports) {
-        Ok(e) if e.is_empty() => {
-            println!("no runs in {shown}");
-            return EXIT_OK;
-        }
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let entries = history::scan(reports).map_err(CommandError::RunFolders)?;
+    if entries.is_empty() {
+        println!("no runs in {shown}");
+        return Ok(Exit::Ok);
+    }
     for e in entries {
         let summary = match &e.run {
             history::RunState::Broken { reason } => format!("broken: {reason}"),
@@ -154,17 +150,11 @@ fn list(reports: &Path) -> u8 {
         let line = format!("{}  {summary}", reports.join(&e.dir).display());
         println!("{}", escape(&line));
     }
-    EXIT_OK
+    Ok(Exit::Ok)
 }
 
 /// `phoenix nightly`: see `nightly.rs`; each scenario runs through this same executable.
-fn nightly_cmd(mut options: crate::cli::nightly::Options) -> u8 {
-    options.exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(e) => {
-            eprintln!("error: cannot find the phoenix executable to run the scenarios: {e}");
-            return EXIT_RUNTIME;
-        }
-    };
+fn nightly_cmd(mut options: crate::cli::nightly::Options) -> Result<Exit, CommandError> {
+    options.exe = std::env::current_exe().map_err(CommandError::CurrentExe)?;
     crate::cli::nightly::run(&options)
 }

@@ -1,15 +1,31 @@
 //! Report files: writing a run folder's reports, the history page of a reports folder,
 //! and `phoenix report`, which re-renders either from what is on disk.
 
-use crate::cli::exit::{EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME};
-use crate::files::output::RunDir;
+use crate::cli::error::CommandError;
+use crate::cli::exit::Exit;
+use crate::files::input::FolderError;
+use crate::files::output::{OutputError, RunDir};
 use crate::record::RunRecord;
-use crate::report::{history, hlog, html, json, junit, markdown, Report};
+use crate::report::{history, hlog, html, json, junit, markdown, RenderError, Report};
 use std::path::Path;
+
+/// Why a run folder's reports or a history page could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportsError {
+    /// A renderer failed.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// A file could not be written.
+    #[error(transparent)]
+    Write(#[from] OutputError),
+    /// The reports folder could not be read for the history page.
+    #[error(transparent)]
+    Folder(#[from] FolderError),
+}
 
 /// Writes every report file of a run folder, each atomically, then rebuilds the history
 /// page of the reports folder that holds it (when it is one, see [`is_reports_dir`]).
-pub fn write_reports(dir: &RunDir, report: &Report) -> Result<(), Box<dyn std::error::Error>> {
+pub fn write_reports(dir: &RunDir, report: &Report) -> Result<(), ReportsError> {
     dir.write("record.json", &json::record(report)?)?;
     dir.write("result.json", &json::result(report)?)?;
     dir.write("index.html", &html::render(report)?)?;
@@ -46,7 +62,7 @@ fn history_page_head(page: &Path) -> Option<String> {
 /// Rewrites `<reports_dir>/index.html`, the history page of every run folder in it. Broken
 /// or partial run folders are listed as such; only an unreadable folder or a failed write
 /// is an error. Returns the number of runs listed.
-pub fn rebuild_history(reports_dir: &Path) -> Result<usize, Box<dyn std::error::Error>> {
+pub fn rebuild_history(reports_dir: &Path) -> Result<usize, ReportsError> {
     let entries = history::scan(reports_dir)?;
     let page = history::render(&entries)?;
     crate::files::output::write_atomic(&reports_dir.join("index.html"), &page)?;
@@ -65,37 +81,17 @@ fn holds_run_folders(dir: &Path) -> bool {
 /// `phoenix report <dir>`: re-renders a run folder from its record.json (and the history
 /// page of the reports folder holding it); given a reports folder instead (no record.json,
 /// but run folders inside), rebuilds its history page.
-pub(super) fn report(run_dir: &Path) -> u8 {
+pub(super) fn report(run_dir: &Path) -> Result<Exit, CommandError> {
     let path = run_dir.join("record.json");
     if !path.exists() && holds_run_folders(run_dir) {
-        return match rebuild_history(run_dir) {
-            Ok(n) => {
-                println!("{}", run_dir.join("index.html").display());
-                eprintln!("phoenix: listed {n} run folder(s)");
-                EXIT_OK
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                EXIT_RUNTIME
-            }
-        };
+        let n = rebuild_history(run_dir).map_err(CommandError::Reports)?;
+        println!("{}", run_dir.join("index.html").display());
+        eprintln!("phoenix: listed {n} run folder(s)");
+        return Ok(Exit::Ok);
     }
-    let record = match RunRecord::read(&path) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let record = RunRecord::read(&path).map_err(CommandError::Record)?;
     let report = Report::build(record);
-    match write_reports(&RunDir::existing(run_dir), &report) {
-        Ok(()) => {
-            println!("{}", run_dir.display());
-            EXIT_OK
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_RUNTIME
-        }
-    }
+    write_reports(&RunDir::existing(run_dir), &report).map_err(CommandError::Reports)?;
+    println!("{}", run_dir.display());
+    Ok(Exit::Ok)
 }

@@ -2,8 +2,10 @@
 //! torn down, and reported into its run folder.
 
 use super::reports::write_reports;
+use crate::backend::Backend;
 use crate::cli::bootstrap::{self, Prepared, Started};
-use crate::cli::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_RUNTIME};
+use crate::cli::error::CommandError;
+use crate::cli::exit::Exit;
 use crate::cli::progress;
 use crate::execute::{self, Live};
 use crate::files::output::RunDir;
@@ -26,6 +28,12 @@ struct Provisional {
 }
 
 impl Provisional {
+    /// Takes back what the run added, and passes on the error that ended it there.
+    fn fail(&self, e: CommandError) -> CommandError {
+        self.discard();
+        e
+    }
+
     fn discard(&self) {
         if self.saved {
             let _ = std::fs::remove_file(self.dir.join("scenario.toml"));
@@ -58,19 +66,18 @@ fn first_missing(path: &Path) -> Option<PathBuf> {
     first
 }
 
-pub(super) async fn run(path: &Path, out: Option<&Path>, trials: Option<u32>, rebuild: bool, reports: &Path) -> u8 {
-    match Scenario::load(path) {
-        Ok(s) => {
-            for w in &s.warnings {
-                eprintln!("warning: {w}");
-            }
-            run_scenario(s, false, out, trials, rebuild, reports).await
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_BAD_INPUT
-        }
+pub(super) async fn run(
+    path: &Path,
+    out: Option<&Path>,
+    trials: Option<u32>,
+    rebuild: bool,
+    reports: &Path,
+) -> Result<Exit, CommandError> {
+    let s = Scenario::load(path)?;
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
     }
+    run_scenario(s, false, out, trials, rebuild, reports).await
 }
 
 /// Runs a validated scenario into a run folder (`phoenix run`'s path); with `save`, its
@@ -83,25 +90,56 @@ pub async fn run_scenario(
     trials: Option<u32>,
     rebuild: bool,
     reports: &Path,
-) -> u8 {
+) -> Result<Exit, CommandError> {
     let plan = Plan::new(&scenario, trials);
     if let Some(why) = trials.and_then(|_| crate::scenario::request_budget_problem(&scenario.load, plan.trials)) {
-        eprintln!("error: --trials {}: {why}\n  hint: run fewer trials", plan.trials);
-        return EXIT_BAD_INPUT;
+        return Err(CommandError::Trials {
+            trials: plan.trials,
+            why,
+        });
     }
     let started = Started::now();
-    // what creating the run folder adds, to take it back if the run ends before measuring
+    let (dir, provisional) = open_run_dir(&mut scenario, save, out, reports, &started)?;
+    let run_id = started.run_id(&scenario.name);
+    // signals count from here: an interrupted image build still exits 1 and tidies up
+    let cancel = CancellationToken::new();
+    bootstrap::cancel_on_signals(cancel.clone(), run_id.clone());
+    let prepared = bootstrap::prepare(&scenario, &run_id, rebuild).await;
+    // nothing was measured: take the run folder back
+    let Prepared { backend, environment } = prepared.map_err(|e| provisional.fail(CommandError::Backend(e)))?;
+    let mut record = RunRecord::new(run_id, started.rfc3339, scenario.clone(), plan);
+    record.environment = environment;
+    if cancel.is_cancelled() {
+        return Err(provisional.fail(CommandError::Interrupted));
+    }
+    // a raw record marked incomplete from the start: a run that dies midway leaves it
+    if let Ok(bytes) = serde_json::to_vec(&record) {
+        let _ = dir.write("record.json", &bytes);
+    }
+    let record = measure(backend, record, &cancel).await;
+    if let Some(why) = measured_nothing(&record) {
+        // e.g. the app could not be started: nothing to report
+        return Err(provisional.fail(CommandError::MeasuredNothing {
+            reason: why.to_string(),
+        }));
+    }
+    report_run(&dir, Report::build(record))
+}
+
+/// The run folder (`out`, or a new one in `reports`), with what creating it added (to take
+/// back if the run ends before measuring); with `save`, the scenario's text written in it
+/// as `scenario.toml`, which becomes the scenario's source.
+fn open_run_dir(
+    scenario: &mut Scenario,
+    save: bool,
+    out: Option<&Path>,
+    reports: &Path,
+    started: &Started,
+) -> Result<(RunDir, Provisional), CommandError> {
     let first_new = first_missing(out.unwrap_or(reports));
     let dir = match out {
-        Some(o) => RunDir::at(o),
-        None => RunDir::create_unique(reports, &started.stamp, &scenario.name),
-    };
-    let dir = match dir {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_RUNTIME };
-        }
+        Some(o) => RunDir::at(o)?,
+        None => RunDir::create_unique(reports, &started.stamp, &scenario.name)?,
     };
     let provisional = Provisional {
         dir: dir.path.clone(),
@@ -114,38 +152,18 @@ pub async fn run_scenario(
     if save {
         let file = dir.path.join("scenario.toml");
         if let Err(e) = dir.write("scenario.toml", scenario.text.as_bytes()) {
-            eprintln!("error: {e}");
-            provisional.discard();
-            return EXIT_RUNTIME;
+            return Err(provisional.fail(e.into()));
         }
         scenario.source = file;
     }
-    let run_id = started.run_id(&scenario.name);
-    // signals count from here: an interrupted image build still exits 1 and tidies up
-    let cancel = CancellationToken::new();
-    bootstrap::cancel_on_signals(cancel.clone(), run_id.clone());
-    let Prepared { backend, environment } = match bootstrap::prepare(&scenario, &run_id, rebuild).await {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            provisional.discard(); // nothing was measured
-            return EXIT_RUNTIME;
-        }
-    };
-    let mut record = RunRecord::new(run_id, started.rfc3339, scenario.clone(), plan);
-    record.environment = environment;
-    if cancel.is_cancelled() {
-        eprintln!("error: interrupted before the run started");
-        provisional.discard();
-        return EXIT_RUNTIME;
-    }
-    // a raw record marked incomplete from the start: a run that dies midway leaves it
-    if let Ok(bytes) = serde_json::to_vec(&record) {
-        let _ = dir.write("record.json", &bytes);
-    }
+    Ok((dir, provisional))
+}
+
+/// Executes the run with the progress line on, then tears the backend down. The run goes
+/// on its own task so that a panic in it still reaches the teardown: it becomes an abort.
+async fn measure(backend: Arc<dyn Backend>, mut record: RunRecord, cancel: &CancellationToken) -> RunRecord {
     let live = Arc::new(Live::default());
     let bar = progress::start(live.clone(), record.plan.clone());
-    // the run goes on its own task so that a panic in it still reaches the teardown below
     let task = {
         let (backend, live, cancel) = (backend.clone(), live.clone(), cancel.clone());
         let mut record = record.clone();
@@ -165,16 +183,13 @@ pub async fn run_scenario(
         eprintln!("warning: {e}");
     }
     bar.finish();
-    if let Some(why) = measured_nothing(&record) {
-        eprintln!("error: {why}");
-        provisional.discard(); // e.g. the app could not be started: nothing to report
-        return EXIT_RUNTIME;
-    }
-    let report = Report::build(record);
-    if let Err(e) = write_reports(&dir, &report) {
-        eprintln!("error: {e}");
-        return EXIT_RUNTIME;
-    }
+    record
+}
+
+/// Writes the run's reports into `dir`, prints its folder and verdict, and returns the
+/// verdict (a run stopped early for a reason other than the app is a failure).
+fn report_run(dir: &RunDir, report: Report) -> Result<Exit, CommandError> {
+    write_reports(dir, &report).map_err(CommandError::Reports)?;
     println!("{}", dir.path.display());
     let c = &report.certification;
     eprintln!(
@@ -190,13 +205,12 @@ pub async fn run_scenario(
         eprintln!("phoenix: {why}");
     }
     match &report.record.aborted {
-        Some(a) if a.kind != AbortKind::App => {
-            eprintln!("error: run stopped early: {}", a.reason);
-            EXIT_RUNTIME
-        }
-        _ if c.passed => EXIT_OK,
-        _ if c.inconclusive.is_some() => EXIT_INCONCLUSIVE,
-        _ => EXIT_FELL_SHORT,
+        Some(a) if a.kind != AbortKind::App => Err(CommandError::StoppedEarly {
+            reason: a.reason.clone(),
+        }),
+        _ if c.passed => Ok(Exit::Ok),
+        _ if c.inconclusive.is_some() => Ok(Exit::Inconclusive),
+        _ => Ok(Exit::FellShort),
     }
 }
 

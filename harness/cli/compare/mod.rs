@@ -17,6 +17,8 @@
 
 use crate::analysis::RecoveryStatus;
 use crate::certify::Level;
+use crate::cli::error::CommandError;
+use crate::cli::exit::Exit;
 use crate::report::result::{ReadError, ResultJson};
 use crate::scenario::escape;
 use rand::{Rng, SeedableRng};
@@ -55,21 +57,30 @@ impl Default for Thresholds {
     }
 }
 
+/// A threshold argument that is not one (clap shows it as the value's refusal).
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum ThresholdError {
+    #[error("'{0}' is not a percentage (write e.g. 10%)")]
+    Percent(String),
+    #[error("'{0}' is not a significance level in (0, 1), e.g. 0.05")]
+    Alpha(String),
+}
+
 /// Parses a slowdown threshold: `10%`, `10` (both 10 %) or `12.5%`.
-pub fn parse_percent(s: &str) -> Result<f64, String> {
+pub fn parse_percent(s: &str) -> Result<f64, ThresholdError> {
     let t = s.trim();
     let number = t.strip_suffix('%').unwrap_or(t).trim();
     match number.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v / 100.0),
-        _ => Err(format!("'{s}' is not a percentage (write e.g. 10%)")),
+        _ => Err(ThresholdError::Percent(s.to_string())),
     }
 }
 
 /// Parses a significance level in (0, 1).
-pub fn parse_alpha(s: &str) -> Result<f64, String> {
+pub fn parse_alpha(s: &str) -> Result<f64, ThresholdError> {
     match s.trim().parse::<f64>() {
         Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
-        _ => Err(format!("'{s}' is not a significance level in (0, 1), e.g. 0.05")),
+        _ => Err(ThresholdError::Alpha(s.to_string())),
     }
 }
 
@@ -426,15 +437,12 @@ pub fn compare(baseline: &Runs, candidate: &Runs, t: Thresholds) -> Comparison {
     }
 }
 
-/// `phoenix compare`: reads both sides, prints the table, returns the exit status
-/// (0 no regression, 3 regression, 2 unreadable input).
-pub fn run(baseline: &Path, candidate: &Path, t: Thresholds) -> u8 {
+/// `phoenix compare`: reads both sides, prints the table, returns the verdict (0 no
+/// regression, 3 regression; an unreadable side is bad input, 2).
+pub fn run(baseline: &Path, candidate: &Path, t: Thresholds) -> Result<Exit, CommandError> {
     let (b, c) = match (load(baseline), load(candidate)) {
         (Ok(b), Ok(c)) => (b, c),
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("error: {e}");
-            return crate::cli::exit::EXIT_BAD_INPUT;
-        }
+        (Err(e), _) | (_, Err(e)) => return Err(CommandError::Compare(e)),
     };
     let comparison = compare(&b, &c, t);
     // scenario names and levels come from the result files: one escape for the terminal,
@@ -444,9 +452,9 @@ pub fn run(baseline: &Path, candidate: &Path, t: Thresholds) -> u8 {
     }
     if comparison.regressed() {
         eprintln!("phoenix: recovery regressed");
-        crate::cli::exit::EXIT_FELL_SHORT
+        Ok(Exit::FellShort)
     } else {
-        crate::cli::exit::EXIT_OK
+        Ok(Exit::Ok)
     }
 }
 

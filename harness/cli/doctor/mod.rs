@@ -20,7 +20,8 @@ mod tests;
 pub use engine::MIN_API;
 pub use host::MIN_FREE_BYTES;
 
-use crate::cli::exit::{EXIT_OK, EXIT_RUNTIME};
+use crate::cli::error::CommandError;
+use crate::cli::exit::Exit;
 use crate::scenario::{Build, Scenario};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -68,8 +69,9 @@ pub(super) enum Way {
     Nothing,
 }
 
-/// Runs every check on `scenarios` (default: `scenarios/*.toml`); returns the exit status.
-pub async fn doctor(scenarios: &[PathBuf], build: bool) -> u8 {
+/// Runs every check on `scenarios` (default: `scenarios/*.toml`); its problems are its
+/// own lines, so a doctor that found any ends [`Exit::Problems`], never in an error.
+pub async fn doctor(scenarios: &[PathBuf], build: bool) -> Result<Exit, CommandError> {
     let mut r = Report { problems: 0 };
     let loaded: Vec<_> = scenario_files(scenarios, &mut r)
         .into_iter()
@@ -155,10 +157,10 @@ pub async fn doctor(scenarios: &[PathBuf], build: bool) -> u8 {
         }
     }
     if r.problems == 0 {
-        EXIT_OK
+        Ok(Exit::Ok)
     } else {
         println!("{} problem(s)", r.problems);
-        EXIT_RUNTIME
+        Ok(Exit::Problems)
     }
 }
 

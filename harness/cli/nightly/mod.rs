@@ -18,7 +18,8 @@
 
 use crate::certify::Level;
 use crate::cli::compare::{self, Thresholds};
-use crate::cli::exit::{EXIT_BAD_INPUT, EXIT_FELL_SHORT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_RUNTIME};
+use crate::cli::error::CommandError;
+use crate::cli::exit::{Exit, EXIT_INCONCLUSIVE, EXIT_RUNTIME};
 use crate::files::output::RunDir;
 use crate::report::result::ResultJson;
 use crate::scenario::Scenario;
@@ -155,9 +156,24 @@ pub fn wildcard(pattern: &str, name: &str) -> bool {
     go(&p, &n)
 }
 
+/// Why scenario files or globs name nothing to run (bad input).
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The folder of a glob cannot be listed.
+    #[error("cannot read '{}': {source}", dir.display())]
+    Folder {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A glob matches no file.
+    #[error("no scenario file matches '{0}'")]
+    NoMatch(String),
+}
+
 /// Scenario files named by `patterns`: a path as is, or a glob in its last component
 /// (`scenarios/*.toml`). Sorted, without duplicates.
-pub fn resolve(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
+pub fn resolve(patterns: &[String]) -> Result<Vec<PathBuf>, ResolveError> {
     let mut out = Vec::new();
     for pattern in patterns {
         let path = Path::new(pattern);
@@ -173,7 +189,10 @@ pub fn resolve(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read '{}': {e}", dir.display()))?;
+        let entries = std::fs::read_dir(&dir).map_err(|source| ResolveError::Folder {
+            dir: dir.clone(),
+            source,
+        })?;
         let before = out.len();
         out.extend(
             entries
@@ -183,7 +202,7 @@ pub fn resolve(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
                 .filter(|p| p.is_file()),
         );
         if out.len() == before {
-            return Err(format!("no scenario file matches '{pattern}'"));
+            return Err(ResolveError::NoMatch(pattern.clone()));
         }
     }
     out.sort();
@@ -248,28 +267,27 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
-/// The exit status for a night: 3 on any shortfall, missed detection or regression, else 1
+/// The verdict of a night: 3 on any shortfall, missed detection or regression, else 1
 /// on any failed run, else 5 on any scenario inconclusive on every try, else 0.
-pub fn exit_status(rows: &[Row], regressed: bool) -> u8 {
+pub fn exit_status(rows: &[Row], regressed: bool) -> Exit {
     let verdicts: Vec<Verdict> = rows.iter().map(Row::verdict).collect();
     if regressed
         || verdicts
             .iter()
             .any(|v| matches!(v, Verdict::FellShort | Verdict::DetectorMissed))
     {
-        EXIT_FELL_SHORT
+        Exit::FellShort
     } else if verdicts.contains(&Verdict::RunFailed) {
-        EXIT_RUNTIME
+        Exit::Problems
     } else if verdicts.contains(&Verdict::Inconclusive) {
-        EXIT_INCONCLUSIVE
+        Exit::Inconclusive
     } else {
-        EXIT_OK
+        Exit::Ok
     }
 }
 
-/// One `phoenix run` of a scenario into `dir`: its exit status (None: killed by a signal),
-/// or the night's exit status when it could not be started.
-fn run_one(o: &Options, file: &Path, dir: &Path, trials: u32) -> Result<Option<i32>, u8> {
+/// One `phoenix run` of a scenario into `dir`: its exit status (None: killed by a signal).
+fn run_one(o: &Options, file: &Path, dir: &Path, trials: u32) -> Result<Option<i32>, CommandError> {
     let status = std::process::Command::new(&o.exe)
         .arg("run")
         .arg(file)
@@ -283,56 +301,30 @@ fn run_one(o: &Options, file: &Path, dir: &Path, trials: u32) -> Result<Option<i
         .status();
     match status {
         Ok(s) => Ok(s.code()),
-        Err(e) => {
-            eprintln!("error: cannot start '{}': {e}", o.exe.display());
-            Err(EXIT_RUNTIME)
-        }
+        Err(source) => Err(CommandError::Spawn {
+            exe: o.exe.clone(),
+            source,
+        }),
     }
 }
 
-/// Runs the night. Prints the summary to stdout and returns the exit status.
-pub fn run(o: &Options) -> u8 {
+/// Runs the night. Prints the summary to stdout and returns the night's verdict.
+pub fn run(o: &Options) -> Result<Exit, CommandError> {
     let patterns = if o.scenarios.is_empty() {
         vec![if o.short { SHORT_SCENARIO } else { DEFAULT_SCENARIOS }.to_string()]
     } else {
         o.scenarios.clone()
     };
     let trials = o.trials.unwrap_or(if o.short { 1 } else { DEFAULT_TRIALS });
-    let files = match resolve(&patterns) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
+    let files = resolve(&patterns).map_err(CommandError::Resolve)?;
     // validate everything and check the output folders before running anything
-    let mut scenarios: Vec<(PathBuf, String)> = Vec::new();
-    for f in &files {
-        match Scenario::load(f) {
-            Ok(s) if scenarios.iter().any(|(_, n)| *n == s.name) => {
-                eprintln!(
-                    "error: two scenario files are named '{}' ({})\n  hint: scenario names must be unique: they name the run folders",
-                    s.name,
-                    f.display()
-                );
-                return EXIT_BAD_INPUT;
-            }
-            Ok(s) => scenarios.push((f.clone(), s.name)),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_BAD_INPUT;
-            }
-        }
-    }
+    let scenarios = load_scenarios(&files)?;
     // a new or empty real folder, never a system one: each scenario's run folder is new
-    if let Err(e) = crate::files::output::check_out(&o.out) {
-        eprintln!("error: {e}");
-        return if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_RUNTIME };
-    }
-    if let Err(e) = std::fs::create_dir_all(&o.out) {
-        eprintln!("error: cannot create '{}': {e}", o.out.display());
-        return EXIT_RUNTIME;
-    }
+    crate::files::output::check_out(&o.out)?;
+    std::fs::create_dir_all(&o.out).map_err(|source| CommandError::CreateDir {
+        path: o.out.clone(),
+        source,
+    })?;
     let mut rows = Vec::new();
     for (i, (file, name)) in scenarios.iter().enumerate() {
         eprintln!(
@@ -340,39 +332,7 @@ pub fn run(o: &Options) -> u8 {
             i + 1,
             scenarios.len()
         );
-        let dir = o.out.join(name);
-        let mut earlier_tries = Vec::new();
-        let exit = loop {
-            let exit = match run_one(o, file, &dir, trials) {
-                Ok(code) => code,
-                Err(code) => return code,
-            };
-            let tries = earlier_tries.len() as u32;
-            if exit != Some(i32::from(EXIT_INCONCLUSIVE)) || tries >= INCONCLUSIVE_RETRIES {
-                break exit;
-            }
-            // keep the inconclusive try out of the comparison, one level down
-            let kept = o.out.join("inconclusive").join(format!("{name}-try{}", tries + 1));
-            let why = read_summary(&dir).and_then(|s| s.inconclusive).unwrap_or_default();
-            if let Err(e) =
-                std::fs::create_dir_all(o.out.join("inconclusive")).and_then(|_| std::fs::rename(&dir, &kept))
-            {
-                eprintln!("error: cannot keep the inconclusive try in '{}': {e}", kept.display());
-                return EXIT_RUNTIME;
-            }
-            eprintln!(
-                "phoenix nightly: {name} was inconclusive (try {}), running it again",
-                tries + 1
-            );
-            earlier_tries.push(format!("try {}: {why} (`{}`)", tries + 1, kept.display()));
-        };
-        rows.push(Row {
-            scenario: name.clone(),
-            exit,
-            result: read_summary(&dir),
-            expect_not_certified: o.expect_not_certified.iter().any(|g| wildcard(g, name)),
-            earlier_tries,
-        });
+        rows.push(run_with_retries(o, file, name, trials)?);
     }
     let mut summary = format!(
         "# phoenix nightly\n\n{} scenario(s), {trials} trial(s) each, in `{}`.\n\n{}",
@@ -380,7 +340,81 @@ pub fn run(o: &Options) -> u8 {
         o.out.display(),
         table(&rows)
     );
-    let mut regressed = false;
+    let regressed = compare_with_baseline(o, &mut summary)?;
+    let exit = exit_status(&rows, regressed);
+    let _ = write!(
+        summary,
+        "\n**Result: {}** (exit {})\n",
+        match exit {
+            Exit::Ok => "every scenario met its expectation, no regression",
+            Exit::FellShort => "a scenario fell short or regressed",
+            Exit::Inconclusive => "a scenario was inconclusive on every try (host contended)",
+            Exit::Problems => "a run failed",
+        },
+        exit.status()
+    );
+    RunDir::existing(&o.out).write("summary.md", summary.as_bytes())?;
+    print!("{summary}");
+    eprintln!("phoenix nightly: wrote {}", o.out.join("summary.md").display());
+    Ok(exit)
+}
+
+/// Each scenario file validated, with its name; two files of one name are refused (the
+/// name names the run folder).
+fn load_scenarios(files: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, CommandError> {
+    let mut scenarios: Vec<(PathBuf, String)> = Vec::new();
+    for f in files {
+        let s = Scenario::load(f)?;
+        if scenarios.iter().any(|(_, n)| *n == s.name) {
+            return Err(CommandError::DuplicateName {
+                name: s.name,
+                file: f.clone(),
+            });
+        }
+        scenarios.push((f.clone(), s.name));
+    }
+    Ok(scenarios)
+}
+
+/// Runs one scenario into `<out>/<name>`, again while it is inconclusive (at most
+/// [`INCONCLUSIVE_RETRIES`] more times), each inconclusive try kept under
+/// `<out>/inconclusive/`; its row of the summary.
+fn run_with_retries(o: &Options, file: &Path, name: &str, trials: u32) -> Result<Row, CommandError> {
+    let dir = o.out.join(name);
+    let mut earlier_tries = Vec::new();
+    let exit = loop {
+        let exit = run_one(o, file, &dir, trials)?;
+        let tries = earlier_tries.len() as u32;
+        if exit != Some(i32::from(EXIT_INCONCLUSIVE)) || tries >= INCONCLUSIVE_RETRIES {
+            break exit;
+        }
+        // keep the inconclusive try out of the comparison, one level down
+        let kept = o.out.join("inconclusive").join(format!("{name}-try{}", tries + 1));
+        let why = read_summary(&dir).and_then(|s| s.inconclusive).unwrap_or_default();
+        std::fs::create_dir_all(o.out.join("inconclusive"))
+            .and_then(|_| std::fs::rename(&dir, &kept))
+            .map_err(|source| CommandError::KeepTry {
+                path: kept.clone(),
+                source,
+            })?;
+        eprintln!(
+            "phoenix nightly: {name} was inconclusive (try {}), running it again",
+            tries + 1
+        );
+        earlier_tries.push(format!("try {}: {why} (`{}`)", tries + 1, kept.display()));
+    };
+    Ok(Row {
+        scenario: name.to_string(),
+        exit,
+        result: read_summary(&dir),
+        expect_not_certified: o.expect_not_certified.iter().any(|g| wildcard(g, name)),
+        earlier_tries,
+    })
+}
+
+/// Appends the comparison with the previous night's folder to the summary (or why there
+/// is none); whether recovery regressed. An unreadable baseline is bad input.
+fn compare_with_baseline(o: &Options, summary: &mut String) -> Result<bool, CommandError> {
     summary.push_str("\n## Compared with the baseline\n\n");
     match &o.baseline {
         None => summary.push_str("No baseline given (`--baseline`): nothing compared.\n"),
@@ -394,37 +428,17 @@ pub fn run(o: &Options) -> u8 {
         Some(b) => match (compare::load(b), compare::load(&o.out)) {
             (Ok(base), Ok(now)) => {
                 let c = compare::compare(&base, &now, o.thresholds);
-                regressed = c.regressed();
                 let _ = writeln!(summary, "Baseline: `{}`.\n", b.display());
                 summary.push_str(&compare::markdown(&c));
+                return Ok(c.regressed());
             }
-            (Err(e), _) => {
-                eprintln!("error: the baseline cannot be read: {e}");
-                return EXIT_BAD_INPUT;
-            }
+            (Err(e), _) => return Err(CommandError::Baseline(e)),
             (_, Err(e)) => {
                 let _ = writeln!(summary, "Nothing to compare: {e}");
             }
         },
     }
-    let code = exit_status(&rows, regressed);
-    let _ = write!(
-        summary,
-        "\n**Result: {}** (exit {code})\n",
-        match code {
-            EXIT_OK => "every scenario met its expectation, no regression",
-            EXIT_FELL_SHORT => "a scenario fell short or regressed",
-            EXIT_INCONCLUSIVE => "a scenario was inconclusive on every try (host contended)",
-            _ => "a run failed",
-        }
-    );
-    if let Err(e) = RunDir::existing(&o.out).write("summary.md", summary.as_bytes()) {
-        eprintln!("error: {e}");
-        return EXIT_RUNTIME;
-    }
-    print!("{summary}");
-    eprintln!("phoenix nightly: wrote {}", o.out.join("summary.md").display());
-    code
+    Ok(false)
 }
 
 #[cfg(test)]
