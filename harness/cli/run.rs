@@ -9,7 +9,7 @@ use crate::cli::exit::Exit;
 use crate::cli::progress;
 use crate::execute::{self, Live};
 use crate::files::output::RunDir;
-use crate::record::{Abort, AbortKind, RunRecord};
+use crate::record::{AbortKind, RunRecord};
 use crate::report::Report;
 use crate::scenario::{plan::Plan, Scenario};
 use std::path::{Path, PathBuf};
@@ -159,27 +159,13 @@ fn open_run_dir(
     Ok((dir, provisional))
 }
 
-/// Executes the run with the progress line on, then tears the backend down. The run goes
-/// on its own task so that a panic in it still reaches the teardown: it becomes an abort.
-async fn measure(backend: Arc<dyn Backend>, mut record: RunRecord, cancel: &CancellationToken) -> RunRecord {
+/// Executes the run with the progress line on, then tears the backend down
+/// ([`execute::run_to_end`]: a panic in the run becomes an abort).
+async fn measure(backend: Arc<dyn Backend>, record: RunRecord, cancel: &CancellationToken) -> RunRecord {
     let live = Arc::new(Live::default());
     let bar = progress::start(live.clone(), record.plan.clone());
-    let task = {
-        let (backend, live, cancel) = (backend.clone(), live.clone(), cancel.clone());
-        let mut record = record.clone();
-        tokio::spawn(async move {
-            execute::run(backend.as_ref(), &mut record, &live, &cancel).await;
-            record
-        })
-    };
-    let record = match task.await {
-        Ok(r) => r,
-        Err(e) => {
-            record.aborted = Some(Abort::new(AbortKind::Runtime, format!("the run crashed: {e}")));
-            record
-        }
-    };
-    if let Err(e) = backend.teardown().await {
+    let (record, teardown) = execute::run_to_end(backend, record, live, cancel.clone()).await;
+    if let Err(e) = teardown {
         eprintln!("warning: {e}");
     }
     bar.finish();

@@ -12,7 +12,7 @@ pub mod host;
 pub(crate) mod observe;
 pub mod read_only;
 
-use crate::backend::{Backend, Deployed, Endpoint, RawFsRead, RawLifecycle};
+use crate::backend::{Backend, Deployed, Endpoint, RawFsRead, RawLifecycle, Removed};
 use crate::clock::RunClock;
 use crate::execute::check::CheckRun;
 use crate::execute::observe::{boot_read, instance_logs};
@@ -110,13 +110,14 @@ pub async fn run(backend: &dyn Backend, record: &mut RunRecord, live: &Live, can
 
 /// Runs the plan on a task of its own, so that a panic anywhere in it (a backend call, a
 /// bug) still ends in a teardown and a record that says the run crashed; then tears down
-/// whatever the run left (the run's own teardowns already ran unless it crashed).
+/// whatever the run left (the run's own teardowns already ran unless it crashed). The
+/// record, and what that last teardown did.
 pub async fn run_to_end(
     backend: Arc<dyn Backend>,
     mut record: RunRecord,
     live: Arc<Live>,
     cancel: CancellationToken,
-) -> RunRecord {
+) -> (RunRecord, crate::backend::Result<Removed>) {
     let task = {
         let (backend, mut record) = (backend.clone(), record.clone());
         tokio::spawn(async move {
@@ -131,10 +132,7 @@ pub async fn run_to_end(
             record
         }
     };
-    if let Err(e) = backend.teardown().await {
-        tracing::warn!("{e}");
-    }
-    record
+    (record, backend.teardown().await)
 }
 
 type TrialResult = Result<TrialRecord, (TrialRecord, Abort)>;

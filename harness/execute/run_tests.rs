@@ -217,7 +217,8 @@ async fn a_signal_mid_trial_keeps_what_was_measured_and_tears_down() {
 async fn a_panic_in_a_backend_call_is_a_crashed_run_that_still_tears_down() {
     let fake = Arc::new(FakeBackend::new("exec-panic", Script::default().panic("kill")));
     let r = record("exec-panic", scenario(1, "2s", &kill("1s", "restart")), None);
-    let record = run_to_end(fake.clone(), r, Arc::new(Live::default()), CancellationToken::new()).await;
+    let (record, teardown) = run_to_end(fake.clone(), r, Arc::new(Live::default()), CancellationToken::new()).await;
+    assert!(teardown.is_ok());
     let why = record.aborted.as_ref().expect("aborted");
     assert!(why.reason.starts_with("the run crashed: "), "{}", why.reason);
     assert_eq!(fake.ops().last().map(String::as_str), Some("teardown"));
