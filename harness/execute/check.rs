@@ -178,6 +178,30 @@ fn excerpt(body: &[u8]) -> String {
     s
 }
 
+/// Where a step's failure happened, to name it in each [`CheckFailure`].
+struct At<'a> {
+    journey: u32,
+    phase: &'a str,
+    step: String,
+    replica: &'a str,
+    after: Option<&'a str>,
+}
+
+impl At<'_> {
+    fn fail(&self, expected: String, got: String, body: &[u8]) -> CheckFailure {
+        CheckFailure {
+            journey: self.journey,
+            phase: self.phase.into(),
+            step: self.step.clone(),
+            replica: self.replica.into(),
+            after: self.after.map(String::from),
+            expected,
+            got,
+            excerpt: excerpt(body),
+        }
+    }
+}
+
 /// Runs one step for a journey against one replica, capturing into its variables.
 async fn run_step(
     client: &reqwest::Client,
@@ -192,29 +216,66 @@ async fn run_step(
     // captured values come from the app under test: whatever they hold, the request line
     // gets only visible ASCII (anything else percent-encoded)
     let path = encode_target(&render(&step.path, &lookup)).into_owned();
-    let fail = |expected: String, got: String, body: &[u8]| CheckFailure {
+    let at = At {
         journey: j.n,
-        phase: phase.into(),
+        phase,
         step: format!("{} {path}", step.method),
-        replica: endpoint.replica.clone(),
-        after: after.map(String::from),
-        expected,
-        got,
-        excerpt: excerpt(body),
+        replica: &endpoint.replica,
+        after,
     };
+    let req = request(client, step, (endpoint, &path), &lookup, j, &at)?;
+    let status_want = || format!("status {}", step.status);
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| at.fail(status_want(), format!("no response: {e}"), b""))?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| at.fail(status_want(), format!("body cut short: {e}"), b""))?;
+    if status != step.status {
+        return Err(at.fail(status_want(), format!("status {status}"), &body));
+    }
+    let answer = Answer {
+        text: String::from_utf8_lossy(&body).into_owned(),
+        json: serde_json::from_slice::<serde_json::Value>(&body).ok(),
+        body: &body,
+    };
+    expectations(step, &answer, &lookup, j, &at)?;
+    captures(step, &headers, &answer, j, &at)
+}
+
+/// An answer as the expectations and captures read it.
+struct Answer<'a> {
+    body: &'a [u8],
+    text: String,
+    json: Option<serde_json::Value>,
+}
+
+/// The step's request: method, URL, headers and body rendered with the journey's variables.
+fn request(
+    client: &reqwest::Client,
+    step: &Step,
+    (endpoint, path): (&Endpoint, &str),
+    lookup: &dyn Fn(&str) -> Option<String>,
+    j: &mut Journey,
+    at: &At,
+) -> Result<reqwest::RequestBuilder, CheckFailure> {
     let method = reqwest::Method::from_bytes(step.method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let url = reqwest::Url::parse(&format!("http://{}{path}", endpoint.addr))
-        .map_err(|e| fail("a valid request URL".into(), format!("{path}: {e}"), b""))?;
+        .map_err(|e| at.fail("a valid request URL".into(), format!("{path}: {e}"), b""))?;
     let mut req = client.request(method, url);
     for (k, v) in &step.headers {
-        let value = render(v, &lookup);
+        let value = render(v, lookup);
         // a rendered value with CR/LF or another control character would inject headers:
         // the step fails instead of sending it
         let valid = reqwest::header::HeaderValue::from_str(&value)
             .ok()
             .filter(|_| !value.chars().any(char::is_control));
         let Some(value) = valid else {
-            return Err(fail(
+            return Err(at.fail(
                 format!("header {k} with a one-line value"),
                 "a rendered value with a line break or control character (not sent)".into(),
                 b"",
@@ -222,14 +283,14 @@ async fn run_step(
         };
         req = req.header(k.as_str(), value);
     }
-    req = match &step.body {
+    Ok(match &step.body {
         Body::None => req,
-        Body::Text(t) => req.body(render(t, &lookup)),
+        Body::Text(t) => req.body(render(t, lookup)),
         Body::Form(f) => {
-            let pairs: Vec<(String, String)> = f.iter().map(|(k, v)| (k.clone(), render(v, &lookup))).collect();
+            let pairs: Vec<(String, String)> = f.iter().map(|(k, v)| (k.clone(), render(v, lookup))).collect();
             req.form(&pairs)
         }
-        Body::Json(v) => req.json(&render_json(v, &lookup)),
+        Body::Json(v) => req.json(&render_json(v, lookup)),
         Body::Multipart {
             field,
             filename,
@@ -238,75 +299,63 @@ async fn run_step(
             let bytes = match upload {
                 Upload::Random(n) => random_bytes(j.n, *n),
                 Upload::File(p) => {
-                    std::fs::read(p).map_err(|e| fail(format!("to read {}", p.display()), e.to_string(), b""))?
+                    std::fs::read(p).map_err(|e| at.fail(format!("to read {}", p.display()), e.to_string(), b""))?
                 }
             };
             j.upload = Some(bytes.clone());
             let part = reqwest::multipart::Part::bytes(bytes).file_name(filename.clone());
             req.multipart(reqwest::multipart::Form::new().part(field.clone(), part))
         }
-    };
-    let resp = req
-        .send()
-        .await
-        .map_err(|e| fail(format!("status {}", step.status), format!("no response: {e}"), b""))?;
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| fail(format!("status {}", step.status), format!("body cut short: {e}"), b""))?;
-    if status != step.status {
-        return Err(fail(
-            format!("status {}", step.status),
-            format!("status {status}"),
-            &body,
-        ));
-    }
-    let text = String::from_utf8_lossy(&body);
-    let json = || serde_json::from_slice::<serde_json::Value>(&body).ok();
+    })
+}
+
+/// Every expectation of the step, in order; the first unmet one fails it.
+fn expectations(
+    step: &Step,
+    a: &Answer,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    j: &Journey,
+    at: &At,
+) -> Result<(), CheckFailure> {
     for e in &step.expect {
-        match e {
+        let unmet = match e {
             Expect::BodyContains(t) => {
-                let want = render(t, &lookup);
-                if !text.contains(&want) {
-                    return Err(fail(
-                        format!("body containing {want:?}"),
-                        "body without it".into(),
-                        &body,
-                    ));
-                }
+                let want = render(t, lookup);
+                (!a.text.contains(&want)).then(|| (format!("body containing {want:?}"), "body without it".into()))
             }
             Expect::BodyEquals(t) => {
-                let want = render(t, &lookup);
-                if text != want {
-                    return Err(fail(format!("body {want:?}"), "another body".into(), &body));
-                }
+                let want = render(t, lookup);
+                (a.text != want).then(|| (format!("body {want:?}"), "another body".into()))
             }
             Expect::JsonEquals { pointer, value } => {
-                let want = render(value, &lookup);
-                let got = json().and_then(|v| v.pointer(pointer).map(json_text));
-                if got.as_deref() != Some(want.as_str()) {
-                    return Err(fail(
-                        format!("{pointer} = {want:?}"),
-                        format!("{pointer} = {got:?}"),
-                        &body,
-                    ));
-                }
+                let want = render(value, lookup);
+                let got = a.json.as_ref().and_then(|v| v.pointer(pointer).map(json_text));
+                (got.as_deref() != Some(want.as_str()))
+                    .then(|| (format!("{pointer} = {want:?}"), format!("{pointer} = {got:?}")))
             }
-            Expect::BodyEqualsUpload => {
-                let same = j.upload.as_deref() == Some(&body[..]);
-                if !same {
-                    let sent = j.upload.as_ref().map_or(0, |u| u.len());
-                    return Err(fail(
-                        format!("the {sent} bytes uploaded"),
-                        format!("{} other bytes", body.len()),
-                        &body,
-                    ));
-                }
-            }
+            Expect::BodyEqualsUpload => (j.upload.as_deref() != Some(a.body)).then(|| {
+                let sent = j.upload.as_ref().map_or(0, |u| u.len());
+                (
+                    format!("the {sent} bytes uploaded"),
+                    format!("{} other bytes", a.body.len()),
+                )
+            }),
+        };
+        if let Some((expected, got)) = unmet {
+            return Err(at.fail(expected, got, a.body));
         }
     }
+    Ok(())
+}
+
+/// The step's captures into the journey's variables; one that finds nothing fails it.
+fn captures(
+    step: &Step,
+    headers: &reqwest::header::HeaderMap,
+    a: &Answer,
+    j: &mut Journey,
+    at: &At,
+) -> Result<(), CheckFailure> {
     for (name, c) in &step.captures {
         let value = match c {
             Capture::Cookie(cookie) => headers
@@ -316,25 +365,17 @@ async fn run_step(
                 .filter_map(|v| v.split(';').next()?.split_once('='))
                 .find(|(k, _)| k.trim() == cookie)
                 .map(|(_, v)| v.trim().to_string()),
-            Capture::Json(pointer) => json().and_then(|v| v.pointer(pointer).map(json_text)),
+            Capture::Json(pointer) => a.json.as_ref().and_then(|v| v.pointer(pointer).map(json_text)),
             Capture::Header(h) => headers.get(h.as_str()).and_then(|v| v.to_str().ok()).map(String::from),
             Capture::Regex(r) => regex::Regex::new(r).ok().and_then(|re| {
-                let caps = re.captures(&text)?;
+                let caps = re.captures(&a.text)?;
                 caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_str().to_string())
             }),
         };
-        match value {
-            Some(v) => {
-                j.vars.insert(name.clone(), v);
-            }
-            None => {
-                return Err(fail(
-                    format!("a value to capture as `{name}` ({c:?})"),
-                    "none".into(),
-                    &body,
-                ))
-            }
-        }
+        let Some(v) = value else {
+            return Err(at.fail(format!("a value to capture as `{name}` ({c:?})"), "none".into(), a.body));
+        };
+        j.vars.insert(name.clone(), v);
     }
     Ok(())
 }

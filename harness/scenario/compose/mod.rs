@@ -53,58 +53,23 @@ pub(super) fn apply(
     raw: &mut ScenarioFile,
 ) -> Result<Applied, ScenarioError> {
     let allowed = std::mem::take(&mut raw.app.compose_env);
+    let problem =
+        |field: &str, message: &str, hint: &str| scenario_problem(scenario, scenario_text, field, message, hint);
     let Some(written) = raw.app.compose.take() else {
-        if !allowed.is_empty() {
-            return Err(scenario_problem(
-                scenario,
-                scenario_text,
-                "app.compose_env",
-                "allows variables into a compose file, but there is no app.compose",
-                "add compose = \"docker-compose.yml\", or remove compose_env",
-            ));
-        }
-        if raw.app.service.is_some() {
-            return Err(scenario_problem(
-                scenario,
-                scenario_text,
-                "app.service",
-                "names a compose service, but there is no app.compose",
-                "add compose = \"docker-compose.yml\", or remove service",
-            ));
-        }
-        return Ok(Applied::default());
+        return no_compose(&allowed, raw, &problem).map(|()| Applied::default());
     };
     let Some(service) = raw.app.service.take() else {
-        return Err(scenario_problem(
-            scenario,
-            scenario_text,
+        return Err(problem(
             "app",
             "app.compose needs app.service: the compose service to replicate, kill and load",
             "e.g. service = \"web\"",
         ));
     };
-    if let Some(bad) = allowed.iter().find(|n| !super::validate::docker::env_name_ok(n)) {
-        return Err(scenario_problem(
-            scenario,
-            scenario_text,
-            "app.compose_env",
-            &format!("\"{bad}\" is not a variable name"),
-            "letters, digits and '_', not starting with a digit, e.g. compose_env = [\"TAG\"]",
-        ));
-    }
-    if allowed.len() > super::MAX_ENV {
-        return Err(scenario_problem(
-            scenario,
-            scenario_text,
-            "app.compose_env",
-            &format!("{} names, at most {}", allowed.len(), super::MAX_ENV),
-            "allow only what the compose file reads",
-        ));
-    }
+    allowed_names(&allowed, &problem)?;
     let max_bytes = super::read::MAX_FILE_BYTES;
     let file = project
         .resolve(&written, Want::File { max_bytes })
-        .map_err(|(m, h)| scenario_problem(scenario, scenario_text, "app.compose", &m, &h))?
+        .map_err(|(m, h)| problem("app.compose", &m, &h))?
         .path;
     let text = super::read::read_bounded(&file)?;
     // paths the compose file names are relative to its folder; they are handed to the
@@ -149,6 +114,48 @@ pub(super) fn apply(
             problems: c.problems,
         })
     }
+}
+
+/// Without `app.compose`, the fields that only make sense with one are refused.
+fn no_compose(
+    allowed: &[String],
+    raw: &ScenarioFile,
+    problem: &dyn Fn(&str, &str, &str) -> ScenarioError,
+) -> Result<(), ScenarioError> {
+    if !allowed.is_empty() {
+        return Err(problem(
+            "app.compose_env",
+            "allows variables into a compose file, but there is no app.compose",
+            "add compose = \"docker-compose.yml\", or remove compose_env",
+        ));
+    }
+    if raw.app.service.is_some() {
+        return Err(problem(
+            "app.service",
+            "names a compose service, but there is no app.compose",
+            "add compose = \"docker-compose.yml\", or remove service",
+        ));
+    }
+    Ok(())
+}
+
+/// `app.compose_env`: variable names, and not too many.
+fn allowed_names(allowed: &[String], problem: &dyn Fn(&str, &str, &str) -> ScenarioError) -> Result<(), ScenarioError> {
+    if let Some(bad) = allowed.iter().find(|n| !super::validate::docker::env_name_ok(n)) {
+        return Err(problem(
+            "app.compose_env",
+            &format!("\"{bad}\" is not a variable name"),
+            "letters, digits and '_', not starting with a digit, e.g. compose_env = [\"TAG\"]",
+        ));
+    }
+    if allowed.len() > super::MAX_ENV {
+        return Err(problem(
+            "app.compose_env",
+            &format!("{} names, at most {}", allowed.len(), super::MAX_ENV),
+            "allow only what the compose file reads",
+        ));
+    }
+    Ok(())
 }
 
 /// The `deploy.replicas` of `service` in the compose file at `file`, when it says a plain
