@@ -264,9 +264,17 @@ pub(crate) fn free_port() -> Result<u16> {
     Ok(l.local_addr().map(|a| a.port()).unwrap_or(0))
 }
 
-/// A place to run the app.
+/// A place to run the app: its lifecycle and faults ([`Lifecycle`]), and what the audit and
+/// the report read of its instances ([`Inspect`]). Every backend implements both; callers
+/// hold a `&dyn Backend` and import the half they use.
+pub trait Backend: Lifecycle + Inspect {}
+
+impl<T: Lifecycle + Inspect + ?Sized> Backend for T {}
+
+/// What the execute stage drives: deploying, watching, the faults and their actions, the
+/// burn and its rebuild, the teardown.
 #[async_trait]
-pub trait Backend: Send + Sync {
+pub trait Lifecycle: Send + Sync {
     /// Backend name and engine version, for the report.
     async fn describe(&self) -> Result<(String, String)>;
     /// Makes every image available locally (made when missing, or when it says `rebuild`),
@@ -344,6 +352,14 @@ pub trait Backend: Send + Sync {
             reason: "this backend cannot rebuild a deployment after a burn".into(),
         })
     }
+    /// Removes everything this run created, in order: instances, networks, volumes.
+    async fn teardown(&self) -> Result<Removed>;
+}
+
+/// What the audit and the report read of the instances: their output, the files they wrote
+/// to their own filesystem, their memory, and the read-only trial's extra instance.
+#[async_trait]
+pub trait Inspect: Send + Sync {
     /// Starts one extra instance of the deployed app beside the replicas, no fault's
     /// target: its root filesystem read-only, a tmpfs of `tmp_bytes` at /tmp, the
     /// deployment's env, volumes and network, on a 127.0.0.1 port of its own. Only a
@@ -379,8 +395,6 @@ pub trait Backend: Send + Sync {
             reason: "this backend does not measure memory".into(),
         })
     }
-    /// Removes everything this run created, in order: instances, networks, volumes.
-    async fn teardown(&self) -> Result<Removed>;
 }
 
 /// Runs an engine call (Docker or Swarm) with a timeout, naming the operation in errors.

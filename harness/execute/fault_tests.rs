@@ -4,8 +4,8 @@
 use super::fault::apply;
 use super::run_tests::scenario;
 use crate::backend::fake::{FakeBackend, Script};
-use crate::backend::Backend;
 use crate::backend::Deployment;
+use crate::backend::Lifecycle;
 use crate::clock::RunClock;
 use crate::scenario::Fault;
 use std::time::Duration;

@@ -11,7 +11,7 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 use phoenix_bench::backend::docker::{connect, remove_labelled, DockerBackend};
-use phoenix_bench::backend::{labels, Backend, Deployed, Deployment, Volume};
+use phoenix_bench::backend::{labels, Backend, Deployed, Deployment, Lifecycle, Volume};
 use phoenix_bench::scenario::Scenario;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};

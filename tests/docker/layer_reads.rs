@@ -7,7 +7,7 @@
 use crate::common;
 
 use phoenix_bench::backend::docker::{changed_files, connect, DockerBackend};
-use phoenix_bench::backend::Backend;
+use phoenix_bench::backend::{Inspect, Lifecycle};
 use phoenix_bench::record::FsReadWhen;
 use phoenix_bench::scenario::Scenario;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

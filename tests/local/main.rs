@@ -14,6 +14,7 @@ mod backend_contract;
 #[path = "../common/mod.rs"]
 mod common;
 
+mod backend_contract_fake;
 mod backend_contract_process;
 mod bad_input;
 mod cli_props;

@@ -13,7 +13,7 @@ use bollard::Docker;
 use common::swarm::{guard, swarm_state};
 use phoenix_bench::backend::docker::connect;
 use phoenix_bench::backend::swarm::{labelled_objects, labelled_services, remove_run, SwarmBackend};
-use phoenix_bench::backend::{labels, Backend, Deployed, Deployment, Volume};
+use phoenix_bench::backend::{labels, Backend, Deployed, Deployment, Lifecycle, Volume};
 use phoenix_bench::record::LifecycleKind;
 use phoenix_bench::scenario::{BackendKind, Scenario};
 use std::collections::{BTreeSet, HashMap};

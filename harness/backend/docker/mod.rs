@@ -35,8 +35,8 @@ pub use audit::changed_files;
 pub use teardown::{remove_labelled, TEARDOWN_DEADLINE};
 
 use super::{
-    bounded, free_port, Backend, BackendError, Deployed, Deployment, ImageSpec, RawFsRead, RawLifecycle, RawLog,
-    RebuiltService, Removed, Result,
+    bounded, free_port, BackendError, Deployed, Deployment, ImageSpec, Inspect, Lifecycle, RawFsRead, RawLifecycle,
+    RawLog, RebuiltService, Removed, Result,
 };
 use crate::record::FsReadWhen;
 use async_trait::async_trait;
@@ -165,7 +165,7 @@ impl DockerBackend {
 }
 
 #[async_trait]
-impl Backend for DockerBackend {
+impl Lifecycle for DockerBackend {
     async fn describe(&self) -> Result<(String, String)> {
         let v = bounded(
             "read the version of",
@@ -248,6 +248,13 @@ impl Backend for DockerBackend {
         self.rebuild_all().await
     }
 
+    async fn teardown(&self) -> Result<Removed> {
+        self.teardown_all().await
+    }
+}
+
+#[async_trait]
+impl Inspect for DockerBackend {
     async fn start_read_only(&self, tmp_bytes: u64) -> Result<super::Endpoint> {
         self.start_read_only_instance(tmp_bytes).await
     }
@@ -267,9 +274,5 @@ impl Backend for DockerBackend {
 
     async fn memory(&self) -> Result<Vec<super::MemoryReading>> {
         self.read_memory().await
-    }
-
-    async fn teardown(&self) -> Result<Removed> {
-        self.teardown_all().await
     }
 }

@@ -13,7 +13,9 @@
 
 mod serve;
 
-use super::{labels, Backend, BackendError, Deployed, Deployment, Endpoint, ImageSpec, RawLifecycle, RawLog};
+use super::{
+    labels, BackendError, Deployed, Deployment, Endpoint, ImageSpec, Inspect, Lifecycle, RawLifecycle, RawLog,
+};
 use super::{RebuiltService, Removed, Result};
 use crate::record::LifecycleKind;
 use async_trait::async_trait;
@@ -116,24 +118,33 @@ pub struct FakeBackend {
     calls: Mutex<Vec<Call>>,
 }
 
-/// Objects each run holds (instance and port names), as an engine's label filter would
-/// find them; emptied by the teardown and by a drop.
-static LIVE: Mutex<BTreeMap<String, BTreeSet<String>>> = Mutex::new(BTreeMap::new());
+/// Objects each run holds (instances, services, its network and volumes) with the labels
+/// each was given, as an engine's label filter would find them; emptied by the teardown
+/// and by a drop.
+static LIVE: Mutex<BTreeMap<String, BTreeMap<String, HashMap<String, String>>>> = Mutex::new(BTreeMap::new());
+
+/// Which run's replica listens on `port`, while it is deployed.
+static PORTS: Mutex<BTreeMap<u16, String>> = Mutex::new(BTreeMap::new());
+
+/// The run whose deployment serves `port`, if one does.
+pub fn run_serving(port: u16) -> Option<String> {
+    lock(&PORTS).get(&port).cloned()
+}
 
 /// The objects run `run_id` still holds.
 pub fn leftovers(run_id: &str) -> Vec<String> {
     lock(&LIVE)
         .get(run_id)
-        .map(|s| s.iter().cloned().collect())
+        .map(|s| s.keys().cloned().collect())
         .unwrap_or_default()
 }
 
 /// The labels a fake object of run `run_id` carries (every object carries its run's).
 pub fn labels_of(run_id: &str, object: &str) -> HashMap<String, String> {
-    match lock(&LIVE).get(run_id).is_some_and(|s| s.contains(object)) {
-        true => labels::for_run(run_id),
-        false => HashMap::new(),
-    }
+    lock(&LIVE)
+        .get(run_id)
+        .and_then(|s| s.get(object).cloned())
+        .unwrap_or_default()
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -206,7 +217,7 @@ impl FakeBackend {
             emit(st, replica, &id, kind);
         }
         st.instances.push((replica.into(), id.clone()));
-        self.hold(&id);
+        self.hold(&id, Some((replica, "replica")));
         if let Some(slot) = st.replicas.get_mut(replica) {
             slot.current = Some(Running {
                 id,
@@ -253,11 +264,17 @@ impl FakeBackend {
         Ok(())
     }
 
-    fn hold(&self, object: &str) {
+    /// Records `object` as held by the run, with a member's labels (`role` replica or
+    /// service), or the run's alone.
+    fn hold(&self, object: &str, member: Option<(&str, &str)>) {
+        let labels = match member {
+            Some((name, role)) => labels::for_member(&self.run_id, name, role),
+            None => labels::for_run(&self.run_id),
+        };
         lock(&LIVE)
             .entry(self.run_id.clone())
             .or_default()
-            .insert(object.into());
+            .insert(object.into(), labels);
     }
 
     fn release(&self, object: &str) {
@@ -283,7 +300,10 @@ impl FakeBackend {
         removed.containers += std::mem::take(&mut st.services).len();
         st.replicas.clear();
         st.instances.clear();
-        lock(&LIVE).remove(&self.run_id);
+        lock(&PORTS).retain(|_, run| *run != self.run_id);
+        let held = lock(&LIVE).remove(&self.run_id).unwrap_or_default();
+        let count = |kind: &str| held.keys().filter(|k| k.starts_with(kind)).count();
+        (removed.networks, removed.volumes) = (count("network "), count("volume "));
         removed
     }
 }
@@ -307,7 +327,7 @@ impl Drop for FakeBackend {
 }
 
 #[async_trait]
-impl Backend for FakeBackend {
+impl Lifecycle for FakeBackend {
     async fn describe(&self) -> Result<(String, String)> {
         Ok(("fake".into(), "0".into()))
     }
@@ -333,6 +353,7 @@ impl Backend for FakeBackend {
             for name in &deployment.replicas {
                 let port = super::free_port()?;
                 st.replicas.insert(name.clone(), Slot { port, current: None });
+                lock(&PORTS).insert(port, self.run_id.clone());
                 self.start(st, name)?;
                 let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
                 replicas.push(Endpoint {
@@ -341,7 +362,11 @@ impl Backend for FakeBackend {
                 });
             }
             for s in &st.services {
-                self.hold(&format!("service {s}"));
+                self.hold(&format!("service {s}"), Some((s, "service")));
+            }
+            self.hold(&format!("network fake-{}", self.run_id), None);
+            for v in &deployment.volumes {
+                self.hold(&format!("volume {}", v.name), None);
             }
             Ok(Deployed { replicas, front: None })
         })
@@ -430,6 +455,14 @@ impl Backend for FakeBackend {
         .await
     }
 
+    async fn teardown(&self) -> Result<Removed> {
+        self.call("teardown", "", |_| Ok(())).await?;
+        Ok(self.clear())
+    }
+}
+
+#[async_trait]
+impl Inspect for FakeBackend {
     async fn logs(&self) -> Vec<RawLog> {
         let instances = lock(&self.state).instances.clone();
         let logs = instances
@@ -441,10 +474,5 @@ impl Backend for FakeBackend {
             })
             .collect();
         self.call("logs", "", |_| Ok(logs)).await.unwrap_or_default()
-    }
-
-    async fn teardown(&self) -> Result<Removed> {
-        self.call("teardown", "", |_| Ok(())).await?;
-        Ok(self.clear())
     }
 }

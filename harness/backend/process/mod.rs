@@ -32,8 +32,8 @@ pub use reap::{leftovers, reap, remove_leftovers, Leftover};
 pub use registry::kill_all;
 
 use super::{
-    labels, Backend, BackendError, Deployed, Deployment, Endpoint, ImageSpec, ProcessSpec, RawFsRead, RawLifecycle,
-    RawLog, Removed, Result,
+    labels, BackendError, Deployed, Deployment, Endpoint, ImageSpec, Inspect, Lifecycle, ProcessSpec, RawFsRead,
+    RawLifecycle, RawLog, Removed, Result,
 };
 use crate::record::{FsReadWhen, LifecycleKind};
 use async_trait::async_trait;
@@ -262,7 +262,7 @@ async fn exits(mut rx: tokio::sync::watch::Receiver<bool>, within: Duration) -> 
 }
 
 #[async_trait]
-impl Backend for ProcessBackend {
+impl Lifecycle for ProcessBackend {
     async fn describe(&self) -> Result<(String, String)> {
         let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
         Ok(("process".into(), format!("{} {}", std::env::consts::OS, release.trim())))
@@ -444,6 +444,13 @@ impl Backend for ProcessBackend {
         Ok(())
     }
 
+    async fn teardown(&self) -> Result<Removed> {
+        self.teardown_all().await
+    }
+}
+
+#[async_trait]
+impl Inspect for ProcessBackend {
     async fn logs(&self) -> Vec<RawLog> {
         let state = self.state();
         // a retired instance's folder is kept, unchanged since it died, until the teardown
@@ -488,10 +495,6 @@ impl Backend for ProcessBackend {
                 })
             })
             .collect())
-    }
-
-    async fn teardown(&self) -> Result<Removed> {
-        self.teardown_all().await
     }
 }
 

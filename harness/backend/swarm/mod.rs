@@ -29,7 +29,8 @@ pub use teardown::{labelled_objects, labelled_services, remove_run};
 
 use super::docker::DockerBackend;
 use super::{
-    bounded, Backend, BackendError, Deployed, Deployment, ImageSpec, RawLifecycle, RawLog, Removed, Result, Updated,
+    bounded, BackendError, Deployed, Deployment, ImageSpec, Inspect, Lifecycle, RawLifecycle, RawLog, Removed, Result,
+    Updated,
 };
 use async_trait::async_trait;
 use bollard::models::LocalNodeState;
@@ -180,7 +181,7 @@ impl SwarmBackend {
 }
 
 #[async_trait]
-impl Backend for SwarmBackend {
+impl Lifecycle for SwarmBackend {
     async fn describe(&self) -> Result<(String, String)> {
         let (_, version) = self.containers.describe().await?;
         Ok(("swarm".into(), version))
@@ -255,6 +256,13 @@ impl Backend for SwarmBackend {
         self.scale(replica, 1, Duration::ZERO).await
     }
 
+    async fn teardown(&self) -> Result<Removed> {
+        self.teardown_all().await
+    }
+}
+
+#[async_trait]
+impl Inspect for SwarmBackend {
     async fn logs(&self) -> Vec<RawLog> {
         let seen: Vec<(String, String)> = {
             let state = self.state.lock().await;
@@ -273,10 +281,6 @@ impl Backend for SwarmBackend {
             );
         }
         out
-    }
-
-    async fn teardown(&self) -> Result<Removed> {
-        self.teardown_all().await
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::{bounded, SwarmBackend, CALL_TIMEOUT};
 use crate::backend::docker::{remove_labelled, TEARDOWN_DEADLINE};
-use crate::backend::{labels, Backend, BackendError, Removed, Result};
+use crate::backend::{labels, BackendError, Lifecycle, Removed, Result};
 use bollard::query_parameters::{ListContainersOptions, ListNetworksOptions, ListServicesOptions, ListVolumesOptions};
 use bollard::Docker;
 use std::collections::HashMap;
