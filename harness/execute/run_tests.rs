@@ -297,3 +297,68 @@ async fn a_pause_holds_the_replica_for_its_duration_then_thaws_it() {
         .unwrap_or_else(|| panic!("recovered: {f:?} {:?}", record.trials[0].probes));
     assert!(tth >= 500.0, "TTH {tth} ms spans the pause");
 }
+
+/// A docker scenario of two replicas and a Redis service (the fake runs neither) whose only
+/// fault is a burn at 1 s.
+fn burn_scenario() -> Scenario {
+    let text = r#"name = "fake-burn"
+[app]
+image = "phoenix-demo:latest"
+port = 8080
+replicas = 2
+start_timeout = "5s"
+health = { path = "/health", status = 200, interval = "1ms", slow_interval = "1s", timeout = "50ms" }
+[[service]]
+name = "redis"
+image = "phoenix/redis:bookworm"
+[load]
+rate = 100
+duration = "3s"
+requests = [{ method = "GET", path = "/" }]
+[[fault]]
+at = "1s"
+kind = "burn"
+target = "all"
+[certify]
+floor_cycles = 0
+"#;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/fake-burn.toml");
+    Scenario::parse(&path, text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burn_is_one_fault_on_everything_rebuilt_and_recovered_when_the_last_member_is() {
+    let fake = FakeBackend::new(
+        "exec-burn",
+        Script::default().slow("rebuild", Duration::from_millis(300)),
+    );
+    let (record, _) = run_on(
+        &fake,
+        record("exec-burn", burn_scenario(), None),
+        &CancellationToken::new(),
+    )
+    .await;
+    assert!(record.complete, "{:?}", record.aborted);
+    assert_eq!(
+        fake.ops(),
+        ["watch", "deploy", "burn all", "rebuild all", "logs", "teardown"]
+    );
+    let f = &record.trials[0].faults;
+    assert_eq!(
+        (f.len(), f[0].target.as_str()),
+        (1, "all"),
+        "one fault on all, not one per replica"
+    );
+    let back: Vec<&str> = f[0].services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(back, ["redis"], "the rebuilt services are recorded");
+    // both replicas were probed back; the burn's recovery is the later of the two
+    let analysis = crate::analysis::analyse(&record);
+    let tth = analysis.faults[0].time_to_healthy_ms.expect("recovered");
+    assert!(tth >= 300.0, "TTH {tth} ms holds the 300 ms rebuild");
+    let logs = &record.trials[0].logs;
+    assert_eq!(
+        logs.len(),
+        4,
+        "each replica's burnt instance and its fresh one: {logs:?}"
+    );
+}
