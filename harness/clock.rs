@@ -42,12 +42,12 @@ impl RunClock {
     }
 
     /// Microseconds since the origin (negative before it).
-    pub fn now_us(&self) -> i64 {
+    pub(crate) fn now_us(&self) -> i64 {
         self.us_of(Instant::now())
     }
 
     /// Microseconds from the origin to `t`.
-    pub fn us_of(&self, t: Instant) -> i64 {
+    pub(crate) fn us_of(&self, t: Instant) -> i64 {
         if t >= self.origin {
             (t - self.origin).as_micros() as i64
         } else {
@@ -56,7 +56,7 @@ impl RunClock {
     }
 
     /// The instant `us` microseconds after the origin (clamped at the origin for negatives).
-    pub fn instant_at(&self, us: i64) -> Instant {
+    pub(crate) fn instant_at(&self, us: i64) -> Instant {
         if us >= 0 {
             self.origin + Duration::from_micros(us as u64)
         } else {
@@ -67,7 +67,7 @@ impl RunClock {
     }
 
     /// Converts a wall-clock time (µs since the epoch) to clock time.
-    pub fn from_unix_us(&self, unix_us: i64) -> i64 {
+    pub(crate) fn from_unix_us(&self, unix_us: i64) -> i64 {
         unix_us - self.origin_unix_us
     }
 }
@@ -95,7 +95,7 @@ fn paired_now() -> (Instant, i64) {
 }
 
 /// Wall-clock now, microseconds since the Unix epoch.
-pub fn unix_now_us() -> i64 {
+pub(crate) fn unix_now_us() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_micros() as i64)

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Groups kept per list.
-pub const MAX_GROUPS: usize = 50;
+pub(crate) const MAX_GROUPS: usize = 50;
 /// Findings kept per kind.
-pub const MAX_FINDINGS: usize = 20;
+pub(crate) const MAX_FINDINGS: usize = 20;
 /// Characters of a body shown in a difference.
 const SHOWN: usize = 80;
 
@@ -25,10 +25,10 @@ pub struct WriteGroup {
     pub files: u64,
     /// Sum of the sizes read, bytes (files past the stat bound count 0: see `unsized_files`).
     pub bytes: u64,
-    pub unsized_files: u64,
+    pub(crate) unsized_files: u64,
     /// The first read that listed a file of the group, ms on the trial clock (the file was
     /// written at or before it, after the instance's previous read).
-    pub first_seen_ms: f64,
+    pub(crate) first_seen_ms: f64,
     /// An instance holding these files was replaced (or removed) during the trial.
     pub replaced: bool,
 }
@@ -41,7 +41,7 @@ pub struct FreshDiff {
     pub fault: String,
     pub request: String,
     /// `status`, or `body` (after the volatile fields are removed).
-    pub differs_in: String,
+    pub(crate) differs_in: String,
     /// Status and the start of the body, escaped.
     pub before: String,
     pub after: String,
@@ -68,7 +68,7 @@ pub struct Audit {
     /// boot): their files are not judged.
     pub instances_unread: u64,
     /// Files written while serving, outside ephemeral paths, caches and logs.
-    pub load_writes: Vec<WriteGroup>,
+    pub(crate) load_writes: Vec<WriteGroup>,
     /// Files present at the boot read, and known caches (`__pycache__`, `*.pyc`, `*.pid`).
     pub boot_writes: Vec<WriteGroup>,
     /// Files under `audit.ephemeral`.
@@ -108,7 +108,7 @@ fn parent(path: &str) -> &str {
 }
 
 /// Sizes in binary units: `512 B`, `4.0 KiB`, `1.5 MiB`.
-pub fn bytes_text(b: u64) -> String {
+pub(crate) fn bytes_text(b: u64) -> String {
     match b {
         b if b < 1024 => format!("{b} B"),
         b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),

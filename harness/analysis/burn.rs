@@ -62,7 +62,7 @@ pub struct Verified {
 }
 
 /// Every burn of the run, in trial and fault order.
-pub fn burns(record: &RunRecord, time_to_healthy: impl Fn(u32, usize) -> Option<f64>) -> Vec<BurnRecovery> {
+pub(crate) fn burns(record: &RunRecord, time_to_healthy: impl Fn(u32, usize) -> Option<f64>) -> Vec<BurnRecovery> {
     let mut out = Vec::new();
     for trial in &record.trials {
         for f in trial.faults.iter().filter(|f| f.kind == FaultKind::Burn) {

@@ -25,12 +25,12 @@ pub struct CheckSummary {
     pub unverified: u64,
     /// Why some journeys were never verified, when they were not (null otherwise).
     #[serde(default)]
-    pub unverified_reason: Option<String>,
+    pub(crate) unverified_reason: Option<String>,
     /// set_up − broken − verified − unverified: state that did not survive a fault.
     pub lost: u64,
-    pub setup_failed: u64,
+    pub(crate) setup_failed: u64,
     /// How many times the journeys were verified.
-    pub verifications: u64,
+    pub(crate) verifications: u64,
     pub failures: Vec<CheckFailure>,
 }
 
@@ -95,12 +95,12 @@ impl CheckSummary {
 /// Why a trial ran no verification: the harness verifies after each fault once every
 /// replica is healthy again within the start-up allowance (after the load when there is
 /// no fault), so none ran when that never happened or the run stopped first.
-pub const NO_VERIFICATION: &str = "no verification ran: the replicas were never all healthy again within the start-up allowance after a fault, or the run stopped first";
+pub(crate) const NO_VERIFICATION: &str = "no verification ran: the replicas were never all healthy again within the start-up allowance after a fault, or the run stopped first";
 
 /// Sums each check over the trials, in scenario order. A trial's record counts a journey as
 /// verified when no verification failed it, which includes trials that verified nothing:
 /// here those journeys are `unverified`, never `verified`.
-pub fn summarise(record: &RunRecord) -> Vec<CheckSummary> {
+pub(crate) fn summarise(record: &RunRecord) -> Vec<CheckSummary> {
     let mut out: Vec<(CheckSummary, Vec<String>)> = record
         .scenario
         .checks

@@ -10,14 +10,14 @@ use serde::{Deserialize, Serialize};
 /// CPU pressure above which the host is contended: at least one runnable task waited for
 /// a CPU during more than 20 % of some 10 s of the load (PSI `some avg10`). A quiet host
 /// reads under 5 %; two CPU hogs on two cores beside a run read 40–90 %.
-pub const PSI_BOUND_PCT: f64 = 20.0;
+pub(crate) const PSI_BOUND_PCT: f64 = 20.0;
 /// Share of CPU time the hypervisor gave to other guests (steal) above which the host is
 /// contended: 5 % of every CPU, several ms of each 100 ms the app or the harness wanted.
-pub const STEAL_BOUND_PCT: f64 = 5.0;
+pub(crate) const STEAL_BOUND_PCT: f64 = 5.0;
 /// 1-minute load average per CPU above which the host is contended: more runnable tasks
 /// than 1.5 per CPU means each waits. (The quiet machine read 1.0 per CPU, its
 /// busy one 2.5–4.5.) Load average lags by a minute, hence a figure of its own.
-pub const LOAD_PER_CPU_BOUND: f64 = 1.5;
+pub(crate) const LOAD_PER_CPU_BOUND: f64 = 1.5;
 
 /// The host during the run's loads.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -25,23 +25,23 @@ pub struct Contention {
     /// Host readings taken, all trials (0: none, on a host without /proc or an old record).
     pub samples: u64,
     /// Highest PSI `some avg10` read, %; None where the kernel has no /proc/pressure/cpu.
-    pub psi_some_avg10_max_pct: Option<f64>,
+    pub(crate) psi_some_avg10_max_pct: Option<f64>,
     /// CPU time stolen by the hypervisor over the loads, % of all CPU time.
-    pub steal_pct: Option<f64>,
+    pub(crate) steal_pct: Option<f64>,
     /// CPU time busy (not idle, not waiting on I/O) over the loads, % of all CPU time.
-    pub cpu_busy_pct: Option<f64>,
+    pub(crate) cpu_busy_pct: Option<f64>,
     /// Highest 1-minute load average read, and per CPU.
-    pub load1_max: Option<f64>,
-    pub load1_per_cpu_max: Option<f64>,
+    pub(crate) load1_max: Option<f64>,
+    pub(crate) load1_per_cpu_max: Option<f64>,
     /// The load generator's schedule slip p99 (worst trial), ms.
-    pub slip_p99_ms: f64,
+    pub(crate) slip_p99_ms: f64,
     /// Slowest engine call of a fault or its action (issued to answered), ms.
-    pub engine_call_max_ms: Option<f64>,
+    pub(crate) engine_call_max_ms: Option<f64>,
     /// Widest time-to-healthy resolution over the recovered faults, ms (the probe loop's
     /// lateness at a recovery, or an app or proxy slow to answer it): a figure, no bound,
     /// since a slow health page widens it on any host. None without a recovery.
     #[serde(default)]
-    pub probe_resolution_max_ms: Option<f64>,
+    pub(crate) probe_resolution_max_ms: Option<f64>,
     /// True when a figure is above its bound; `reasons` names each.
     pub contended: bool,
     pub reasons: Vec<String>,

@@ -13,17 +13,17 @@ pub struct FloorAction {
     pub kind: String,
     pub action: String,
     /// The action's reaction delay, ms (part of the floor as of the fault).
-    pub delay_ms: f64,
+    pub(crate) delay_ms: f64,
     /// Cycles that recovered, and those that did not (or whose action failed).
     pub count: u64,
     pub failed: u64,
     /// Null replica's time to healthy over the cycles, ms.
     pub p50_ms: Option<f64>,
-    pub p99_ms: Option<f64>,
-    pub min_ms: Option<f64>,
-    pub max_ms: Option<f64>,
+    pub(crate) p99_ms: Option<f64>,
+    pub(crate) min_ms: Option<f64>,
+    pub(crate) max_ms: Option<f64>,
     /// max − min, ms.
-    pub spread_ms: Option<f64>,
+    pub(crate) spread_ms: Option<f64>,
 }
 
 /// The run's floor.
@@ -33,13 +33,13 @@ pub struct Floor {
     pub cycles: u32,
     pub actions: Vec<FloorAction>,
     /// Wall time the floor added to the run, ms.
-    pub cost_ms: f64,
+    pub(crate) cost_ms: f64,
     pub notes: Vec<String>,
 }
 
 impl Floor {
     /// The floor p50 of a fault's action (kind, action and delay), if measured.
-    pub fn p50_of(&self, kind: &str, action: &str, delay_us: i64) -> Option<f64> {
+    pub(crate) fn p50_of(&self, kind: &str, action: &str, delay_us: i64) -> Option<f64> {
         let delay_ms = delay_us as f64 / 1000.0;
         self.actions
             .iter()

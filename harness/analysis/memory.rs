@@ -31,7 +31,7 @@ pub struct MemoryAudit {
     pub measured: bool,
     /// Why no sample was taken, or which replicas have no figure (fewer than two samples in
     /// the steady load).
-    pub not_measured: Option<String>,
+    pub(crate) not_measured: Option<String>,
     pub replicas: Vec<MemoryGrowth>,
 }
 
@@ -44,11 +44,11 @@ pub struct MemoryGrowth {
     /// Samples used (steady load only).
     pub samples: u32,
     /// Steady time covered by those samples, s.
-    pub steady_s: f64,
+    pub(crate) steady_s: f64,
     /// First and last steady sample, and the highest of all, MiB.
-    pub first_mib: f64,
-    pub last_mib: f64,
-    pub peak_mib: f64,
+    pub(crate) first_mib: f64,
+    pub(crate) last_mib: f64,
+    pub(crate) peak_mib: f64,
     /// Slope against time × `steady_s`, MiB.
     pub growth_mib: f64,
     /// Requests the replica answered successfully over the steady samples' spans.

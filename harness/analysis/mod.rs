@@ -33,9 +33,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClassCounts {
     pub refused: u64,
-    pub reset: u64,
+    pub(crate) reset: u64,
     pub timeout: u64,
-    pub http_5xx: u64,
+    pub(crate) http_5xx: u64,
     pub other: u64,
     /// Not sent in time by the load generator: not the app's failure.
     #[serde(default)]
@@ -79,7 +79,7 @@ pub struct LoadSummary {
 
 /// Largest schedule slip p99 under which the load's latency figures are the app's: above
 /// it the generator's own lateness is a visible part of every latency.
-pub const SLIP_P99_BOUND_MS: f64 = 5.0;
+pub(crate) const SLIP_P99_BOUND_MS: f64 = 5.0;
 
 /// How late the generator sent requests after their intended time, ms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -91,7 +91,7 @@ pub struct SlipMs {
 
 impl LoadSummary {
     /// Why not every request of the schedule was sent, if so: losses are then unknown.
-    pub fn overloaded(&self) -> Option<String> {
+    pub(crate) fn overloaded(&self) -> Option<String> {
         (self.failed_by_class.client_overload > 0).then(|| {
             format!(
                 "the load generator could not send {} request(s) within the timeout of their intended time (client_overload): raise load.max_in_flight or lower load.rate",
@@ -102,7 +102,7 @@ impl LoadSummary {
 
     /// Why the load's figures are not the app's, if they are not: the generator fell
     /// behind its schedule beyond the bound, or gave up sending some requests.
-    pub fn untrustworthy(&self) -> Option<String> {
+    pub(crate) fn untrustworthy(&self) -> Option<String> {
         if let Some(why) = self.overloaded() {
             Some(why)
         } else if self.slip_ms.p99 > SLIP_P99_BOUND_MS {
@@ -120,7 +120,7 @@ impl LoadSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrialSeries {
     pub index: u32,
-    pub window_ms: f64,
+    pub(crate) window_ms: f64,
     pub windows: Vec<WindowStats>,
     pub spans: Vec<Span>,
 }
@@ -136,9 +136,9 @@ pub struct Analysis {
     /// Requests lost to faults, all trials.
     pub lost_requests: u64,
     /// 95 % bootstrap interval of the median time to healthy (2+ faults measured).
-    pub time_to_healthy_median_ci95_ms: Option<(f64, f64)>,
+    pub(crate) time_to_healthy_median_ci95_ms: Option<(f64, f64)>,
     /// Per trial: the mean time to healthy of its faults, ms.
-    pub time_to_healthy_by_trial_ms: Vec<f64>,
+    pub(crate) time_to_healthy_by_trial_ms: Vec<f64>,
     /// State checks, summed over trials.
     pub checks: Vec<CheckSummary>,
     /// The statelessness audit: writes while serving, old versus fresh, findings.
@@ -149,7 +149,7 @@ pub struct Analysis {
     pub probes: Vec<ProbeLoad>,
     /// Every burn: time to all healthy, services' return, state kept only by dependencies.
     #[serde(default)]
-    pub burns: Vec<burn::BurnRecovery>,
+    pub(crate) burns: Vec<burn::BurnRecovery>,
     /// Memory growth per replica over the steady load.
     #[serde(default)]
     pub memory: memory::MemoryAudit,

@@ -38,8 +38,8 @@ impl Phase {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Span {
     pub phase: Phase,
-    pub start_us: i64,
-    pub end_us: i64,
+    pub(crate) start_us: i64,
+    pub(crate) end_us: i64,
 }
 
 /// Splits [0, end) into phases from the faults' recoveries (sorted by fault instant).
@@ -86,8 +86,8 @@ pub fn spans(recoveries: &[&FaultRecovery], end_us: i64) -> Vec<Span> {
 
 /// Latency histograms per phase, accumulated over trials.
 #[derive(Debug, Clone)]
-pub struct PhaseHistograms {
-    pub by_phase: Vec<(Phase, Histogram<u64>)>,
+pub(crate) struct PhaseHistograms {
+    pub(crate) by_phase: Vec<(Phase, Histogram<u64>)>,
 }
 
 impl Default for PhaseHistograms {
@@ -101,7 +101,7 @@ impl Default for PhaseHistograms {
 impl PhaseHistograms {
     /// Adds a trial's successful requests to the histogram of the phase of their intended
     /// time (see [`add_ok_latency`] for requests kept per window).
-    pub fn add_trial(&mut self, trial: &TrialRecord, spans: &[Span]) {
+    pub(crate) fn add_trial(&mut self, trial: &TrialRecord, spans: &[Span]) {
         for span in spans {
             if let Some((_, h)) = self.by_phase.iter_mut().find(|(p, _)| *p == span.phase) {
                 add_ok_latency(&trial.requests, span.start_us, span.end_us, h);
@@ -109,7 +109,7 @@ impl PhaseHistograms {
         }
     }
 
-    pub fn summaries(&self) -> Vec<PhaseSummary> {
+    pub(crate) fn summaries(&self) -> Vec<PhaseSummary> {
         self.by_phase
             .iter()
             .map(|(p, h)| PhaseSummary {
@@ -129,16 +129,16 @@ pub struct PhaseSummary {
     /// The percentile curve for the "nines" plot: (percentile in %, latency in ms), from
     /// 50 % to 99.99 %, evenly spaced on a log axis of 1 / (1 − p). Empty without requests.
     #[serde(default)]
-    pub curve: Vec<(f64, f64)>,
+    pub(crate) curve: Vec<(f64, f64)>,
 }
 
 /// Highest percentile of the curve: 99.99 %, i.e. 10^4 on the 1 / (1 − p) axis.
-pub const CURVE_MAX_NINES: f64 = 4.0;
+pub(crate) const CURVE_MAX_NINES: f64 = 4.0;
 /// Points per decade of 1 / (1 − p).
 const CURVE_STEPS_PER_DECADE: usize = 10;
 
 /// Percentiles from 50 % to 99.99 %, `CURVE_STEPS_PER_DECADE` per decade of 1 / (1 − p).
-pub fn curve_percentiles() -> Vec<f64> {
+pub(crate) fn curve_percentiles() -> Vec<f64> {
     let start = 2f64.log10(); // 1 / (1 - 0.5)
     let n = ((CURVE_MAX_NINES - start) * CURVE_STEPS_PER_DECADE as f64).ceil() as usize;
     (0..=n)
@@ -148,7 +148,7 @@ pub fn curve_percentiles() -> Vec<f64> {
 }
 
 /// The percentile curve of a latency histogram (µs), in ms.
-pub fn percentile_curve(h: &Histogram<u64>) -> Vec<(f64, f64)> {
+pub(crate) fn percentile_curve(h: &Histogram<u64>) -> Vec<(f64, f64)> {
     if h.is_empty() {
         return Vec::new();
     }

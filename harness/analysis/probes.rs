@@ -14,18 +14,18 @@ pub struct ProbeLoad {
     /// Of which sent while probing fast (first boot, and each fault until healthy again).
     pub fast_sent: u64,
     /// How long the probe loop ran, s.
-    pub probing_s: f64,
+    pub(crate) probing_s: f64,
     /// Of which probing fast, s.
-    pub fast_s: f64,
+    pub(crate) fast_s: f64,
     /// `sent / probing_s`: probes per second over the whole run.
-    pub per_second: Option<f64>,
+    pub(crate) per_second: Option<f64>,
     /// Probes per second outside the fast spans: what a healthy app bears.
     pub slow_per_second: Option<f64>,
 }
 
 /// One entry per replica and trial; rates are `None` when the loop's duration is unknown
 /// (records written before it was kept) or zero.
-pub fn probe_load(record: &RunRecord) -> Vec<ProbeLoad> {
+pub(crate) fn probe_load(record: &RunRecord) -> Vec<ProbeLoad> {
     let mut out = Vec::new();
     for trial in &record.trials {
         for p in &trial.probes {

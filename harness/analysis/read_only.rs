@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReadOnlySummary {
     /// The scenario asked for it (`[audit] read_only_trial = true`).
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// It ran in at least one trial: its instance started (healthy or not).
     pub measured: bool,
     /// Why it was not measured; None when it was.
@@ -36,7 +36,7 @@ pub struct ReadOnlySummary {
 }
 
 /// Sums the read-only trials of `record`.
-pub fn summarise(record: &RunRecord) -> ReadOnlySummary {
+pub(crate) fn summarise(record: &RunRecord) -> ReadOnlySummary {
     let Some(cfg) = record.scenario.audit.read_only_trial else {
         return ReadOnlySummary {
             reason: Some("not asked for: the scenario's [audit] read_only_trial is off".into()),

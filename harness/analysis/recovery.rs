@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 const EVENT_SLACK_US: i64 = 5_000;
 
 /// Latency differences below this are treated as noise when judging "steady".
-pub const STEADY_LATENCY_FLOOR_US: i64 = 2_000;
+pub(crate) const STEADY_LATENCY_FLOOR_US: i64 = 2_000;
 
 /// Recovery stages, each in ms after the fault instant.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -24,7 +24,7 @@ pub struct Breakdown {
     /// The new or restarted instance was running.
     pub running: Option<f64>,
     /// The app first answered a probe (any status).
-    pub accepting: Option<f64>,
+    pub(crate) accepting: Option<f64>,
     /// First healthy probe.
     pub healthy: Option<f64>,
 }
@@ -36,9 +36,9 @@ pub struct Lost {
     /// Of which were in flight at the fault instant.
     pub in_flight: u64,
     pub refused: u64,
-    pub reset: u64,
+    pub(crate) reset: u64,
     pub timeout: u64,
-    pub http_5xx: u64,
+    pub(crate) http_5xx: u64,
     pub other: u64,
 }
 
@@ -109,8 +109,8 @@ pub struct FaultRecovery {
     /// healthy (to the end of the load if never healthy; 0 when the recovery was not
     /// observed). With none, no client saw the outage: availability and latency during
     /// this fault were not measured.
-    pub requests_in_disruption: u64,
-    pub time_to_first_success_ms: Option<f64>,
+    pub(crate) requests_in_disruption: u64,
+    pub(crate) time_to_first_success_ms: Option<f64>,
     pub time_to_steady_ms: Option<f64>,
     pub lost: Lost,
     pub breakdown: Breakdown,
@@ -122,14 +122,14 @@ pub struct FaultRecovery {
 
 /// Parameters the recovery figures depend on.
 #[derive(Debug, Clone, Copy)]
-pub struct RecoveryParams {
-    pub load_window_us: i64,
-    pub steady_window_us: i64,
-    pub steady_tolerance: f64,
+pub(crate) struct RecoveryParams {
+    pub(crate) load_window_us: i64,
+    pub(crate) steady_window_us: i64,
+    pub(crate) steady_tolerance: f64,
     /// Baseline p99 of successful requests, µs (None if there was no baseline).
-    pub baseline_p99_us: Option<i64>,
+    pub(crate) baseline_p99_us: Option<i64>,
     /// End of the load, µs.
-    pub end_us: i64,
+    pub(crate) end_us: i64,
 }
 
 /// µs as ms, to the µs.
@@ -141,7 +141,7 @@ impl FaultRecovery {
     /// Where the disruption phase ends, ms after the fault instant: time to healthy when
     /// measured, 0 when the target never looked unhealthy (nothing to attribute to a
     /// disruption), None when it never recovered.
-    pub fn healthy_offset_ms(&self) -> Option<f64> {
+    pub(crate) fn healthy_offset_ms(&self) -> Option<f64> {
         match self.recovery {
             RecoveryStatus::Recovered => self.time_to_healthy_ms,
             RecoveryStatus::NotObserved => Some(0.0),
@@ -205,7 +205,7 @@ pub fn healthy_at(trial: &TrialRecord, replica: &str, t_f: i64, recover_from: i6
 
 /// [`healthy_at`] for every probed member at once (a burn): `At` the last member's
 /// recovery when each recovered; `Never` when one never did; otherwise `NeverLeft`.
-pub fn all_healthy_at(trial: &TrialRecord, t_f: i64, recover_from: i64) -> Healthy {
+pub(crate) fn all_healthy_at(trial: &TrialRecord, t_f: i64, recover_from: i64) -> Healthy {
     let seen: Vec<Healthy> = trial
         .probes
         .iter()
@@ -246,9 +246,9 @@ fn resolution_us(trial: &TrialRecord, target: &str, healthy_us: i64) -> Option<i
 /// is counted for two faults: requests in flight at the fault count only if sent after the
 /// previous fault's window (`previous_end_us`), and the window stops at the next fault.
 #[derive(Debug, Clone, Copy)]
-pub struct Claim {
-    pub previous_end_us: i64,
-    pub next_fault_us: Option<i64>,
+pub(crate) struct Claim {
+    pub(crate) previous_end_us: i64,
+    pub(crate) next_fault_us: Option<i64>,
 }
 
 /// When the replica can first have recovered: once the action was issued and, where the
@@ -260,7 +260,7 @@ pub(crate) fn recover_from(fault: &FaultRecord) -> i64 {
 }
 
 /// Everything about one fault's recovery.
-pub fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, claim: Claim) -> FaultRecovery {
+pub(crate) fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, claim: Claim) -> FaultRecovery {
     let t_f = fault.issued_us;
     let mut notes = Vec::new();
     let (recovery, healthy) = observe(trial, fault, &mut notes);

@@ -4,9 +4,9 @@
 use rand::{Rng, SeedableRng};
 
 /// Bootstrap resamples.
-pub const RESAMPLES: usize = 2000;
+pub(crate) const RESAMPLES: usize = 2000;
 /// Fixed seed: the same measurements always give the same interval.
-pub const SEED: u64 = 0x0070_686f_656e_6978;
+pub(crate) const SEED: u64 = 0x0070_686f_656e_6978;
 
 /// Median of already sorted values (not empty).
 pub fn median_sorted(sorted: &[f64]) -> f64 {
@@ -20,7 +20,7 @@ pub fn median_sorted(sorted: &[f64]) -> f64 {
 
 /// Median of `values` in any order (not empty), reordering them: the value sorting then
 /// [`median_sorted`] gives, in linear time (a bootstrap takes thousands of medians).
-pub fn median_unsorted(values: &mut [f64]) -> f64 {
+pub(crate) fn median_unsorted(values: &mut [f64]) -> f64 {
     let n = values.len();
     let (low, upper, _) = values.select_nth_unstable_by(n / 2, f64::total_cmp);
     let upper = *upper;
@@ -35,7 +35,7 @@ pub fn median_unsorted(values: &mut [f64]) -> f64 {
 /// Most values a bootstrap resamples: a side with more (a crafted result, or thousands of
 /// faults) is resampled through this many of its quantiles, evenly spaced, which bounds
 /// the work (resamples × values) and widens the interval slightly, never narrows it.
-pub const MAX_BOOTSTRAP_VALUES: usize = 2000;
+pub(crate) const MAX_BOOTSTRAP_VALUES: usize = 2000;
 
 /// `values`, or [`MAX_BOOTSTRAP_VALUES`] evenly spaced quantiles of them when more.
 pub fn thinned(values: &[f64]) -> std::borrow::Cow<'_, [f64]> {
@@ -81,7 +81,7 @@ pub fn median_ci95(values: &[f64]) -> Option<(f64, f64)> {
 
 /// Coefficient of variation (standard deviation / mean) of per-trial values; None with
 /// fewer than 2 trials or a zero mean.
-pub fn coefficient_of_variation(values: &[f64]) -> Option<f64> {
+pub(crate) fn coefficient_of_variation(values: &[f64]) -> Option<f64> {
     if values.len() < 2 {
         return None;
     }

@@ -12,9 +12,9 @@ pub use crate::record::{new_histogram, record_latency as record};
 pub struct LatencySummary {
     pub count: u64,
     pub p50: f64,
-    pub p90: f64,
+    pub(crate) p90: f64,
     pub p99: f64,
-    pub p999: f64,
+    pub(crate) p999: f64,
     pub max: f64,
 }
 

@@ -9,13 +9,13 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 /// Number of failure classes.
-pub const CLASSES: usize = Outcome::FAILURES.len();
+pub(crate) const CLASSES: usize = Outcome::FAILURES.len();
 
 /// One window of the load.
 #[derive(Debug, Clone)]
-pub struct Window {
+pub(crate) struct Window {
     /// Start, µs on the trial clock.
-    pub start_us: i64,
+    pub(crate) start_us: i64,
     pub ok: u64,
     /// Failed requests by class, in `Outcome::FAILURES` order.
     pub failed_by_class: [u64; CLASSES],
@@ -32,11 +32,11 @@ impl Window {
 /// A window as reported (no histogram).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowStats {
-    pub start_ms: f64,
+    pub(crate) start_ms: f64,
     pub ok: u64,
     pub failed: u64,
     pub p50_ms: f64,
-    pub p99_ms: f64,
+    pub(crate) p99_ms: f64,
 }
 
 impl From<&Window> for WindowStats {
@@ -53,7 +53,7 @@ impl From<&Window> for WindowStats {
 }
 
 /// Index of a failure class in `Outcome::FAILURES`.
-pub fn class_index(o: Outcome) -> Option<usize> {
+pub(crate) fn class_index(o: Outcome) -> Option<usize> {
     Outcome::FAILURES.iter().position(|c| *c == o)
 }
 
@@ -61,7 +61,7 @@ pub fn class_index(o: Outcome) -> Option<usize> {
 /// included, so charts show gaps as zeros). Requests intended outside [0, end) are left out.
 /// A window of the log goes to the window holding its midpoint (the same window when the
 /// widths agree, as they do for a recorded run).
-pub fn for_each_window(log: &RequestLog, width_us: i64, end_us: i64, mut visit: impl FnMut(&Window)) {
+pub(crate) fn for_each_window(log: &RequestLog, width_us: i64, end_us: i64, mut visit: impl FnMut(&Window)) {
     let width_us = width_us.max(1);
     let n = (end_us.max(0) + width_us - 1) / width_us;
     let mut summarised: Vec<(i64, &OkWindow)> = log
@@ -116,7 +116,7 @@ fn add_decoded(h: &mut Histogram<u64>, w: &OkWindow) {
 /// how many there were: raw entries exactly, windows of the log by their midpoint (a window
 /// far from any failure that straddles `from` or `to` goes whole to the side holding most
 /// of its intended range).
-pub fn add_ok_latency(log: &RequestLog, from: i64, to: i64, h: &mut Histogram<u64>) -> u64 {
+pub(crate) fn add_ok_latency(log: &RequestLog, from: i64, to: i64, h: &mut Histogram<u64>) -> u64 {
     let mut n = 0;
     for i in log.raw_between(from, to) {
         if log.outcome[i].is_ok() {

@@ -95,7 +95,7 @@ fn identity() -> Option<&'static Identity> {
 }
 
 /// Labels for an object of `run`.
-pub fn for_run(run_id: &str) -> HashMap<String, String> {
+pub(crate) fn for_run(run_id: &str) -> HashMap<String, String> {
     let mut l = HashMap::from([(RUN.to_string(), run_id.to_string()), (OWNER.to_string(), owner())]);
     if let Some(id) = identity() {
         l.insert(OWNER_ID.to_string(), id.render());
@@ -104,7 +104,7 @@ pub fn for_run(run_id: &str) -> HashMap<String, String> {
 }
 
 /// Labels for a member (replica or service) of `run`.
-pub fn for_member(run_id: &str, member: &str, role: &str) -> HashMap<String, String> {
+pub(crate) fn for_member(run_id: &str, member: &str, role: &str) -> HashMap<String, String> {
     let mut l = for_run(run_id);
     l.insert(MEMBER.into(), member.into());
     l.insert(ROLE.into(), role.into());
@@ -116,7 +116,7 @@ pub fn for_member(run_id: &str, member: &str, role: &str) -> HashMap<String, Str
 /// (they may share the engine), in another pid namespace or boot of this host (a run in
 /// a container, even one that shares the host's name), labels that do not parse, and
 /// hosts without a readable `/proc`.
-pub fn owner_is_dead(labels: &HashMap<String, String>) -> bool {
+pub(crate) fn owner_is_dead(labels: &HashMap<String, String>) -> bool {
     let Some(owner) = labels.get(OWNER) else { return false };
     let Some((h, pid)) = owner.rsplit_once(':') else {
         return false;

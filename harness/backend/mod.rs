@@ -68,7 +68,7 @@ pub struct Volume {
 #[derive(Debug, Clone)]
 pub struct FrontDeploy {
     pub image: String,
-    pub options: crate::backend::front::HaproxyOptions,
+    pub(crate) options: crate::backend::front::HaproxyOptions,
 }
 
 /// Where a deployment can be reached.
@@ -98,11 +98,11 @@ pub struct ServiceSpec {
 pub struct RebuiltService {
     pub name: String,
     /// When it was ready again (its `ready_log` seen, else started), µs since the epoch.
-    pub ready_unix_us: i64,
+    pub(crate) ready_unix_us: i64,
     /// The named volumes it mounts, as the scenario names them.
     pub volumes: Vec<String>,
     /// Every one of them still existed when it started again: it came back from them.
-    pub volumes_kept: bool,
+    pub(crate) volumes_kept: bool,
 }
 
 /// An image a deployment needs, and how to make it when it is missing.
@@ -132,11 +132,11 @@ pub struct BuildSpec {
     /// Absolute build context directory.
     pub context: PathBuf,
     /// Build file path inside the context.
-    pub dockerfile: String,
+    pub(crate) dockerfile: String,
     /// Run first, in `workdir`.
     pub command: Option<Vec<String>>,
     /// Directory the command runs in.
-    pub workdir: PathBuf,
+    pub(crate) workdir: PathBuf,
     /// Variables the command may see besides `images::HOST_ENV` (`images::host_env`).
     pub env: Vec<String>,
 }
@@ -171,13 +171,13 @@ pub struct RawLog {
 }
 
 /// Paths kept per read of an instance's filesystem changes.
-pub const MAX_FS_FILES: usize = 2000;
+pub(crate) const MAX_FS_FILES: usize = 2000;
 /// Files whose size one read asks for (each one engine call on Docker).
-pub const MAX_FS_STATS: usize = 256;
+pub(crate) const MAX_FS_STATS: usize = 256;
 /// Bytes of a sample answer read by the old-versus-fresh comparison.
-pub const MAX_SAMPLE_BODY: usize = 64 * 1024;
+pub(crate) const MAX_SAMPLE_BODY: usize = 64 * 1024;
 /// Bytes of a sample answer kept as text.
-pub const MAX_SAMPLE_TEXT: usize = 4096;
+pub(crate) const MAX_SAMPLE_TEXT: usize = 4096;
 
 /// One read of an instance's own filesystem changes, with the backend's wall clock.
 #[derive(Debug, Clone, PartialEq)]
@@ -185,7 +185,7 @@ pub struct RawFsRead {
     pub unix_us: i64,
     pub when: FsReadWhen,
     pub files: Vec<FsFile>,
-    pub truncated: bool,
+    pub(crate) truncated: bool,
 }
 
 /// What a platform's update did ([`Backend::update`]), µs since the epoch.

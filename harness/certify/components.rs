@@ -23,7 +23,7 @@ pub const MIN_P90_SAMPLES: u64 = 50;
 
 /// Most the load generator's slip may move the latency component (in [0, 1]; 0.05 is 1.25
 /// points of score at its nominal weight) for the component to count as measured.
-pub const MAX_SLIP_SWAY: f64 = 0.05;
+pub(crate) const MAX_SLIP_SWAY: f64 = 0.05;
 
 pub(super) const TTH_WEIGHT: f64 = 0.40;
 pub(super) const AVAILABILITY_WEIGHT: f64 = 0.35;

@@ -42,18 +42,18 @@ mod components;
 pub use components::{MIN_P90_SAMPLES, MIN_P99_SAMPLES, MIN_SAMPLES_ABOVE};
 
 /// Score from which a run within its target is `phoenix`.
-pub const PHOENIX_SCORE: f64 = 85.0;
+pub(crate) const PHOENIX_SCORE: f64 = 85.0;
 
 /// One term of the score, with its inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Component {
     pub name: String,
     /// The nominal weight.
-    pub weight: f64,
+    pub(crate) weight: f64,
     /// The share of the score it carried: `weight / Σ weight` of the measured components,
     /// 0 when it was not measured (its weight went to the others).
     #[serde(default)]
-    pub effective_weight: f64,
+    pub(crate) effective_weight: f64,
     /// False when its inputs were not measured; it then carries no weight. (Results written
     /// before it existed counted every component: they read back as measured.)
     #[serde(default = "measured_by_default")]
@@ -65,9 +65,9 @@ pub struct Component {
     pub value: Option<f64>,
     /// The inputs, by name (units in the name); an input that could not be measured is
     /// left out.
-    pub inputs: Vec<(String, f64)>,
+    pub(crate) inputs: Vec<(String, f64)>,
     /// The formula, in words.
-    pub formula: String,
+    pub(crate) formula: String,
 }
 
 fn measured_by_default() -> bool {
@@ -99,14 +99,14 @@ pub struct Certification {
 #[derive(Debug, Clone, Default)]
 pub struct Verdicts {
     /// One line per check that lost state.
-    pub state_lost: Vec<String>,
+    pub(crate) state_lost: Vec<String>,
     /// Why the run did not complete, if it did not.
     pub incomplete: Option<String>,
     /// Why a miss may be the host's rather than the app's, from outside the analysis: the
     /// platform floor measured in the same run (kill-and-restart of a null replica) when
     /// the app's share alone would meet the target. Each line makes a shortfall on the
     /// figures inconclusive, like a contended host.
-    pub host_explains: Vec<String>,
+    pub(crate) host_explains: Vec<String>,
 }
 
 /// Certifies an analysed run. The level is the lowest that these rules allow, in order:

@@ -175,7 +175,7 @@ pub struct ZeroConfigArgs {
     /// An environment variable the compose file may read (repeatable); it sees no other
     /// variable of phoenix's environment, only the .env beside it.
     #[arg(long = "compose-env", value_name = "NAME", requires = "compose")]
-    pub compose_env: Vec<String>,
+    pub(crate) compose_env: Vec<String>,
     /// The port the app listens on inside its container (with --compose: default, the
     /// service's one container port).
     #[arg(long, required_unless_present = "compose")]
@@ -186,7 +186,7 @@ pub struct ZeroConfigArgs {
     /// How long a probe waits for the health path's answer [default: 1s]: raise it for an
     /// app whose health page is slow, or it is never seen healthy.
     #[arg(long, value_name = "DURATION")]
-    pub health_timeout: Option<String>,
+    pub(crate) health_timeout: Option<String>,
     /// Replicas [default: 2].
     #[arg(long)]
     pub replicas: Option<u32>,

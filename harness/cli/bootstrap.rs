@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Started {
     pub stamp: String,
-    pub rfc3339: String,
+    pub(crate) rfc3339: String,
 }
 
 impl Started {
@@ -83,15 +83,15 @@ pub async fn prepare(scenario: &Scenario, run_id: &str, rebuild: bool) -> crate:
 
 /// How long an interrupted run may take to stop, tear down and write its report before
 /// the process removes the run's objects by label and exits anyway.
-pub const INTERRUPT_GRACE: Duration = Duration::from_secs(60);
+pub(crate) const INTERRUPT_GRACE: Duration = Duration::from_secs(60);
 /// Bound for the last-resort removal by label on a forced exit.
-pub const FORCED_CLEANUP: Duration = Duration::from_secs(15);
+pub(crate) const FORCED_CLEANUP: Duration = Duration::from_secs(15);
 
 /// Cancels `token` on SIGINT or SIGTERM; the run then stops, tears down and writes what it
 /// measured. One signal is enough. A second signal, or the run not finishing within
 /// [`INTERRUPT_GRACE`] of the first, removes every object of `run_id` by label (bounded)
 /// and exits with status 1 at once.
-pub fn cancel_on_signals(token: CancellationToken, run_id: String) {
+pub(crate) fn cancel_on_signals(token: CancellationToken, run_id: String) {
     use tokio::signal::unix::{signal, SignalKind};
     let (mut int, mut term) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
         (Ok(i), Ok(t)) => (i, t),

@@ -5,13 +5,13 @@
 //! `load`, `doctor`) need not import their own dispatcher.
 
 /// The run completed and met the scenario's `require` level (or the command succeeded).
-pub const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_OK: u8 = 0;
 /// Runtime failure: Docker unreachable, an image build failed, the run was interrupted.
-pub const EXIT_RUNTIME: u8 = 1;
+pub(crate) const EXIT_RUNTIME: u8 = 1;
 /// Bad input: an invalid scenario file, bad arguments, an `--out` folder that holds a report.
-pub const EXIT_BAD_INPUT: u8 = 2;
+pub(crate) const EXIT_BAD_INPUT: u8 = 2;
 /// The run completed and fell short of the required level.
-pub const EXIT_FELL_SHORT: u8 = 3;
+pub(crate) const EXIT_FELL_SHORT: u8 = 3;
 /// The run completed and fell short of the required level on its figures alone, on a host
 /// that was contended (CPU pressure, steal, load or the generator's slip above their
 /// bounds): no verdict on the app; rerun it on a quiet host (`phoenix nightly` does).

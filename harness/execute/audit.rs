@@ -18,18 +18,18 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Most requests in one sample.
-pub const MAX_SAMPLE: usize = 8;
+pub(crate) const MAX_SAMPLE: usize = 8;
 /// Most requests of the load mix in a sample (the rest are the journeys' verify steps).
 const MAX_MIX_SAMPLE: usize = 4;
 /// Bound for one sample request.
-pub const SAMPLE_TIMEOUT: Duration = Duration::from_millis(500);
+pub(crate) const SAMPLE_TIMEOUT: Duration = Duration::from_millis(500);
 /// Bound for a whole sample; the before-sample starts this long before its fault, so the
 /// fault is not delayed.
-pub const SAMPLE_BUDGET: Duration = Duration::from_millis(800);
+pub(crate) const SAMPLE_BUDGET: Duration = Duration::from_millis(800);
 /// Most writes of the load mix sent before a sample.
 const MAX_WRITES: usize = 4;
 /// Bound for the writes before a sample, all together; they start this much earlier still.
-pub const WRITES_BUDGET: Duration = Duration::from_millis(600);
+pub(crate) const WRITES_BUDGET: Duration = Duration::from_millis(600);
 /// Longest `Location` read back, bytes: the bound on a request path.
 const MAX_LOCATION: usize = 2048;
 
@@ -77,7 +77,7 @@ fn sample_of(r: &RequestSpec, method: &str) -> SampleRequest {
 }
 
 /// The load mix's GET and HEAD requests without a body, each once, at most four.
-pub fn mix_sample(scenario: &Scenario) -> Vec<SampleRequest> {
+pub(crate) fn mix_sample(scenario: &Scenario) -> Vec<SampleRequest> {
     let mut out: Vec<SampleRequest> = Vec::new();
     for r in &scenario.load.requests {
         if !matches!(r.method.as_str(), "GET" | "HEAD") || r.body != crate::scenario::Body::None {
@@ -94,7 +94,7 @@ pub fn mix_sample(scenario: &Scenario) -> Vec<SampleRequest> {
 /// The mix's reads of a sample: the read-backs of what its writes wrote first (the
 /// strongest evidence: state the old instance was just handed), then the mix's own reads,
 /// each once, at most [`MAX_MIX_SAMPLE`].
-pub fn mix_reads(read_backs: &[SampleRequest], mix: &[SampleRequest]) -> Vec<SampleRequest> {
+pub(crate) fn mix_reads(read_backs: &[SampleRequest], mix: &[SampleRequest]) -> Vec<SampleRequest> {
     let mut out: Vec<SampleRequest> = Vec::new();
     for r in read_backs.iter().chain(mix) {
         if !out.contains(r) && out.len() < MAX_MIX_SAMPLE {
@@ -107,16 +107,16 @@ pub fn mix_reads(read_backs: &[SampleRequest], mix: &[SampleRequest]) -> Vec<Sam
 /// One write of the mix: as the load sends it, and a GET of what it wrote (its path, with
 /// its headers but those of its body).
 pub struct Write {
-    pub prepared: Prepared,
+    pub(crate) prepared: Prepared,
     pub read: SampleRequest,
     /// PUT and PATCH name the resource they write: `read` reads it back. A POST's path is a
     /// collection or an action (a GET of it lists or fails, whatever the state), so only the
     /// `Location` of its 201 is read back.
-    pub names_resource: bool,
+    pub(crate) names_resource: bool,
 }
 
 /// The GETs that read back what the writes wrote, known before they are sent.
-pub fn read_backs(writes: &[Write]) -> Vec<SampleRequest> {
+pub(crate) fn read_backs(writes: &[Write]) -> Vec<SampleRequest> {
     writes
         .iter()
         .filter(|w| w.names_resource)
@@ -128,7 +128,7 @@ pub fn read_backs(writes: &[Write]) -> Vec<SampleRequest> {
 /// the path and query of an absolute http(s) URL (sent to the same replica whatever its
 /// host). None for anything else, or longer than [`MAX_LOCATION`]. The value comes from
 /// the app: what reaches the request line is visible ASCII only.
-pub fn location_target(location: &str) -> Option<String> {
+pub(crate) fn location_target(location: &str) -> Option<String> {
     let location = location.trim();
     if location.len() > MAX_LOCATION {
         return None;
@@ -153,7 +153,7 @@ pub fn location_target(location: &str) -> Option<String> {
 /// as the load prepares them (the same upload bytes). Sent as request number 1 — the number
 /// the sample's reads are rendered with — so `PUT /cache/k{{n}}` writes what
 /// `GET /cache/k{{n}}` reads. DELETE is left out: it would remove what the reads ask for.
-pub fn mix_writes(scenario: &Scenario) -> Vec<Write> {
+pub(crate) fn mix_writes(scenario: &Scenario) -> Vec<Write> {
     scenario
         .load
         .requests
@@ -179,7 +179,7 @@ pub fn lead(writes: &[Write]) -> Duration {
 
 /// What the writes left on the old instance that the sample's reads need.
 #[derive(Debug, Default, PartialEq)]
-pub struct Written {
+pub(crate) struct Written {
     /// The cookies their answers set, as a `Cookie` header value (None: none).
     pub cookie: Option<String>,
     /// A GET of each `Location` a 201 named (with the write's headers but its body's).
@@ -189,7 +189,7 @@ pub struct Written {
 /// Sends `writes` to `addr` in turn within [`WRITES_BUDGET`] (each within
 /// [`SAMPLE_TIMEOUT`]); returns the cookies their answers set and the resources their 201s
 /// named. Their answers are not compared: they only put state on the old instance.
-pub async fn send_writes(addr: SocketAddr, writes: &[Write]) -> Written {
+pub(crate) async fn send_writes(addr: SocketAddr, writes: &[Write]) -> Written {
     debug_assert!(addr.ip().is_loopback(), "samples go to published loopback ports only");
     let mut jar: Vec<(String, String)> = Vec::new();
     let mut located = Vec::new();
@@ -238,7 +238,7 @@ fn keep_cookie(jar: &mut Vec<(String, String)>, set_cookie: &str) {
 }
 
 /// The mix's reads, sent with `cookie` (added to a `Cookie` header a read already has).
-pub fn with_cookie(mix: &[SampleRequest], cookie: Option<&str>) -> Vec<SampleRequest> {
+pub(crate) fn with_cookie(mix: &[SampleRequest], cookie: Option<&str>) -> Vec<SampleRequest> {
     let Some(cookie) = cookie else {
         return mix.to_vec();
     };
@@ -267,7 +267,7 @@ fn client() -> reqwest::Client {
 
 /// Sends every request of `sample` to `addr` in turn within [`SAMPLE_BUDGET`]; a request
 /// the budget did not reach has no reply.
-pub async fn send_sample(addr: SocketAddr, sample: &[SampleRequest]) -> Vec<Option<Reply>> {
+pub(crate) async fn send_sample(addr: SocketAddr, sample: &[SampleRequest]) -> Vec<Option<Reply>> {
     let client = client();
     let mut out = vec![None; sample.len()];
     let work = async {
@@ -327,7 +327,7 @@ async fn send(client: &reqwest::Client, addr: SocketAddr, r: &SampleRequest) -> 
 }
 
 /// FNV-1a, 64 bits: enough to tell two bodies apart, stable across runs.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })

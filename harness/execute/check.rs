@@ -30,9 +30,9 @@ pub struct Journey {
     pub vars: HashMap<String, String>,
     pub upload: Option<Vec<u8>>,
     /// None when set up; the failure otherwise.
-    pub setup_failure: Option<CheckFailure>,
+    pub(crate) setup_failure: Option<CheckFailure>,
     /// None when its control passed (or it was not set up); the failure otherwise.
-    pub control_failure: Option<CheckFailure>,
+    pub(crate) control_failure: Option<CheckFailure>,
 }
 
 impl Journey {
@@ -162,7 +162,7 @@ pub async fn verify(
 }
 
 /// The bytes journey `n` uploads: random, different per journey, reproducible.
-pub fn random_bytes(n: u32, len: usize) -> Vec<u8> {
+pub(crate) fn random_bytes(n: u32, len: usize) -> Vec<u8> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x5048_4f45_4e49_5800 ^ u64::from(n));
     let mut v = vec![0u8; len];
     rng.fill_bytes(&mut v);
@@ -389,7 +389,7 @@ fn json_text(v: &serde_json::Value) -> String {
 }
 
 /// A check in progress: its journeys and every verification so far.
-pub struct CheckRun {
+pub(crate) struct CheckRun {
     check: Check,
     journeys: Vec<Journey>,
     verifications: Vec<Verification>,
@@ -434,7 +434,7 @@ impl CheckRun {
     /// The verify steps that read (GET, HEAD) of the first sound journey on replica `index`
     /// of `of`, rendered with its captures: the old-versus-fresh sample. A step whose
     /// rendered header would carry a control character is left out.
-    pub fn read_sample(&self, index: usize, of: usize) -> Vec<crate::execute::audit::SampleRequest> {
+    pub(crate) fn read_sample(&self, index: usize, of: usize) -> Vec<crate::execute::audit::SampleRequest> {
         let Some(j) = self
             .journeys
             .iter()

@@ -47,7 +47,7 @@ pub fn keys(scenario: &Scenario) -> Vec<Fault> {
 
 /// The same action as far as the platform is concerned: kind, action and delay (a stop's
 /// grace is the app's: the null replica exits at once on SIGTERM).
-pub fn same_action(a: &Fault, b: &Fault) -> bool {
+pub(crate) fn same_action(a: &Fault, b: &Fault) -> bool {
     (a.kind, a.action, a.delay) == (b.kind, b.action, b.delay)
 }
 

@@ -11,26 +11,26 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Time between two readings.
-pub const HOST_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const HOST_INTERVAL: Duration = Duration::from_secs(1);
 /// Largest part of a /proc file read: the lines we need are at its start.
 const MAX_PROC_BYTES: u64 = 4096;
 
 /// `some avg10` of a `/proc/pressure/cpu` text, %.
-pub fn parse_psi(text: &str) -> Option<f64> {
+pub(crate) fn parse_psi(text: &str) -> Option<f64> {
     let line = text.lines().find(|l| l.starts_with("some "))?;
     let v = line.split_whitespace().find_map(|f| f.strip_prefix("avg10="))?;
     v.parse::<f64>().ok().filter(|v| (0.0..=100.0).contains(v))
 }
 
 /// The 1-minute load average of a `/proc/loadavg` text.
-pub fn parse_load1(text: &str) -> Option<f64> {
+pub(crate) fn parse_load1(text: &str) -> Option<f64> {
     let v: f64 = text.split_whitespace().next()?.parse().ok()?;
     (v.is_finite() && v >= 0.0).then_some(v)
 }
 
 /// The aggregate `cpu` line of a `/proc/stat` text: user nice system idle iowait irq
 /// softirq steal (guest time is already inside user and nice).
-pub fn parse_cpu(text: &str) -> Option<CpuTimes> {
+pub(crate) fn parse_cpu(text: &str) -> Option<CpuTimes> {
     let line = text.lines().find(|l| l.starts_with("cpu "))?;
     let f: Vec<u64> = line
         .split_whitespace()
@@ -58,7 +58,7 @@ fn read_proc(path: &str) -> Option<String> {
 }
 
 /// One reading of the host, stamped `at_us`.
-pub fn read_sample(at_us: i64) -> HostSample {
+pub(crate) fn read_sample(at_us: i64) -> HostSample {
     HostSample {
         at_us,
         psi_some_avg10: read_proc("/proc/pressure/cpu").as_deref().and_then(parse_psi),

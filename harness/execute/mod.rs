@@ -38,12 +38,12 @@ const EVENT_GRACE: Duration = Duration::from_millis(300);
 /// What the progress display can see of a running trial.
 #[derive(Debug, Default)]
 pub struct Live {
-    pub counters: Arc<LiveCounters>,
+    pub(crate) counters: Arc<LiveCounters>,
     pub phase: std::sync::Mutex<String>,
 }
 
 impl Live {
-    pub fn set_phase(&self, p: impl Into<String>) {
+    pub(crate) fn set_phase(&self, p: impl Into<String>) {
         *self.phase.lock().expect("phase lock") = p.into();
     }
 }
@@ -112,7 +112,7 @@ pub async fn run(backend: &dyn Backend, record: &mut RunRecord, live: &Live, can
 /// bug) still ends in a teardown and a record that says the run crashed; then tears down
 /// whatever the run left (the run's own teardowns already ran unless it crashed). The
 /// record, and what that last teardown did.
-pub async fn run_to_end(
+pub(crate) async fn run_to_end(
     backend: Arc<dyn Backend>,
     mut record: RunRecord,
     live: Arc<Live>,

@@ -70,12 +70,13 @@ pub struct InputError {
 
 impl InputError {
     /// The file does not exist.
-    pub fn is_missing(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_missing(&self) -> bool {
         matches!(&self.reason, Reason::Io(e) if e.kind() == std::io::ErrorKind::NotFound)
     }
 
     /// The reason alone, without the path (for a caller that names the file itself).
-    pub fn reason_text(&self) -> String {
+    pub(crate) fn reason_text(&self) -> String {
         match &self.reason {
             Reason::Io(e) => e.to_string(),
             Reason::NotAFile(kind) => format!("is {kind}, not a regular file"),
@@ -108,7 +109,7 @@ pub fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, InputError> {
 
 /// The first `max` bytes of the file (fewer when it is shorter): for a check that needs
 /// only a file's head, whatever its size.
-pub fn read_head(path: &Path, kind: Kind, max: u64) -> Result<Vec<u8>, InputError> {
+pub(crate) fn read_head(path: &Path, kind: Kind, max: u64) -> Result<Vec<u8>, InputError> {
     let mut bytes = read_at_most(path, kind, max.saturating_sub(1), false)?;
     bytes.truncate(max as usize);
     Ok(bytes)
@@ -154,7 +155,7 @@ fn regular(path: &Path, kind: Kind, meta: &std::fs::Metadata) -> Result<(), Inpu
 }
 
 /// What a non-regular file is, for the message.
-pub fn kind_of(t: &std::fs::FileType) -> &'static str {
+pub(crate) fn kind_of(t: &std::fs::FileType) -> &'static str {
     if t.is_dir() {
         "a directory"
     } else if t.is_fifo() {
@@ -171,7 +172,7 @@ pub fn kind_of(t: &std::fs::FileType) -> &'static str {
 }
 
 /// Most entries read from a folder of run folders (`list`, `compare`, the history page).
-pub const MAX_FOLDER_ENTRIES: usize = 10_000;
+pub(crate) const MAX_FOLDER_ENTRIES: usize = 10_000;
 
 /// The kernel's folders: their entries are processes, devices and settings, never runs
 /// (`/proc` alone holds one folder per process).

@@ -18,7 +18,7 @@ pub struct LiveCounters {
 }
 
 impl LiveCounters {
-    pub fn snapshot(&self) -> (u64, u64, u64) {
+    pub(crate) fn snapshot(&self) -> (u64, u64, u64) {
         (
             self.sent.load(Ordering::Relaxed),
             self.ok.load(Ordering::Relaxed),

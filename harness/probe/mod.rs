@@ -25,7 +25,7 @@ use pace::Pace;
 /// each abandoned at the timeout while the app still serves it: a slow health page was
 /// never seen healthy, buried under up to `timeout / interval` probes. A tick that finds
 /// this many waiting sends nothing.
-pub const MAX_IN_FLIGHT: usize = 4;
+pub(crate) const MAX_IN_FLIGHT: usize = 4;
 
 /// What to probe and how often.
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ pub struct ProbeSpec {
 
 /// One probe's result with raw instants.
 #[derive(Debug, Clone, Copy)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub sent: Instant,
     pub done: Instant,
     pub outcome: ProbeOutcome,
@@ -61,7 +61,7 @@ struct Shared {
 }
 
 /// A running probe loop.
-pub struct Prober {
+pub(crate) struct Prober {
     pub spec: ProbeSpec,
     shared: Arc<Shared>,
     /// Latest outcome, for waiting on health.
@@ -91,7 +91,7 @@ impl Prober {
 
     /// Probes fast from now (call it just before a fault) until the replica has been seen
     /// unhealthy and healthy again, `cap` at the most.
-    pub fn boost(&self, cap: Duration) {
+    pub(crate) fn boost(&self, cap: Duration) {
         self.shared
             .pace
             .lock()
@@ -101,7 +101,7 @@ impl Prober {
     }
 
     /// Waits until the latest probe is healthy, at most `within`.
-    pub async fn wait_healthy(&self, within: Duration) -> bool {
+    pub(crate) async fn wait_healthy(&self, within: Duration) -> bool {
         let mut rx = self.state.clone();
         tokio::time::timeout(within, rx.wait_for(|o| *o == Some(ProbeOutcome::Healthy)))
             .await
@@ -110,7 +110,7 @@ impl Prober {
 
     /// Waits until the latest probe is healthy and was sent at or after `since`, at most
     /// `within`: after a fault, the fresh instance's health, not a late answer of the old one.
-    pub async fn wait_healthy_since(&self, since: Instant, within: Duration) -> bool {
+    pub(crate) async fn wait_healthy_since(&self, since: Instant, within: Duration) -> bool {
         let mut rx = self.state.clone();
         let shared = self.shared.clone();
         let fresh = move |o: &Option<ProbeOutcome>| {
@@ -171,7 +171,7 @@ fn runtime() -> tokio::runtime::Handle {
 }
 
 /// Orders samples by send time and keeps only changes of outcome.
-pub fn to_log(
+pub(crate) fn to_log(
     spec: &ProbeSpec,
     mut samples: Vec<Sample>,
     spans: &[(Instant, Instant)],
@@ -330,7 +330,7 @@ fn parse_status(head: &[u8]) -> Option<u16> {
 }
 
 /// A hint when most probes timed out: the app may answer, only slower than the timeout.
-pub fn slow_hint(probers: &[Prober], timeout: Duration) -> String {
+pub(crate) fn slow_hint(probers: &[Prober], timeout: Duration) -> String {
     let (timed_out, sent) = probers
         .iter()
         .map(Prober::timeouts)

@@ -31,7 +31,7 @@ pub struct FsRead {
     pub files: Vec<FsFile>,
     /// More paths changed than a read keeps ([`crate::backend::MAX_FS_FILES`]).
     #[serde(default)]
-    pub truncated: bool,
+    pub(crate) truncated: bool,
 }
 
 /// A file an instance wrote.
@@ -48,14 +48,14 @@ pub struct Reply {
     /// None: no answer (the error says why).
     pub status: Option<u16>,
     /// Body length read, bytes (reading stops at [`crate::backend::MAX_SAMPLE_BODY`]).
-    pub body_bytes: u64,
+    pub(crate) body_bytes: u64,
     /// The body as text, at most [`crate::backend::MAX_SAMPLE_TEXT`] bytes; compared whole
     /// (JSON without the volatile fields) when `complete`.
     pub text: String,
     /// `text` is the whole body.
     pub complete: bool,
     /// FNV-1a hash of the body read, compared when the text is not complete.
-    pub hash: u64,
+    pub(crate) hash: u64,
     pub error: Option<String>,
 }
 
@@ -70,5 +70,5 @@ pub struct FreshPair {
     pub before: Reply,
     pub after: Reply,
     /// When the fresh instance was asked, µs on the trial clock.
-    pub after_us: i64,
+    pub(crate) after_us: i64,
 }

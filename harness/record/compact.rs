@@ -17,10 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// Beyond the request timeout, how far from a failure successful requests stay raw.
-pub const NEAR_MARGIN: Duration = Duration::from_secs(1);
+pub(crate) const NEAR_MARGIN: Duration = Duration::from_secs(1);
 /// Beyond the request timeout, how late a request may complete after its intended time
 /// (its send may slip behind the schedule, and the load waits timeout + 1 s for stragglers).
-pub const SETTLE_MARGIN: Duration = Duration::from_secs(2);
+pub(crate) const SETTLE_MARGIN: Duration = Duration::from_secs(2);
 
 /// A latency histogram in microseconds, 3 significant digits, that grows as needed.
 pub fn new_histogram() -> Histogram<u64> {
@@ -87,12 +87,14 @@ impl Compactor {
     }
 
     /// How far from a failure's intended time successful requests are kept raw, µs.
-    pub fn near_us(&self) -> i64 {
+    #[cfg(test)]
+    pub(crate) fn near_us(&self) -> i64 {
         self.near_us
     }
 
     /// Successful requests waiting for their window to close.
-    pub fn pending_len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn pending_len(&self) -> usize {
         self.pending.values().map(Vec::len).sum()
     }
 
@@ -114,7 +116,7 @@ impl Compactor {
     }
 
     /// Closes every window and returns the log, sorted; the compactor is left empty.
-    pub fn take_log(&mut self) -> RequestLog {
+    pub(crate) fn take_log(&mut self) -> RequestLog {
         self.close_below(i64::MAX);
         let mut log = std::mem::take(&mut self.log);
         log.window_us = self.window_us;

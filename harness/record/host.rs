@@ -13,7 +13,7 @@ pub const MAX_HOST_SAMPLES: usize = 3_600;
 pub struct HostRecord {
     /// CPUs the host's scheduler has (load average is per CPU against it); 0 unknown.
     #[serde(default)]
-    pub cpus: u32,
+    pub(crate) cpus: u32,
     #[serde(default)]
     pub samples: Vec<HostSample>,
 }
@@ -26,10 +26,10 @@ pub struct HostSample {
     /// `/proc/pressure/cpu`, line `some`, `avg10`: share of the last 10 s in which at least
     /// one runnable task waited for a CPU, %.
     #[serde(default)]
-    pub psi_some_avg10: Option<f64>,
+    pub(crate) psi_some_avg10: Option<f64>,
     /// `/proc/loadavg`, first field: 1-minute load average.
     #[serde(default)]
-    pub load1: Option<f64>,
+    pub(crate) load1: Option<f64>,
     /// `/proc/stat`, line `cpu`: cumulative jiffies (total, busy = total − idle − iowait,
     /// steal).
     #[serde(default)]

@@ -12,10 +12,10 @@ pub struct MemoryRecord {
     /// Why memory was not measured (None: it was, or the record predates sampling and
     /// `series` is empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_measured: Option<String>,
+    pub(crate) not_measured: Option<String>,
     /// Interval between two samples, µs.
     pub interval_us: i64,
-    pub series: Vec<MemorySeries>,
+    pub(crate) series: Vec<MemorySeries>,
 }
 
 /// The samples of one instance of a replica.

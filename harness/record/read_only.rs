@@ -16,7 +16,7 @@ pub const READ_ONLY_OUTPUT_LINES: usize = 10;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReadOnlyRecord {
     /// Planned length of its load, µs.
-    pub duration_us: i64,
+    pub(crate) duration_us: i64,
     /// Requests per second.
     pub rate: f64,
     /// Why it could not run (the instance did not start); None when it ran.

@@ -91,7 +91,7 @@ pub fn record() -> RunRecord {
 }
 
 /// Start of the first trial on the wall clock: 2026-01-01T12:00:00Z, µs.
-pub const ORIGIN_UNIX_US: i64 = 1_767_268_800_000_000;
+pub(crate) const ORIGIN_UNIX_US: i64 = 1_767_268_800_000_000;
 
 /// The fixture with the given names.
 pub fn record_with(names: &Names) -> RunRecord {

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Most journeys per check.
-pub const MAX_JOURNEYS: i64 = 10_000;
+pub(crate) const MAX_JOURNEYS: i64 = 10_000;
 /// Variables every journey has: its index and the run id.
-pub const BUILTIN_VARS: [&str; 2] = ["n", "run"];
+pub(crate) const BUILTIN_VARS: [&str; 2] = ["n", "run"];
 
 /// A validated check.
 #[derive(Debug, Clone, Serialize, Deserialize)]

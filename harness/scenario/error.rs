@@ -88,7 +88,7 @@ impl Problem {
 }
 
 /// Longest text shown of one field, message or hint, in bytes; the rest is counted.
-pub const MAX_SHOWN_BYTES: usize = 1000;
+pub(crate) const MAX_SHOWN_BYTES: usize = 1000;
 
 /// `s` escaped and cut to [`MAX_SHOWN_BYTES`]: a 1 MiB key echoed in full, several times,
 /// would bury the message.
@@ -242,7 +242,7 @@ fn segments(field: &str) -> Vec<Seg<'_>> {
 }
 
 /// Longest name "did you mean" compares.
-pub const MAX_SUGGEST_BYTES: usize = 64;
+pub(crate) const MAX_SUGGEST_BYTES: usize = 64;
 
 /// "did you mean" for a misspelt key, from the list of valid ones: close by Jaro-Winkler
 /// (shared prefix) or by edit distance with transpositions (`sdi` -> `sid`).

@@ -9,7 +9,7 @@ use super::{Action, App, BackendKind, Chaos, Fault, FaultKind, Load, ALL, RANDOM
 use std::time::Duration;
 
 /// Most faults in one chaos loop.
-pub const MAX_CHAOS_COUNT: i64 = 1000;
+pub(crate) const MAX_CHAOS_COUNT: i64 = 1000;
 const CHAOS: &str = "chaos";
 
 impl Validator<'_> {

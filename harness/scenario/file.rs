@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 /// Top level of a scenario file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScenarioFile {
+pub(crate) struct ScenarioFile {
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -31,21 +31,21 @@ pub struct ScenarioFile {
 /// `[audit]`: paths and JSON fields the statelessness audit ignores.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AuditFile {
-    pub enabled: Option<bool>,
+pub(crate) struct AuditFile {
+    pub(crate) enabled: Option<bool>,
     #[serde(default)]
     pub ephemeral: Vec<String>,
     #[serde(default)]
-    pub volatile: Vec<String>,
+    pub(crate) volatile: Vec<String>,
     /// After the load, one extra replica with a read-only root filesystem gets the mix.
     pub read_only_trial: Option<bool>,
     /// How long the read-only trial's load runs (default 3 s).
-    pub read_only_duration: Option<String>,
+    pub(crate) read_only_duration: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AppFile {
+pub(crate) struct AppFile {
     /// Where the replicas run: `docker` (the default) or `process`.
     pub backend: Option<String>,
     /// A docker-compose file (relative to the scenario file) describing the stack; its
@@ -55,7 +55,7 @@ pub struct AppFile {
     pub service: Option<String>,
     /// Environment variables the compose file may read (by name); any other is withheld.
     #[serde(default)]
-    pub compose_env: Vec<String>,
+    pub(crate) compose_env: Vec<String>,
     /// Required with the Docker backend (validation says so, located at `[app]`).
     pub image: Option<String>,
     pub build: Option<BuildFile>,
@@ -77,18 +77,18 @@ pub struct AppFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BuildFile {
+pub(crate) struct BuildFile {
     /// Build context directory, relative to the scenario file.
     pub context: String,
     /// Dockerfile inside the context.
-    pub dockerfile: Option<String>,
+    pub(crate) dockerfile: Option<String>,
     /// A command run before the image build, from the scenario file's directory.
     pub command: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct HealthFile {
+pub(crate) struct HealthFile {
     pub path: Option<String>,
     pub status: Option<i64>,
     pub interval: Option<String>,
@@ -98,7 +98,7 @@ pub struct HealthFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LoadFile {
+pub(crate) struct LoadFile {
     /// Requests per second, open loop.
     pub rate: f64,
     pub duration: String,
@@ -107,7 +107,7 @@ pub struct LoadFile {
     /// Width of a latency window.
     pub window: Option<String>,
     /// Requests allowed in flight at once; beyond it a request is counted as failed (other).
-    pub max_in_flight: Option<i64>,
+    pub(crate) max_in_flight: Option<i64>,
     /// Reuse connections (keep-alive). Off by default so every request is a fresh
     /// connection and no client-side retry can hide a failure.
     pub keep_alive: Option<bool>,
@@ -117,7 +117,7 @@ pub struct LoadFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RequestFile {
+pub(crate) struct RequestFile {
     pub method: Option<String>,
     pub path: String,
     /// Raw text body.
@@ -131,12 +131,12 @@ pub struct RequestFile {
     pub multipart: Option<MultipartFile>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    pub weight: Option<i64>,
+    pub(crate) weight: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FaultFile {
+pub(crate) struct FaultFile {
     /// Offset from the start of the load.
     pub at: String,
     pub kind: String,
@@ -151,7 +151,7 @@ pub struct FaultFile {
     pub order: Option<String>,
     /// For `pause`, `disconnect` and `remove`: how long the fault lasts.
     #[serde(rename = "for")]
-    pub for_: Option<String>,
+    pub(crate) for_: Option<String>,
     /// For `chaos`: the fault to inject each time.
     pub fault: Option<String>,
     /// For `chaos`: time between two faults.
@@ -159,12 +159,12 @@ pub struct FaultFile {
     /// For `chaos`: how many faults.
     pub count: Option<i64>,
     /// For `chaos`: seed of the random choice of replicas (same seed, same replicas).
-    pub seed: Option<i64>,
+    pub(crate) seed: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServiceFile {
+pub(crate) struct ServiceFile {
     pub name: String,
     pub image: String,
     /// Folder with an executable `build.sh <image>` that builds the image when missing.
@@ -182,9 +182,9 @@ pub struct ServiceFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CertifyFile {
+pub(crate) struct CertifyFile {
     pub time_to_healthy_target: Option<String>,
-    pub steady_window: Option<String>,
+    pub(crate) steady_window: Option<String>,
     pub steady_p99_tolerance: Option<f64>,
     /// Platform floor cycles per fault action, before and after the trials each.
     pub floor_cycles: Option<i64>,
@@ -195,7 +195,7 @@ pub struct CertifyFile {
 /// A state-survival check: journeys set up before the faults and verified after.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CheckFile {
+pub(crate) struct CheckFile {
     pub name: String,
     /// Independent journeys to set up (e.g. 50 users logging in).
     pub journeys: Option<i64>,
@@ -209,7 +209,7 @@ pub struct CheckFile {
 /// One HTTP request of a journey and what it must return.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StepFile {
+pub(crate) struct StepFile {
     pub method: Option<String>,
     pub path: String,
     #[serde(default)]
@@ -228,17 +228,17 @@ pub struct StepFile {
     #[serde(default)]
     pub capture: BTreeMap<String, CaptureFile>,
     pub body_contains: Option<String>,
-    pub body_equals: Option<String>,
+    pub(crate) body_equals: Option<String>,
     /// JSON pointer -> expected value (templated).
-    pub json_equals: Option<BTreeMap<String, String>>,
+    pub(crate) json_equals: Option<BTreeMap<String, String>>,
     /// The body must be exactly the bytes this journey uploaded.
-    pub body_equals_upload: Option<bool>,
+    pub(crate) body_equals_upload: Option<bool>,
 }
 
 /// A multipart upload of one file part.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MultipartFile {
+pub(crate) struct MultipartFile {
     /// Form field name (default "file").
     pub field: Option<String>,
     pub filename: Option<String>,
@@ -251,7 +251,7 @@ pub struct MultipartFile {
 /// Where a captured value comes from (exactly one).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CaptureFile {
+pub(crate) struct CaptureFile {
     pub cookie: Option<String>,
     /// JSON pointer into the response body, e.g. "/id".
     pub json: Option<String>,
@@ -263,18 +263,18 @@ pub struct CaptureFile {
 /// What stands in front of the replicas.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FrontFile {
+pub(crate) struct FrontFile {
     /// `haproxy`, or `none` (the harness spreads the load over the replicas).
     pub kind: String,
     pub image: Option<String>,
     /// Folder with `build.sh <image>`, relative to the scenario file.
     pub recipe: Option<String>,
     /// Health check interval.
-    pub check_interval: Option<String>,
+    pub(crate) check_interval: Option<String>,
     /// Failed checks before a replica is taken out.
     pub fall: Option<i64>,
     /// Attempts per idempotent request on a failure.
-    pub retries: Option<i64>,
+    pub(crate) retries: Option<i64>,
     /// Retry on another replica.
-    pub redispatch: Option<bool>,
+    pub(crate) redispatch: Option<bool>,
 }

@@ -6,24 +6,24 @@
 use std::borrow::Cow;
 
 /// Methods a load request or a check step may use.
-pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+pub(crate) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 /// Longest request path accepted, in bytes.
-pub const MAX_PATH_BYTES: usize = 2048;
+pub(crate) const MAX_PATH_BYTES: usize = 2048;
 /// Longest header name, in bytes.
-pub const MAX_HEADER_NAME_BYTES: usize = 256;
+pub(crate) const MAX_HEADER_NAME_BYTES: usize = 256;
 /// Longest header value, in bytes.
-pub const MAX_HEADER_VALUE_BYTES: usize = 8192;
+pub(crate) const MAX_HEADER_VALUE_BYTES: usize = 8192;
 /// Headers the harness sets itself: a scenario setting them would desynchronise framing.
-pub const RESERVED_HEADERS: [&str; 4] = ["host", "content-length", "transfer-encoding", "connection"];
+pub(crate) const RESERVED_HEADERS: [&str; 4] = ["host", "content-length", "transfer-encoding", "connection"];
 
 /// Why `method` cannot be used.
-pub fn method_problem(method: &str) -> Option<String> {
+pub(crate) fn method_problem(method: &str) -> Option<String> {
     (!METHODS.contains(&method)).then(|| format!("unknown method \"{method}\""))
 }
 
 /// Why `path` cannot be written into a request line. `{{var}}` templates are allowed when
 /// `templates` (their rendered values are encoded at run time).
-pub fn target_problem(path: &str) -> Option<String> {
+pub(crate) fn target_problem(path: &str) -> Option<String> {
     if !path.starts_with('/') {
         return Some(format!("\"{path}\" is not a path: it must start with '/'"));
     }
@@ -48,7 +48,8 @@ pub fn target_problem(path: &str) -> Option<String> {
 }
 
 /// The hint for a refused path.
-pub const TARGET_HINT: &str = "write a path such as \"/health\": visible ASCII only, percent-encode anything else \
+pub(crate) const TARGET_HINT: &str =
+    "write a path such as \"/health\": visible ASCII only, percent-encode anything else \
      (space as %20); requests go only to the replicas' 127.0.0.1 ports";
 
 /// Visible ASCII but '#'.
@@ -58,7 +59,7 @@ fn is_target_char(c: char) -> bool {
 
 /// `path` with every byte that may not appear in a request line percent-encoded: the
 /// runtime guard for rendered paths and the probe's request line.
-pub fn encode_target(path: &str) -> Cow<'_, str> {
+pub(crate) fn encode_target(path: &str) -> Cow<'_, str> {
     if path.chars().all(is_target_char) {
         return Cow::Borrowed(path);
     }
@@ -75,7 +76,7 @@ pub fn encode_target(path: &str) -> Cow<'_, str> {
 
 /// Why an HTTP header cannot be sent as written (a bad one would fail every request, or
 /// inject another header).
-pub fn header_problem(name: &str, value: Option<&str>) -> Option<String> {
+pub(crate) fn header_problem(name: &str, value: Option<&str>) -> Option<String> {
     if name.len() > MAX_HEADER_NAME_BYTES {
         return Some(format!(
             "the header name is {} bytes, over the limit of {MAX_HEADER_NAME_BYTES}",
@@ -104,7 +105,8 @@ pub fn header_problem(name: &str, value: Option<&str>) -> Option<String> {
 }
 
 /// The hint for a refused header.
-pub const HEADER_HINT: &str = "header names are tokens (letters, digits, '-'), values are one line of visible text; \
+pub(crate) const HEADER_HINT: &str =
+    "header names are tokens (letters, digits, '-'), values are one line of visible text; \
      Host, Content-Length, Transfer-Encoding and Connection are set by the harness";
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ pub enum Level {
 }
 
 impl Level {
-    pub const NAMES: [&'static str; 5] = ["phoenix", "resilient", "fragile", "untested", "not-certified"];
+    pub(crate) const NAMES: [&'static str; 5] = ["phoenix", "resilient", "fragile", "untested", "not-certified"];
 
     pub fn parse(s: &str) -> Option<Level> {
         match s {

@@ -29,7 +29,7 @@ pub const PORT_PLACEHOLDER: &str = "{port}";
 pub use error::{did_you_mean, escape, line_col, locate, Problem, ScenarioError, MAX_LISTED};
 pub use level::Level;
 pub use read::MAX_FILE_BYTES;
-pub use validate::bounds::*;
+pub(crate) use validate::bounds::*;
 pub use validate::{MAX_ENV, MAX_ENV_VALUE_BYTES, MAX_IMAGE_NAME, READ_ONLY_DEFAULT_DURATION};
 
 use serde::{Deserialize, Serialize};
@@ -71,13 +71,13 @@ pub struct Scenario {
 pub struct AuditParams {
     /// Off: no filesystem read, no sample (to measure what the audit costs).
     #[serde(default = "on")]
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// Absolute paths whose files are scratch by design (e.g. `/tmp`): listed apart, never a
     /// finding.
     pub ephemeral: Vec<String>,
     /// JSON fields that may differ between an old and a fresh instance: `$.a.b` (a path from
     /// the root) or `key` (that key at any depth).
-    pub volatile: Vec<String>,
+    pub(crate) volatile: Vec<String>,
     /// The read-only trial and how long its load runs; None: not run (records written
     /// before it had none).
     #[serde(default)]
@@ -99,10 +99,10 @@ pub struct Front {
     pub image: String,
     /// Folder holding `build.sh`, absolute.
     pub recipe: Option<PathBuf>,
-    pub check_interval: Duration,
+    pub(crate) check_interval: Duration,
     pub fall: u32,
-    pub retries: u32,
-    pub redispatch: bool,
+    pub(crate) retries: u32,
+    pub(crate) redispatch: bool,
 }
 
 /// Where the replicas run.
@@ -119,7 +119,7 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
-    pub const NAMES: [&'static str; 3] = ["docker", "process", "swarm"];
+    pub(crate) const NAMES: [&'static str; 3] = ["docker", "process", "swarm"];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -130,7 +130,7 @@ impl BackendKind {
     }
 
     /// Whether replicas are containers from an image (docker and swarm).
-    pub fn runs_images(&self) -> bool {
+    pub(crate) fn runs_images(&self) -> bool {
         matches!(self, BackendKind::Docker | BackendKind::Swarm)
     }
 }
@@ -165,11 +165,11 @@ pub struct Build {
     /// Absolute build context directory.
     pub context: PathBuf,
     /// Dockerfile path inside the context.
-    pub dockerfile: String,
+    pub(crate) dockerfile: String,
     /// Run first, from the scenario file's directory.
     pub command: Option<Vec<String>>,
     /// Directory the command runs in.
-    pub workdir: PathBuf,
+    pub(crate) workdir: PathBuf,
     /// The variables of phoenix's environment the command may see besides PATH, HOME and
     /// LANG: a compose file's allowlist (`compose_env`); none for a scenario's own build.
     #[serde(default)]
@@ -203,14 +203,14 @@ pub struct Load {
     pub duration: Duration,
     pub timeout: Duration,
     pub window: Duration,
-    pub max_in_flight: usize,
+    pub(crate) max_in_flight: usize,
     pub keep_alive: bool,
     pub requests: Vec<RequestSpec>,
 }
 
 impl Load {
     /// The number of requests the run will send: rate × duration, rounded down.
-    pub fn planned_requests(&self) -> u64 {
+    pub(crate) fn planned_requests(&self) -> u64 {
         (self.rate * self.duration.as_secs_f64()).floor() as u64
     }
 }
@@ -226,7 +226,7 @@ pub struct RequestSpec {
     pub body: Body,
     /// Values may hold `{{n}}`.
     pub headers: BTreeMap<String, String>,
-    pub weight: u32,
+    pub(crate) weight: u32,
     /// The bytes of `multipart.file`, read once at validation (at most `MAX_UPLOAD`) so the
     /// load engine does no file I/O; not kept in the record.
     #[serde(skip)]
@@ -267,7 +267,7 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub const NAMES: [&'static str; 6] = ["kill", "stop", "pause", "disconnect", "remove", "burn"];
+    pub(crate) const NAMES: [&'static str; 6] = ["kill", "stop", "pause", "disconnect", "remove", "burn"];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -295,7 +295,7 @@ impl FaultKind {
 
     /// The action that ends a fault of this kind when the scenario names none, and whether
     /// the scenario may choose (`restart` or `replace`).
-    pub fn default_action(&self) -> (Action, bool) {
+    pub(crate) fn default_action(&self) -> (Action, bool) {
         match self {
             FaultKind::Kill | FaultKind::Stop => (Action::Restart, true),
             FaultKind::Pause => (Action::Unpause, false),
@@ -344,14 +344,14 @@ impl Action {
 /// The fault target meaning every replica in turn (a rolling fault).
 pub const ALL: &str = "all";
 /// The chaos target: a replica drawn at random (seeded) each time.
-pub const RANDOM: &str = "random";
+pub(crate) const RANDOM: &str = "random";
 
 /// A chaos loop: `count` faults, one every `every`, each on a replica drawn with `seed`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Chaos {
     pub every: Duration,
     pub count: u32,
-    pub seed: u64,
+    pub(crate) seed: u64,
 }
 
 /// One scheduled fault.
@@ -409,7 +409,7 @@ impl Default for AuditParams {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CertifyParams {
     pub time_to_healthy_target: Duration,
-    pub steady_window: Duration,
+    pub(crate) steady_window: Duration,
     pub steady_p99_tolerance: f64,
     /// Cycles of the platform floor per fault action, before the trials and after them
     /// each (0: no floor). 0 in records written before it existed.
@@ -421,9 +421,9 @@ pub struct CertifyParams {
 }
 
 /// Most floor cycles a scenario may ask for, before and after each.
-pub const MAX_FLOOR_CYCLES: u32 = 10;
+pub(crate) const MAX_FLOOR_CYCLES: u32 = 10;
 /// Floor cycles when the scenario does not say.
-pub const DEFAULT_FLOOR_CYCLES: u32 = 2;
+pub(crate) const DEFAULT_FLOOR_CYCLES: u32 = 2;
 
 /// Which time to healthy the target applies to: the total (what the service's users feel,
 /// the default) or the app's share (the total minus the platform floor of the same action).

@@ -18,11 +18,11 @@ const CHECK_ALLOWANCE: Duration = Duration::from_secs(60);
 pub struct Plan {
     pub trials: u32,
     /// How long the load runs in each trial.
-    pub load_duration: Duration,
+    pub(crate) load_duration: Duration,
     /// Faults ordered by their offset from the start of the load.
     pub faults: Vec<Fault>,
     /// Upper bound for one trial: deployment, load, recovery and teardown.
-    pub trial_deadline: Duration,
+    pub(crate) trial_deadline: Duration,
 }
 
 impl Plan {

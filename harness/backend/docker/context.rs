@@ -20,11 +20,11 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 /// The largest context packed: 1 GiB of tar.
-pub const MAX_CONTEXT_BYTES: u64 = 1 << 30;
+pub(crate) const MAX_CONTEXT_BYTES: u64 = 1 << 30;
 
 /// Why a context could not be packed; each names the path and what to do.
 #[derive(Debug, thiserror::Error)]
-pub enum ContextError {
+pub(crate) enum ContextError {
     #[error("cannot read {path}: {source}\n  hint: make it readable, or list it in the context's .dockerignore")]
     Io {
         path: PathBuf,
@@ -63,7 +63,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ContextError + '_ {
 /// Packs the context `dir` into `out` (any writer) and returns the bytes written.
 /// `dockerfile` is the Dockerfile's path relative to `dir`. `limit` is the most bytes
 /// of tar allowed.
-pub fn pack<W: Write>(dir: &Path, dockerfile: &str, out: W, limit: u64) -> Result<u64> {
+pub(crate) fn pack<W: Write>(dir: &Path, dockerfile: &str, out: W, limit: u64) -> Result<u64> {
     // the context folder itself is resolved (like the CLI's EvalSymlinks): a looping
     // link here is an error, not a hang
     let root = dir.canonicalize().map_err(|e| loop_or_io(dir, e))?;
@@ -94,7 +94,7 @@ pub fn pack<W: Write>(dir: &Path, dockerfile: &str, out: W, limit: u64) -> Resul
 }
 
 /// Packs `dir` into an unnamed temporary file, rewound, for streaming to the engine.
-pub fn pack_to_temp(dir: &Path, dockerfile: &str) -> Result<(File, u64)> {
+pub(crate) fn pack_to_temp(dir: &Path, dockerfile: &str) -> Result<(File, u64)> {
     let tmp = std::env::temp_dir();
     let mut file = unnamed_temp(&tmp).map_err(io(&tmp))?;
     let bytes = pack(dir, dockerfile, &mut file, MAX_CONTEXT_BYTES)?;

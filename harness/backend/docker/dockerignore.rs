@@ -19,7 +19,7 @@ use regex::Regex;
 /// A `.dockerignore` pattern Docker would refuse.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error(".dockerignore line {line}: {reason} in {pattern:?}\n  hint: fix the pattern (Go filepath.Match syntax plus `**`), or remove the line")]
-pub struct BadPattern {
+pub(crate) struct BadPattern {
     pub line: usize,
     pub pattern: String,
     pub reason: String,
@@ -57,7 +57,7 @@ impl Pattern {
 
 /// The rules of one `.dockerignore` file.
 #[derive(Debug, Clone, Default)]
-pub struct DockerIgnore {
+pub(crate) struct DockerIgnore {
     patterns: Vec<Pattern>,
 }
 
@@ -119,7 +119,7 @@ impl DockerIgnore {
 
     /// Whether the context-relative, `/`-separated `path` is left out: the last pattern
     /// that matches it or one of its parent folders decides.
-    pub fn excludes(&self, path: &str) -> bool {
+    pub(crate) fn excludes(&self, path: &str) -> bool {
         let parents: Vec<&str> = path
             .char_indices()
             .filter(|&(_, c)| c == '/')
@@ -140,7 +140,7 @@ impl DockerIgnore {
 
     /// Whether an excluded folder must still be walked: an exception names something
     /// inside it (Docker's rule: the exception's text starts with the folder's path + `/`).
-    pub fn may_keep_inside(&self, dir: &str) -> bool {
+    pub(crate) fn may_keep_inside(&self, dir: &str) -> bool {
         let dir_slash = format!("{dir}/");
         self.patterns
             .iter()

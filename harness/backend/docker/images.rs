@@ -14,12 +14,12 @@ const TAIL_LINES: usize = 25;
 
 /// An exclusive lock on this machine for building one image, so parallel runs and tests
 /// do not build the same image at once. Released on drop.
-pub struct BuildLock {
+pub(crate) struct BuildLock {
     _file: std::fs::File,
 }
 
 impl BuildLock {
-    pub async fn acquire(image: &str) -> Result<BuildLock> {
+    pub(crate) async fn acquire(image: &str) -> Result<BuildLock> {
         let name: String = image
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -76,7 +76,7 @@ fn open_lock(base: &Path, name: &str) -> std::io::Result<std::fs::File> {
 }
 
 /// The local image's id, if there is one.
-pub async fn local_id(docker: &Docker, image: &str) -> Option<String> {
+pub(crate) async fn local_id(docker: &Docker, image: &str) -> Option<String> {
     docker.inspect_image(image).await.ok().and_then(|i| i.id)
 }
 
@@ -85,7 +85,7 @@ pub async fn local_id(docker: &Docker, image: &str) -> Option<String> {
 /// rootfs under XDG_CACHE_HOME: `.ci/run` empties it to rebuild from nothing). Anything
 /// else of phoenix's environment (tokens, cloud keys) is withheld unless the file's
 /// allowlist names it.
-pub const HOST_ENV: [&str; 5] = ["PATH", "HOME", "LANG", "TMPDIR", "XDG_CACHE_HOME"];
+pub(crate) const HOST_ENV: [&str; 5] = ["PATH", "HOME", "LANG", "TMPDIR", "XDG_CACHE_HOME"];
 
 /// Most bytes of a build step's output kept (the end of it): a step printing gigabytes
 /// costs no memory, and its failure shows its last lines only.
@@ -93,7 +93,7 @@ const TAIL_BYTES: usize = 16 * 1024;
 
 /// Gives `cmd` a clean environment: [`HOST_ENV`] and the names in `allow`, as phoenix has
 /// them; nothing else.
-pub fn host_env(cmd: &mut tokio::process::Command, allow: &[String]) {
+pub(crate) fn host_env(cmd: &mut tokio::process::Command, allow: &[String]) {
     cmd.env_clear();
     let names = HOST_ENV.iter().copied().chain(allow.iter().map(String::as_str));
     for name in names {
@@ -105,7 +105,7 @@ pub fn host_env(cmd: &mut tokio::process::Command, allow: &[String]) {
 
 /// Runs a build step in a clean environment (`host_env`), returning the tail of its output
 /// on failure, escaped for the terminal.
-pub async fn run_step(image: &str, program: &str, args: &[String], dir: &Path, allow: &[String]) -> Result<()> {
+pub(crate) async fn run_step(image: &str, program: &str, args: &[String], dir: &Path, allow: &[String]) -> Result<()> {
     let step = crate::scenario::escape(&format!("`{} {}` in {}", program, args.join(" "), dir.display())).into_owned();
     tracing::info!("building {image}: {step}");
     let mut cmd = tokio::process::Command::new(program);
@@ -217,7 +217,7 @@ pub async fn build(docker: &Docker, image: &str, b: &BuildSpec) -> Result<()> {
 }
 
 /// Runs `<recipe>/build.sh <image>` from the recipe's folder.
-pub async fn build_recipe(image: &str, recipe: &Path) -> Result<()> {
+pub(crate) async fn build_recipe(image: &str, recipe: &Path) -> Result<()> {
     // absolute, since the script runs from the recipe's own folder
     let recipe = recipe.canonicalize().map_err(|e| BackendError::BuildFailed {
         image: image.into(),
@@ -236,7 +236,7 @@ pub async fn build_recipe(image: &str, recipe: &Path) -> Result<()> {
 }
 
 /// Pulls `image` (the last resort: there may be no registry).
-pub async fn pull(docker: &Docker, image: &str) -> Result<()> {
+pub(crate) async fn pull(docker: &Docker, image: &str) -> Result<()> {
     let (name, tag) = split_image(image);
     let options = CreateImageOptions {
         from_image: Some(name),

@@ -57,11 +57,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 type Container = ContainerAsync<GenericImage>;
 
 /// How to make an unreachable engine answer.
-pub const UNREACHABLE_HINT: &str =
+pub(crate) const UNREACHABLE_HINT: &str =
     "start Docker (e.g. `sudo systemctl start docker`), or point DOCKER_HOST at a running engine";
 
 /// Where the engine is expected, for error messages.
-pub fn socket_description() -> String {
+pub(crate) fn socket_description() -> String {
     std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
 }
 

@@ -36,7 +36,7 @@ enum Removal {
 #[derive(Default)]
 pub(super) struct Tally {
     pub removed: usize,
-    pub first_error: Option<BackendError>,
+    pub(crate) first_error: Option<BackendError>,
 }
 
 impl Tally {

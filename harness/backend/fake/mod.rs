@@ -82,7 +82,7 @@ impl Script {
 pub struct Call {
     pub op: &'static str,
     pub target: String,
-    pub began: Instant,
+    pub(crate) began: Instant,
     pub returned: Instant,
 }
 

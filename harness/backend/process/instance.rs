@@ -36,7 +36,7 @@ pub(super) type Lines = Arc<Mutex<VecDeque<(i64, String)>>>;
 /// A running (or just ended) OS process of an instance.
 pub(super) struct Proc {
     /// Its pid, which is also its process group id.
-    pub pgid: i32,
+    pub(crate) pgid: i32,
     /// Becomes true once the process has been reaped.
     pub exited: watch::Receiver<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -60,7 +60,7 @@ impl Proc {
     /// Its anonymous resident memory (`RssAnon` of /proc/<pid>/status: heap and stacks,
     /// no file pages), bytes; None once it has ended. The program's own process only, not
     /// its children.
-    pub fn rss_anon(&self) -> Option<u64> {
+    pub(crate) fn rss_anon(&self) -> Option<u64> {
         if !self.alive() {
             return None;
         }
@@ -78,7 +78,7 @@ impl Proc {
     }
 
     /// Stops the reader and waiter tasks (after a teardown's kill).
-    pub fn abort(&self) {
+    pub(crate) fn abort(&self) {
         for t in &self.tasks {
             t.abort();
         }
@@ -308,7 +308,7 @@ impl Instance {
 
     /// The audit's read of the instance's own folder: each file as `/` + its path relative
     /// to the folder (the folder is the instance's own filesystem), with its size.
-    pub fn fs_read(&self, when: crate::record::FsReadWhen) -> crate::backend::RawFsRead {
+    pub(crate) fn fs_read(&self, when: crate::record::FsReadWhen) -> crate::backend::RawFsRead {
         let unix_us = unix_us();
         let files = self
             .writes()

@@ -53,7 +53,7 @@ static ENTERED: AtomicBool = AtomicBool::new(false);
 
 /// An interrupted run's last resort: removes the services and objects labelled `label`
 /// and leaves swarm mode if this process entered it.
-pub async fn forced_cleanup(docker: &Docker, label: &str) {
+pub(crate) async fn forced_cleanup(docker: &Docker, label: &str) {
     let _ = remove_run(docker, label).await;
     if ENTERED.swap(false, Ordering::SeqCst) {
         let opts = bollard::query_parameters::LeaveSwarmOptions { force: true };

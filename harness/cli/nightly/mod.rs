@@ -28,17 +28,17 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 /// Scenarios certified by default.
-pub const DEFAULT_SCENARIOS: &str = "scenarios/*.toml";
+pub(crate) const DEFAULT_SCENARIOS: &str = "scenarios/*.toml";
 /// Scenario names expected to end `not-certified` by default.
-pub const DEFAULT_EXPECT_NOT_CERTIFIED: &str = "antipattern-*";
+pub(crate) const DEFAULT_EXPECT_NOT_CERTIFIED: &str = "antipattern-*";
 /// Trials per scenario by default (enough values for the comparison's test).
-pub const DEFAULT_TRIALS: u32 = 3;
+pub(crate) const DEFAULT_TRIALS: u32 = 3;
 /// What `--short` runs: one scenario, one trial — enough to prove the command works.
-pub const SHORT_SCENARIO: &str = "scenarios/kill-restart.toml";
+pub(crate) const SHORT_SCENARIO: &str = "scenarios/kill-restart.toml";
 
 /// How many more times a scenario whose run was inconclusive (a contended host, exit 5) is
 /// run: a busy runner passes, a slow app stays short, and a night stays bounded.
-pub const INCONCLUSIVE_RETRIES: u32 = 2;
+pub(crate) const INCONCLUSIVE_RETRIES: u32 = 2;
 
 /// What `phoenix nightly` was asked to do.
 #[derive(Debug, Clone)]
@@ -51,11 +51,11 @@ pub struct Options {
     /// Scenario files or globs (`*` and `?` in the file name).
     pub scenarios: Vec<String>,
     /// Scenario name globs expected to end `not-certified`.
-    pub expect_not_certified: Vec<String>,
+    pub(crate) expect_not_certified: Vec<String>,
     pub short: bool,
-    pub thresholds: Thresholds,
+    pub(crate) thresholds: Thresholds,
     /// The `phoenix` executable that runs each scenario.
-    pub exe: PathBuf,
+    pub(crate) exe: PathBuf,
 }
 
 /// What one scenario's run gave.
@@ -66,9 +66,9 @@ pub struct Row {
     pub exit: Option<i32>,
     /// None when the run left no result.json.
     pub result: Option<Summary>,
-    pub expect_not_certified: bool,
+    pub(crate) expect_not_certified: bool,
     /// Earlier tries that were inconclusive, one line each (why, and their folder).
-    pub earlier_tries: Vec<String>,
+    pub(crate) earlier_tries: Vec<String>,
 }
 
 /// The figures of one result.json the summary shows.
@@ -79,7 +79,7 @@ pub struct Summary {
     pub passed: bool,
     pub complete: bool,
     pub score: f64,
-    pub tth_p99_ms: Option<f64>,
+    pub(crate) tth_p99_ms: Option<f64>,
     pub lost: u64,
     /// Why the run was no verdict on the app (a contended host), if so.
     pub inconclusive: Option<String>,
@@ -87,7 +87,7 @@ pub struct Summary {
 
 /// Reads the figures of a run folder's result.json (through the one reader, see
 /// [`ResultJson::read`]); None when there is none or it is not a result.
-pub fn read_summary(run_dir: &Path) -> Option<Summary> {
+pub(crate) fn read_summary(run_dir: &Path) -> Option<Summary> {
     let r = ResultJson::read(&run_dir.join("result.json")).ok()?;
     Some(Summary {
         level: r.certification.level,
@@ -142,7 +142,7 @@ impl Row {
 }
 
 /// Whether `name` matches a glob with `*` (any run) and `?` (one character).
-pub fn wildcard(pattern: &str, name: &str) -> bool {
+pub(crate) fn wildcard(pattern: &str, name: &str) -> bool {
     fn go(p: &[char], n: &[char]) -> bool {
         match p.split_first() {
             None => n.is_empty(),
@@ -173,7 +173,7 @@ pub enum ResolveError {
 
 /// Scenario files named by `patterns`: a path as is, or a glob in its last component
 /// (`scenarios/*.toml`). Sorted, without duplicates.
-pub fn resolve(patterns: &[String]) -> Result<Vec<PathBuf>, ResolveError> {
+pub(crate) fn resolve(patterns: &[String]) -> Result<Vec<PathBuf>, ResolveError> {
     let mut out = Vec::new();
     for pattern in patterns {
         let path = Path::new(pattern);
@@ -269,7 +269,7 @@ pub fn table(rows: &[Row]) -> String {
 
 /// The verdict of a night: 3 on any shortfall, missed detection or regression, else 1
 /// on any failed run, else 5 on any scenario inconclusive on every try, else 0.
-pub fn exit_status(rows: &[Row], regressed: bool) -> Exit {
+pub(crate) fn exit_status(rows: &[Row], regressed: bool) -> Exit {
     let verdicts: Vec<Verdict> = rows.iter().map(Row::verdict).collect();
     if regressed
         || verdicts

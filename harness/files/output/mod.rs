@@ -36,14 +36,14 @@ pub enum OutputError {
 
 impl OutputError {
     /// Whether the user's input is at fault (exit 2) rather than the system (exit 1).
-    pub fn is_bad_input(&self) -> bool {
+    pub(crate) fn is_bad_input(&self) -> bool {
         matches!(self, OutputError::Exists { .. } | OutputError::Refused { .. })
     }
 }
 
 /// A file `RunDir::create_unique` leaves in the folder of run folders, so that the history
 /// page (`reports/index.html`) is rebuilt there and never in an arbitrary `--out` parent.
-pub const REPORTS_MARKER: &str = ".phoenix-reports";
+pub(crate) const REPORTS_MARKER: &str = ".phoenix-reports";
 
 /// A run folder.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ pub struct RunDir {
 impl RunDir {
     /// Creates `<reports>/<stamp>-<name>`, adding `-2`, `-3`... if taken. The reports folder
     /// is checked first ([`check_reports`]).
-    pub fn create_unique(reports: &Path, stamp: &str, name: &str) -> Result<RunDir, OutputError> {
+    pub(crate) fn create_unique(reports: &Path, stamp: &str, name: &str) -> Result<RunDir, OutputError> {
         check_reports(reports)?;
         let base = format!("{stamp}-{name}");
         if !is_plain_name(&base) {
@@ -129,7 +129,7 @@ fn mark_reports(reports: &Path) {
 /// file. The temporary file is created exclusively under a random name (the `tempfile`
 /// crate), so a link planted in the folder is never followed; the rename replaces whatever
 /// is at `path`, a link included, never the link's target.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let tmp = temporary(path, bytes)?;
     tmp.persist(path).map_err(|e| write_error(path, e.error))?;
     Ok(())
@@ -138,7 +138,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
 /// Writes a new file (`phoenix init`'s), checked first ([`check_new_file`]), as
 /// [`write_atomic`] does, except that the rename never replaces anything: a file (or a
 /// link) that appeared at `path` since the check is left alone, and the write refused.
-pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     check_new_file(path)?;
     let tmp = temporary(path, bytes)?;
     tmp.persist_noclobber(path).map_err(|e| match e.error.kind() {

@@ -18,35 +18,35 @@ pub mod waterfall;
 use plotters::style::RGBColor;
 
 /// Default chart size in pixels.
-pub const SIZE: (u32, u32) = (960, 360);
+pub(crate) const SIZE: (u32, u32) = (960, 360);
 /// Size of the small per-fault charts (waterfall).
-pub const SMALL_SIZE: (u32, u32) = (960, 220);
+pub(crate) const SMALL_SIZE: (u32, u32) = (960, 220);
 /// Size of the trend charts of the history page.
-pub const TREND_SIZE: (u32, u32) = (960, 280);
+pub(crate) const TREND_SIZE: (u32, u32) = (960, 280);
 
 /// Successful requests.
 pub const OK: RGBColor = RGBColor(46, 139, 87);
 /// Failed requests.
-pub const FAILED: RGBColor = RGBColor(200, 50, 50);
+pub(crate) const FAILED: RGBColor = RGBColor(200, 50, 50);
 /// p99 latency line.
-pub const P99: RGBColor = RGBColor(40, 80, 180);
+pub(crate) const P99: RGBColor = RGBColor(40, 80, 180);
 /// p50 latency line.
-pub const P50: RGBColor = RGBColor(120, 160, 230);
+pub(crate) const P50: RGBColor = RGBColor(120, 160, 230);
 /// Marker: the target became healthy (time to healthy).
-pub const HEALTHY_MARK: RGBColor = RGBColor(20, 120, 60);
+pub(crate) const HEALTHY_MARK: RGBColor = RGBColor(20, 120, 60);
 /// Marker: first successful request after the first failure (time to first success).
-pub const FIRST_SUCCESS_MARK: RGBColor = RGBColor(0, 150, 170);
+pub(crate) const FIRST_SUCCESS_MARK: RGBColor = RGBColor(0, 150, 170);
 /// Marker: first steady window (time to steady).
-pub const STEADY_MARK: RGBColor = RGBColor(90, 90, 90);
+pub(crate) const STEADY_MARK: RGBColor = RGBColor(90, 90, 90);
 /// Reference lines: targets and thresholds.
-pub const TARGET: RGBColor = RGBColor(200, 50, 50);
+pub(crate) const TARGET: RGBColor = RGBColor(200, 50, 50);
 /// Secondary reference lines (percentiles).
-pub const REFERENCE: RGBColor = RGBColor(110, 110, 110);
+pub(crate) const REFERENCE: RGBColor = RGBColor(110, 110, 110);
 /// The score line of the trend chart.
-pub const SCORE: RGBColor = RGBColor(46, 139, 87);
+pub(crate) const SCORE: RGBColor = RGBColor(46, 139, 87);
 
 /// Phase colours: baseline, disruption, recovery, steady.
-pub fn phase_colour(phase: crate::analysis::Phase) -> RGBColor {
+pub(crate) fn phase_colour(phase: crate::analysis::Phase) -> RGBColor {
     use crate::analysis::Phase;
     match phase {
         Phase::Baseline => RGBColor(40, 80, 180),
@@ -67,7 +67,7 @@ const OTHER_FAULTS: [RGBColor; 4] = [
 
 /// Fault band colours by fault kind. Any kind is accepted: kinds added later get a stable
 /// colour from a fallback palette.
-pub fn fault_colour(kind: &str) -> RGBColor {
+pub(crate) fn fault_colour(kind: &str) -> RGBColor {
     match kind {
         "kill" => RGBColor(230, 120, 40),
         "stop" => RGBColor(150, 90, 200),

@@ -13,7 +13,7 @@ pub struct TrendPoint {
     /// The run's label on the x axis (its start time, or folder name).
     pub label: String,
     pub score: Option<f64>,
-    pub tth_p99_ms: Option<f64>,
+    pub(crate) tth_p99_ms: Option<f64>,
 }
 
 /// Consecutive runs that have a value, as separate line segments.

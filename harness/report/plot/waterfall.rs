@@ -9,7 +9,7 @@ use plotters::prelude::*;
 const CHART: &str = "recovery waterfall";
 
 /// The stages, in order, with their labels.
-pub const STAGES: [&str; 5] = ["exited", "restart issued", "running", "accepting", "healthy"];
+pub(crate) const STAGES: [&str; 5] = ["exited", "restart issued", "running", "accepting", "healthy"];
 
 fn stage_values(b: &Breakdown) -> [Option<f64>; 5] {
     [b.exit, b.restart_issued, b.running, b.accepting, b.healthy]

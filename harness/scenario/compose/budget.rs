@@ -13,13 +13,13 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
 
 /// Most nodes (scalars, lists, mappings) once every alias is expanded.
-pub const MAX_NODES: u64 = 100_000;
+pub(crate) const MAX_NODES: u64 = 100_000;
 /// Most scalar bytes once every alias is expanded: 8 MiB (the file itself is at most 1).
-pub const MAX_EXPANDED_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const MAX_EXPANDED_BYTES: u64 = 8 * 1024 * 1024;
 /// Deepest nesting of lists and mappings.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 /// Most entries in one list or mapping (each may drive a file read, a check, a mount).
-pub const MAX_ENTRIES: usize = 256;
+pub(crate) const MAX_ENTRIES: usize = 256;
 
 const DEEP: &str = "lists and mappings nested more than 64 deep";
 const FLATTEN: &str = "a compose file is a few levels deep; flatten it";

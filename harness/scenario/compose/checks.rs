@@ -12,7 +12,7 @@ use std::time::Duration;
 pub(super) struct PortSpec {
     pub first: u16,
     pub last: u16,
-    pub proto: String,
+    pub(crate) proto: String,
 }
 
 /// The hint of every port refusal.

@@ -21,7 +21,7 @@ pub(crate) struct Vars {
     /// `.env` beside the file, then the allowed environment variables (which win).
     pub known: BTreeMap<String, String>,
     /// Names set in the harness's environment but not allowed: referring to one is refused.
-    pub withheld: BTreeSet<String>,
+    pub(crate) withheld: BTreeSet<String>,
 }
 
 impl Vars {

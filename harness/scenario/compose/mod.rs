@@ -29,9 +29,9 @@ use serde_yaml::Value;
 use std::path::{Path, PathBuf};
 
 /// Most services read from one compose file.
-pub const MAX_COMPOSE_SERVICES: usize = 32;
+pub(crate) const MAX_COMPOSE_SERVICES: usize = 32;
 /// Most `env_file` entries of one service (each is a file read).
-pub const MAX_ENV_FILES: usize = 16;
+pub(crate) const MAX_ENV_FILES: usize = 16;
 
 /// What mapping a compose file leaves for the validated scenario.
 #[derive(Default)]
@@ -42,7 +42,7 @@ pub(super) struct Applied {
     /// relative to the compose file like every other path it names.
     pub folder: Option<PathBuf>,
     /// Which scenario fields the compose file filled, to show their problems there.
-    pub origins: Origins,
+    pub(crate) origins: Origins,
 }
 
 /// Replaces `raw.app.compose` by what the compose file says.

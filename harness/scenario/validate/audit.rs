@@ -14,9 +14,9 @@ use std::time::Duration;
 pub const READ_ONLY_DEFAULT_DURATION: Duration = Duration::from_secs(3);
 
 /// Most entries in each list.
-pub const MAX_AUDIT_ENTRIES: usize = 32;
+pub(crate) const MAX_AUDIT_ENTRIES: usize = 32;
 /// Longest entry, bytes.
-pub const MAX_AUDIT_ENTRY_BYTES: usize = 256;
+pub(crate) const MAX_AUDIT_ENTRY_BYTES: usize = 256;
 
 impl Validator<'_> {
     pub(super) fn audit(&mut self, raw: Option<AuditFile>, backend: BackendKind, rate: f64) -> AuditParams {

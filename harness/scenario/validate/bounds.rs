@@ -10,79 +10,79 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 /// Highest load rate accepted, requests per second (a 2-core load generator's ceiling).
-pub const MAX_RATE: f64 = 20_000.0;
+pub(crate) const MAX_RATE: f64 = 20_000.0;
 /// Longest load accepted.
-pub const MAX_DURATION: Duration = Duration::from_secs(3600);
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(3600);
 /// `load.duration` accepted: a second to [`MAX_DURATION`].
-pub const LOAD_DURATION: RangeInclusive<Duration> = Duration::from_secs(1)..=MAX_DURATION;
+pub(crate) const LOAD_DURATION: RangeInclusive<Duration> = Duration::from_secs(1)..=MAX_DURATION;
 /// `load.timeout` accepted.
-pub const LOAD_TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(1)..=Duration::from_secs(60);
+pub(crate) const LOAD_TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(1)..=Duration::from_secs(60);
 /// `load.window` accepted (the width of the request log's windows).
-pub const LOAD_WINDOW: RangeInclusive<Duration> = Duration::from_millis(10)..=Duration::from_secs(10);
+pub(crate) const LOAD_WINDOW: RangeInclusive<Duration> = Duration::from_millis(10)..=Duration::from_secs(10);
 /// `app.health.interval` accepted (fast probing).
-pub const HEALTH_INTERVAL: RangeInclusive<Duration> = Duration::from_millis(1)..=Duration::from_secs(10);
+pub(crate) const HEALTH_INTERVAL: RangeInclusive<Duration> = Duration::from_millis(1)..=Duration::from_secs(10);
 /// `app.health.slow_interval` accepted.
-pub const HEALTH_SLOW_INTERVAL: RangeInclusive<Duration> = Duration::from_millis(1)..=Duration::from_secs(60);
+pub(crate) const HEALTH_SLOW_INTERVAL: RangeInclusive<Duration> = Duration::from_millis(1)..=Duration::from_secs(60);
 /// `app.start_timeout` accepted.
-pub const START_TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(100)..=Duration::from_secs(600);
+pub(crate) const START_TIMEOUT: RangeInclusive<Duration> = Duration::from_millis(100)..=Duration::from_secs(600);
 /// `certify.steady_window` accepted.
-pub const STEADY_WINDOW: RangeInclusive<Duration> = Duration::from_millis(10)..=Duration::from_secs(60);
+pub(crate) const STEADY_WINDOW: RangeInclusive<Duration> = Duration::from_millis(10)..=Duration::from_secs(60);
 /// Most replicas accepted.
-pub const MAX_REPLICAS: u32 = 16;
+pub(crate) const MAX_REPLICAS: u32 = 16;
 /// Most trials accepted.
-pub const MAX_TRIALS: u32 = 100;
+pub(crate) const MAX_TRIALS: u32 = 100;
 /// Most requests in flight at once.
-pub const MAX_IN_FLIGHT: i64 = 10_000;
+pub(crate) const MAX_IN_FLIGHT: i64 = 10_000;
 /// Most planned requests over all trials. The run keeps successful requests per window, but
 /// every failed request one by one (its intended and done instants, outcome and replica: 19
 /// bytes) until the report is written, so a run in which all 20 M fail holds about 380 MB.
-pub const MAX_TOTAL_REQUESTS: u64 = 20_000_000;
+pub(crate) const MAX_TOTAL_REQUESTS: u64 = 20_000_000;
 /// Bytes one request kept one by one occupies in the run's request log (two i64, an
 /// outcome, a u16).
-pub const BYTES_PER_REQUEST: u64 = 19;
+pub(crate) const BYTES_PER_REQUEST: u64 = 19;
 /// Most upload bytes all journeys of all checks hold at once (each journey keeps what it
 /// uploaded, to compare it after the faults): 256 MiB.
-pub const MAX_UPLOAD_TOTAL: u64 = 256 * 1024 * 1024;
+pub(crate) const MAX_UPLOAD_TOTAL: u64 = 256 * 1024 * 1024;
 /// Most upload bytes the load mix holds (each multipart kind is built once and kept for
 /// the whole load): 64 MiB.
-pub const MAX_LOAD_UPLOAD_TOTAL: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_LOAD_UPLOAD_TOTAL: u64 = 64 * 1024 * 1024;
 /// Most `[[fault]]` entries.
-pub const MAX_FAULT_ENTRIES: usize = 100;
+pub(crate) const MAX_FAULT_ENTRIES: usize = 100;
 /// Most single faults once chaos loops and `all` targets are expanded.
-pub const MAX_PLANNED_FAULTS: u64 = 1000;
+pub(crate) const MAX_PLANNED_FAULTS: u64 = 1000;
 /// Most `[[service]]` entries.
-pub const MAX_SERVICES: usize = 16;
+pub(crate) const MAX_SERVICES: usize = 16;
 /// Most `[[check]]` entries.
-pub const MAX_CHECKS: usize = 32;
+pub(crate) const MAX_CHECKS: usize = 32;
 /// Most steps in one check's `setup` or `verify`.
-pub const MAX_STEPS: usize = 64;
+pub(crate) const MAX_STEPS: usize = 64;
 /// Most kinds of request in `load.requests`.
-pub const MAX_REQUEST_KINDS: usize = 64;
+pub(crate) const MAX_REQUEST_KINDS: usize = 64;
 /// Most headers of one request or step.
-pub const MAX_HEADERS: usize = 64;
+pub(crate) const MAX_HEADERS: usize = 64;
 /// Most captures of one step.
-pub const MAX_CAPTURES: usize = 32;
+pub(crate) const MAX_CAPTURES: usize = 32;
 /// Most named volumes.
-pub const MAX_VOLUMES: usize = 32;
+pub(crate) const MAX_VOLUMES: usize = 32;
 /// Largest text body of a load request or a step, in bytes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Longest scenario name, in bytes (it names report folders).
-pub const MAX_NAME_BYTES: usize = 100;
+pub(crate) const MAX_NAME_BYTES: usize = 100;
 /// Longest description, in bytes.
-pub const MAX_DESCRIPTION_BYTES: usize = 4096;
+pub(crate) const MAX_DESCRIPTION_BYTES: usize = 4096;
 /// Load that must run before the first fault: the undisturbed baseline the analysis
 /// compares recovery with.
-pub const MIN_BASELINE: Duration = Duration::from_secs(1);
+pub(crate) const MIN_BASELINE: Duration = Duration::from_secs(1);
 /// Highest rate of the read-only trial, requests per second: it is a probe of which
 /// requests need a writable disk, not a second load test.
-pub const READ_ONLY_MAX_RATE: f64 = 200.0;
+pub(crate) const READ_ONLY_MAX_RATE: f64 = 200.0;
 /// Longest read-only trial.
-pub const READ_ONLY_MAX_DURATION: Duration = Duration::from_secs(30);
+pub(crate) const READ_ONLY_MAX_DURATION: Duration = Duration::from_secs(30);
 /// Size of the tmpfs the read-only replica gets at /tmp, bytes (16 MiB).
-pub const READ_ONLY_TMPFS_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const READ_ONLY_TMPFS_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Why `rate` is not a load rate: not a positive number, or over [`MAX_RATE`].
-pub fn rate_problem(rate: f64) -> Option<String> {
+pub(crate) fn rate_problem(rate: f64) -> Option<String> {
     if !rate.is_finite() || rate <= 0.0 {
         Some(format!("{} is not a positive rate", shown_rate(rate)))
     } else if rate > MAX_RATE {
@@ -103,7 +103,7 @@ fn shown_rate(rate: f64) -> String {
 
 /// Why a load over `trials` trials plans more requests than the run can keep, with the
 /// arithmetic. Also used for `--trials` on the command line.
-pub fn request_budget_problem(load: &Load, trials: u32) -> Option<String> {
+pub(crate) fn request_budget_problem(load: &Load, trials: u32) -> Option<String> {
     let per_trial = load.planned_requests();
     let total = per_trial.saturating_mul(u64::from(trials));
     (total > MAX_TOTAL_REQUESTS).then(|| {

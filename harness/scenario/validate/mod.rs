@@ -17,7 +17,7 @@ mod swarm;
 mod syntax;
 
 pub use audit::READ_ONLY_DEFAULT_DURATION;
-pub use bounds::*;
+pub(crate) use bounds::*;
 pub use docker::{MAX_ENV, MAX_ENV_VALUE_BYTES, MAX_IMAGE_NAME};
 pub(crate) use syntax::field_on_line;
 

@@ -117,7 +117,7 @@ const TABLE_KEYS: [(&str, &[&str]); 13] = [
 ];
 
 /// Deepest nesting of arrays and inline tables accepted (no scenario needs more than 4).
-pub const MAX_NESTING: usize = 32;
+pub(crate) const MAX_NESTING: usize = 32;
 
 /// Refuses arrays or inline tables nested deeper than [`MAX_NESTING`] before the parser
 /// sees them: it recurses once per level. A light scan that skips strings and comments.
