@@ -14,6 +14,7 @@ use crate::cli::zero_config::RelativeError;
 use crate::files::input::FolderError;
 use crate::files::output::OutputError;
 use crate::record::RecordError;
+use crate::scenario::zero_config::ArgError;
 use crate::scenario::{escape, ScenarioError};
 use std::path::PathBuf;
 
@@ -29,7 +30,7 @@ pub enum CommandError {
     Trials { trials: u32, why: String },
     /// `certify`/`init` arguments the default scenario refused (its own message).
     #[error("{0}")]
-    ZeroConfigArgs(String),
+    ZeroConfigArgs(#[source] ArgError),
     /// `--compose` names no file the scenario can name.
     #[error("--compose {}: {source}\n  hint: name an existing compose file, e.g. --compose docker-compose.yml", escape(&file.display().to_string()))]
     ComposeFile {
