@@ -91,7 +91,7 @@ fn a_damaged_histogram_in_a_record_is_an_error_not_a_panic() {
     *w = serde_json::Value::String("AAAA".into());
     // parsed, it is refused by the check `phoenix report` runs before the analysis
     let r = serde_json::from_value::<RunRecord>(v).unwrap();
-    let err = r.check().unwrap_err();
+    let err = r.check().unwrap_err().to_string();
     assert!(
         err.contains("trials[0].requests.windows[0].latency") && err.contains("HdrHistogram"),
         "{err}"

@@ -14,6 +14,7 @@ use crate::cli::zero_config::RelativeError;
 use crate::files::input::FolderError;
 use crate::files::output::OutputError;
 use crate::record::RecordError;
+use crate::scenario::zero_config::ArgError;
 use crate::scenario::{escape, ScenarioError};
 use std::path::PathBuf;
 
@@ -29,7 +30,7 @@ pub enum CommandError {
     Trials { trials: u32, why: String },
     /// `certify`/`init` arguments the default scenario refused (its own message).
     #[error("{0}")]
-    ZeroConfigArgs(String),
+    ZeroConfigArgs(#[source] ArgError),
     /// `--compose` names no file the scenario can name.
     #[error("--compose {}: {source}\n  hint: name an existing compose file, e.g. --compose docker-compose.yml", escape(&file.display().to_string()))]
     ComposeFile {
@@ -196,14 +197,14 @@ impl CommandError {
     }
 
     /// What `main` prints, after `error: `: the text, then each cause the text does not
-    /// already show (every cause the harness has is shown in its text), escaped line by
-    /// line so that nothing a file or the engine said can drive the terminal.
+    /// already show, as it is or escaped (every cause the harness has is shown in its text),
+    /// escaped line by line so that nothing a file or the engine said can drive the terminal.
     pub fn message(&self) -> String {
         let mut text = self.to_string();
         let mut cause = std::error::Error::source(self);
         while let Some(c) = cause {
             let shown = c.to_string();
-            if !text.contains(&shown) {
+            if !text.contains(&shown) && !text.contains(escape(&shown).as_ref()) {
                 text.push_str(": ");
                 text.push_str(&shown);
             }
@@ -319,6 +320,22 @@ mod tests {
         let e = CommandError::Baseline(CompareError::NoRuns { path: "b".into() });
         assert_eq!(e.message().matches("holds no run").count(), 1, "{}", e.message());
         assert!(e.message().starts_with("the baseline cannot be read: 'b' holds no run"));
+    }
+
+    #[test]
+    fn a_cause_the_text_shows_escaped_is_not_shown_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("result.json");
+        let mut json = serde_json::to_value(crate::report::result::ResultJson::from_report(
+            &crate::report::Report::build(crate::report::fixture::record()),
+        ))
+        .unwrap();
+        json["certification"]["level"] = "gold\u{7}".into();
+        std::fs::write(&path, json.to_string()).unwrap();
+        let e = CommandError::Compare(crate::cli::compare::load(&path).unwrap_err());
+        let text = e.message();
+        assert_eq!(text.matches("is not a level").count(), 1, "{text}");
+        assert!(text.contains("field `certification.level`: \"gold\\x07\""), "{text}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::backend::{
     Backend, BuildSpec, Deployment, FrontDeploy, ImageSource, ImageSpec, ProcessSpec, ServiceSpec, Volume,
 };
 use crate::scenario::{Action, BackendKind, Build, Scenario};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The backend `scenario` runs on, for run `run_id`. Docker's is connected (an
@@ -92,18 +93,15 @@ pub fn of(scenario: &Scenario) -> Deployment {
 /// start-up delay, one replica, no service, no front, no audit, on the scenario's backend
 /// and with its platform restart delay. Its image on Docker and Swarm; on the process
 /// backend the `phoenix-demo` program built beside `phoenix`. Err: why there is none.
-pub fn null(scenario: &Scenario) -> Result<Deployment, String> {
+pub fn null(scenario: &Scenario) -> Result<Deployment, NoNullReplica> {
     let mut env = std::collections::BTreeMap::from([("STARTUP_DELAY_MS".to_string(), "0".to_string())]);
     let process = match scenario.app.backend {
         BackendKind::Process => {
             let program = std::env::current_exe()
-                .map_err(|e| format!("no null replica: where phoenix runs from is unknown ({e})"))?
+                .map_err(NoNullReplica::CurrentExe)?
                 .with_file_name("phoenix-demo");
             if !program.is_file() {
-                return Err(format!(
-                    "no null replica: {} is not built (cargo build -p phoenix-demo, in the profile phoenix was built in)",
-                    program.display()
-                ));
+                return Err(NoNullReplica::NotBuilt { program });
             }
             env.insert(
                 "LISTEN".into(),
@@ -132,6 +130,15 @@ pub fn null(scenario: &Scenario) -> Result<Deployment, String> {
         platform_delay: of(scenario).platform_delay,
         audit: false,
     })
+}
+
+/// Why the process backend has no null replica (the floor notes it and goes on).
+#[derive(Debug, thiserror::Error)]
+pub enum NoNullReplica {
+    #[error("no null replica: where phoenix runs from is unknown ({0})")]
+    CurrentExe(#[source] std::io::Error),
+    #[error("no null replica: {} is not built (cargo build -p phoenix-demo, in the profile phoenix was built in)", program.display())]
+    NotBuilt { program: PathBuf },
 }
 
 /// The null replica's image: the demo's, built by its own recipe when missing.
@@ -246,5 +253,22 @@ mod tests {
             }]
         );
         assert_eq!(d.services[0].command.as_ref().map(Vec::len), Some(3));
+    }
+
+    #[test]
+    fn no_null_replica_names_the_program_and_keeps_the_cause() {
+        let e = NoNullReplica::NotBuilt {
+            program: "/b/phoenix-demo".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "no null replica: /b/phoenix-demo is not built (cargo build -p phoenix-demo, in the profile phoenix was built in)"
+        );
+        let e = NoNullReplica::CurrentExe(std::io::Error::other("gone"));
+        assert_eq!(
+            e.to_string(),
+            "no null replica: where phoenix runs from is unknown (gone)"
+        );
+        assert!(std::error::Error::source(&e).is_some());
     }
 }

@@ -66,7 +66,7 @@ pub async fn measure(
     }
     let started = Instant::now();
     match crate::execute::deployment::null(scenario) {
-        Err(why) => note(floor, why),
+        Err(why) => note(floor, why.to_string()),
         Ok(d) => {
             match backend.deploy(&d).await {
                 Ok(deployed) => cycles(backend, &deployed, &keys, phase, cancel, floor).await,

@@ -14,6 +14,7 @@ use hyper::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_TYPE, HOST};
 use hyper::{HeaderMap, Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use tokio::net::TcpStream;
 
 pub type Sender = SendRequest<Full<Bytes>>;
@@ -37,28 +38,78 @@ struct Template {
     body: Option<Body>,
 }
 
+/// A part of a request spec hyper refuses (validation makes it impossible for a scenario's
+/// requests): which part, as the spec gives it, and hyper's reason.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("method {method:?}: {source}")]
+    Method {
+        method: String,
+        #[source]
+        source: hyper::http::method::InvalidMethod,
+    },
+    #[error("path {path:?}: {source}")]
+    Path {
+        path: String,
+        #[source]
+        source: hyper::http::uri::InvalidUri,
+    },
+    #[error("header {name:?}: {source}")]
+    HeaderName {
+        name: String,
+        #[source]
+        source: hyper::header::InvalidHeaderName,
+    },
+    #[error("header {name:?}: {source}")]
+    HeaderValue {
+        name: String,
+        #[source]
+        source: hyper::header::InvalidHeaderValue,
+    },
+    /// A file upload whose bytes were not read with the scenario.
+    #[error("upload {} was not read", path.display())]
+    Upload { path: PathBuf },
+    #[error("content type {content_type:?}: {source}")]
+    ContentType {
+        content_type: String,
+        #[source]
+        source: hyper::header::InvalidHeaderValue,
+    },
+}
+
 impl Prepared {
     /// Parses a validated request spec (`kind` seeds its random upload); `keep_alive:
     /// false` adds `Connection: close`, so the server closes first and holds the
     /// TIME_WAIT, not the client's ephemeral ports.
-    pub fn new(spec: &RequestSpec, kind: usize, keep_alive: bool) -> Result<Prepared, String> {
+    pub fn new(spec: &RequestSpec, kind: usize, keep_alive: bool) -> Result<Prepared, PrepareError> {
         let templated = |t: &str| t.contains("{{");
         let mut template = Template::default();
-        let method =
-            Method::from_bytes(spec.method.as_bytes()).map_err(|e| format!("method {:?}: {e}", spec.method))?;
+        let method = Method::from_bytes(spec.method.as_bytes()).map_err(|source| PrepareError::Method {
+            method: spec.method.clone(),
+            source,
+        })?;
         if templated(&spec.path) {
             template.path = Some(spec.path.clone());
         }
         let uri: Uri = encode_target(&render(&spec.path, |_| Some("0".into())))
             .parse()
-            .map_err(|e| format!("path {:?}: {e}", spec.path))?;
+            .map_err(|source| PrepareError::Path {
+                path: spec.path.clone(),
+                source,
+            })?;
         let mut headers = HeaderMap::new();
         for (k, v) in &spec.headers {
-            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|e| format!("header {k:?}: {e}"))?;
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|source| PrepareError::HeaderName {
+                name: k.clone(),
+                source,
+            })?;
             if templated(v) {
                 template.headers.push((name.clone(), v.clone()));
             }
-            let value = HeaderValue::from_str(v).map_err(|e| format!("header {k:?}: {e}"))?;
+            let value = HeaderValue::from_str(v).map_err(|source| PrepareError::HeaderValue {
+                name: k.clone(),
+                source,
+            })?;
             headers.insert(name, value);
         }
         if !keep_alive {
@@ -85,7 +136,7 @@ impl Prepared {
             } => {
                 let bytes = match (upload, &spec.upload) {
                     (Upload::File(_), Some(b)) => b.clone(),
-                    (Upload::File(p), None) => return Err(format!("upload {} was not read", p.display())),
+                    (Upload::File(p), None) => return Err(PrepareError::Upload { path: p.clone() }),
                     (Upload::Random(n), _) => Bytes::from(random_upload(kind, *n)),
                 };
                 let (body, boundary) = multipart(field, filename, &bytes);
@@ -93,7 +144,10 @@ impl Prepared {
             }
         };
         if let Some(ct) = content_type {
-            let value = HeaderValue::from_str(&ct).map_err(|e| format!("content type {ct:?}: {e}"))?;
+            let value = HeaderValue::from_str(&ct).map_err(|source| PrepareError::ContentType {
+                content_type: ct.clone(),
+                source,
+            })?;
             headers.entry(CONTENT_TYPE).or_insert(value);
         }
         let is_templated = template.path.is_some() || !template.headers.is_empty() || template.body.is_some();
@@ -271,4 +325,24 @@ pub async fn send_once(target: SocketAddr, req: &Prepared, n: u64) -> Result<(u1
 /// The `Host` header for a target.
 pub fn host(target: SocketAddr) -> HeaderValue {
     HeaderValue::from_str(&target.to_string()).expect("a socket address is a valid header value")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_hyper_refuses_is_named_with_hypers_reason() {
+        let mut spec = RequestSpec::plain("GET", "/");
+        spec.headers.insert("a b".into(), "1".into());
+        let e = Prepared::new(&spec, 0, true).unwrap_err();
+        assert!(
+            matches!(&e, PrepareError::HeaderName { name, .. } if name == "a b"),
+            "{e}"
+        );
+        assert_eq!(e.to_string(), "header \"a b\": invalid HTTP header name");
+        let e = Prepared::new(&RequestSpec::plain("G T", "/"), 0, true).unwrap_err();
+        assert_eq!(e.to_string(), "method \"G T\": invalid HTTP method");
+        assert!(std::error::Error::source(&e).is_some_and(|c| c.is::<hyper::http::method::InvalidMethod>()));
+    }
 }

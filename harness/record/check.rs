@@ -17,6 +17,7 @@
 //!   the request log's columns of one length and sorted, its windows the scenario's, each
 //!   host reading a share in 0–100 % or a load in 0–10⁶.
 
+use super::invalid::{at_most, clock, within_d, within_n, Invalid};
 use super::{HostRecord, RunRecord, TrialRecord, MAX_HOST_SAMPLES, MAX_MEMORY_SAMPLES, RECORD_VERSION};
 use crate::files::input::{self, Kind};
 use crate::scenario::plan::Plan;
@@ -40,17 +41,34 @@ pub const MAX_ENTRIES: usize = MAX_REPLICAS as usize * 64 * 1024;
 pub enum RecordError {
     #[error(transparent)]
     Input(#[from] input::InputError),
-    #[error("'{}' is not a phoenix record.json: {}\n  hint: give a run folder written by `phoenix run`, or a reports folder holding run folders", escape(&path.display().to_string()), escape(reason))]
-    Invalid { path: PathBuf, reason: String },
+    /// A file that does not parse as a record: the parser's reason, naming the field.
+    #[error("{}", not_a_record(path, reason))]
+    Parse { path: PathBuf, reason: String },
+    /// A record whose figures a run of its own plan cannot produce ([`RunRecord::check`]).
+    #[error("{}", not_a_record(path, &source.to_string()))]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: Invalid,
+    },
     #[error("'{}': field `record_version`: {version} is not a version this build reads (1 to {RECORD_VERSION})\n  hint: re-render it with the phoenix that wrote it (`environment.phoenix_version` names it), or run the scenario again", escape(&path.display().to_string()))]
     Version { path: PathBuf, version: u64 },
+}
+
+/// The refusal of the record.json at `path`, for `reason`.
+fn not_a_record(path: &Path, reason: &str) -> String {
+    format!(
+        "'{}' is not a phoenix record.json: {}\n  hint: give a run folder written by `phoenix run`, or a reports folder holding run folders",
+        escape(&path.display().to_string()),
+        escape(reason)
+    )
 }
 
 impl RunRecord {
     /// Reads, parses and checks the record.json at `path` (at most [`Kind::Record`]'s bound).
     pub fn read(path: &Path) -> Result<RunRecord, RecordError> {
         let bytes = input::read(path, Kind::Record)?;
-        let invalid = |reason: String| RecordError::Invalid {
+        let parse = |reason: String| RecordError::Parse {
             path: path.to_path_buf(),
             reason,
         };
@@ -65,28 +83,34 @@ impl RunRecord {
             let path = path.to_path_buf();
             return Err(RecordError::Version { path, version });
         }
-        let record = parsed.map_err(|e| invalid(at_field(&e)))?;
+        let record = parsed.map_err(|e| parse(at_field(&e)))?;
         // as serde_json::from_slice does: nothing but white space after the value
-        de.end().map_err(|e| invalid(e.to_string()))?;
-        record.check().map_err(invalid)?;
+        de.end().map_err(|e| parse(e.to_string()))?;
+        record.check().map_err(|source| RecordError::Invalid {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(record)
     }
 
     /// The first figure out of its bound (see the module doc), naming its field.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), Invalid> {
         if !(1..=RECORD_VERSION).contains(&self.record_version) {
-            return Err(format!(
-                "field `record_version`: {} is not a version this build reads (1 to {RECORD_VERSION})",
-                self.record_version
+            return Err(Invalid::bound(
+                "record_version",
+                format!(
+                    "{} is not a version this build reads (1 to {RECORD_VERSION})",
+                    self.record_version
+                ),
             ));
         }
         check_scenario(&self.scenario)?;
         check_plan(&self.plan)?;
         let b = Bounds::of(self);
         at_most("trials", self.trials.len(), b.trials, "the plan's trials")?;
-        let each = |f: &dyn Fn(&TrialRecord) -> Result<(), String>| -> Result<(), String> {
+        let each = |f: &dyn Fn(&TrialRecord) -> Result<(), Invalid>| -> Result<(), Invalid> {
             let mut trials = self.trials.iter().enumerate();
-            trials.try_for_each(|(i, t)| f(t).map_err(|e| format!("field `trials[{i}].{e}")))
+            trials.try_for_each(|(i, t)| f(t).map_err(|e| e.in_trial(i)))
         };
         each(&|t| b.counts(t))?;
         each(&histograms)?;
@@ -105,15 +129,18 @@ fn version_of(bytes: &[u8]) -> Option<u64> {
 }
 
 /// The scenario a record holds, within the ranges the scenario parser accepts.
-fn check_scenario(s: &Scenario) -> Result<(), String> {
+fn check_scenario(s: &Scenario) -> Result<(), Invalid> {
     if s.text.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!(
-            "field `scenario.text`: {} bytes, over the limit of {MAX_FILE_BYTES} bytes of a scenario file",
-            s.text.len()
+        return Err(Invalid::bound(
+            "scenario.text",
+            format!(
+                "{} bytes, over the limit of {MAX_FILE_BYTES} bytes of a scenario file",
+                s.text.len()
+            ),
         ));
     }
     if let Some(why) = rate_problem(s.load.rate) {
-        return Err(format!("field `scenario.load.rate`: {why}"));
+        return Err(Invalid::bound("scenario.load.rate", why));
     }
     let app = &s.app;
     for (field, d, range) in [
@@ -142,7 +169,7 @@ fn check_scenario(s: &Scenario) -> Result<(), String> {
     at_most("scenario.faults", s.faults.len(), MAX_FAULT_ENTRIES, "a scenario's")
 }
 
-fn check_plan(p: &Plan) -> Result<(), String> {
+fn check_plan(p: &Plan) -> Result<(), Invalid> {
     within_n("plan.trials", p.trials, 1..=MAX_TRIALS)?;
     within_d("plan.load_duration", p.load_duration, &LOAD_DURATION)?;
     at_most(
@@ -218,7 +245,7 @@ impl Bounds {
     }
 
     /// Every list of `t` against its bound, before any of them is walked.
-    fn counts(&self, t: &TrialRecord) -> Result<(), String> {
+    fn counts(&self, t: &TrialRecord) -> Result<(), Invalid> {
         let r = &t.requests;
         for (field, len, (max, why)) in [
             ("faults", t.faults.len(), &self.faults),
@@ -226,7 +253,7 @@ impl Bounds {
             ("requests.windows", r.windows.len(), &self.windows),
             ("lifecycle", t.lifecycle.len(), &self.lifecycle),
         ] {
-            count(field, len, *max, why)?;
+            at_most(field, len, *max, why)?;
         }
         for (field, len) in [
             ("probes", t.probes.len()),
@@ -236,98 +263,53 @@ impl Bounds {
             ("fresh", t.fresh.len()),
             ("memory.series", t.memory.series.len()),
         ] {
-            count(field, len, MAX_ENTRIES, "")?;
+            at_most(field, len, MAX_ENTRIES, "")?;
         }
-        count("host.samples", t.host.samples.len(), MAX_HOST_SAMPLES, "")?;
+        at_most("host.samples", t.host.samples.len(), MAX_HOST_SAMPLES, "")?;
         for (i, p) in t.probes.iter().enumerate() {
             let (max, why) = &self.transitions;
-            count(&format!("probes[{i}].fast_spans"), p.fast_spans.len(), MAX_ENTRIES, "")?;
-            count(&format!("probes[{i}].transitions"), p.transitions.len(), *max, why)?;
+            at_most(&format!("probes[{i}].fast_spans"), p.fast_spans.len(), MAX_ENTRIES, "")?;
+            at_most(&format!("probes[{i}].transitions"), p.transitions.len(), *max, why)?;
         }
         for (i, l) in t.logs.iter().enumerate() {
-            count(&format!("logs[{i}].lines"), l.lines.len(), MAX_ENTRIES, "")?;
+            at_most(&format!("logs[{i}].lines"), l.lines.len(), MAX_ENTRIES, "")?;
         }
         for (i, s) in t.memory.series.iter().enumerate() {
             let field = format!("memory.series[{i}].samples");
-            count(&field, s.samples.len(), MAX_MEMORY_SAMPLES, "")?;
+            at_most(&field, s.samples.len(), MAX_MEMORY_SAMPLES, "")?;
         }
         Ok(())
     }
 }
 
-fn within_d(field: &str, d: Duration, range: &RangeInclusive<Duration>) -> Result<(), String> {
-    if !range.contains(&d) {
-        return Err(format!(
-            "field `{field}`: {} µs is out of range ({} to {} µs, as in a scenario file)",
-            d.as_micros(),
-            range.start().as_micros(),
-            range.end().as_micros()
-        ));
-    }
-    Ok(())
-}
-
-pub(super) fn within_n(field: &str, n: u32, range: RangeInclusive<u32>) -> Result<(), String> {
-    if !range.contains(&n) {
-        return Err(format!(
-            "field `{field}`: {n} is out of range ({} to {}, as in a scenario file)",
-            range.start(),
-            range.end()
-        ));
-    }
-    Ok(())
-}
-
-/// A list of `len` entries against `max`; `why`: where the bound comes from.
-pub(super) fn at_most(field: &str, len: usize, max: usize, why: &str) -> Result<(), String> {
-    count(field, len, max, why).map_err(|e| format!("field `{e}"))
-}
-
-/// An instant on the trial clock (`field` without the leading "field `").
-pub(super) fn clock(field: &str, us: i64) -> Result<(), String> {
-    if !(-MAX_CLOCK_US..=MAX_CLOCK_US).contains(&us) {
-        return Err(format!("{field}`: {us} µs is more than a day from the trial's origin"));
-    }
-    Ok(())
-}
-
-/// A list of a trial against its bound (`field` without the leading "field `"); `why`:
-/// where the bound comes from, if anywhere but a constant.
-fn count(field: &str, len: usize, max: usize, why: &str) -> Result<(), String> {
-    if len > max {
-        let why = if why.is_empty() {
-            String::new()
-        } else {
-            format!(" ({why})")
-        };
-        return Err(format!("{field}`: {len} entries, over the limit of {max}{why}"));
-    }
-    Ok(())
-}
-
 /// Each window's histogram decodes within bounds (the windows are counted by now).
-fn histograms(t: &TrialRecord) -> Result<(), String> {
+fn histograms(t: &TrialRecord) -> Result<(), Invalid> {
     for (i, w) in t.requests.windows.iter().enumerate() {
-        w.latency
-            .check()
-            .map_err(|e| format!("requests.windows[{i}].latency`: {e}"))?;
+        w.latency.check().map_err(|source| Invalid::Histogram {
+            field: format!("requests.windows[{i}].latency"),
+            source,
+        })?;
     }
     Ok(())
 }
 
 /// Host readings (counted by now): on the trial clock, figures in their ranges (a NaN or
 /// a load of 1e300 would print as a verdict).
-fn check_host(h: &HostRecord) -> Result<(), String> {
+fn check_host(h: &HostRecord) -> Result<(), Invalid> {
     if h.cpus > 1 << 16 {
-        return Err(format!("host.cpus`: {} CPUs is out of range (0 to 65536)", h.cpus));
+        return Err(Invalid::bound(
+            "host.cpus",
+            format!("{} CPUs is out of range (0 to 65536)", h.cpus),
+        ));
     }
     for (i, s) in h.samples.iter().enumerate() {
         clock(&format!("host.samples[{i}].at_us"), s.at_us)?;
         let psi_ok = s.psi_some_avg10.is_none_or(|v| (0.0..=100.0).contains(&v));
         let load_ok = s.load1.is_none_or(|v| (0.0..=1e6).contains(&v));
         if !psi_ok || !load_ok {
-            return Err(format!(
-                "host.samples[{i}]`: psi_some_avg10 must be 0 to 100 and load1 0 to 1000000"
+            return Err(Invalid::bound(
+                format!("host.samples[{i}]"),
+                "psi_some_avg10 must be 0 to 100 and load1 0 to 1000000",
             ));
         }
     }
@@ -335,11 +317,11 @@ fn check_host(h: &HostRecord) -> Result<(), String> {
 }
 
 /// The instants and ranges of a trial whose lists are counted.
-fn check_trial(t: &TrialRecord, b: &Bounds) -> Result<(), String> {
+fn check_trial(t: &TrialRecord, b: &Bounds) -> Result<(), Invalid> {
     if !(0..=32_503_680_000_000_000).contains(&t.origin_unix_us) {
-        return Err(format!(
-            "origin_unix_us`: {} is not a date between 1970 and 3000",
-            t.origin_unix_us
+        return Err(Invalid::bound(
+            "origin_unix_us",
+            format!("{} is not a date between 1970 and 3000", t.origin_unix_us),
         ));
     }
     clock("deploy_us", t.deploy_us)?;
@@ -375,10 +357,12 @@ fn check_trial(t: &TrialRecord, b: &Bounds) -> Result<(), String> {
     for c in &t.checks {
         // a journey is verified or broken only once it was set up
         if c.broken.saturating_add(c.verified) > c.set_up {
-            return Err(format!(
-                "checks[].broken` + `verified` ({} + {}) exceed `set_up` ({})",
-                c.broken, c.verified, c.set_up
-            ));
+            return Err(Invalid::Journeys {
+                field: "checks[].broken".into(),
+                broken: c.broken,
+                verified: c.verified,
+                set_up: c.set_up,
+            });
         }
         for v in &c.verifications {
             clock("checks[].verifications[].at_us", v.at_us)?;
@@ -398,14 +382,17 @@ fn check_trial(t: &TrialRecord, b: &Bounds) -> Result<(), String> {
 
 /// The probe logs: intervals within the scenario parser's ranges (a slow interval of 0 is a
 /// record written before it existed), instants on the clock.
-fn check_probes(t: &TrialRecord) -> Result<(), String> {
+fn check_probes(t: &TrialRecord) -> Result<(), Invalid> {
     let us = |r: &RangeInclusive<Duration>| r.start().as_micros() as i64..=r.end().as_micros() as i64;
     for (i, p) in t.probes.iter().enumerate() {
         let slow_ok = p.slow_interval_us == 0 || us(&HEALTH_SLOW_INTERVAL).contains(&p.slow_interval_us);
         if !us(&HEALTH_INTERVAL).contains(&p.interval_us) || !slow_ok {
-            return Err(format!(
-                "probes[{i}].interval_us`: {} µs (slow {} µs) is not an interval of app.health.interval's or slow_interval's range",
-                p.interval_us, p.slow_interval_us
+            return Err(Invalid::bound(
+                format!("probes[{i}].interval_us"),
+                format!(
+                    "{} µs (slow {} µs) is not an interval of app.health.interval's or slow_interval's range",
+                    p.interval_us, p.slow_interval_us
+                ),
             ));
         }
         for s in p.fast_spans.iter().chain([&p.probing_us]).flatten() {
@@ -424,15 +411,18 @@ fn check_probes(t: &TrialRecord) -> Result<(), String> {
 
 /// The request log: columns of one length, instants on the clock, windows of the
 /// scenario's width and within the load, no more requests than the load planned.
-fn check_requests(t: &TrialRecord, b: &Bounds) -> Result<(), String> {
+fn check_requests(t: &TrialRecord, b: &Bounds) -> Result<(), Invalid> {
     let r = &t.requests;
     let n = r.intended_us.len();
     if r.done_us.len() != n || r.outcome.len() != n || r.replica.len() != n {
-        return Err(format!(
-            "requests`: its columns differ in length (intended_us {n}, done_us {}, outcome {}, replica {})",
-            r.done_us.len(),
-            r.outcome.len(),
-            r.replica.len()
+        return Err(Invalid::bound(
+            "requests",
+            format!(
+                "its columns differ in length (intended_us {n}, done_us {}, outcome {}, replica {})",
+                r.done_us.len(),
+                r.outcome.len(),
+                r.replica.len()
+            ),
         ));
     }
     for (&a, &b) in r.intended_us.iter().zip(&r.done_us) {
@@ -440,13 +430,19 @@ fn check_requests(t: &TrialRecord, b: &Bounds) -> Result<(), String> {
         clock("requests.done_us", b)?;
     }
     if r.intended_us.windows(2).any(|w| w[0] > w[1]) {
-        return Err("requests.intended_us`: not sorted (a run writes it sorted)".into());
+        return Err(Invalid::bound(
+            "requests.intended_us",
+            "not sorted (a run writes it sorted)",
+        ));
     }
     // the recorder keeps the scenario's own load window: another width is not a run's
     if (r.window_us != 0 && r.window_us != b.window_us) || (r.window_us == 0 && !r.windows.is_empty()) {
-        return Err(format!(
-            "requests.window_us`: {} µs is not the scenario's load window ({} µs)",
-            r.window_us, b.window_us
+        return Err(Invalid::bound(
+            "requests.window_us",
+            format!(
+                "{} µs is not the scenario's load window ({} µs)",
+                r.window_us, b.window_us
+            ),
         ));
     }
     let mut sent = n as u64;
@@ -456,14 +452,17 @@ fn check_requests(t: &TrialRecord, b: &Bounds) -> Result<(), String> {
             clock(&f, us)?;
         }
         if !(0..b.windows.0 as i64).contains(&w.index) || w.first_intended_us > w.last_intended_us {
-            return Err(format!("{f}`: its index or intended range is not in the load"));
+            return Err(Invalid::bound(f, "its index or intended range is not in the load"));
         }
         sent = sent.saturating_add(w.count);
     }
     if sent > b.requests.0 as u64 {
-        return Err(format!(
-            "requests`: {sent} requests, more than the load planned ({}: {})",
-            b.requests.0, b.requests.1
+        return Err(Invalid::bound(
+            "requests",
+            format!(
+                "{sent} requests, more than the load planned ({}: {})",
+                b.requests.0, b.requests.1
+            ),
         ));
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! (the demo app, ready the instant it binds) on the same engine and backend, before the
 //! trials and after them, each timed as a fault's time to healthy is.
 
-use super::check::{at_most, clock, within_n};
+use super::invalid::{at_most, clock, within_n, Invalid};
 use crate::scenario::{Action, FaultKind};
 use serde::{Deserialize, Serialize};
 
@@ -44,14 +44,14 @@ pub struct FloorRecord {
 impl FloorRecord {
     /// The platform floor: its cycles within the scenario's range, at most one sample per
     /// fault of the plan per cycle before and after, every time within a day, notes bounded.
-    pub(super) fn check(&self, faults: usize) -> Result<(), String> {
+    pub(super) fn check(&self, faults: usize) -> Result<(), Invalid> {
         let f = self;
         within_n("floor.cycles", f.cycles, 0..=crate::scenario::MAX_FLOOR_CYCLES)?;
         let max = faults.saturating_mul(2 * f.cycles as usize);
         at_most("floor.samples", f.samples.len(), max, "2 × cycles × the plan's faults")?;
         at_most("floor.notes", f.notes.len(), 64, "")?;
         if let Some(i) = f.notes.iter().position(|n| n.len() > 4096) {
-            return Err(format!("field `floor.notes[{i}]`: over 4096 bytes"));
+            return Err(Invalid::bound(format!("floor.notes[{i}]"), "over 4096 bytes"));
         }
         clock("floor.cost_us", f.cost_us)?;
         for (i, s) in f.samples.iter().enumerate() {
@@ -60,7 +60,7 @@ impl FloorRecord {
                 clock(&format!("floor.samples[{i}].time_to_healthy_us"), t)?;
             }
             if s.error.as_ref().is_some_and(|e| e.len() > 4096) {
-                return Err(format!("field `floor.samples[{i}].error`: over 4096 bytes"));
+                return Err(Invalid::bound(format!("floor.samples[{i}].error"), "over 4096 bytes"));
             }
         }
         Ok(())

@@ -10,6 +10,7 @@ mod check;
 mod compact;
 mod floor;
 mod host;
+mod invalid;
 mod memory;
 mod read_only;
 mod requests;
@@ -21,11 +22,12 @@ pub use check::{RecordError, MAX_CLOCK_US};
 pub use compact::{compact, new_histogram, record_latency, Compactor};
 pub use floor::{FloorPhase, FloorRecord, FloorSample};
 pub use host::{CpuTimes, HostRecord, HostSample, MAX_HOST_SAMPLES};
+pub use invalid::Invalid;
 pub use memory::{MemoryRecord, MemorySeries, MAX_MEMORY_SAMPLES};
 pub use read_only::{
     ReadOnlyFailure, ReadOnlyRecord, MAX_READ_ONLY_FAILURES, READ_ONLY_EXCERPT_BYTES, READ_ONLY_OUTPUT_LINES,
 };
-pub use requests::{EncodedHistogram, OkWindow, RequestLog};
+pub use requests::{EncodedHistogram, HistogramError, OkWindow, RequestLog, Undecodable};
 
 use crate::scenario::{plan::Plan, Action, FaultKind, Scenario};
 use serde::{Deserialize, Serialize};

@@ -78,40 +78,37 @@ impl EncodedHistogram {
     /// Decodes, after checking the header against [`MAX_HIST_DIGITS`], [`MAX_HIST_VALUE`] and
     /// the bytes present, and inflating at most [`MAX_HIST_INFLATED`] bytes: the decoder
     /// itself allocates whatever length and range a header claims.
-    fn try_decode(bytes: &[u8]) -> Result<Histogram<u64>, String> {
+    fn try_decode(bytes: &[u8]) -> Result<Histogram<u64>, Undecodable> {
         let plain = match be_u32(bytes, 0) {
             Some(V2_COMPRESSED_COOKIE) => {
-                let len = be_u32(bytes, 4).ok_or("no compressed length")? as usize;
-                let deflated = bytes.get(8..).filter(|b| b.len() == len).ok_or_else(|| {
-                    format!(
-                        "the header claims {len} compressed bytes, {} are there",
-                        bytes.len().saturating_sub(8)
-                    )
-                })?;
+                let len = be_u32(bytes, 4).ok_or(Undecodable::NoLength)? as usize;
+                let present = bytes.len().saturating_sub(8);
+                let deflated = bytes
+                    .get(8..)
+                    .filter(|b| b.len() == len)
+                    .ok_or(Undecodable::Compressed { claimed: len, present })?;
                 let mut inflated = Vec::new();
                 flate2::read::ZlibDecoder::new(deflated)
                     .take(MAX_HIST_INFLATED as u64 + 1)
                     .read_to_end(&mut inflated)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(Undecodable::Inflate)?;
                 if inflated.len() > MAX_HIST_INFLATED {
-                    return Err(format!("it inflates past {MAX_HIST_INFLATED} bytes"));
+                    return Err(Undecodable::Inflated);
                 }
                 inflated
             }
             Some(V2_COOKIE) => bytes.to_vec(),
-            _ => return Err("not an HdrHistogram V2 cookie".into()),
+            _ => return Err(Undecodable::Cookie),
         };
         check_v2_header(&plain)?;
         Deserializer::new()
             .deserialize(&mut &plain[..])
-            .map_err(|e| format!("{e:?}"))
+            .map_err(Undecodable::Decode)
     }
 
     /// Why the encoding does not decode within bounds (see [`EncodedHistogram::decode`]).
-    pub fn check(&self) -> Result<(), String> {
-        Self::try_decode(&self.0)
-            .map(drop)
-            .map_err(|e| format!("not an HdrHistogram V2 encoding: {e}"))
+    pub fn check(&self) -> Result<(), HistogramError> {
+        Self::try_decode(&self.0).map(drop).map_err(HistogramError)
     }
 
     pub fn decode(&self) -> Histogram<u64> {
@@ -150,21 +147,47 @@ fn be_u64(b: &[u8], at: usize) -> Option<u64> {
 
 /// The V2 header (cookie, payload length, offset, digits, lowest, highest, ratio: 40 bytes)
 /// within bounds, and its payload length that of the bytes after it.
-fn check_v2_header(b: &[u8]) -> Result<(), String> {
-    let (len, digits) = be_u32(b, 4).zip(be_u32(b, 12)).ok_or("a truncated header")?;
-    let (low, high) = be_u64(b, 16).zip(be_u64(b, 24)).ok_or("a truncated header")?;
+fn check_v2_header(b: &[u8]) -> Result<(), Undecodable> {
+    let (len, digits) = be_u32(b, 4).zip(be_u32(b, 12)).ok_or(Undecodable::Truncated)?;
+    let (low, high) = be_u64(b, 16).zip(be_u64(b, 24)).ok_or(Undecodable::Truncated)?;
     if b.len() < 40 || len as usize != b.len() - 40 {
-        return Err(format!(
-            "the header claims {len} payload bytes, {} are there",
-            b.len().saturating_sub(40)
-        ));
+        let present = b.len().saturating_sub(40);
+        return Err(Undecodable::Payload { claimed: len, present });
     }
     if !(1..=MAX_HIST_DIGITS).contains(&digits) || low < 1 || high > MAX_HIST_VALUE || high < low.saturating_mul(2) {
-        return Err(format!(
-            "its range ({low} to {high}, {digits} digits) is out of bounds (at most {MAX_HIST_VALUE}, {MAX_HIST_DIGITS} digits)"
-        ));
+        return Err(Undecodable::Range { low, high, digits });
     }
     Ok(())
+}
+
+/// A window's histogram that does not decode within bounds ([`EncodedHistogram::check`]).
+#[derive(Debug, thiserror::Error)]
+#[error("not an HdrHistogram V2 encoding: {0}")]
+pub struct HistogramError(#[source] pub Undecodable);
+
+/// Why an encoding does not decode: what its bytes claim against what is there and the
+/// bounds, or the cause the inflater or the decoder gave.
+#[derive(Debug, thiserror::Error)]
+pub enum Undecodable {
+    #[error("no compressed length")]
+    NoLength,
+    #[error("the header claims {claimed} compressed bytes, {present} are there")]
+    Compressed { claimed: usize, present: usize },
+    #[error("{0}")]
+    Inflate(#[source] std::io::Error),
+    #[error("it inflates past {MAX_HIST_INFLATED} bytes")]
+    Inflated,
+    #[error("not an HdrHistogram V2 cookie")]
+    Cookie,
+    #[error("a truncated header")]
+    Truncated,
+    #[error("the header claims {claimed} payload bytes, {present} are there")]
+    Payload { claimed: u32, present: usize },
+    #[error("its range ({low} to {high}, {digits} digits) is out of bounds (at most {MAX_HIST_VALUE}, {MAX_HIST_DIGITS} digits)")]
+    Range { low: u64, high: u64, digits: u32 },
+    /// The decoder's own error, as its `Debug` says it (it is the text records have shown).
+    #[error("{0:?}")]
+    Decode(hdrhistogram::serialization::DeserializeError),
 }
 
 impl Serialize for EncodedHistogram {
@@ -285,9 +308,9 @@ mod bound_tests {
         // a compressed length that is not the bytes present
         let mut lying = enc.0.clone();
         lying[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
-        assert!(EncodedHistogram::try_decode(&lying)
-            .unwrap_err()
-            .contains("compressed bytes"));
+        let e = EncodedHistogram::try_decode(&lying).unwrap_err();
+        assert!(matches!(e, Undecodable::Compressed { .. }), "{e}");
+        assert!(e.to_string().contains("compressed bytes"), "{e}");
         // a plain header claiming 4 GiB of payload, or a range past the bound
         let header = |len: u32, digits: u32, high: u64| {
             let mut b = Vec::new();
@@ -300,15 +323,19 @@ mod bound_tests {
             b.extend(1.0f64.to_be_bytes());
             b
         };
-        assert!(EncodedHistogram::try_decode(&header(u32::MAX, 3, 1000))
-            .unwrap_err()
-            .contains("payload"));
-        assert!(EncodedHistogram::try_decode(&header(0, 5, 1000))
-            .unwrap_err()
-            .contains("out of bounds"));
-        assert!(EncodedHistogram::try_decode(&header(0, 3, MAX_HIST_VALUE + 1))
-            .unwrap_err()
-            .contains("out of bounds"));
+        let e = EncodedHistogram::try_decode(&header(u32::MAX, 3, 1000)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("the header claims {} payload bytes, 0 are there", u32::MAX)
+        );
+        let e = EncodedHistogram::try_decode(&header(0, 5, 1000)).unwrap_err();
+        assert!(matches!(e, Undecodable::Range { digits: 5, .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "its range (1 to 1000, 5 digits) is out of bounds (at most 1099511627776, 3 digits)"
+        );
+        let e = EncodedHistogram::try_decode(&header(0, 3, MAX_HIST_VALUE + 1)).unwrap_err();
+        assert!(e.to_string().contains("out of bounds"), "{e}");
         assert!(EncodedHistogram::try_decode(&header(0, 3, 1000)).is_ok());
     }
 }

@@ -75,6 +75,7 @@ pub fn read_entry(dir: &Path) -> RunEntry {
         ReadError::NotAFile { .. } => "result.json is not a regular file".to_string(),
         ReadError::TooLarge { max, .. } => format!("result.json is larger than {max} bytes"),
         ReadError::Parse { reason, .. } => format!("unreadable result.json: {reason}"),
+        ReadError::Invalid { source, .. } => format!("unreadable result.json: {source}"),
     });
     let (started, run) = match result {
         Ok(r) if r.complete => (r.started_at.clone(), RunState::Complete { result: Box::new(r) }),

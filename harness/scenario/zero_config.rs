@@ -103,16 +103,39 @@ pub struct Args<'a> {
     pub duration: Option<&'a str>,
 }
 
+/// An argument of `certify` or `init` the default scenario refuses: which one, and the
+/// message that names it, says what is wrong and gives the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ArgError {
+    /// The argument as the command line spells it (`IMAGE`, `--env`), or what stands for
+    /// it (the compose service's `deploy.replicas`).
+    pub arg: &'static str,
+    pub message: String,
+}
+
+impl ArgError {
+    fn new(arg: &'static str, message: impl Into<String>) -> ArgError {
+        ArgError {
+            arg,
+            message: message.into(),
+        }
+    }
+}
+
 /// A string for a message: escaped and quoted.
 fn shown(s: &str) -> String {
     format!("\"{}\"", super::escape(s))
 }
 
-fn no_control(arg: &str, s: &str) -> Result<(), String> {
+fn no_control(arg: &'static str, s: &str) -> Result<(), ArgError> {
     match s.chars().find(|c| needs_escape(*c)) {
-        Some(_) => Err(format!(
-            "{arg} {}: contains a control or invisible formatting character\n  hint: write plain visible text",
-            shown(s)
+        Some(_) => Err(ArgError::new(
+            arg,
+            format!(
+                "{arg} {}: contains a control or invisible formatting character\n  hint: write plain visible text",
+                shown(s)
+            ),
         )),
         None => Ok(()),
     }
@@ -120,7 +143,7 @@ fn no_control(arg: &str, s: &str) -> Result<(), String> {
 
 impl ZeroConfig {
     /// Checks every argument; the error names the argument, what is wrong and the fix.
-    pub fn from_args(a: &Args) -> Result<ZeroConfig, String> {
+    pub fn from_args(a: &Args) -> Result<ZeroConfig, ArgError> {
         let compose = match a.compose {
             Some((file, service, env)) => Some(compose_stack(file, service, env)?),
             None => {
@@ -129,15 +152,18 @@ impl ZeroConfig {
             }
         };
         if a.port == Some(0) {
-            return Err(
-                "--port 0: not a port\n  hint: the port the app listens on inside its container, e.g. --port 8080"
-                    .into(),
-            );
+            return Err(ArgError::new(
+                "--port",
+                "--port 0: not a port\n  hint: the port the app listens on inside its container, e.g. --port 8080",
+            ));
         }
         let health = a.health.unwrap_or("/");
         no_control("--health", health)?;
         if let Some(why) = http::target_problem(health) {
-            return Err(format!("--health: {why}\n  hint: {}", http::TARGET_HINT));
+            return Err(ArgError::new(
+                "--health",
+                format!("--health: {why}\n  hint: {}", http::TARGET_HINT),
+            ));
         }
         let health_timeout = match a.health_timeout {
             None => HEALTH_TIMEOUT,
@@ -145,9 +171,12 @@ impl ZeroConfig {
                 .ok()
                 .filter(|d| (Duration::from_millis(1)..=Duration::from_secs(10)).contains(d))
                 .ok_or_else(|| {
-                    format!(
-                        "--health-timeout {}: not a duration from 1ms to 10s\n  hint: e.g. --health-timeout 2s",
-                        shown(t)
+                    ArgError::new(
+                        "--health-timeout",
+                        format!(
+                            "--health-timeout {}: not a duration from 1ms to 10s\n  hint: e.g. --health-timeout 2s",
+                            shown(t)
+                        ),
                     )
                 })?,
         };
@@ -157,8 +186,9 @@ impl ZeroConfig {
                 Some(_) => "--replicas",
                 None => "the compose service's deploy.replicas",
             };
-            return Err(format!(
-                "{arg} {replicas}: out of range\n  hint: from 1 to {MAX_REPLICAS}; give --replicas"
+            return Err(ArgError::new(
+                arg,
+                format!("{arg} {replicas}: out of range\n  hint: from 1 to {MAX_REPLICAS}; give --replicas"),
             ));
         }
         let env = env_args(a.env)?;
@@ -217,38 +247,47 @@ impl ZeroConfig {
 }
 
 /// IMAGE (without `--compose`): an image name, and `--port` with it.
-fn image_args(image: &str, port: Option<u16>) -> Result<(), String> {
+fn image_args(image: &str, port: Option<u16>) -> Result<(), ArgError> {
     no_control("IMAGE", image)?;
     if let Some(why) = image_problem(image) {
-        return Err(format!("IMAGE {}: {why}\n  hint: {IMAGE_HINT}", shown(image)));
+        return Err(ArgError::new(
+            "IMAGE",
+            format!("IMAGE {}: {why}\n  hint: {IMAGE_HINT}", shown(image)),
+        ));
     }
     if port.is_none() {
-        return Err(
-            "--port: required with IMAGE\n  hint: the port the app listens on inside its container, e.g. --port 8080"
-                .into(),
-        );
+        return Err(ArgError::new(
+            "--port",
+            "--port: required with IMAGE\n  hint: the port the app listens on inside its container, e.g. --port 8080",
+        ));
     }
     Ok(())
 }
 
 /// `--env NAME=VALUE`, each checked; the last one given for a name wins, as in a shell.
-fn env_args(given: &[String]) -> Result<Vec<(String, String)>, String> {
+fn env_args(given: &[String]) -> Result<Vec<(String, String)>, ArgError> {
     if given.len() > MAX_ENV {
-        return Err(format!("--env: {} given, at most {MAX_ENV}", given.len()));
+        return Err(ArgError::new(
+            "--env",
+            format!("--env: {} given, at most {MAX_ENV}", given.len()),
+        ));
     }
     let mut env: Vec<(String, String)> = Vec::new();
     for kv in given {
         no_control("--env", kv)?;
         let Some((k, v)) = kv.split_once('=').filter(|(k, _)| env_name_ok(k)) else {
-            return Err(format!(
-                "--env {}: not NAME=VALUE with a POSIX name\n  hint: e.g. --env STARTUP_DELAY_MS=500",
-                shown(kv)
+            return Err(ArgError::new(
+                "--env",
+                format!(
+                    "--env {}: not NAME=VALUE with a POSIX name\n  hint: e.g. --env STARTUP_DELAY_MS=500",
+                    shown(kv)
+                ),
             ));
         };
         if v.len() > super::MAX_ENV_VALUE_BYTES {
-            return Err(format!(
-                "--env {k}: the value is over {} bytes",
-                super::MAX_ENV_VALUE_BYTES
+            return Err(ArgError::new(
+                "--env",
+                format!("--env {k}: the value is over {} bytes", super::MAX_ENV_VALUE_BYTES),
             ));
         }
         env.retain(|(o, _)| o != k);
@@ -258,27 +297,38 @@ fn env_args(given: &[String]) -> Result<Vec<(String, String)>, String> {
 }
 
 /// `--request "METHOD PATH"`, each checked, the method upper-cased; none: `GET /`.
-fn request_args(given: &[String]) -> Result<Vec<(String, String)>, String> {
+fn request_args(given: &[String]) -> Result<Vec<(String, String)>, ArgError> {
+    let refused = |message: String| ArgError::new("--request", message);
     if given.len() > MAX_REQUEST_KINDS {
-        return Err(format!("--request: {} given, at most {MAX_REQUEST_KINDS}", given.len()));
+        return Err(refused(format!(
+            "--request: {} given, at most {MAX_REQUEST_KINDS}",
+            given.len()
+        )));
     }
     let mut requests = Vec::new();
     for r in given {
         no_control("--request", r)?;
         let hint = "write \"METHOD PATH\", e.g. --request \"GET /\"";
         let Some((m, p)) = r.split_once(' ') else {
-            return Err(format!("--request {}: not \"METHOD PATH\"\n  hint: {hint}", shown(r)));
+            return Err(refused(format!(
+                "--request {}: not \"METHOD PATH\"\n  hint: {hint}",
+                shown(r)
+            )));
         };
         let m = m.to_ascii_uppercase();
         if let Some(why) = http::method_problem(&m) {
-            return Err(format!(
+            return Err(refused(format!(
                 "--request {}: {why}\n  hint: use one of {}",
                 shown(r),
                 http::METHODS.join(", ")
-            ));
+            )));
         }
         if let Some(why) = http::target_problem(p) {
-            return Err(format!("--request {}: {why}\n  hint: {}", shown(r), http::TARGET_HINT));
+            return Err(refused(format!(
+                "--request {}: {why}\n  hint: {}",
+                shown(r),
+                http::TARGET_HINT
+            )));
         }
         requests.push((m, p.to_string()));
     }
@@ -290,50 +340,60 @@ fn request_args(given: &[String]) -> Result<Vec<(String, String)>, String> {
 
 /// `--duration`: long enough for [`MIN_GAP`] between the faults of `replicas` replicas,
 /// at most [`super::MAX_DURATION`].
-fn duration_arg(given: &str, replicas: u32) -> Result<Duration, String> {
+fn duration_arg(given: &str, replicas: u32) -> Result<Duration, ArgError> {
+    let refused = |message: String| ArgError::new("--duration", message);
     let slots = slots(replicas);
     let d = parse_duration(given).map_err(|e| {
-        format!(
+        refused(format!(
             "--duration {}: {e}\n  hint: a number and a unit, e.g. 20s",
             shown(given)
-        )
+        ))
     })?;
     if d < MIN_GAP * slots {
-        return Err(format!(
+        return Err(refused(format!(
             "--duration {}: too short for {replicas} replica(s): {slots} gaps of at least {} between the faults\n  hint: use at least {}",
             format_duration(d),
             format_duration(MIN_GAP),
             format_duration(MIN_GAP * slots)
-        ));
+        )));
     }
     if d > super::MAX_DURATION {
-        return Err(format!("--duration {}: over 1h", format_duration(d)));
+        return Err(refused(format!("--duration {}: over 1h", format_duration(d))));
     }
     Ok(d)
 }
 
 /// `--compose`, `--service` and `--compose-env`, checked (the compose file itself is read
 /// and checked with the scenario, located at its own lines).
-fn compose_stack(file: &str, service: &str, env: &[String]) -> Result<ComposeStack, String> {
+fn compose_stack(file: &str, service: &str, env: &[String]) -> Result<ComposeStack, ArgError> {
     no_control("--compose", file)?;
     no_control("--service", service)?;
     let name_ok =
         |n: &str| !n.is_empty() && n.len() <= 128 && n.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
     if !name_ok(service) {
-        return Err(format!(
-            "--service {}: not a compose service name\n  hint: letters, digits, '.', '_' and '-', e.g. --service web",
-            shown(service)
+        return Err(ArgError::new(
+            "--service",
+            format!(
+                "--service {}: not a compose service name\n  hint: letters, digits, '.', '_' and '-', e.g. --service web",
+                shown(service)
+            ),
         ));
     }
     if env.len() > MAX_ENV {
-        return Err(format!("--compose-env: {} given, at most {MAX_ENV}", env.len()));
+        return Err(ArgError::new(
+            "--compose-env",
+            format!("--compose-env: {} given, at most {MAX_ENV}", env.len()),
+        ));
     }
     for n in env {
         no_control("--compose-env", n)?;
         if !env_name_ok(n) {
-            return Err(format!(
-                "--compose-env {}: not a variable name\n  hint: a POSIX name, e.g. --compose-env TAG",
-                shown(n)
+            return Err(ArgError::new(
+                "--compose-env",
+                format!(
+                    "--compose-env {}: not a variable name\n  hint: a POSIX name, e.g. --compose-env TAG",
+                    shown(n)
+                ),
             ));
         }
     }

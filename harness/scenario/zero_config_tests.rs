@@ -76,6 +76,47 @@ fn the_health_timeout_defaults_to_a_second_and_is_checked() {
             ..Default::default()
         })
         .unwrap_err();
-        assert!(e.starts_with("--health-timeout"), "{e}");
+        assert_eq!(e.arg, "--health-timeout");
+        assert!(e.to_string().starts_with("--health-timeout"), "{e}");
     }
+}
+
+#[test]
+fn a_refused_argument_is_named_and_printed_as_it_always_was() {
+    let refuse = |a: Args| ZeroConfig::from_args(&a).unwrap_err();
+    let e = refuse(Args {
+        image: "demo:1",
+        port: Some(8080),
+        replicas: Some(0),
+        ..Default::default()
+    });
+    assert_eq!(e.arg, "--replicas");
+    assert_eq!(
+        e.to_string(),
+        format!("--replicas 0: out of range\n  hint: from 1 to {MAX_REPLICAS}; give --replicas")
+    );
+    let e = refuse(Args {
+        image: "demo:1",
+        port: Some(8080),
+        declared_replicas: Some(0),
+        ..Default::default()
+    });
+    assert_eq!(e.arg, "the compose service's deploy.replicas");
+    let env = ["A\u{1b}=1".to_string()];
+    let e = refuse(Args {
+        image: "demo:1",
+        port: Some(8080),
+        env: &env,
+        ..Default::default()
+    });
+    assert_eq!(e.arg, "--env");
+    assert_eq!(
+        e.to_string(),
+        "--env \"A\\x1b=1\": contains a control or invisible formatting character\n  hint: write plain visible text"
+    );
+    let e = refuse(Args {
+        image: "demo:1",
+        ..Default::default()
+    });
+    assert_eq!(e.arg, "--port");
 }

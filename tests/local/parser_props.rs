@@ -363,7 +363,7 @@ fn a_result_json_in_a_folder_named_with_escapes_is_refused_with_the_name_escaped
 /// What `phoenix report` does with a record.json, in-process: parse, check, then analyse.
 fn report_of(bytes: &[u8]) -> Result<Report, String> {
     let record: RunRecord = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    record.check()?;
+    record.check().map_err(|e| e.to_string())?;
     Ok(Report::build(record))
 }
 
@@ -409,7 +409,7 @@ fn decode_blob(bytes: &[u8]) -> Result<EncodedHistogram, String> {
     use base64::Engine as _;
     let text = base64::engine::general_purpose::STANDARD.encode(bytes);
     let h: EncodedHistogram = serde_json::from_value(serde_json::Value::String(text)).map_err(|e| e.to_string())?;
-    h.check()?;
+    h.check().map_err(|e| e.to_string())?;
     Ok(h)
 }
 

@@ -13,7 +13,7 @@ mod read;
 #[cfg(test)]
 mod tests;
 
-pub use read::{ReadError, MAX_RESULT_BYTES};
+pub use read::{Invalid, ReadError, MAX_RESULT_BYTES};
 
 pub const SCHEMA_VERSION: u32 = 1;
 

@@ -36,13 +36,53 @@ pub enum ReadError {
     NotAFile { path: PathBuf, kind: &'static str },
     #[error("'{}' is larger than {max} bytes, more than any result.json phoenix writes\n  hint: give the result.json a run wrote", escape(&path.display().to_string()))]
     TooLarge { path: PathBuf, max: u64 },
-    #[error("'{}' is not a phoenix result.json: {}\n  hint: {hint}", escape(&path.display().to_string()), escape(reason))]
-    Parse {
+    /// A file that does not parse as a result: the parser's reason, naming the field.
+    #[error("{}", not_a_result(path, reason, HINT))]
+    Parse { path: PathBuf, reason: String },
+    /// A result of another schema version, or with a figure no run writes
+    /// ([`ResultJson::check`]).
+    #[error("{}", not_a_result(path, &source.to_string(), source.hint()))]
+    Invalid {
         path: PathBuf,
-        reason: String,
-        /// What to do about it (phoenix's own words, not escaped).
-        hint: &'static str,
+        #[source]
+        source: Invalid,
     },
+}
+
+/// A field of a result out of what a run writes: its path in result.json
+/// (`certification.level`, `faults[0].at_ms`) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("field `{field}`: {problem}")]
+pub struct Invalid {
+    pub field: String,
+    pub problem: String,
+}
+
+impl Invalid {
+    fn new(field: impl Into<String>, problem: impl Into<String>) -> Invalid {
+        Invalid {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+
+    /// What to do about it (phoenix's own words, not escaped).
+    fn hint(&self) -> &'static str {
+        if self.field == "schema_version" {
+            VERSION_HINT
+        } else {
+            HINT
+        }
+    }
+}
+
+/// The refusal of the result.json at `path`, for `reason`, with `hint`.
+fn not_a_result(path: &Path, reason: &str, hint: &str) -> String {
+    format!(
+        "'{}' is not a phoenix result.json: {}\n  hint: {hint}",
+        escape(&path.display().to_string()),
+        escape(reason)
+    )
 }
 
 impl ReadError {
@@ -64,35 +104,30 @@ impl ResultJson {
                 max: MAX_RESULT_BYTES,
             },
         })?;
-        let parse = |reason: String, hint| ReadError::Parse {
+        let invalid = |source: Invalid| ReadError::Invalid {
             path: path.to_path_buf(),
-            reason,
-            hint,
+            source,
         };
         // the plain parse is the fast one (serde_json refuses nesting deeper than 128, and
         // anything but white space after the value); only a failure is parsed again, slower,
         // to name the field it stopped at
         let r: ResultJson = serde_json::from_slice(&bytes).map_err(|_| match version_of(&bytes) {
-            Some(v) if v != u64::from(SCHEMA_VERSION) => parse(version_problem(v), VERSION_HINT),
-            _ => parse(field_of_failure(&bytes), HINT),
+            Some(v) if v != u64::from(SCHEMA_VERSION) => invalid(version_problem(v)),
+            _ => ReadError::Parse {
+                path: path.to_path_buf(),
+                reason: field_of_failure(&bytes),
+            },
         })?;
-        if let Err(reason) = r.check() {
-            let hint = if reason.contains("`schema_version`") {
-                VERSION_HINT
-            } else {
-                HINT
-            };
-            return Err(parse(reason, hint));
-        }
+        r.check().map_err(invalid)?;
         Ok(r)
     }
 
     /// Refuses lists longer than any run writes ([`MAX_RESULT_FAULTS`] faults,
     /// [`MAX_RESULT_ENTRIES`] of anything else, [`MAX_TRIALS`] trials): they drive the work
     /// of `compare`, `list` and the history page. The error names the field.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), Invalid> {
         let over = |field: &str, len: usize, max: usize| {
-            (len > max).then(|| format!("field `{field}`: {len} entries, over the limit of {max}"))
+            (len > max).then(|| Invalid::new(field, format!("{len} entries, over the limit of {max}")))
         };
         let a = &self.audit;
         let problem = over("faults", self.faults.len(), MAX_RESULT_FAULTS)
@@ -130,7 +165,7 @@ impl ResultJson {
     /// The figures `compare`, `list` and `nightly` read: the schema version, the levels (of
     /// [`Level`]), the score (0 to 100), the rate (the scenario parser's range) and every
     /// time (finite, not negative). The lists are bounded by now.
-    fn check_values(&self) -> Result<(), String> {
+    fn check_values(&self) -> Result<(), Invalid> {
         let c = &self.certification;
         if self.schema_version != SCHEMA_VERSION {
             return Err(version_problem(u64::from(self.schema_version)));
@@ -140,26 +175,26 @@ impl ResultJson {
             ("certification.required", &c.required),
         ] {
             if Level::parse(level).is_none() {
-                return Err(format!(
-                    "field `{field}`: \"{level}\" is not a level (one of {})",
-                    Level::NAMES.join(", ")
+                return Err(Invalid::new(
+                    field,
+                    format!("\"{level}\" is not a level (one of {})", Level::NAMES.join(", ")),
                 ));
             }
         }
         if !(0.0..=100.0).contains(&c.score) {
-            return Err(format!(
-                "field `certification.score`: {} is not a score from 0 to 100",
-                c.score
+            return Err(Invalid::new(
+                "certification.score",
+                format!("{} is not a score from 0 to 100", c.score),
             ));
         }
         if let Some(why) = rate_problem(self.load.rate) {
-            return Err(format!("field `load.rate`: {why}"));
+            return Err(Invalid::new("load.rate", why));
         }
         self.times().try_for_each(|(field, v)| {
             if v.is_finite() && v >= 0.0 {
                 Ok(())
             } else {
-                Err(format!("field `{field}`: {v} is not a time (ms, 0 or more)"))
+                Err(Invalid::new(field, format!("{v} is not a time (ms, 0 or more)")))
             }
         })
     }
@@ -254,8 +289,11 @@ const HINT: &str = "give the result.json a run wrote";
 /// What to do about a result of another schema version.
 const VERSION_HINT: &str = "read it with the phoenix that wrote it (`environment.phoenix_version` names it)";
 
-fn version_problem(v: u64) -> String {
-    format!("field `schema_version`: {v} is not a version this build reads ({SCHEMA_VERSION})")
+fn version_problem(v: u64) -> Invalid {
+    Invalid::new(
+        "schema_version",
+        format!("{v} is not a version this build reads ({SCHEMA_VERSION})"),
+    )
 }
 
 /// `schema_version` alone, from a result whose whole did not parse.
@@ -300,6 +338,47 @@ mod tests {
         let r = ResultJson::read(&path).unwrap();
         assert_eq!(r.scenario, written()["scenario"]);
         assert_eq!(r.faults.len(), written()["faults"].as_array().unwrap().len());
+    }
+
+    #[test]
+    fn a_refused_figure_keeps_its_field_and_prints_the_text_it_always_has() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("result.json");
+        let write = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut json = written();
+            edit(&mut json);
+            std::fs::write(&path, json.to_string()).unwrap();
+            ResultJson::read(&path).unwrap_err()
+        };
+        let e = write(&|j| j["certification"]["level"] = "gold\u{7}".into());
+        let cause = std::error::Error::source(&e).and_then(|c| c.downcast_ref::<Invalid>());
+        assert_eq!(cause.map(|c| c.field.as_str()), Some("certification.level"));
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "'{}' is not a phoenix result.json: field `certification.level`: \"gold\\x07\" is not a level (one of {})\n  hint: {HINT}",
+                path.display(),
+                Level::NAMES.join(", ")
+            )
+        );
+        // another version: its own hint, parsed whole or not
+        for edit in [
+            &|j: &mut serde_json::Value| j["schema_version"] = 7.into(),
+            &|j: &mut serde_json::Value| {
+                j["schema_version"] = 7.into();
+                j["faults"] = "elsewhere".into();
+            },
+        ] as [&dyn Fn(&mut serde_json::Value); 2]
+        {
+            let e = write(edit);
+            assert!(matches!(&e, ReadError::Invalid { source, .. } if source.field == "schema_version"));
+            assert!(
+                e.to_string().ends_with(&format!(
+                    ": field `schema_version`: 7 is not a version this build reads ({SCHEMA_VERSION})\n  hint: {VERSION_HINT}"
+                )),
+                "{e}"
+            );
+        }
     }
 
     #[test]
