@@ -104,7 +104,7 @@ pub enum UrlProblem {
 
 /// `--rate`: a positive number of requests per second (at most [`MAX_RATE`], the bound a
 /// scenario's `load.rate` has), or `max`.
-pub fn parse_rate(s: &str) -> Result<Rate, LoadError> {
+pub(crate) fn parse_rate(s: &str) -> Result<Rate, LoadError> {
     if s == "max" {
         return Ok(Rate::Max);
     }
@@ -116,7 +116,7 @@ pub fn parse_rate(s: &str) -> Result<Rate, LoadError> {
 
 /// Why `--rate` over `--duration` plans no request or more than a run may keep
 /// ([`MAX_TOTAL_REQUESTS`], the scenario's bound).
-pub fn plan_problem(rate: Rate, duration: Duration) -> Option<LoadError> {
+pub(crate) fn plan_problem(rate: Rate, duration: Duration) -> Option<LoadError> {
     let Rate::PerSecond(r) = rate else { return None };
     let planned = r * duration.as_secs_f64();
     if planned < 1.0 {
@@ -195,7 +195,7 @@ pub struct LoadReport {
     pub failed: u64,
     pub failed_by_class: ClassCounts,
     /// ok per second of the load's duration.
-    pub achieved_rate: f64,
+    pub(crate) achieved_rate: f64,
     pub latency_ms: LatencySummary,
     pub slip_ms: SlipMs,
 }

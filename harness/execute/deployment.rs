@@ -142,11 +142,11 @@ pub enum NoNullReplica {
 }
 
 /// The null replica's image: the demo's, built by its own recipe when missing.
-pub const NULL_IMAGE: &str = "phoenix-demo:latest";
+pub(crate) const NULL_IMAGE: &str = "phoenix-demo:latest";
 
 /// [`NULL_IMAGE`] and how to build it, from this checkout's `scenarios/apps/demo`; None
 /// when that folder is not there (phoenix installed without its sources).
-pub fn null_image() -> Option<ImageSpec> {
+pub(crate) fn null_image() -> Option<ImageSpec> {
     let scenarios = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let demo = scenarios.join("apps/demo");
     demo.join("build.sh").is_file().then(|| ImageSpec {

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio::net::TcpStream;
 
-pub type Sender = SendRequest<Full<Bytes>>;
+pub(crate) type Sender = SendRequest<Full<Bytes>>;
 
 /// A request of the mix, parsed and its body built once, so each send only clones it; a
 /// request that uses `{{n}}` keeps its templates and renders only those parts per request.
@@ -41,7 +41,7 @@ struct Template {
 /// A part of a request spec hyper refuses (validation makes it impossible for a scenario's
 /// requests): which part, as the spec gives it, and hyper's reason.
 #[derive(Debug, thiserror::Error)]
-pub enum PrepareError {
+pub(crate) enum PrepareError {
     #[error("method {method:?}: {source}")]
     Method {
         method: String,
@@ -263,13 +263,13 @@ pub async fn connect(target: SocketAddr) -> Result<Sender, Outcome> {
 
 /// Sends `req` on `sender` and reads the whole response: the request is done when its
 /// whole body has arrived.
-pub async fn exchange(sender: &mut Sender, req: &Prepared, n: u64, host: &HeaderValue) -> Outcome {
+pub(crate) async fn exchange(sender: &mut Sender, req: &Prepared, n: u64, host: &HeaderValue) -> Outcome {
     exchange_kept(sender, req, n, host, 0).await.0
 }
 
 /// [`exchange`], keeping the status (when the app answered) and the first `keep` bytes of
 /// the body.
-pub async fn exchange_kept(
+pub(crate) async fn exchange_kept(
     sender: &mut Sender,
     req: &Prepared,
     n: u64,
@@ -310,7 +310,7 @@ pub async fn exchange_kept(
 /// Sends request `n` of `req` on a fresh connection to `target`, reads the whole answer
 /// and returns its status and headers: the audit's writes before a sample, which keep the
 /// cookies the app sets like a client holding a session.
-pub async fn send_once(target: SocketAddr, req: &Prepared, n: u64) -> Result<(u16, HeaderMap), Outcome> {
+pub(crate) async fn send_once(target: SocketAddr, req: &Prepared, n: u64) -> Result<(u16, HeaderMap), Outcome> {
     let mut sender = connect(target).await?;
     let req = req.request(&host(target), n)?;
     let resp = sender.send_request(req).await.map_err(|e| classify_error(&e))?;

@@ -34,7 +34,7 @@ use std::time::Duration;
 pub const MAX_CLOCK_US: i64 = 86_400_000_000;
 /// Most entries of a trial's other lists (lifecycle events, logs, checks, errors...), and
 /// a cap on the bounds [`Bounds`] derives from the plan.
-pub const MAX_ENTRIES: usize = MAX_REPLICAS as usize * 64 * 1024;
+pub(crate) const MAX_ENTRIES: usize = MAX_REPLICAS as usize * 64 * 1024;
 
 /// Why a record.json cannot be re-rendered.
 #[derive(Debug, thiserror::Error)]

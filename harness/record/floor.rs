@@ -24,7 +24,7 @@ pub struct FloorSample {
     pub phase: FloorPhase,
     /// Fault instant to the null replica's first healthy probe after it, µs; None when it
     /// was not healthy again within the cycle's bound, or the action failed (`error`).
-    pub time_to_healthy_us: Option<i64>,
+    pub(crate) time_to_healthy_us: Option<i64>,
     pub error: Option<String>,
 }
 
@@ -38,7 +38,7 @@ pub struct FloorRecord {
     pub notes: Vec<String>,
     /// Wall time the floor added to the run (deploying the null replica, the cycles,
     /// tearing it down), µs.
-    pub cost_us: i64,
+    pub(crate) cost_us: i64,
 }
 
 impl FloorRecord {

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 /// Version of the record's layout on disk. 2: successful requests far from any failure are
 /// kept per window (`requests.windows`) instead of one by one; a version 1 record (every
 /// request raw) still reads, as a log with no windows.
-pub const RECORD_VERSION: u32 = 2;
+pub(crate) const RECORD_VERSION: u32 = 2;
 
 /// One run of a scenario: one or more trials.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,7 +51,7 @@ pub struct RunRecord {
     /// False while the run is going, or when it died midway.
     pub complete: bool,
     /// Why the run stopped early, if it did.
-    pub aborted: Option<Abort>,
+    pub(crate) aborted: Option<Abort>,
     /// The platform floor (docs/certification.md, The platform floor); None in records written before it
     /// existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,14 +60,14 @@ pub struct RunRecord {
 
 /// Why a run stopped before its plan was done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Abort {
+pub(crate) struct Abort {
     pub kind: AbortKind,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum AbortKind {
+pub(crate) enum AbortKind {
     /// SIGINT or SIGTERM.
     Interrupted,
     /// The harness or the engine failed (exit 1).
@@ -88,9 +88,9 @@ impl Abort {
 /// Where the run happened.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Environment {
-    pub phoenix_version: String,
+    pub(crate) phoenix_version: String,
     pub backend: String,
-    pub engine_version: String,
+    pub(crate) engine_version: String,
     pub host: String,
     /// Image name -> image id.
     pub images: Vec<(String, String)>,
@@ -135,9 +135,9 @@ pub struct TrialRecord {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Slip {
     pub count: u64,
-    pub p50_us: u64,
-    pub p99_us: u64,
-    pub max_us: u64,
+    pub(crate) p50_us: u64,
+    pub(crate) p99_us: u64,
+    pub(crate) max_us: u64,
 }
 
 impl Slip {
@@ -176,7 +176,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every failure class, in report order.
-    pub const FAILURES: [Outcome; 6] = [
+    pub(crate) const FAILURES: [Outcome; 6] = [
         Outcome::Refused,
         Outcome::Reset,
         Outcome::Timeout,
@@ -202,7 +202,7 @@ impl Outcome {
     }
 
     /// A failure of the app (as opposed to success, or the generator's own overload).
-    pub fn is_app_failure(&self) -> bool {
+    pub(crate) fn is_app_failure(&self) -> bool {
         !matches!(self, Outcome::Ok | Outcome::ClientOverload)
     }
 }
@@ -225,7 +225,7 @@ pub enum ProbeOutcome {
 
 impl ProbeOutcome {
     /// The app itself answered (any status): its port accepts connections.
-    pub fn app_answered(&self) -> bool {
+    pub(crate) fn app_answered(&self) -> bool {
         matches!(self, ProbeOutcome::Healthy | ProbeOutcome::Unhealthy)
     }
 }
@@ -313,7 +313,7 @@ pub struct FaultRecord {
 pub struct ServiceBack {
     pub name: String,
     /// When it was ready again (its ready line seen, else started), µs on the trial clock.
-    pub ready_us: i64,
+    pub(crate) ready_us: i64,
     /// The named volumes it mounts.
     pub volumes: Vec<String>,
     /// It mounts named volumes and each had outlived the burn: it came back from them.
@@ -365,11 +365,11 @@ pub struct CheckRecord {
     pub set_up: u64,
     /// Set-up journeys that passed their control and every verification.
     pub verified: u64,
-    pub verifications: Vec<Verification>,
+    pub(crate) verifications: Vec<Verification>,
     /// The first concrete failures (at most 5).
     pub failures: Vec<CheckFailure>,
     /// Setup failures, counted.
-    pub setup_failed: u64,
+    pub(crate) setup_failed: u64,
     /// Set-up journeys that failed their control (verified once on their own replica right
     /// after setup, before any fault): the check or the app is wrong, so they are left out
     /// of every verification and never counted as lost. (Records written before the control
@@ -391,7 +391,7 @@ pub struct Verification {
 
 /// Concrete failures kept per check: the runtime (`check.rs`) stops recording after this
 /// many and the analysis keeps at most this many when it sums trials.
-pub const MAX_FAILURES: usize = 5;
+pub(crate) const MAX_FAILURES: usize = 5;
 
 /// A concrete failed step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

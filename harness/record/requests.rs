@@ -129,13 +129,13 @@ impl EncodedHistogram {
 const V2_COOKIE: u32 = 0x1c84_9313;
 const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9314;
 /// Most significant digits of a histogram read back (phoenix writes 3).
-pub const MAX_HIST_DIGITS: u32 = 3;
+pub(crate) const MAX_HIST_DIGITS: u32 = 3;
 /// Highest value a histogram read back may track, µs (about 12 days; latencies are bounded
 /// by the request timeout).
-pub const MAX_HIST_VALUE: u64 = 1 << 40;
+pub(crate) const MAX_HIST_VALUE: u64 = 1 << 40;
 /// Largest decoded (inflated) encoding of one histogram, bytes: every bucket of a 3-digit
 /// histogram up to [`MAX_HIST_VALUE`] as a 9-byte varint is under 300 KiB.
-pub const MAX_HIST_INFLATED: usize = 512 << 10;
+pub(crate) const MAX_HIST_INFLATED: usize = 512 << 10;
 
 fn be_u32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
@@ -210,13 +210,13 @@ impl<'de> Deserialize<'de> for EncodedHistogram {
 impl OkWindow {
     /// Intended-time midpoint of the window's requests: where the window goes when it
     /// straddles a boundary.
-    pub fn midpoint_us(&self) -> i64 {
+    pub(crate) fn midpoint_us(&self) -> i64 {
         self.first_intended_us + (self.last_intended_us - self.first_intended_us) / 2
     }
 
     /// How many of its requests were intended before `t`: exact unless `t` falls strictly
     /// inside their intended range, where they are taken as evenly spaced.
-    pub fn count_before(&self, t: i64) -> u64 {
+    pub(crate) fn count_before(&self, t: i64) -> u64 {
         if t <= self.first_intended_us {
             0
         } else if t > self.last_intended_us || self.count <= 1 {
@@ -261,7 +261,7 @@ impl RequestLog {
     }
 
     /// Raw entries whose intended time is in [from, to): an index range (the log is sorted).
-    pub fn raw_between(&self, from: i64, to: i64) -> std::ops::Range<usize> {
+    pub(crate) fn raw_between(&self, from: i64, to: i64) -> std::ops::Range<usize> {
         let lo = self.intended_us.partition_point(|&t| t < from);
         let hi = self.intended_us.partition_point(|&t| t < to).max(lo);
         lo..hi
@@ -278,7 +278,7 @@ impl RequestLog {
     }
 
     /// Requests (any outcome) intended in [from, to).
-    pub fn count_between(&self, from: i64, to: i64) -> u64 {
+    pub(crate) fn count_between(&self, from: i64, to: i64) -> u64 {
         if to <= from {
             return 0;
         }

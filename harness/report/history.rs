@@ -40,7 +40,7 @@ pub struct RunEntry {
     /// When the run started (RFC 3339), or when the folder was last changed if unknown.
     pub started: String,
     /// The folder has an index.html to link to.
-    pub has_page: bool,
+    pub(crate) has_page: bool,
     pub run: RunState,
 }
 
@@ -60,7 +60,7 @@ fn rfc3339(t: std::time::SystemTime) -> String {
 }
 
 /// Reads one run folder; never fails.
-pub fn read_entry(dir: &Path) -> RunEntry {
+pub(crate) fn read_entry(dir: &Path) -> RunEntry {
     let name = dir
         .file_name()
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
@@ -110,7 +110,7 @@ pub fn scan(reports: &Path) -> Result<Vec<RunEntry>, crate::files::input::Folder
 }
 
 /// Newest first by start time, then by folder name.
-pub fn sort_newest_first(entries: &mut [RunEntry]) {
+pub(crate) fn sort_newest_first(entries: &mut [RunEntry]) {
     entries.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| b.dir.cmp(&a.dir)));
 }
 

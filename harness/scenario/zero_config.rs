@@ -15,24 +15,24 @@ use super::MAX_ENV;
 use std::time::Duration;
 
 /// Replicas when `--replicas` is not given.
-pub const DEFAULT_REPLICAS: u32 = 2;
+pub(crate) const DEFAULT_REPLICAS: u32 = 2;
 /// Time between two faults (and before the first) when `--duration` is not given: 36 s
 /// of load for 2 replicas.
-pub const DEFAULT_GAP: Duration = Duration::from_secs(4);
+pub(crate) const DEFAULT_GAP: Duration = Duration::from_secs(4);
 /// Shortest time between two faults `--duration` may lead to: the first one's baseline,
 /// and time for a replica to come back (the demo takes 1 to 3 s under load here).
-pub const MIN_GAP: Duration = Duration::from_secs(2);
+pub(crate) const MIN_GAP: Duration = Duration::from_secs(2);
 /// Load rate, requests per second.
-pub const RATE: u32 = 100;
+pub(crate) const RATE: u32 = 100;
 /// How long a probe waits for its answer unless `--health-timeout` says otherwise: an
 /// image nobody described may render its health page slowly (a wiki page in PHP takes
 /// 100 ms and more), and fast probes overlap, so a long wait does not blur time to healthy.
-pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
+pub(crate) const HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The `[audit]` settings the default scenario turns on: (key, value as TOML, comment).
 /// ISSUE 13: the other audit parts (3 writable-layer audit, 4 memory growth, 6 old versus
 /// fresh) add their keys to this one list; `certify` and `init` then both turn them on.
-pub const AUDIT_SETTINGS: &[(&str, &str, &str)] = &[
+pub(crate) const AUDIT_SETTINGS: &[(&str, &str, &str)] = &[
     (
         "enabled",
         "true",
@@ -60,7 +60,7 @@ pub const AUDIT_SETTINGS: &[(&str, &str, &str)] = &[
 
 /// `--compose FILE --service NAME`: the stack from a compose file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ComposeStack {
+pub(crate) struct ComposeStack {
     /// The compose file as the scenario names it: relative to the scenario's folder.
     pub file: String,
     pub service: String,
@@ -70,14 +70,14 @@ pub struct ComposeStack {
 
 /// What the command line asked for, checked.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ZeroConfig {
+pub(crate) struct ZeroConfig {
     /// Empty with a compose stack.
     pub image: String,
     pub compose: Option<ComposeStack>,
     /// None: the compose service's one container port.
     pub port: Option<u16>,
     pub health: String,
-    pub health_timeout: Duration,
+    pub(crate) health_timeout: Duration,
     pub replicas: u32,
     pub env: Vec<(String, String)>,
     /// (method, path), in the order given.
@@ -88,13 +88,13 @@ pub struct ZeroConfig {
 
 /// The arguments as written on the command line.
 #[derive(Debug, Clone, Default)]
-pub struct Args<'a> {
+pub(crate) struct Args<'a> {
     pub image: &'a str,
     /// `--compose` (as the scenario will name it), `--service`, `--compose-env`.
     pub compose: Option<(&'a str, &'a str, &'a [String])>,
     pub port: Option<u16>,
     pub health: Option<&'a str>,
-    pub health_timeout: Option<&'a str>,
+    pub(crate) health_timeout: Option<&'a str>,
     pub replicas: Option<u32>,
     /// The compose service's `deploy.replicas`, used when `--replicas` is not given.
     pub declared_replicas: Option<u32>,
@@ -143,7 +143,7 @@ fn no_control(arg: &'static str, s: &str) -> Result<(), ArgError> {
 
 impl ZeroConfig {
     /// Checks every argument; the error names the argument, what is wrong and the fix.
-    pub fn from_args(a: &Args) -> Result<ZeroConfig, ArgError> {
+    pub(crate) fn from_args(a: &Args) -> Result<ZeroConfig, ArgError> {
         let compose = match a.compose {
             Some((file, service, env)) => Some(compose_stack(file, service, env)?),
             None => {

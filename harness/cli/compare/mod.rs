@@ -26,18 +26,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Bootstrap resamples for the interval of the difference of medians, at most.
-pub const RESAMPLES: usize = 4000;
+pub(crate) const RESAMPLES: usize = 4000;
 /// Most values the bootstraps of one comparison draw, over every scenario and resample: a
 /// scenario gets an equal share, and its resamples are its share over its values (at most
 /// [`RESAMPLES`]), so many scenarios or large sides cost bounded work.
-pub const MAX_DRAWS: usize = 4_000_000;
+pub(crate) const MAX_DRAWS: usize = 4_000_000;
 /// Fewest resamples an interval is given from; with fewer (a share too small for the
 /// values) the interval is left out.
-pub const MIN_RESAMPLES: usize = 200;
+pub(crate) const MIN_RESAMPLES: usize = 200;
 /// Fixed seed: the same inputs always give the same interval.
-pub const SEED: u64 = 0x0063_6f6d_7061_7265;
+pub(crate) const SEED: u64 = 0x0063_6f6d_7061_7265;
 /// Below this many values a side, the normal approximation is rough and the test weak.
-pub const FEW: usize = 8;
+pub(crate) const FEW: usize = 8;
 
 /// When a difference counts as a regression.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,7 +45,7 @@ pub struct Thresholds {
     /// Significance level of the Mann-Whitney test (default 0.05).
     pub alpha: f64,
     /// Smallest median slowdown that counts, as a fraction (default 0.10 = 10 %).
-    pub max_slowdown: f64,
+    pub(crate) max_slowdown: f64,
 }
 
 impl Default for Thresholds {
@@ -59,7 +59,7 @@ impl Default for Thresholds {
 
 /// A threshold argument that is not one (clap shows it as the value's refusal).
 #[derive(Debug, PartialEq, thiserror::Error)]
-pub enum ThresholdError {
+pub(crate) enum ThresholdError {
     #[error("'{0}' is not a percentage (write e.g. 10%)")]
     Percent(String),
     #[error("'{0}' is not a significance level in (0, 1), e.g. 0.05")]
@@ -67,7 +67,7 @@ pub enum ThresholdError {
 }
 
 /// Parses a slowdown threshold: `10%`, `10` (both 10 %) or `12.5%`.
-pub fn parse_percent(s: &str) -> Result<f64, ThresholdError> {
+pub(crate) fn parse_percent(s: &str) -> Result<f64, ThresholdError> {
     let t = s.trim();
     let number = t.strip_suffix('%').unwrap_or(t).trim();
     match number.parse::<f64>() {
@@ -77,7 +77,7 @@ pub fn parse_percent(s: &str) -> Result<f64, ThresholdError> {
 }
 
 /// Parses a significance level in (0, 1).
-pub fn parse_alpha(s: &str) -> Result<f64, ThresholdError> {
+pub(crate) fn parse_alpha(s: &str) -> Result<f64, ThresholdError> {
     match s.trim().parse::<f64>() {
         Ok(v) if v > 0.0 && v < 1.0 => Ok(v),
         _ => Err(ThresholdError::Alpha(s.to_string())),
@@ -104,9 +104,9 @@ pub struct Side {
     /// Runs merged here.
     pub runs: usize,
     /// TTH of every fault that recovered, ms.
-    pub tth_ms: Vec<f64>,
+    pub(crate) tth_ms: Vec<f64>,
     /// Faults whose target never became healthy again.
-    pub never_healthy: usize,
+    pub(crate) never_healthy: usize,
     /// Requests lost to faults, summed.
     pub lost: u64,
     /// Requests sent, summed.
@@ -216,7 +216,7 @@ pub struct MannWhitney {
 /// Two-sided Mann-Whitney U test, normal approximation with tie correction
 /// (`σ² = n₁n₂/12 · ((N+1) − Σ(t³−t)/(N(N−1)))`) and continuity correction. None when a
 /// side is empty. Exact enough from about 8 values a side.
-pub fn mann_whitney(baseline: &[f64], candidate: &[f64]) -> Option<MannWhitney> {
+pub(crate) fn mann_whitney(baseline: &[f64], candidate: &[f64]) -> Option<MannWhitney> {
     let (n1, n2) = (candidate.len(), baseline.len());
     if n1 == 0 || n2 == 0 {
         return None;
@@ -282,17 +282,11 @@ fn erfc(x: f64) -> f64 {
     }
 }
 
-/// Seeded percentile-bootstrap 95 % interval of `median(candidate) − median(baseline)`;
-/// None when a side has fewer than 2 values. A side of more than
+/// Seeded percentile-bootstrap 95 % interval of `median(candidate) − median(baseline)`,
+/// drawing at most `draws` values, and the resamples it took; None when a side has fewer
+/// than 2 values or `draws` allows fewer than [`MIN_RESAMPLES`]. A side of more than
 /// [`crate::analysis::spread::MAX_BOOTSTRAP_VALUES`] values is resampled through that many
-/// of its quantiles, and at most [`MAX_DRAWS`] values are drawn, so the work is bounded
-/// whatever a result.json holds.
-pub fn median_diff_ci95(baseline: &[f64], candidate: &[f64]) -> Option<(f64, f64)> {
-    bootstrap_diff(baseline, candidate, MAX_DRAWS).map(|(ci, _)| ci)
-}
-
-/// The interval of [`median_diff_ci95`] drawing at most `draws` values, and the resamples
-/// it took; None also when `draws` allows fewer than [`MIN_RESAMPLES`].
+/// of its quantiles, so the work is bounded whatever a result.json holds.
 fn bootstrap_diff(baseline: &[f64], candidate: &[f64], draws: usize) -> Option<((f64, f64), usize)> {
     if baseline.len() < 2 || candidate.len() < 2 {
         return None;
@@ -327,36 +321,37 @@ fn bootstrap_diff(baseline: &[f64], candidate: &[f64], draws: usize) -> Option<(
 pub struct ScenarioComparison {
     pub scenario: String,
     pub baseline: Option<Side>,
-    pub candidate: Option<Side>,
+    pub(crate) candidate: Option<Side>,
     pub test: Option<MannWhitney>,
     /// `median(candidate) / median(baseline) − 1`.
-    pub slowdown: Option<f64>,
+    pub(crate) slowdown: Option<f64>,
     /// 95 % bootstrap interval of the difference of medians, ms.
-    pub median_diff_ci95: Option<(f64, f64)>,
+    pub(crate) median_diff_ci95: Option<(f64, f64)>,
     /// Bootstrap resamples behind that interval (0: none).
     pub resamples: usize,
     /// Why it regressed; empty when it did not.
-    pub regressions: Vec<String>,
+    pub(crate) regressions: Vec<String>,
     /// Significantly faster (p < alpha and faster by more than the threshold).
-    pub improved: bool,
+    pub(crate) improved: bool,
 }
 
 /// A whole comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
-    pub thresholds: Thresholds,
+    pub(crate) thresholds: Thresholds,
     pub scenarios: Vec<ScenarioComparison>,
 }
 
 impl Comparison {
     /// Whether any scenario regressed.
-    pub fn regressed(&self) -> bool {
+    pub(crate) fn regressed(&self) -> bool {
         self.scenarios.iter().any(|s| !s.regressions.is_empty())
     }
 }
 
 /// Compares one scenario's two sides.
-pub fn compare_sides(baseline: &Side, candidate: &Side, t: Thresholds) -> ScenarioComparison {
+#[cfg(test)]
+pub(crate) fn compare_sides(baseline: &Side, candidate: &Side, t: Thresholds) -> ScenarioComparison {
     compare_within(baseline, candidate, t, MAX_DRAWS)
 }
 

@@ -15,18 +15,18 @@ mod tests;
 
 pub use read::{Invalid, ReadError, MAX_RESULT_BYTES};
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ResultJson {
     pub schema_version: u32,
     pub scenario: String,
-    pub scenario_file: String,
+    pub(crate) scenario_file: String,
     pub run_id: String,
     pub started_at: String,
     pub trials: u32,
     pub complete: bool,
-    pub aborted: Option<String>,
+    pub(crate) aborted: Option<String>,
     pub certification: CertificationJson,
     pub load: LoadJson,
     pub faults: Vec<FaultJson>,
@@ -87,7 +87,7 @@ pub struct LoadJson {
     pub slip_ms: crate::analysis::SlipMs,
     /// Why the load's figures are the generator's rather than the app's (null: they are the app's).
     #[serde(default)]
-    pub untrustworthy: Option<String>,
+    pub(crate) untrustworthy: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -114,8 +114,8 @@ pub struct FaultJson {
     pub app_share_ms: Option<f64>,
     /// Always written; None only when read from a result written before it existed.
     #[serde(default)]
-    pub requests_in_disruption: Option<u64>,
-    pub time_to_first_success_ms: Option<f64>,
+    pub(crate) requests_in_disruption: Option<u64>,
+    pub(crate) time_to_first_success_ms: Option<f64>,
     pub time_to_steady_ms: Option<f64>,
     pub lost_requests: u64,
     pub lost_by_class: Lost,
@@ -159,7 +159,7 @@ pub struct PhaseJson {
 }
 
 /// A state check: `lost = set_up − verified`.
-pub type CheckJson = crate::analysis::CheckSummary;
+pub(crate) type CheckJson = crate::analysis::CheckSummary;
 
 /// The statelessness audit (`analysis::audit`): findings, the files instances wrote to
 /// their own filesystems by kind, and old-versus-fresh differences; `memory_growth`: per
@@ -244,9 +244,9 @@ fn rounded(g: &crate::analysis::memory::MemoryGrowth) -> crate::analysis::memory
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnvironmentJson {
-    pub phoenix_version: String,
+    pub(crate) phoenix_version: String,
     pub backend: String,
-    pub engine_version: String,
+    pub(crate) engine_version: String,
     pub host: String,
     pub images: Vec<ImageJson>,
     pub replicas: usize,
@@ -259,7 +259,7 @@ pub struct ImageJson {
 }
 
 impl ResultJson {
-    pub fn from_report(r: &Report) -> ResultJson {
+    pub(crate) fn from_report(r: &Report) -> ResultJson {
         let rec = &r.record;
         let a = &r.analysis;
         let c = &r.certification;

@@ -18,10 +18,10 @@ pub const MAX_RESULT_BYTES: u64 = Kind::Result.limit();
 
 /// Most faults a result may list: every single fault of the most trials a scenario may
 /// ask for ([`MAX_TRIALS`] × [`MAX_PLANNED_FAULTS`]).
-pub const MAX_RESULT_FAULTS: usize = MAX_TRIALS as usize * MAX_PLANNED_FAULTS as usize;
+pub(crate) const MAX_RESULT_FAULTS: usize = MAX_TRIALS as usize * MAX_PLANNED_FAULTS as usize;
 
 /// Most entries of any other list of a result (probe streams, phases, checks, findings...).
-pub const MAX_RESULT_ENTRIES: usize = MAX_TRIALS as usize * MAX_REPLICAS as usize * 64;
+pub(crate) const MAX_RESULT_ENTRIES: usize = MAX_TRIALS as usize * MAX_REPLICAS as usize * 64;
 
 /// Why a result.json could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +87,7 @@ fn not_a_result(path: &Path, reason: &str, hint: &str) -> String {
 
 impl ReadError {
     /// The file does not exist (a run folder of a run that never measured).
-    pub fn is_missing(&self) -> bool {
+    pub(crate) fn is_missing(&self) -> bool {
         matches!(self, ReadError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
     }
 }
