@@ -15,12 +15,14 @@
 //!    stack from (`compose/`), its validation into a [`scenario::Scenario`] (`validate/`) and
 //!    the [`scenario::plan::Plan`], the one timeline that runs;
 //! 3. [`record`]: the RunRecord, everything measured; the request log in bounded form;
-//! 4. [`backend`] (the `Backend` trait; Docker, Swarm and process implementations; labels,
-//!    orphan cleanup, the HAProxy front), [`load`] (the load engine: lanes of pacer and
-//!    connection-owning workers, the recorder) and [`probe`] (health probing on its own
-//!    loop) — side by side, none using another;
+//! 4. [`backend`] (the `Lifecycle` and `Inspect` traits; Docker, Swarm and process
+//!    implementations and a scripted fake for tests; labels, orphan cleanup, the HAProxy
+//!    front), [`load`] (the load engine: lanes of pacer and connection-owning workers, the
+//!    recorder) and [`probe`] (health probing on its own loop, and the time-to-healthy rule
+//!    on its log) — side by side, none using another;
 //! 5. [`execute`]: the only module that drives the backend, the load and the probes — the
-//!    run and its drive loop (`mod.rs`), faults (`fault.rs`), the platform floor
+//!    run and its trials (`mod.rs`), the load-and-faults loop (`drive.rs`), faults
+//!    (`fault.rs`), the platform floor
 //!    (`floor.rs`), what it observes of instances (`observe.rs`), the state checks
 //!    (`check.rs`), the audit's samples (`audit.rs`), the read-only trial, the host's
 //!    contention readings (`host.rs`), and the scenario in the backend's terms

@@ -7,9 +7,9 @@
 //! to bring back a replica that costs nothing to start is the share of every time to
 //! healthy that is not the app's (hyperfine subtracts the shell's spawn time the same way).
 
-use crate::analysis::recovery::{healthy_at, recover_from, Healthy};
 use crate::backend::{Backend, Deployed};
 use crate::clock::RunClock;
+use crate::probe::healthy::{healthy_at, recover_from, Healthy};
 use crate::probe::{ProbeSpec, Prober};
 use crate::record::{FaultRecord, FloorPhase, FloorRecord, FloorSample, TrialRecord};
 use crate::scenario::{Fault, FaultKind, Scenario};

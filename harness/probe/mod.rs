@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
+pub mod healthy;
 mod pace;
 use pace::Pace;
 
