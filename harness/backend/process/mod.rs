@@ -14,13 +14,14 @@
 //! holds them in [`LABELS_FILE`].
 //!
 //! # Layout
-//! - `mod.rs`: the backend's state and the trait impl.
+//! - `mod.rs`: the backend's state and its `Lifecycle`; `inspect.rs`: its `Inspect`.
 //! - `instance.rs`: starting a process, reading its output, reporting its exit.
 //! - `events.rs`: the lifecycle stream. `registry.rs`: what a forced exit must kill.
 //! - `ports.rs`: the replicas' ports. `teardown.rs`: the teardown, and `Drop`. `reap.rs`: the folders of runs that were
 //!   SIGKILLed.
 
 mod events;
+mod inspect;
 mod instance;
 mod ports;
 pub use ports::free_loopback_ports;
@@ -32,10 +33,10 @@ pub use reap::{leftovers, reap, remove_leftovers, Leftover};
 pub use registry::kill_all;
 
 use super::{
-    labels, BackendError, Deployed, Deployment, Endpoint, ImageSpec, Inspect, Lifecycle, ProcessSpec, RawFsRead,
-    RawLifecycle, RawLog, Removed, Result,
+    labels, BackendError, Deployed, Deployment, Endpoint, ImageSpec, Lifecycle, ProcessSpec, RawLifecycle, Removed,
+    Result,
 };
-use crate::record::{FsReadWhen, LifecycleKind};
+use crate::record::LifecycleKind;
 use async_trait::async_trait;
 use events::Events;
 use instance::{unix_us, Instance, Launch};
@@ -446,55 +447,6 @@ impl Lifecycle for ProcessBackend {
 
     async fn teardown(&self) -> Result<Removed> {
         self.teardown_all().await
-    }
-}
-
-#[async_trait]
-impl Inspect for ProcessBackend {
-    async fn logs(&self) -> Vec<RawLog> {
-        let state = self.state();
-        // a retired instance's folder is kept, unchanged since it died, until the teardown
-        let retired = state.retired.iter().map(|i| (i, FsReadWhen::Replaced));
-        let current = state
-            .replicas
-            .values()
-            .filter_map(|r| r.current.as_ref())
-            .map(|i| (i, FsReadWhen::End));
-        retired
-            .chain(current)
-            .map(|(i, when)| RawLog {
-                replica: i.replica.clone(),
-                instance: i.id.clone(),
-                lines: i.lines(),
-                writes: i.writes(),
-                reads: vec![i.fs_read(when)],
-            })
-            .collect()
-    }
-
-    async fn read_changes(&self, replica: &str, when: FsReadWhen) -> Result<Option<(String, RawFsRead)>> {
-        let state = self.state();
-        let i = state
-            .replicas
-            .get(replica)
-            .and_then(|r| r.current.as_ref())
-            .ok_or_else(|| BackendError::UnknownReplica(replica.into()))?;
-        Ok(Some((i.id.clone(), i.fs_read(when))))
-    }
-
-    async fn memory(&self) -> Result<Vec<super::MemoryReading>> {
-        let state = self.state();
-        let current = state.replicas.values().filter_map(|r| r.current.as_ref());
-        Ok(current
-            .filter_map(|i| {
-                Some(super::MemoryReading {
-                    replica: i.replica.clone(),
-                    instance: i.id.clone(),
-                    unix_us: super::unix_now_us(),
-                    bytes: i.proc.as_ref()?.rss_anon()?,
-                })
-            })
-            .collect())
     }
 }
 
