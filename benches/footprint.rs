@@ -121,6 +121,7 @@ fn trial(requests: phoenix_bench::record::RequestLog) -> TrialRecord {
             services: Vec::new(),
             verified_us: None,
             delay_us: 0,
+            dependency: false,
         }],
         lifecycle: vec![
             ev(FAULT_US + 10_000, LifecycleKind::Exited),

@@ -101,6 +101,7 @@ fn trial(index: u32) -> TrialRecord {
             services: Vec::new(),
             verified_us: None,
             delay_us: 0,
+            dependency: false,
         });
         let ev = |at_us, kind| LifecycleEvent {
             at_us,

@@ -173,6 +173,7 @@ mod tests {
             services: Vec::new(),
             verified_us: None,
             delay_us: 0,
+            dependency: false,
         }
     }
 

@@ -102,11 +102,25 @@ fn summarise(rec: &FloorRecord) -> Floor {
 }
 
 /// Sets each recovered fault's floor and app share (time to healthy minus the floor p50 of
-/// its action, at least 0). `delays`: each fault's reaction delay, µs, by trial and index.
+/// its action, at least 0); a fault on a service has its own ([`dependency_shares`]). `delays`: each fault's reaction delay, µs, by trial and index.
 pub fn share(faults: &mut [FaultRecovery], floor: &Floor, delay_us: impl Fn(u32, usize) -> i64) {
     for f in faults.iter_mut() {
         let Some(tth) = f.time_to_healthy_ms else { continue };
+        if f.dependency.is_some() {
+            continue;
+        }
         f.floor_ms = floor.p50_of(&f.kind, &f.action, delay_us(f.trial, f.index));
         f.app_share_ms = f.floor_ms.map(|fl| ((tth - fl).max(0.0) * 1000.0).round() / 1000.0);
+    }
+}
+
+/// A recovered fault on a service: the floor under the app is its dependency's own return,
+/// and the app's share its time to serve again after it.
+pub fn dependency_shares(faults: &mut [FaultRecovery]) {
+    for f in faults.iter_mut().filter(|f| f.time_to_healthy_ms.is_some()) {
+        if let Some(d) = &f.dependency {
+            f.floor_ms = d.ready_ms;
+            f.app_share_ms = d.serve_again_ms;
+        }
     }
 }

@@ -20,7 +20,7 @@ pub use checks::CheckSummary;
 pub use phases::{Phase, PhaseSummary, Span};
 pub use probes::ProbeLoad;
 pub use read_only::ReadOnlySummary;
-pub use recovery::{Breakdown, FaultRecovery, Lost, RecoveryStatus};
+pub use recovery::{Breakdown, DependencyRecovery, FaultRecovery, Lost, RecoveryStatus};
 pub use stats::{DurationSummary, LatencySummary};
 pub use windows::WindowStats;
 
@@ -275,6 +275,7 @@ fn add_requests(load: &mut LoadSummary, all_ok: &mut hdrhistogram::Histogram<u64
 /// share from it.
 fn floor_shares(record: &RunRecord, faults: &mut [FaultRecovery]) -> Option<floor::Floor> {
     let floor = floor::floor(record);
+    floor::dependency_shares(faults);
     if let Some(fl) = &floor {
         let delay = |trial: u32, index: usize| {
             let t = record.trials.iter().find(|t| t.index == trial);
@@ -343,3 +344,6 @@ pub(crate) mod tests;
 
 #[cfg(test)]
 mod bounded_tests;
+
+#[cfg(test)]
+mod dependency_tests;

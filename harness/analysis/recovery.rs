@@ -106,6 +106,10 @@ pub struct FaultRecovery {
     /// Time to healthy minus `floor_ms`, at least 0: the app's own share, ms.
     #[serde(default)]
     pub app_share_ms: Option<f64>,
+    /// For a fault on a service (a dependency of the app): when it was back and when the
+    /// app served again. None for a fault on the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependency: Option<DependencyRecovery>,
     /// Requests (any outcome) intended in the disruption window, from the fault instant to
     /// healthy (to the end of the load if never healthy; 0 when the recovery was not
     /// observed). With none, no client saw the outage: availability and latency during
@@ -119,6 +123,21 @@ pub struct FaultRecovery {
     pub notes: Vec<String>,
     /// The fault or its action failed.
     pub error: Option<String>,
+}
+
+/// A fault on a service as the app's clients saw it. Its fault's `time_to_healthy_ms` is
+/// fault → the app serving steadily again, `floor_ms` the service's own `ready_ms` and
+/// `app_share_ms` its `serve_again_ms`: time to healthy = the service's + the app's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DependencyRecovery {
+    pub service: String,
+    /// Fault instant → the service ready again (its ready line printed after the action,
+    /// else running or connected again), ms. None: it did not come back.
+    pub ready_ms: Option<f64>,
+    /// The service ready again → the start of the first steady window of the load (every
+    /// request served, latency within tolerance of the baseline), ms. None: the app did not
+    /// serve steadily again before the end of the load.
+    pub serve_again_ms: Option<f64>,
 }
 
 /// Parameters the recovery figures depend on.
@@ -178,7 +197,10 @@ pub(crate) struct Claim {
 pub(crate) fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParams, claim: Claim) -> FaultRecovery {
     let t_f = fault.issued_us;
     let mut notes = Vec::new();
-    let (recovery, healthy) = observe(trial, fault, &mut notes);
+    let (recovery, healthy) = match fault.dependency {
+        true => serves_again(trial, fault, p, &mut notes),
+        false => observe(trial, fault, &mut notes),
+    };
     let disruption_end = healthy.unwrap_or(p.end_us.max(t_f));
     let requests_in_disruption = trial.requests.count_between(t_f, disruption_end);
     if recovery == RecoveryStatus::Recovered && requests_in_disruption == 0 {
@@ -215,6 +237,7 @@ pub(crate) fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParam
             .map(ms),
         floor_ms: None,
         app_share_ms: None,
+        dependency: fault.dependency.then(|| dependency(fault, healthy)),
         requests_in_disruption,
         time_to_first_success_ms: first_success.map(|s| ms(s - t_f)),
         time_to_steady_ms: steady.map(|s| ms(s - t_f)),
@@ -222,6 +245,44 @@ pub(crate) fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParam
         breakdown,
         notes,
         error: fault.error.clone(),
+    }
+}
+
+/// A fault on a service: the app is back when its clients are served steadily again after
+/// the service was ready (the probe's `/health` often does not look at the app's store).
+fn serves_again(
+    trial: &TrialRecord,
+    fault: &FaultRecord,
+    p: RecoveryParams,
+    notes: &mut Vec<String>,
+) -> (RecoveryStatus, Option<i64>) {
+    let Some(ready) = fault.services.first().map(|s| s.ready_us.max(fault.issued_us)) else {
+        notes.push(format!(
+            "{} was not ready again: the app's recovery was not measured",
+            fault.target
+        ));
+        return (RecoveryStatus::NotRecovered, None);
+    };
+    match steady_at(trial, ready, p) {
+        Some(s) => (RecoveryStatus::Recovered, Some(s)),
+        None => {
+            notes.push(format!(
+                "the app still failed {:.1} s after {} was ready again, at the end of the load",
+                (p.end_us - ready).max(0) as f64 / 1e6,
+                fault.target
+            ));
+            (RecoveryStatus::NotRecovered, None)
+        }
+    }
+}
+
+/// The service's return and the app's, ms after the fault (`healthy`: the app steady again).
+fn dependency(fault: &FaultRecord, healthy: Option<i64>) -> DependencyRecovery {
+    let ready = fault.services.first().map(|s| s.ready_us.max(fault.issued_us));
+    DependencyRecovery {
+        service: fault.target.clone(),
+        ready_ms: ready.map(|r| ms(r - fault.issued_us)),
+        serve_again_ms: ready.zip(healthy).map(|(r, h)| ms((h - r).max(0))),
     }
 }
 

@@ -107,6 +107,7 @@ pub(crate) fn trial(
             services: Vec::new(),
             verified_us: None,
             delay_us: 0,
+            dependency: false,
         }],
         lifecycle: vec![
             ev(3_100_000, LifecycleKind::Exited),

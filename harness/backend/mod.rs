@@ -93,7 +93,7 @@ pub struct ServiceSpec {
     pub command: Option<Vec<String>>,
 }
 
-/// A service the rebuild after a burn started again.
+/// A service started again: by the rebuild after a burn, or after a fault of its own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RebuiltService {
     pub name: String,
@@ -103,6 +103,30 @@ pub struct RebuiltService {
     pub volumes: Vec<String>,
     /// Every one of them still existed when it started again: it came back from them.
     pub(crate) volumes_kept: bool,
+}
+
+/// A fault on a service, a dependency of the app.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ServiceFault {
+    /// SIGKILL.
+    Kill,
+    /// SIGTERM, then SIGKILL after `grace`.
+    Stop { grace: Duration },
+    /// Every process frozen.
+    Pause,
+    /// Cut off the run's network: the app's connections to it hang, then fail.
+    Disconnect,
+}
+
+/// What ends a service's fault.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ServiceAction {
+    /// The same container started again (its own filesystem kept).
+    Restart,
+    /// A fresh container from the image, with the service's named volumes only.
+    Replace,
+    Unpause,
+    Reconnect,
 }
 
 /// An image a deployment needs, and how to make it when it is missing.
@@ -252,6 +276,15 @@ pub enum BackendError {
 
 pub type Result<T> = std::result::Result<T, BackendError>;
 
+/// A backend that runs no services was asked to fault one (validation refuses it first).
+fn no_services(service: &str) -> BackendError {
+    BackendError::Op {
+        op: "fault the service",
+        what: service.into(),
+        reason: "this backend does not fault services: use backend = \"docker\"".into(),
+    }
+}
+
 pub(crate) use crate::clock::unix_now_us;
 
 /// A free TCP port on 127.0.0.1, chosen by the kernel.
@@ -328,6 +361,17 @@ pub trait Lifecycle: Send + Sync {
     async fn disconnect(&self, replica: &str) -> Result<()>;
     /// Connects a cut-off replica again.
     async fn reconnect(&self, replica: &str) -> Result<()>;
+    /// Faults a service of the deployment. Only a backend that runs services does.
+    async fn fault_service(&self, service: &str, fault: ServiceFault) -> Result<()> {
+        let _ = fault;
+        Err(no_services(service))
+    }
+    /// Ends a service's fault and returns once the service is ready again (its ready line
+    /// printed after the action, else running or connected again).
+    async fn recover_service(&self, service: &str, action: ServiceAction) -> Result<RebuiltService> {
+        let _ = action;
+        Err(no_services(service))
+    }
     /// Scales down: stops the replica (SIGTERM, then SIGKILL after `grace`) and removes it;
     /// its endpoint stays reserved.
     async fn remove(&self, replica: &str, grace: Duration) -> Result<()>;

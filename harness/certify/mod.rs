@@ -169,7 +169,15 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
     }
     reasons.extend(lost_reason(analysis, &components));
 
-    let level = capped_level(analysis, verdicts, &unrecovered, &unmeasured, level, &mut reasons);
+    let target_s = target_ms / 1000.0;
+    let level = capped_level(
+        analysis,
+        verdicts,
+        (&unrecovered, target_s),
+        &unmeasured,
+        level,
+        &mut reasons,
+    );
     let passed = level >= scenario.require;
     let capped = analysis.audit.findings.iter().any(|f| f.caps.is_some()) || level < figures_level;
     let inconclusive = (!passed && !capped)
@@ -236,7 +244,7 @@ fn lost_reason(analysis: &Analysis, components: &[Component]) -> Option<String> 
 fn capped_level(
     analysis: &Analysis,
     verdicts: &Verdicts,
-    unrecovered: &[&FaultRecovery],
+    (unrecovered, target_s): (&[&FaultRecovery], f64),
     unmeasured: &[String],
     mut level: Level,
     reasons: &mut Vec<String>,
@@ -255,11 +263,27 @@ fn capped_level(
     }
 
     for f in unrecovered {
-        reasons.push(format!(
-            "{} after {} then {} at {:.0} ms did not become healthy again",
-            f.target, f.kind, f.action, f.at_ms
-        ));
+        reasons.push(unrecovered_reason(f));
         level = Level::NotCertified;
+    }
+    let target_ms = target_s * 1000.0;
+    for (f, d) in analysis
+        .faults
+        .iter()
+        .filter_map(|f| f.dependency.as_ref().map(|d| (f, d)))
+    {
+        // the app's own time to serve again after its dependency was back
+        if let Some(late) = d.serve_again_ms.filter(|ms| *ms > target_ms) {
+            reasons.push(format!(
+                "the app still failed {:.1} s after {} was ready again ({} then {} at {:.0} ms; target {target_s} s)",
+                late / 1000.0,
+                d.service,
+                f.kind,
+                f.action,
+                f.at_ms
+            ));
+            level = Level::NotCertified;
+        }
     }
     for lost in &verdicts.state_lost {
         reasons.push(lost.clone());
@@ -270,6 +294,20 @@ fn capped_level(
         level = Level::NotCertified;
     }
     level
+}
+
+/// Why a fault that never recovered makes the run `not-certified`: the replica that never
+/// became healthy, or the dependency the app never served again after.
+fn unrecovered_reason(f: &FaultRecovery) -> String {
+    let what = format!("{} then {} at {:.0} ms", f.kind, f.action, f.at_ms);
+    match &f.dependency {
+        Some(d) if d.ready_ms.is_none() => format!("{} did not come back after {what}", d.service),
+        Some(d) => format!(
+            "the app did not serve steadily again after {} was ready again ({what}): it still failed at the end of the load",
+            d.service
+        ),
+        None => format!("{} after {what} did not become healthy again", f.target),
+    }
 }
 
 /// The component input holding the app's share p99.

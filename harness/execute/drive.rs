@@ -224,7 +224,9 @@ impl Schedule<'_> {
         checks: &mut [CheckRun],
         records: &mut Vec<FaultRecord>,
     ) -> bool {
-        let targets: Vec<&str> = match f.kind == FaultKind::Burn {
+        let targets: Vec<&str> = match f.kind == FaultKind::Burn || f.dependency {
+            // a service is one target of its own
+            true if f.dependency => vec![f.target.as_str()],
             true => vec![ALL],
             false => self
                 .endpoints
@@ -279,7 +281,7 @@ impl Schedule<'_> {
         // a rolling fault's later targets are sampled right before their turn
         let (sample, before) = match (one.action, first) {
             (Action::Replace, Some(s)) => s,
-            (Action::Replace, None) if self.audit_on => {
+            (Action::Replace, None) if self.audit_on && !one.dependency => {
                 let t = self.endpoints.iter().position(|e| e.replica == one.target).unwrap_or(0);
                 self.sample(t, checks).await
             }
@@ -299,6 +301,11 @@ impl Schedule<'_> {
         };
         if !checks.is_empty() && healthy {
             self.live.set_phase(format!("trial {n}: verifying state after {what}"));
+            if one.dependency {
+                for c in checks.iter() {
+                    c.settle(self.endpoints, self.start_timeout).await;
+                }
+            }
             for c in checks.iter_mut() {
                 c.verify(self.endpoints, Some(&what), self.clock.now_us()).await;
             }
@@ -316,7 +323,8 @@ impl Schedule<'_> {
             .last()
             .filter(|r| r.error.is_none())
             .and_then(|r| r.fault_done_us);
-        let fresh = self.audit_on && matches!(one.action, Action::Replace | Action::Add);
+        // a fresh service is no instance of the app: nothing of it to audit
+        let fresh = self.audit_on && !one.dependency && matches!(one.action, Action::Replace | Action::Add);
         if let (true, Some(done_us)) = (fresh, hit) {
             let _ = self.jobs.send(FreshJob {
                 replica: one.target.clone(),

@@ -4,7 +4,7 @@
 //! (swarm) a replace is that update, and a stop then replace is the update alone: the
 //! platform stops the old instance itself.
 
-use crate::backend::Backend;
+use crate::backend::{Backend, RebuiltService, ServiceAction, ServiceFault};
 use crate::clock::RunClock;
 use crate::record::{FaultRecord, ServiceBack};
 use crate::scenario::{Action, Fault, FaultKind};
@@ -37,8 +37,13 @@ pub async fn apply(
         services: Vec::new(),
         verified_us: None,
         delay_us: fault.delay.as_micros() as i64,
+        dependency: fault.dependency,
     };
     on_issued();
+    if fault.dependency {
+        on_service(fault, backend, clock, &mut rec).await;
+        return rec;
+    }
     // on a platform with its own update (swarm), `replace` is that update
     let updates = fault.action == Action::Replace && backend.updates();
     if updates && fault.kind == FaultKind::Stop {
@@ -81,6 +86,61 @@ pub async fn apply(
     rec
 }
 
+/// A fault on a service: hit it, wait the delay (or the fault's duration), bring it back and
+/// record when it was ready again.
+async fn on_service(fault: &Fault, backend: &dyn Backend, clock: &RunClock, rec: &mut FaultRecord) {
+    let (hit, action) = match service_calls(fault) {
+        Some(calls) => calls,
+        None => {
+            // validation refuses these; a record says so rather than panic
+            rec.error = Some(format!("a {} fault cannot target a service", fault.kind.as_str()));
+            return;
+        }
+    };
+    let hit = backend.fault_service(&fault.target, hit).await;
+    rec.fault_done_us = Some(clock.now_us());
+    if let Err(e) = hit {
+        rec.error = Some(e.to_string());
+        return;
+    }
+    tokio::time::sleep(fault.delay).await;
+    rec.action_issued_us = Some(clock.now_us());
+    let back = backend.recover_service(&fault.target, action).await;
+    rec.action_done_us = Some(clock.now_us());
+    match back {
+        Ok(s) => rec.services = vec![service_back(s, clock)],
+        Err(e) => rec.error = Some(e.to_string()),
+    }
+}
+
+/// The backend's calls for a fault on a service, None for a kind a service cannot take.
+fn service_calls(fault: &Fault) -> Option<(ServiceFault, ServiceAction)> {
+    let hit = match fault.kind {
+        FaultKind::Kill => ServiceFault::Kill,
+        FaultKind::Stop => ServiceFault::Stop { grace: fault.grace },
+        FaultKind::Pause => ServiceFault::Pause,
+        FaultKind::Disconnect => ServiceFault::Disconnect,
+        FaultKind::Remove | FaultKind::Burn => return None,
+    };
+    let action = match fault.action {
+        Action::Restart => ServiceAction::Restart,
+        Action::Replace => ServiceAction::Replace,
+        Action::Unpause => ServiceAction::Unpause,
+        Action::Reconnect => ServiceAction::Reconnect,
+        Action::Platform | Action::Add | Action::Rebuild => return None,
+    };
+    Some((hit, action))
+}
+
+fn service_back(s: RebuiltService, clock: &RunClock) -> ServiceBack {
+    ServiceBack {
+        name: s.name,
+        ready_us: clock.from_unix_us(s.ready_unix_us),
+        volumes: s.volumes,
+        from_volume: s.volumes_kept,
+    }
+}
+
 /// A stop then replace on a platform with its own update: one update, the platform stops
 /// the old instance itself (after `grace`, SIGKILL) and schedules the new one; validation
 /// refuses a delay.
@@ -120,15 +180,7 @@ async fn act(
         // returned above: the platform acts alone
         Action::Platform => Ok(()),
         Action::Rebuild => backend.rebuild().await.map(|services| {
-            rec.services = services
-                .into_iter()
-                .map(|s| ServiceBack {
-                    name: s.name,
-                    ready_us: clock.from_unix_us(s.ready_unix_us),
-                    volumes: s.volumes,
-                    from_volume: s.volumes_kept,
-                })
-                .collect();
+            rec.services = services.into_iter().map(|s| service_back(s, clock)).collect();
         }),
     }
 }

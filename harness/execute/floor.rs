@@ -25,14 +25,19 @@ const SETTLE: Duration = Duration::from_millis(100);
 const NULL: &str = "app-0";
 
 /// The fault actions the floor measures: each distinct kind, action and delay among
-/// the scenario's faults, burns excepted (a null replica has nothing to rebuild); none when
+/// the scenario's faults on replicas, burns excepted (a null replica has nothing to rebuild); none when
 /// `certify.floor_cycles` is 0.
 pub fn keys(scenario: &Scenario) -> Vec<Fault> {
     if scenario.certify.floor_cycles == 0 {
         return Vec::new();
     }
     let mut out: Vec<Fault> = Vec::new();
-    for f in scenario.faults.iter().filter(|f| f.kind != FaultKind::Burn) {
+    // a fault on a service has the service's own start in it, not the app's platform
+    for f in scenario
+        .faults
+        .iter()
+        .filter(|f| f.kind != FaultKind::Burn && !f.dependency)
+    {
         if !out.iter().any(|o| same_action(o, f)) {
             out.push(Fault {
                 at: Duration::ZERO,

@@ -296,9 +296,13 @@ pub struct FaultRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_stopped_us: Option<i64>,
     pub error: Option<String>,
-    /// After a burn: each service as the rebuild brought it back (empty otherwise).
+    /// After a burn: each service as the rebuild brought it back; after a fault on a
+    /// service: that service when it was ready again (empty otherwise).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServiceBack>,
+    /// The target is a service (a dependency of the app), not a replica.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dependency: bool,
     /// When the state checks' verification after this fault ended, µs (None: none ran).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_us: Option<i64>,
@@ -308,7 +312,7 @@ pub struct FaultRecord {
     pub delay_us: i64,
 }
 
-/// A service the rebuild after a burn started again.
+/// A service started again: by the rebuild after a burn, or after its own fault.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceBack {
     pub name: String,

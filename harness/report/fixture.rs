@@ -232,6 +232,7 @@ fn trial(t: u32, names: &Names) -> TrialRecord {
             services: Vec::new(),
             verified_us: None,
             delay_us: 0,
+            dependency: false,
         })
         .collect();
     let lifecycle = shapes

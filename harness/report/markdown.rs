@@ -161,6 +161,18 @@ fn faults(m: &mut String, r: &ResultJson) {
             f.lost_requests
         );
     }
+    for (f, d) in r.faults.iter().filter_map(|f| f.dependency.as_ref().map(|d| (f, d))) {
+        let _ = writeln!(
+            m,
+            "\n{} (trial {}): {} was ready again {} after the fault; the app served steadily again {} after that.",
+            fault_name(f),
+            f.trial + 1,
+            escape(&d.service),
+            d.ready_ms.map_or("never".into(), |v| format!("{v:.0} ms")),
+            d.serve_again_ms
+                .map_or("not before the end of the load".into(), |v| format!("{v:.0} ms")),
+        );
+    }
     let t = &r.time_to_healthy_ms;
     let _ = writeln!(
         m,

@@ -13,7 +13,14 @@ pub(crate) const MAX_CHAOS_COUNT: i64 = 1000;
 const CHAOS: &str = "chaos";
 
 impl Validator<'_> {
-    pub(super) fn fault(&mut self, i: usize, raw: FaultFile, app: &App, load: &Load) -> Option<Fault> {
+    pub(super) fn fault(
+        &mut self,
+        i: usize,
+        raw: FaultFile,
+        app: &App,
+        load: &Load,
+        services: &[&str],
+    ) -> Option<Fault> {
         let field = format!("fault[{i}]");
         let at = self.fault_at(&field, &raw.at, load);
         let chaos_loop = raw.kind == CHAOS;
@@ -36,7 +43,12 @@ impl Validator<'_> {
         if let Some(order) = raw.order.as_deref() {
             self.update_order(&format!("{field}.order"), order, app.backend, action);
         }
-        self.target(&field, &raw.target, app, chaos_loop);
+        let dependency = services.contains(&raw.target.as_str());
+        if dependency {
+            self.dependency(&field, &raw.target, kind, action, app.backend, chaos_loop);
+        } else {
+            self.target(&field, &raw.target, app, chaos_loop, services);
+        }
         let delay = self.delay(&field, &raw, kind, &kind_name);
         let grace = self.grace(&field, kind, raw.grace.as_deref());
         let chaos = chaos_loop.then(|| self.chaos(&field, &raw, at, load));
@@ -48,7 +60,59 @@ impl Validator<'_> {
             delay,
             grace,
             chaos: chaos.flatten(),
+            dependency,
         })
+    }
+
+    /// A fault on a `[[service]]`: the kinds and actions a dependency can take, on a backend
+    /// that runs services and faults them (Docker).
+    fn dependency(
+        &mut self,
+        field: &str,
+        service: &str,
+        kind: Option<FaultKind>,
+        action: Option<Action>,
+        backend: BackendKind,
+        chaos_loop: bool,
+    ) {
+        let key = format!("{field}.target");
+        if backend != BackendKind::Docker {
+            self.problem(
+                &key,
+                format!(
+                    "a fault on service \"{service}\" is not supported with backend = \"{}\"",
+                    backend.as_str()
+                ),
+                Some("faults on services run on backend = \"docker\"; target a replica here".into()),
+            );
+            return;
+        }
+        if chaos_loop {
+            self.problem(
+                &key,
+                format!("a chaos loop draws replicas, not service \"{service}\""),
+                Some("schedule faults on a service one by one".into()),
+            );
+            return;
+        }
+        let kind_ok = matches!(
+            kind,
+            None | Some(FaultKind::Kill | FaultKind::Stop | FaultKind::Pause | FaultKind::Disconnect)
+        );
+        if !kind_ok {
+            let k = kind.map_or("", |k| k.as_str());
+            self.problem(
+                &format!("{field}.kind"),
+                format!("a {k} fault cannot target service \"{service}\""),
+                Some("a service takes kill, stop (then restart or replace), pause or disconnect".into()),
+            );
+        } else if action == Some(Action::Platform) {
+            self.problem(
+                &format!("{field}.then"),
+                format!("service \"{service}\" has no orchestrator to bring it back"),
+                Some("use then = \"restart\" (the same container) or \"replace\" (a fresh one from the image)".into()),
+            );
+        }
     }
 
     /// `at`: late enough for a baseline before it, early enough to fall within the load.
@@ -292,7 +356,7 @@ impl Validator<'_> {
         }
     }
 
-    fn target(&mut self, field: &str, target: &str, app: &App, chaos_loop: bool) {
+    fn target(&mut self, field: &str, target: &str, app: &App, chaos_loop: bool, services: &[&str]) {
         let ok = app.replicas.iter().any(|r| r == target) || target == ALL || (chaos_loop && target == RANDOM);
         if ok {
             return;
@@ -312,6 +376,10 @@ impl Validator<'_> {
             }
             Some(s) => format!("did you mean \"{s}\"? replicas are named {names}"),
             None => format!("replicas are named {names}"),
+        };
+        let hint = match services.is_empty() {
+            true => hint,
+            false => format!("{hint}; services are named {}", services.join(", ")),
         };
         self.problem(
             &format!("{field}.target"),

@@ -361,7 +361,8 @@ pub struct Fault {
     pub at: Duration,
     pub kind: FaultKind,
     pub action: Action,
-    /// Replica name, `all` for each replica in turn, or `random` in a chaos loop.
+    /// Replica name, `all` for each replica in turn, `random` in a chaos loop, or a
+    /// service's name (`dependency`).
     pub target: String,
     /// Time from the fault to the action: the orchestrator's reaction delay (kill, stop)
     /// or how long the fault lasts (pause, disconnect, remove).
@@ -370,6 +371,9 @@ pub struct Fault {
     pub grace: Duration,
     /// Set for a chaos loop, which the plan expands into single faults.
     pub chaos: Option<Chaos>,
+    /// The target is a `[[service]]` (a dependency of the app), not a replica.
+    #[serde(default)]
+    pub dependency: bool,
 }
 
 /// A dependency container next to the app, reachable by its name.
@@ -494,3 +498,6 @@ impl Scenario {
 fn shell_words(args: &[String]) -> String {
     shlex::try_join(args.iter().map(String::as_str)).unwrap_or_else(|_| args.join(" "))
 }
+
+#[cfg(test)]
+mod dependency_tests;

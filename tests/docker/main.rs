@@ -22,6 +22,7 @@ mod cleanup;
 mod compose_certify;
 mod compose_scenarios;
 mod deadlines;
+mod dependency;
 mod doctor;
 mod escaping;
 mod fault_schedule;

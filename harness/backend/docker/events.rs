@@ -134,7 +134,7 @@ async fn fetch_lines(docker: &Docker, id: &str) -> Vec<(i64, String)> {
     lines
 }
 
-fn parse_rfc3339_us(ts: &str) -> Option<i64> {
+pub(super) fn parse_rfc3339_us(ts: &str) -> Option<i64> {
     let t = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).ok()?;
     Some((t.unix_timestamp_nanos() / 1000) as i64)
 }

@@ -7,6 +7,7 @@
 //! - `mod.rs`: the engine connection, this backend's state and names, the trait impl.
 //! - [`deploy`]: images, container requests, the network, volumes, services, replicas, front.
 //! - [`faults`]: kill, stop, pause, disconnect, remove, and the recovery actions.
+//! - [`dependency`]: faults on a service (kill, stop, pause, disconnect) and its return.
 //! - [`burn`]: Fowler's drill — every container killed at once, then rebuilt in order.
 //! - [`read_only`]: the read-only trial's extra instance.
 //! - [`retire`]: a container that left the run, read and removed off the fault's path.
@@ -20,6 +21,7 @@
 mod audit;
 mod burn;
 mod context;
+mod dependency;
 mod deploy;
 mod dockerignore;
 mod events;
@@ -238,6 +240,14 @@ impl Lifecycle for DockerBackend {
 
     async fn add(&self, replica: &str) -> Result<()> {
         self.add_replica(replica).await
+    }
+
+    async fn fault_service(&self, service: &str, fault: super::ServiceFault) -> Result<()> {
+        self.fault_a_service(service, fault).await
+    }
+
+    async fn recover_service(&self, service: &str, action: super::ServiceAction) -> Result<RebuiltService> {
+        self.recover_a_service(service, action).await
     }
 
     async fn burn(&self) -> Result<()> {

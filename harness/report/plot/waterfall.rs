@@ -103,6 +103,7 @@ mod tests {
             time_to_healthy_resolution_ms: None,
             floor_ms: None,
             app_share_ms: None,
+            dependency: None,
             requests_in_disruption: 0,
             time_to_first_success_ms: None,
             time_to_steady_ms: None,

@@ -125,6 +125,10 @@ pub struct FaultJson {
     /// A burn's own figures (null for any other fault, and in results written before it).
     #[serde(default)]
     pub burn: Option<crate::analysis::burn::BurnRecovery>,
+    /// A fault on a service: its return and the app's (null for a fault on the app, and in
+    /// results written before it).
+    #[serde(default)]
+    pub dependency: Option<crate::analysis::DependencyRecovery>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -321,6 +325,7 @@ impl ResultJson {
                         .iter()
                         .find(|b| b.trial == f.trial && b.index == f.index)
                         .cloned(),
+                    dependency: f.dependency.clone(),
                 })
                 .collect(),
             time_to_healthy_ms: TthJson::new(a.time_to_healthy_ms, a),

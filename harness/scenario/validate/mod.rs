@@ -211,10 +211,12 @@ impl Validator<'_> {
         let load = self.load(raw.load);
         self.load_known = !self.problems[before..].iter().any(|p| p.field == "load.duration");
         self.request_budget(&load, trials);
+        let services = self.services(raw.services, &app.replicas);
+        let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
         let mut faults: Vec<(usize, Fault)> = Vec::new();
         let n = self.at_most("fault", raw.faults.len(), MAX_FAULT_ENTRIES, "faults");
         for (i, f) in raw.faults.into_iter().take(n).enumerate() {
-            let Some(f) = self.fault(i, f, &app, &load) else {
+            let Some(f) = self.fault(i, f, &app, &load, &service_names) else {
                 continue;
             };
             if let Some((j, _)) = faults.iter().find(|(_, o)| o.target == f.target && o.at == f.at) {
@@ -235,12 +237,11 @@ impl Validator<'_> {
         }
         if app.backend == BackendKind::Process {
             let front = raw.front.as_ref().is_some_and(|f| f.kind != "none");
-            self.process_scenario(raw.services.len(), front);
+            self.process_scenario(services.len(), front);
         }
         if app.backend == BackendKind::Swarm {
             self.swarm_scenario(&faults);
         }
-        let services = self.services(raw.services, &app.replicas);
         let checks = self.checks(raw.checks);
         let certify = self.certify(raw.certify);
         let front = raw.front.and_then(|f| self.front(f, &app.health.path));

@@ -50,6 +50,9 @@ pub struct Config {
     pub redis_url: String,
     /// `BOOT_ONCE=1`: refuse to boot a second time in the same container (see `boot_once`).
     pub boot_once: bool,
+    /// `REDIS_RECONNECT=false`: one Redis connection, made on first use and never made
+    /// again (an app that stays broken after its store restarts). Default true.
+    pub redis_reconnect: bool,
 }
 
 impl Config {
@@ -111,6 +114,10 @@ impl Config {
             cache,
             redis_url: var("REDIS_URL").unwrap_or_else(|| "redis://redis:6379".into()),
             boot_once,
+            redis_reconnect: !matches!(
+                var("REDIS_RECONNECT").map(|v| v.to_ascii_lowercase()).as_deref(),
+                Some("0" | "false" | "no" | "off")
+            ),
         })
     }
 
@@ -153,6 +160,7 @@ mod tests {
         assert_eq!(c.redis_url, "redis://redis:6379");
         assert!(!c.uses_redis());
         assert!(!c.boot_once);
+        assert!(c.redis_reconnect);
     }
 
     #[test]
@@ -168,6 +176,7 @@ mod tests {
             ("CACHE", "redis"),
             ("REDIS_URL", "redis://10.0.0.1:7000"),
             ("BOOT_ONCE", "1"),
+            ("REDIS_RECONNECT", "off"),
         ])
         .unwrap();
         assert_eq!(c.listen, "127.0.0.1:9000".parse().unwrap());
@@ -180,6 +189,7 @@ mod tests {
         assert_eq!(c.redis_url, "redis://10.0.0.1:7000");
         assert!(c.uses_redis());
         assert!(c.boot_once);
+        assert!(!c.redis_reconnect);
     }
 
     #[test]

@@ -19,7 +19,7 @@ impl AppState {
     /// Creates the stores (and their directories). Redis is not contacted here.
     pub fn from_config(config: &Config) -> Result<Self, String> {
         let redis = if config.uses_redis() {
-            Some(RedisConn::new(&config.redis_url)?)
+            Some(RedisConn::new(&config.redis_url, config.redis_reconnect)?)
         } else {
             None
         };
