@@ -134,9 +134,10 @@ pub struct DependencyRecovery {
     /// Fault instant → the service ready again (its ready line printed after the action,
     /// else running or connected again), ms. None: it did not come back.
     pub ready_ms: Option<f64>,
-    /// The service ready again → the start of the first steady window of the load (every
-    /// request served, latency within tolerance of the baseline), ms. None: the app did not
-    /// serve steadily again before the end of the load.
+    /// The service ready again → the start of the first window of the load (on its window
+    /// grid, `certify.steady_window` long) in which every request was served, ms. None:
+    /// the app did not serve steadily again before the end of the load. Latency back to
+    /// the baseline is `time_to_steady_ms`'s to tell.
     pub serve_again_ms: Option<f64>,
 }
 
@@ -209,7 +210,7 @@ pub(crate) fn recover(trial: &TrialRecord, fault: &FaultRecord, p: RecoveryParam
             fault.target
         ));
     }
-    let steady = healthy.and_then(|h| steady_at(trial, h, p));
+    let steady = healthy.and_then(|h| steady_at(trial, h, p, true));
     if healthy.is_some() && steady.is_none() {
         notes.push("no steady window before the end of the load".into());
     }
@@ -263,7 +264,8 @@ fn serves_again(
         ));
         return (RecoveryStatus::NotRecovered, None);
     };
-    match steady_at(trial, ready, p) {
+    // served, not yet calm: latency back to the baseline is the steady phase's to show
+    match steady_at(trial, ready, p, false) {
         Some(s) => (RecoveryStatus::Recovered, Some(s)),
         None => {
             notes.push(format!(
@@ -363,9 +365,9 @@ fn first_success_after(trial: &TrialRecord, f: i64, t_f: i64) -> Option<i64> {
 }
 
 /// Start of the first steady window at or after `healthy`: windows start on the load's
-/// window grid, last `steady_window`, contain requests, none failed, and their p99 is
-/// within tolerance of the baseline p99 (with a noise floor).
-fn steady_at(trial: &TrialRecord, healthy: i64, p: RecoveryParams) -> Option<i64> {
+/// window grid, last `steady_window`, contain requests, none failed, and (when `calm`)
+/// their p99 is within tolerance of the baseline p99 (with a noise floor).
+fn steady_at(trial: &TrialRecord, healthy: i64, p: RecoveryParams, calm: bool) -> Option<i64> {
     let grid = p.load_window_us.max(1);
     let mut start = (healthy + grid - 1) / grid * grid;
     let limit = p
@@ -386,8 +388,8 @@ fn steady_at(trial: &TrialRecord, healthy: i64, p: RecoveryParams) -> Option<i64
         }
         let mut h = new_histogram();
         let held = add_ok_latency(log, start, end, &mut h);
-        let calm = limit.is_none_or(|l| h.value_at_quantile(0.99) <= l);
-        if held > 0 && calm {
+        let calm_enough = !calm || limit.is_none_or(|l| h.value_at_quantile(0.99) <= l);
+        if held > 0 && calm_enough {
             return Some(start);
         }
         start += grid;

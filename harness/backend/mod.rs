@@ -91,7 +91,16 @@ pub struct ServiceSpec {
     pub volumes: Vec<Volume>,
     /// Replaces the image's command.
     pub command: Option<Vec<String>>,
+    /// The port the app reaches it on, when a network fault targets its link: a proxy
+    /// ([`PROXY_IMAGE`]) then answers for its name on that port and forwards to it.
+    pub proxied_port: Option<u16>,
 }
+
+/// The proxy put in front of a service whose link takes network faults: phoenix-proxy
+/// (`scenarios/apps/proxy`), Toxiproxy's HTTP API on [`PROXY_API_PORT`].
+pub const PROXY_IMAGE: &str = "phoenix-proxy:latest";
+/// Toxiproxy's API port, inside the proxy's container.
+pub const PROXY_API_PORT: u16 = 8474;
 
 /// A service started again: by the rebuild after a burn, or after a fault of its own.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,8 +114,20 @@ pub struct RebuiltService {
     pub(crate) volumes_kept: bool,
 }
 
+/// A Toxiproxy toxic, as the proxy's API takes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToxicSpec {
+    /// Toxiproxy's type: latency, bandwidth, timeout, reset_peer, slow_close, limit_data.
+    pub kind: String,
+    /// `upstream` or `downstream`.
+    pub stream: String,
+    pub toxicity: f64,
+    /// In Toxiproxy's names and units (ms, KB/s, bytes).
+    pub attributes: BTreeMap<String, u64>,
+}
+
 /// A fault on a service, a dependency of the app.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ServiceFault {
     /// SIGKILL.
     Kill,
@@ -116,6 +137,8 @@ pub enum ServiceFault {
     Pause,
     /// Cut off the run's network: the app's connections to it hang, then fail.
     Disconnect,
+    /// A toxic on the proxy in front of it: the app's link degraded, the service untouched.
+    Toxic(ToxicSpec),
 }
 
 /// What ends a service's fault.
@@ -127,6 +150,8 @@ pub enum ServiceAction {
     Replace,
     Unpause,
     Reconnect,
+    /// The toxic removed from the link.
+    Heal,
 }
 
 /// An image a deployment needs, and how to make it when it is missing.

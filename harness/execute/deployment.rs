@@ -58,6 +58,7 @@ pub fn of(scenario: &Scenario) -> Deployment {
                 ready_log: s.ready_log.clone(),
                 volumes: volumes(&s.volumes),
                 command: s.command.clone(),
+                proxied_port: s.port.filter(|_| proxied(scenario, &s.name)),
             })
             .collect(),
         front: scenario.front.as_ref().map(|f| FrontDeploy {
@@ -185,7 +186,33 @@ pub fn images(scenario: &Scenario, rebuild: bool) -> Vec<ImageSpec> {
     }];
     out.extend(scenario.services.iter().map(|s| recipe(&s.image, &s.recipe)));
     out.extend(scenario.front.iter().map(|f| recipe(&f.image, &f.recipe)));
+    if scenario.services.iter().any(|s| proxied(scenario, &s.name)) {
+        out.extend(proxy_image());
+    }
     out
+}
+
+/// Whether a network fault targets the link to service `name`.
+fn proxied(scenario: &Scenario, name: &str) -> bool {
+    scenario.faults.iter().any(|f| f.toxic.is_some() && f.target == name)
+}
+
+/// The proxy's image and how to build it, from this checkout's `scenarios/apps/proxy`
+/// (like the floor's null replica); None when that folder is not there.
+fn proxy_image() -> Option<ImageSpec> {
+    let scenarios = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let proxy = scenarios.join("apps/proxy");
+    proxy.join("build.sh").is_file().then(|| ImageSpec {
+        reference: crate::backend::PROXY_IMAGE.into(),
+        source: ImageSource::Build(BuildSpec {
+            context: proxy.clone(),
+            dockerfile: "Dockerfile".into(),
+            command: Some(vec!["bash".into(), proxy.join("build.sh").display().to_string()]),
+            workdir: scenarios,
+            env: Vec::new(),
+        }),
+        rebuild: false,
+    })
 }
 
 /// A scenario's build section as the backend takes it.
@@ -229,6 +256,7 @@ mod tests {
                 path: "/data".into(),
             }],
             command: Some(vec!["redis-server".into(), "--appendonly".into(), "yes".into()]),
+            port: None,
         });
         let images = images(&s, true);
         assert_eq!(images.len(), 2);

@@ -4,7 +4,7 @@
 //! (swarm) a replace is that update, and a stop then replace is the update alone: the
 //! platform stops the old instance itself.
 
-use crate::backend::{Backend, RebuiltService, ServiceAction, ServiceFault};
+use crate::backend::{Backend, RebuiltService, ServiceAction, ServiceFault, ToxicSpec};
 use crate::clock::RunClock;
 use crate::record::{FaultRecord, ServiceBack};
 use crate::scenario::{Action, Fault, FaultKind};
@@ -59,6 +59,12 @@ pub async fn apply(
         FaultKind::Remove => backend.remove(&fault.target, REMOVE_GRACE).await,
         // every container at once: the target is `all`
         FaultKind::Burn => backend.burn().await,
+        // validation puts a network fault on a service (`on_service`)
+        _ => Err(crate::backend::BackendError::Op {
+            op: "inject",
+            what: fault.target.clone(),
+            reason: format!("a {} fault acts on the link to a service", fault.kind.as_str()),
+        }),
     };
     rec.fault_done_us = Some(clock.now_us());
     if let Err(e) = hit {
@@ -115,18 +121,25 @@ async fn on_service(fault: &Fault, backend: &dyn Backend, clock: &RunClock, rec:
 
 /// The backend's calls for a fault on a service, None for a kind a service cannot take.
 fn service_calls(fault: &Fault) -> Option<(ServiceFault, ServiceAction)> {
-    let hit = match fault.kind {
-        FaultKind::Kill => ServiceFault::Kill,
-        FaultKind::Stop => ServiceFault::Stop { grace: fault.grace },
-        FaultKind::Pause => ServiceFault::Pause,
-        FaultKind::Disconnect => ServiceFault::Disconnect,
-        FaultKind::Remove | FaultKind::Burn => return None,
+    let hit = match (fault.kind, &fault.toxic) {
+        (FaultKind::Kill, _) => ServiceFault::Kill,
+        (FaultKind::Stop, _) => ServiceFault::Stop { grace: fault.grace },
+        (FaultKind::Pause, _) => ServiceFault::Pause,
+        (FaultKind::Disconnect, _) => ServiceFault::Disconnect,
+        (kind, Some(t)) => ServiceFault::Toxic(ToxicSpec {
+            kind: kind.toxic_type()?.into(),
+            stream: t.stream.clone(),
+            toxicity: t.toxicity,
+            attributes: t.attributes.clone(),
+        }),
+        _ => return None,
     };
     let action = match fault.action {
         Action::Restart => ServiceAction::Restart,
         Action::Replace => ServiceAction::Replace,
         Action::Unpause => ServiceAction::Unpause,
         Action::Reconnect => ServiceAction::Reconnect,
+        Action::Heal => ServiceAction::Heal,
         Action::Platform | Action::Add | Action::Rebuild => return None,
     };
     Some((hit, action))
@@ -179,6 +192,8 @@ async fn act(
         Action::Add => backend.add(&fault.target).await,
         // returned above: the platform acts alone
         Action::Platform => Ok(()),
+        // a network fault is only ever on a service (`on_service`)
+        Action::Heal => Ok(()),
         Action::Rebuild => backend.rebuild().await.map(|services| {
             rec.services = services.into_iter().map(|s| service_back(s, clock)).collect();
         }),

@@ -106,3 +106,71 @@ fn an_unknown_target_hint_names_the_services_too() {
         "{p:?}"
     );
 }
+
+fn with_toxic(fault: &str, port: &str) -> String {
+    with_fault(fault, "").replace("image = \"r:1\"\n", &format!("image = \"r:1\"\n{port}\n"))
+}
+
+#[test]
+fn a_latency_fault_on_a_service_link_takes_toxiproxys_attributes() {
+    let text = with_toxic(
+        "kind = \"latency\"\ntarget = \"redis\"\nfor = \"5s\"\nattributes = { latency = 200, jitter = 10 }",
+        "port = 6379",
+    );
+    let s = Scenario::parse(Path::new("dep.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+    let f = &s.faults[0];
+    assert!(f.dependency);
+    assert_eq!((f.kind, f.action), (FaultKind::Latency, Action::Heal));
+    assert_eq!(f.kind.toxic_type(), Some("latency"));
+    let t = f.toxic.as_ref().unwrap();
+    assert_eq!((t.stream.as_str(), t.toxicity), ("downstream", 1.0));
+    assert_eq!((t.attributes["latency"], t.attributes["jitter"]), (200, 10));
+    assert_eq!(f.delay, std::time::Duration::from_secs(5));
+    assert_eq!(s.services[0].port, Some(6379));
+}
+
+#[test]
+fn a_network_fault_is_refused_without_a_port_a_service_or_a_known_attribute() {
+    let portless = problems(&with_toxic("kind = \"timeout\"\ntarget = \"redis\"\nfor = \"2s\"", ""));
+    assert!(
+        portless
+            .iter()
+            .any(|(f, m)| f == "fault[0].target" && m.contains("needs the port") && m.contains("port = 6379")),
+        "{portless:?}"
+    );
+    let on_replica = problems(&with_toxic(
+        "kind = \"latency\"\ntarget = \"app-0\"\nfor = \"2s\"\nattributes = { latency = 1 }",
+        "port = 1",
+    ));
+    assert!(
+        on_replica
+            .iter()
+            .any(|(f, m)| f == "fault[0].target" && m.contains("not a [[service]]")),
+        "{on_replica:?}"
+    );
+    let typo = problems(&with_toxic(
+        "kind = \"latency\"\ntarget = \"redis\"\nfor = \"2s\"\nattributes = { latncy = 200 }\nstream = \"sideways\"\ntoxicity = 2.0",
+        "port = 6379",
+    ));
+    for (field, says) in [
+        ("fault[0].attributes.latncy", "did you mean \"latency\"?"),
+        ("fault[0].attributes", "needs `latency`"),
+        ("fault[0].stream", "unknown stream"),
+        ("fault[0].toxicity", "outside [0, 1]"),
+    ] {
+        assert!(
+            typo.iter().any(|(f, m)| f == field && m.contains(says)),
+            "{field}: {typo:?}"
+        );
+    }
+    let stray = problems(&with_toxic(
+        "kind = \"kill\"\ntarget = \"redis\"\nstream = \"upstream\"",
+        "port = 6379",
+    ));
+    assert!(
+        stray
+            .iter()
+            .any(|(f, m)| f == "fault[0].stream" && m.contains("only to a network fault")),
+        "{stray:?}"
+    );
+}

@@ -49,6 +49,7 @@ impl Validator<'_> {
         } else {
             self.target(&field, &raw.target, app, chaos_loop, services);
         }
+        let toxic = self.toxic(&field, &raw, kind, dependency);
         let delay = self.delay(&field, &raw, kind, &kind_name);
         let grace = self.grace(&field, kind, raw.grace.as_deref());
         let chaos = chaos_loop.then(|| self.chaos(&field, &raw, at, load));
@@ -61,6 +62,7 @@ impl Validator<'_> {
             grace,
             chaos: chaos.flatten(),
             dependency,
+            toxic,
         })
     }
 
@@ -95,16 +97,18 @@ impl Validator<'_> {
             );
             return;
         }
-        let kind_ok = matches!(
-            kind,
-            None | Some(FaultKind::Kill | FaultKind::Stop | FaultKind::Pause | FaultKind::Disconnect)
-        );
+        let kind_ok = kind.is_none_or(|k| {
+            matches!(
+                k,
+                FaultKind::Kill | FaultKind::Stop | FaultKind::Pause | FaultKind::Disconnect
+            ) || k.toxic_type().is_some()
+        });
         if !kind_ok {
             let k = kind.map_or("", |k| k.as_str());
             self.problem(
                 &format!("{field}.kind"),
                 format!("a {k} fault cannot target service \"{service}\""),
-                Some("a service takes kill, stop (then restart or replace), pause or disconnect".into()),
+                Some("a service takes kill, stop (then restart or replace), pause, disconnect, or a network fault on its link (latency, bandwidth, timeout, reset, slow_close, limit_data)".into()),
             );
         } else if action == Some(Action::Platform) {
             self.problem(
@@ -221,7 +225,7 @@ impl Validator<'_> {
     /// How long a lasting fault (pause, disconnect, remove) lasts (`for`, required), or
     /// the orchestrator's reaction delay of the others (`delay`).
     fn delay(&mut self, field: &str, raw: &FaultFile, kind: Option<FaultKind>, kind_name: &str) -> Duration {
-        let lasting = matches!(kind, Some(FaultKind::Pause | FaultKind::Disconnect | FaultKind::Remove));
+        let lasting = kind.is_some_and(|k| k.lasts());
         if lasting {
             if raw.delay.is_some() {
                 self.problem(

@@ -160,6 +160,12 @@ pub(crate) struct FaultFile {
     pub count: Option<i64>,
     /// For `chaos`: seed of the random choice of replicas (same seed, same replicas).
     pub(crate) seed: Option<i64>,
+    /// For a network fault: `upstream` or `downstream` (Toxiproxy's stream).
+    pub stream: Option<String>,
+    /// For a network fault: the share of connections it applies to, in [0, 1].
+    pub toxicity: Option<f64>,
+    /// For a network fault: the toxic's attributes, in Toxiproxy's names and units.
+    pub attributes: Option<BTreeMap<String, i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,6 +184,8 @@ pub(crate) struct ServiceFile {
     pub volumes: Vec<String>,
     /// Replaces the image's command: `["program", "arg", ...]`.
     pub command: Option<Vec<String>>,
+    /// The TCP port the app reaches it on (needed by a network fault on its link).
+    pub port: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]

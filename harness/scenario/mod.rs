@@ -16,6 +16,7 @@ mod level;
 pub mod plan;
 mod read;
 mod template;
+mod toxics;
 mod validate;
 pub mod zero_config;
 
@@ -264,33 +265,76 @@ pub enum FaultKind {
     /// Fowler's drill: every container of the scenario (replicas, services, front) killed
     /// at once, then all rebuilt from images and named volumes.
     Burn,
+    /// Network faults on the link to a service, each a Toxiproxy toxic for `for`:
+    /// data delayed by `latency` ± `jitter` ms.
+    Latency,
+    /// Data passed at `rate` KB/s.
+    Bandwidth,
+    /// Nothing passed; the connection closed after `timeout` ms (0: held until healed).
+    Timeout,
+    /// The connection reset (TCP RST) after `timeout` ms.
+    Reset,
+    /// The close delayed by `delay` ms.
+    SlowClose,
+    /// The connection closed after `bytes` bytes.
+    LimitData,
 }
 
 impl FaultKind {
-    pub(crate) const NAMES: [&'static str; 6] = ["kill", "stop", "pause", "disconnect", "remove", "burn"];
+    const ALL: [FaultKind; 12] = [
+        FaultKind::Kill,
+        FaultKind::Stop,
+        FaultKind::Pause,
+        FaultKind::Disconnect,
+        FaultKind::Remove,
+        FaultKind::Burn,
+        FaultKind::Latency,
+        FaultKind::Bandwidth,
+        FaultKind::Timeout,
+        FaultKind::Reset,
+        FaultKind::SlowClose,
+        FaultKind::LimitData,
+    ];
+    pub(crate) const NAMES: [&'static str; 12] = [
+        "kill",
+        "stop",
+        "pause",
+        "disconnect",
+        "remove",
+        "burn",
+        "latency",
+        "bandwidth",
+        "timeout",
+        "reset",
+        "slow_close",
+        "limit_data",
+    ];
 
     pub fn as_str(&self) -> &'static str {
-        match self {
-            FaultKind::Kill => "kill",
-            FaultKind::Stop => "stop",
-            FaultKind::Pause => "pause",
-            FaultKind::Disconnect => "disconnect",
-            FaultKind::Remove => "remove",
-            FaultKind::Burn => "burn",
-        }
+        let i = Self::ALL.iter().position(|k| k == self).unwrap_or(0);
+        Self::NAMES[i]
     }
 
     pub fn parse(s: &str) -> Option<FaultKind> {
-        Self::NAMES.iter().position(|n| *n == s).map(|i| {
-            [
-                FaultKind::Kill,
-                FaultKind::Stop,
-                FaultKind::Pause,
-                FaultKind::Disconnect,
-                FaultKind::Remove,
-                FaultKind::Burn,
-            ][i]
+        Self::NAMES.iter().position(|n| *n == s).map(|i| Self::ALL[i])
+    }
+
+    /// The Toxiproxy toxic type of a network fault, None for any other kind.
+    pub fn toxic_type(&self) -> Option<&'static str> {
+        Some(match self {
+            FaultKind::Latency => "latency",
+            FaultKind::Bandwidth => "bandwidth",
+            FaultKind::Timeout => "timeout",
+            FaultKind::Reset => "reset_peer",
+            FaultKind::SlowClose => "slow_close",
+            FaultKind::LimitData => "limit_data",
+            _ => return None,
         })
+    }
+
+    /// A fault that lasts `for` a while, then ends by itself (no reaction delay).
+    pub(crate) fn lasts(&self) -> bool {
+        matches!(self, FaultKind::Pause | FaultKind::Disconnect | FaultKind::Remove) || self.toxic_type().is_some()
     }
 
     /// The action that ends a fault of this kind when the scenario names none, and whether
@@ -302,6 +346,7 @@ impl FaultKind {
             FaultKind::Disconnect => (Action::Reconnect, false),
             FaultKind::Remove => (Action::Add, false),
             FaultKind::Burn => (Action::Rebuild, false),
+            _ => (Action::Heal, false),
         }
     }
 }
@@ -325,6 +370,8 @@ pub enum Action {
     /// After a burn: every container created again from its image, services first (each
     /// with its named volumes), then the replicas, then the front.
     Rebuild,
+    /// After a network fault: the toxic removed from the link.
+    Heal,
 }
 
 impl Action {
@@ -337,6 +384,7 @@ impl Action {
             Action::Add => "add",
             Action::Platform => "platform",
             Action::Rebuild => "rebuild",
+            Action::Heal => "heal",
         }
     }
 }
@@ -374,6 +422,20 @@ pub struct Fault {
     /// The target is a `[[service]]` (a dependency of the app), not a replica.
     #[serde(default)]
     pub dependency: bool,
+    /// A network fault's toxic (None for any other kind).
+    #[serde(default)]
+    pub toxic: Option<Toxic>,
+}
+
+/// A Toxiproxy toxic on the link to a service: its direction, the share of connections it
+/// applies to, and its attributes in Toxiproxy's names and units (ms, KB/s, bytes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Toxic {
+    /// `upstream` (app → service) or `downstream` (service → app).
+    pub stream: String,
+    /// In [0, 1]: the probability that a connection gets the toxic.
+    pub toxicity: f64,
+    pub attributes: BTreeMap<String, u64>,
 }
 
 /// A dependency container next to the app, reachable by its name.
@@ -392,6 +454,9 @@ pub struct Service {
     /// Replaces the image's command (CMD), e.g. to turn a store's persistence on.
     #[serde(default)]
     pub command: Option<Vec<String>>,
+    /// The TCP port the app reaches it on: what a network fault's proxy listens on.
+    #[serde(default)]
+    pub port: Option<u16>,
 }
 
 fn on() -> bool {

@@ -100,3 +100,61 @@ fn an_app_that_does_not_reconnect_is_not_certified_naming_redis() {
     assert!(reasons.contains("after redis was ready again"), "{reasons}");
     assert_eq!(code, Some(3), "{c}");
 }
+
+/// The phase's latency p50, ms.
+fn p50(r: &Value, phase: &str) -> f64 {
+    let p = r["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["phase"] == phase)
+        .unwrap();
+    p["latency_ms"]["p50"].as_f64().unwrap()
+}
+
+#[test]
+fn a_latency_toxic_on_the_redis_link_shows_in_the_disruption_and_is_gone_after_it() {
+    let (code, r, _) = dependency_run("scenarios/redis-latency.toml");
+    let faults = r["faults"].as_array().unwrap();
+    let f = &faults[0];
+    assert_eq!(
+        (&f["kind"], &f["target"], &f["action"]),
+        (&"latency".into(), &"redis".into(), &"heal".into())
+    );
+    assert!(f["error"].is_null(), "{f}");
+    // the link healed when `for` (5 s) was over, and the app served at once
+    let d = &f["dependency"];
+    let healed = d["ready_ms"].as_f64().unwrap();
+    assert!((5_000.0..6_000.0).contains(&healed), "{f}");
+    assert_eq!(f["recovery"], "recovered", "{f}");
+    // every answer from Redis waited 200 ms: the clients' p50 rose by at least that much,
+    // and is back near the baseline once the toxic is gone
+    let (base, disrupted, steady) = (p50(&r, "baseline"), p50(&r, "disruption"), p50(&r, "steady"));
+    assert!(
+        disrupted - base >= 200.0,
+        "baseline {base} ms, disruption {disrupted} ms"
+    );
+    assert!(steady < base + 50.0, "baseline {base} ms, steady {steady} ms");
+    assert_eq!(f["lost_requests"], 0, "{f}");
+    // the proxy ran, from its own image, and is recorded
+    let images = r["environment"]["images"].to_string();
+    assert!(images.contains("phoenix-proxy:latest"), "{images}");
+    assert_verdict_exit(code, 0, &r, "redis-latency");
+}
+
+#[test]
+fn a_timeout_toxic_makes_requests_time_out_and_the_app_recovers_when_it_ends() {
+    let (code, r, _) = dependency_run("tests/scenarios/redis-timeout.toml");
+    let f = &r["faults"][0];
+    assert_eq!((&f["kind"], &f["action"]), (&"timeout".into(), &"heal".into()), "{f}");
+    assert!(f["error"].is_null(), "{f}");
+    let lost = &f["lost_by_class"];
+    // nothing passed on the link for 3 s: the clients (1 s timeout) saw timeouts, only
+    assert!(lost["timeout"].as_u64().unwrap() >= 100, "{lost}");
+    assert_eq!(lost["total"], lost["timeout"], "{lost}");
+    // and the app served again once the link was whole, by itself
+    assert_eq!(f["recovery"], "recovered", "{f}");
+    let again = f["dependency"]["serve_again_ms"].as_f64().expect("served again");
+    assert!(again < 3_000.0, "{f}");
+    assert_verdict_exit(code, 0, &r, "redis-timeout");
+}

@@ -59,6 +59,7 @@ impl DockerBackend {
                 bounded("stop", service, grace + CALL_TIMEOUT, call).await
             }
             ServiceFault::Pause => bounded("pause", service, CALL_TIMEOUT, d.pause_container(&id)).await,
+            ServiceFault::Toxic(t) => self.add_toxic(&state, service, &t).await,
             ServiceFault::Disconnect => {
                 let net = state.network.clone().unwrap_or_default();
                 let req = NetworkDisconnectRequest {
@@ -82,7 +83,13 @@ impl DockerBackend {
             }
             ServiceAction::Reconnect => {
                 let net = state.network.clone().unwrap_or_default();
-                self.connect_service(&net, &id, service).await?;
+                self.connect_service(&net, &id, &super::proxy::upstream_alias(&spec))
+                    .await?;
+                unix_now_us()
+            }
+            // the link is whole again the moment the toxic is gone
+            ServiceAction::Heal => {
+                self.heal(&state, service).await?;
                 unix_now_us()
             }
         };
@@ -120,21 +127,15 @@ impl DockerBackend {
         Ok(unix_now_us())
     }
 
-    async fn connect_service(&self, net: &str, id: &str, service: &str) -> Result<()> {
+    async fn connect_service(&self, net: &str, id: &str, alias: &str) -> Result<()> {
         let req = NetworkConnectRequest {
             container: id.to_string(),
             endpoint_config: Some(EndpointSettings {
-                aliases: Some(vec![service.to_string()]),
+                aliases: Some(vec![alias.to_string()]),
                 ..Default::default()
             }),
         };
-        bounded(
-            "reconnect",
-            service,
-            CALL_TIMEOUT,
-            self.docker.connect_network(net, req),
-        )
-        .await
+        bounded("reconnect", alias, CALL_TIMEOUT, self.docker.connect_network(net, req)).await
     }
 
     /// The engine's timestamp of the first output line holding `line` at or after

@@ -44,7 +44,7 @@ impl DockerBackend {
     }
 
     /// A container request with this run's labels and name.
-    fn request(
+    pub(super) fn request(
         &self,
         image: &str,
         member: &str,
@@ -114,7 +114,7 @@ impl DockerBackend {
     }
 
     /// Binds `container_port` to a fixed `127.0.0.1:host_port`.
-    fn publish(
+    pub(super) fn publish(
         req: testcontainers::ContainerRequest<GenericImage>,
         container_port: u16,
         host_port: u16,
@@ -198,7 +198,7 @@ impl DockerBackend {
         let connect = NetworkConnectRequest {
             container: c.id().to_string(),
             endpoint_config: Some(EndpointSettings {
-                aliases: Some(vec![s.name.clone()]),
+                aliases: Some(vec![super::proxy::upstream_alias(s)]),
                 ..Default::default()
             }),
         };
@@ -268,6 +268,7 @@ impl DockerBackend {
             let c = self.start_service(&mut state, s).await?;
             state.services.push((s.name.clone(), c));
         }
+        self.start_proxy(&mut state, &d.services).await?;
         let mut endpoints = Vec::new();
         for r in &d.replicas {
             let port = free_port()?;

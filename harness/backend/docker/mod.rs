@@ -8,6 +8,7 @@
 //! - [`deploy`]: images, container requests, the network, volumes, services, replicas, front.
 //! - [`faults`]: kill, stop, pause, disconnect, remove, and the recovery actions.
 //! - [`dependency`]: faults on a service (kill, stop, pause, disconnect) and its return.
+//! - [`proxy`]: the proxy in front of services whose links take network faults.
 //! - [`burn`]: Fowler's drill — every container killed at once, then rebuilt in order.
 //! - [`read_only`]: the read-only trial's extra instance.
 //! - [`retire`]: a container that left the run, read and removed off the fault's path.
@@ -28,6 +29,7 @@ mod events;
 mod faults;
 pub(crate) mod images;
 mod memory;
+mod proxy;
 mod read_only;
 mod retire;
 mod teardown;
@@ -100,6 +102,9 @@ struct State {
     network: Option<String>,
     replicas: BTreeMap<String, Replica>,
     services: Vec<(String, Container)>,
+    /// The proxy in front of services whose links take network faults, and its API's
+    /// 127.0.0.1 port.
+    proxy: Option<(Container, u16)>,
     /// The read-only trial's extra instance, while it runs.
     read_only: Option<Container>,
     volumes: Vec<String>,

@@ -217,7 +217,7 @@ impl DockerBackend {
                 Ok(mut state) => {
                     state.logs.clear();
                     let services = std::mem::take(&mut state.services);
-                    let read_only = state.read_only.take();
+                    let read_only = state.read_only.take().into_iter().chain(super::proxy::take(&mut state));
                     let handles: Vec<Target> = state
                         .replicas
                         .values_mut()

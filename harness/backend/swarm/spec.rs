@@ -226,6 +226,7 @@ mod tests {
                 path: "/data".into(),
             }],
             command: Some(vec!["redis-server".into(), "--appendonly".into(), "yes".into()]),
+            proxied_port: None,
         };
         let mounts = [("phoenix-x-aof".to_string(), "/data".to_string())];
         let json = serde_json::to_value(dependency("r1", &d, "phoenix-x-cache", "net", &mounts)).unwrap();

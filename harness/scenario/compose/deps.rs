@@ -144,6 +144,8 @@ impl Compose<'_> {
             ready_log: x.ready_log,
             volumes: self.volumes(name, s, declared, false),
             command: self.command(name, s),
+            // a network fault names its service's port in a scenario file; none from here
+            port: None,
         }
     }
 }

@@ -372,6 +372,9 @@ impl Validator<'_> {
             let recipe = self.recipe(&format!("{field}.recipe"), s.recipe);
             let volumes = self.volumes(&format!("{field}.volumes"), &s.volumes);
             let command = self.service_command(&format!("{field}.command"), s.command);
+            let port = s
+                .port
+                .map(|p| self.int(&format!("{field}.port"), Some(p), 0, 1, 65535) as u16);
             services.push(Service {
                 name: s.name,
                 image: s.image,
@@ -380,6 +383,7 @@ impl Validator<'_> {
                 ready_log: s.ready_log,
                 volumes,
                 command,
+                port,
             });
         }
         services

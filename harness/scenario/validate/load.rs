@@ -239,13 +239,6 @@ impl Validator<'_> {
                 TthOf::Total
             }
         };
-        if of == TthOf::App && cycles == 0 {
-            self.problem(
-                "certify.time_to_healthy_of",
-                "\"app\" needs the platform floor, and certify.floor_cycles is 0",
-                Some("set certify.floor_cycles to 1 or more, or time_to_healthy_of = \"total\"".into()),
-            );
-        }
         (cycles.clamp(0, MAX_FLOOR_CYCLES as i64) as u32, of)
     }
 }

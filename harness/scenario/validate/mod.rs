@@ -230,6 +230,20 @@ impl Validator<'_> {
                     Some("a replica can take one fault at a time; move one of them".into()),
                 );
             }
+            let portless = services.iter().find(|s| s.name == f.target && s.port.is_none());
+            if let (Some(_), Some(s)) = (&f.toxic, portless) {
+                self.problem(
+                    &format!("fault[{i}].target"),
+                    format!(
+                        "a network fault on service \"{}\" needs the port the app reaches it on",
+                        s.name
+                    ),
+                    Some(format!(
+                        "add port = 6379 (its port) to the [[service]] named \"{}\"",
+                        s.name
+                    )),
+                );
+            }
             faults.push((i, f));
         }
         if self.load_known {
@@ -244,6 +258,16 @@ impl Validator<'_> {
         }
         let checks = self.checks(raw.checks);
         let certify = self.certify(raw.certify);
+        // a fault on a replica has its app share from the floor; one on a service from the
+        // service's own return
+        let on_replicas = faults.iter().any(|(_, f)| !f.dependency);
+        if certify.time_to_healthy_of == TthOf::App && certify.floor_cycles == 0 && on_replicas {
+            self.problem(
+                "certify.time_to_healthy_of",
+                "\"app\" needs the platform floor, and certify.floor_cycles is 0",
+                Some("set certify.floor_cycles to 1 or more, or time_to_healthy_of = \"total\"".into()),
+            );
+        }
         let front = raw.front.and_then(|f| self.front(f, &app.health.path));
         let audit = self.audit(raw.audit, app.backend, load.rate);
         Scenario {

@@ -1,7 +1,7 @@
 //! Lazily connected Redis handle shared by the Redis-backed stores; failures map to 503.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
@@ -19,10 +19,17 @@ const OP_TIMEOUT: Duration = Duration::from_secs(3);
 /// With `reconnect` off, one connection made on first use and kept for good: once Redis
 /// restarts every operation fails until the app is restarted (the mistake a dependency
 /// fault exists to catch).
+///
+/// A managed connection whose answers stop coming (a link that drops data: the requests
+/// already sent are owed answers that never arrive, and every later one queues behind
+/// them) is dropped on a timeout and a fresh one made, as a real client's pool does.
 #[derive(Clone)]
 pub struct RedisConn {
-    manager: ConnectionManager,
-    once: Option<Arc<(redis::Client, OnceCell<MultiplexedConnection>)>>,
+    client: redis::Client,
+    /// The managed connection and its generation: only a timeout on the current one
+    /// renews it (the late timeouts of a replaced one must not churn its successor).
+    manager: Arc<Mutex<(u64, ConnectionManager)>>,
+    once: Option<Arc<OnceCell<MultiplexedConnection>>>,
 }
 
 /// The connection an operation runs on.
@@ -63,44 +70,88 @@ impl ConnectionLike for Conn {
 impl RedisConn {
     pub fn new(url: &str, reconnect: bool) -> Result<Self, String> {
         let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL={url:?}: {e}"))?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_millis(500)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500));
-        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config)
-            .map_err(|e| format!("redis connection manager: {e}"))?;
-        let once = (!reconnect).then(|| Arc::new((client, OnceCell::new())));
-        Ok(RedisConn { manager, once })
+        let manager = Arc::new(Mutex::new((0, managed(&client)?)));
+        let once = (!reconnect).then(|| Arc::new(OnceCell::new()));
+        Ok(RedisConn { client, manager, once })
     }
 
-    /// The connection to run on: the managed one, or the one made on first use.
-    async fn conn(&self) -> redis::RedisResult<Conn> {
-        let Some(once) = &self.once else {
-            return Ok(Conn::Managed(self.manager.clone()));
+    /// The connection to run on, with its generation: the managed one, or the one made on
+    /// first use.
+    async fn conn(&self) -> redis::RedisResult<(u64, Conn)> {
+        let Some(cell) = &self.once else {
+            let (generation, m) = &*self.manager.lock().expect("redis lock");
+            return Ok((*generation, Conn::Managed(m.clone())));
         };
-        let (client, cell) = &**once;
         let c = cell
-            .get_or_try_init(|| client.get_multiplexed_async_connection())
+            .get_or_try_init(|| self.client.get_multiplexed_async_connection())
             .await?;
-        Ok(Conn::Once(c.clone()))
+        Ok((0, Conn::Once(c.clone())))
+    }
+
+    /// After a timeout: a fresh managed connection for the next operations (the one-shot
+    /// connection of `REDIS_RECONNECT=false` is kept, on purpose).
+    fn renew(&self, generation: u64) {
+        if self.once.is_some() {
+            return;
+        }
+        let mut current = self.manager.lock().expect("redis lock");
+        if current.0 == generation {
+            if let Ok(fresh) = managed(&self.client) {
+                *current = (generation + 1, fresh);
+            }
+        }
     }
 
     /// Runs one operation on the connection; any Redis error or a timeout becomes
-    /// [`AppError::Unavailable`] (503).
+    /// [`AppError::Unavailable`] (503). The operation runs on a task of its own: a client
+    /// that gives up drops its request, and the operation must still reach its timeout, or
+    /// a connection owed answers that never come would never be renewed.
     pub async fn run<T, F, Fut>(&self, what: &str, op: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Conn) -> Fut + Send + 'static,
+        Fut: Future<Output = redis::RedisResult<T>> + Send + 'static,
+    {
+        let this = self.clone();
+        let what = what.to_string();
+        let task = tokio::spawn(async move { this.bounded(&what, op).await });
+        task.await
+            .unwrap_or_else(|e| Err(AppError::Unavailable(format!("redis: {e}"))))
+    }
+
+    async fn bounded<T, F, Fut>(&self, what: &str, op: F) -> Result<T, AppError>
     where
         F: FnOnce(Conn) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
-        let call = async { op(self.conn().await?).await };
+        let generation = self.manager.lock().expect("redis lock").0;
+        let call = async { op(self.conn().await?.1).await };
         match tokio::time::timeout(OP_TIMEOUT, call).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(AppError::Unavailable(format!("redis {what}: {e}"))),
-            Err(_) => Err(AppError::Unavailable(format!(
-                "redis {what}: timed out after {OP_TIMEOUT:?}"
-            ))),
+            Ok(Err(e)) => {
+                if e.is_timeout() {
+                    self.renew(generation);
+                }
+                Err(AppError::Unavailable(format!("redis {what}: {e}")))
+            }
+            Err(_) => {
+                self.renew(generation);
+                Err(AppError::Unavailable(format!(
+                    "redis {what}: timed out after {OP_TIMEOUT:?}"
+                )))
+            }
         }
     }
+}
+
+/// A managed connection that connects on first use and reconnects after an I/O error.
+fn managed(client: &redis::Client) -> Result<ConnectionManager, String> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_millis(500)))
+        .set_response_timeout(Some(Duration::from_secs(2)))
+        .set_number_of_retries(2)
+        .set_min_delay(Duration::from_millis(50))
+        .set_max_delay(Duration::from_millis(500));
+    ConnectionManager::new_lazy_with_config(client.clone(), config)
+        .map_err(|e| format!("redis connection manager: {e}"))
 }
