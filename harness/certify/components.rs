@@ -48,6 +48,7 @@ fn component(name: &str, weight: f64, formula: &str) -> Component {
         value: None,
         inputs: Vec::new(),
         formula: formula.into(),
+        by_instrument: false,
     }
 }
 
@@ -215,9 +216,15 @@ pub(super) fn latency_degradation(a: &Analysis) -> Component {
     } else {
         None
     };
+    // the generator's overload, the first reason it can be, is the instrument's
+    let by_overload = !a.faults.is_empty() && base.count > 0 && a.load.overloaded().is_some();
     let p = match (why_not, pick) {
         (None, Some(p)) => p,
-        (why, _) => return c.not_measured(why.unwrap_or_else(|| "too few requests".into())),
+        (why, _) => {
+            let mut c = c.not_measured(why.unwrap_or_else(|| "too few requests".into()));
+            c.by_instrument = by_overload;
+            return c;
+        }
     };
     let value = |d: f64| clamp01(1.0 - d.max(1.0).log10() / 2.0);
     let degradation = if p.base > 0.0 && p.disrupted > 0.0 {
@@ -244,6 +251,7 @@ pub(super) fn latency_degradation(a: &Analysis) -> Component {
         ],
     );
     if (lowest - highest).abs() > MAX_SLIP_SWAY {
+        c.by_instrument = true;
         return c.not_measured(format!(
             "the load generator's schedule slip (p99 {slip:.1} ms) could move this component from {highest:.2} to {lowest:.2}: its latency figures are the generator's as much as the app's"
         ));

@@ -26,7 +26,8 @@
 //! A component that was not measured carries no weight: the score is
 //! `100 × Σ weight·value / Σ weight` over the measured components only (0 with none).
 //!
-//! Level: `phoenix` when every fault recovered, TTH p99 ≤ target and score ≥ 85;
+//! Level: `phoenix` when every fault recovered, TTH p99 ≤ target and score ≥ 85 with no
+//! component left unmeasured by the load generator's own slip or overload;
 //! `resilient` when every fault recovered and TTH p99 ≤ target; `fragile` otherwise. Then
 //! capped at `fragile` by the audit's findings (`analysis::audit`), at `untested` by the
 //! evidence rules, then `not-certified` by the hard rules.
@@ -68,6 +69,10 @@ pub struct Component {
     pub(crate) inputs: Vec<(String, f64)>,
     /// The formula, in words.
     pub(crate) formula: String,
+    /// Not measured because of the instrument (the load generator's slip or overload), not
+    /// for want of requests: the host's noise, which must not lift a level.
+    #[serde(default)]
+    pub(crate) by_instrument: bool,
 }
 
 fn measured_by_default() -> bool {
@@ -139,7 +144,10 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
     let within_target = unrecovered.is_empty() && tth_p99.is_none_or(|p| p <= target_ms);
     // the level is decided by hard criteria; the score ranks runs and separates a phoenix
     // (little lost, little slowed) from a merely resilient service
-    let level = if within_target && score >= PHOENIX_SCORE {
+    // a score lifted over the line because the generator's own lateness left a component
+    // unmeasured (its weight went to the others) is the host's doing, not the app's
+    let by_instrument = components.iter().find(|c| c.by_instrument);
+    let level = if within_target && score >= PHOENIX_SCORE && by_instrument.is_none() {
         Level::Phoenix
     } else if within_target {
         Level::Resilient
@@ -161,6 +169,11 @@ pub fn certify(analysis: &Analysis, scenario: &Scenario, verdicts: &Verdicts) ->
     // a run capped at untested was never in the running for phoenix
     if within_target && score < PHOENIX_SCORE && unmeasured.is_empty() {
         reasons.push(format!("score {score:.1} is below the {PHOENIX_SCORE} a phoenix needs"));
+    } else if let Some(c) = by_instrument.filter(|_| within_target && score >= PHOENIX_SCORE) {
+        reasons.push(format!(
+            "score {score:.1} is over the measured components only, and {} was left unmeasured by the load generator, not for want of requests: no phoenix on that",
+            c.name
+        ));
     }
     // with no fault, the one evidence line below says it all
     for c in components.iter().filter(|c| !c.measured && !analysis.faults.is_empty()) {

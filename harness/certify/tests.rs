@@ -407,6 +407,19 @@ fn slip_that_could_move_the_latency_component_leaves_it_unmeasured() {
         "{lat:?}"
     );
     assert!(component(&c, "availability").measured);
+    // its weight went to the others, and the score with it: the generator's lateness must
+    // not lift the level (a busy host made redis-latency phoenix at 100.0 where quiet runs
+    // were resilient at 75)
+    assert!(lat.by_instrument, "{lat:?}");
+    assert!(c.score >= PHOENIX_SCORE, "{}", c.score);
+    assert_eq!(c.level, Level::Resilient, "{:?}", c.reasons);
+    assert!(
+        c.reasons
+            .iter()
+            .any(|r| r.contains("left unmeasured by the load generator")),
+        "{:?}",
+        c.reasons
+    );
 }
 
 #[test]

@@ -144,14 +144,17 @@ impl RedisConn {
     }
 }
 
-/// A managed connection that connects on first use and reconnects after an I/O error.
+/// A managed connection that connects on first use and reconnects after an I/O error,
+/// retrying at most 100 ms apart (500 ms made the app's return after a Redis restart take
+/// 30-50 ms in some runs and 500-575 ms in others, by where the store's return fell in the
+/// backoff).
 fn managed(client: &redis::Client) -> Result<ConnectionManager, String> {
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_millis(500)))
         .set_response_timeout(Some(Duration::from_secs(2)))
         .set_number_of_retries(2)
         .set_min_delay(Duration::from_millis(50))
-        .set_max_delay(Duration::from_millis(500));
+        .set_max_delay(Duration::from_millis(100));
     ConnectionManager::new_lazy_with_config(client.clone(), config)
         .map_err(|e| format!("redis connection manager: {e}"))
 }
