@@ -417,31 +417,6 @@ impl CheckRun {
         }
     }
 
-    /// Waits, polling, until the first sound journey verifies on every replica, for at most
-    /// `within`: after a fault on a dependency the app may take a moment to reconnect, and
-    /// a check verified before it has would call an outage lost state. Only a check whose
-    /// verify steps all read (GET, HEAD) is polled: a write could change what it verifies.
-    pub async fn settle(&self, endpoints: &[Endpoint], within: std::time::Duration) {
-        let reads = self
-            .check
-            .verify
-            .iter()
-            .all(|s| matches!(s.method.as_str(), "GET" | "HEAD"));
-        let Some(j) = self.journeys.iter().find(|j| j.sound()).filter(|_| reads) else {
-            return;
-        };
-        let client = client();
-        let deadline = tokio::time::Instant::now() + within;
-        while verify_one(&client, &self.check, j, endpoints, "settle", None)
-            .await
-            .1
-            .is_err()
-            && tokio::time::Instant::now() < deadline
-        {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    }
-
     /// Verifies every sound journey now.
     pub async fn verify(&mut self, endpoints: &[Endpoint], after: Option<&str>, at_us: i64) {
         let (v, results) = verify(&self.check, &self.journeys, endpoints, after, at_us).await;
@@ -501,6 +476,10 @@ impl CheckRun {
         }
     }
 }
+
+// the wait before verifying after a fault on a dependency
+#[path = "check_settle.rs"]
+mod settle;
 
 #[cfg(test)]
 #[path = "check_tests.rs"]

@@ -163,6 +163,46 @@ impl Validator<'_> {
         }
     }
 
+    /// The `[[fault]]` entries, each validated against the app, the load and the services
+    /// (a fault may target one), with their index in the file.
+    fn faults(&mut self, raw: Vec<FaultFile>, app: &App, load: &Load, services: &[Service]) -> Vec<(usize, Fault)> {
+        let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        let mut faults: Vec<(usize, Fault)> = Vec::new();
+        let n = self.at_most("fault", raw.len(), MAX_FAULT_ENTRIES, "faults");
+        for (i, f) in raw.into_iter().take(n).enumerate() {
+            let Some(f) = self.fault(i, f, app, load, &service_names) else {
+                continue;
+            };
+            if let Some((j, _)) = faults.iter().find(|(_, o)| o.target == f.target && o.at == f.at) {
+                self.problem(
+                    &format!("fault[{i}].at"),
+                    format!(
+                        "{} already has a fault at {} (fault[{j}])",
+                        f.target,
+                        format_duration(f.at)
+                    ),
+                    Some("a replica can take one fault at a time; move one of them".into()),
+                );
+            }
+            let portless = services.iter().find(|s| s.name == f.target && s.port.is_none());
+            if let (Some(_), Some(s)) = (&f.toxic, portless) {
+                self.problem(
+                    &format!("fault[{i}].target"),
+                    format!(
+                        "a network fault on service \"{}\" needs the port the app reaches it on",
+                        s.name
+                    ),
+                    Some(format!(
+                        "add port = 6379 (its port) to the [[service]] named \"{}\"",
+                        s.name
+                    )),
+                );
+            }
+            faults.push((i, f));
+        }
+        faults
+    }
+
     fn scenario(&mut self, raw: ScenarioFile, path: &Path) -> Scenario {
         let bad_name = raw.name.trim().is_empty()
             || raw.name.contains(['/', '\\'])
@@ -212,40 +252,7 @@ impl Validator<'_> {
         self.load_known = !self.problems[before..].iter().any(|p| p.field == "load.duration");
         self.request_budget(&load, trials);
         let services = self.services(raw.services, &app.replicas);
-        let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
-        let mut faults: Vec<(usize, Fault)> = Vec::new();
-        let n = self.at_most("fault", raw.faults.len(), MAX_FAULT_ENTRIES, "faults");
-        for (i, f) in raw.faults.into_iter().take(n).enumerate() {
-            let Some(f) = self.fault(i, f, &app, &load, &service_names) else {
-                continue;
-            };
-            if let Some((j, _)) = faults.iter().find(|(_, o)| o.target == f.target && o.at == f.at) {
-                self.problem(
-                    &format!("fault[{i}].at"),
-                    format!(
-                        "{} already has a fault at {} (fault[{j}])",
-                        f.target,
-                        format_duration(f.at)
-                    ),
-                    Some("a replica can take one fault at a time; move one of them".into()),
-                );
-            }
-            let portless = services.iter().find(|s| s.name == f.target && s.port.is_none());
-            if let (Some(_), Some(s)) = (&f.toxic, portless) {
-                self.problem(
-                    &format!("fault[{i}].target"),
-                    format!(
-                        "a network fault on service \"{}\" needs the port the app reaches it on",
-                        s.name
-                    ),
-                    Some(format!(
-                        "add port = 6379 (its port) to the [[service]] named \"{}\"",
-                        s.name
-                    )),
-                );
-            }
-            faults.push((i, f));
-        }
+        let faults = self.faults(raw.faults, &app, &load, &services);
         if self.load_known {
             self.fault_timeline(&faults, &app.replicas, &load);
         }
