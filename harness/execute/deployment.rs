@@ -148,14 +148,20 @@ pub(crate) const NULL_IMAGE: &str = "phoenix-demo:latest";
 /// [`NULL_IMAGE`] and how to build it, from this checkout's `scenarios/apps/demo`; None
 /// when that folder is not there (phoenix installed without its sources).
 pub(crate) fn null_image() -> Option<ImageSpec> {
+    own_image(NULL_IMAGE, "apps/demo")
+}
+
+/// An image of the harness's own (the null replica, the proxy), built from this checkout's
+/// `scenarios/<app>` by its `build.sh` and `Dockerfile`; None when that folder is not there.
+fn own_image(reference: &str, app: &str) -> Option<ImageSpec> {
     let scenarios = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let demo = scenarios.join("apps/demo");
-    demo.join("build.sh").is_file().then(|| ImageSpec {
-        reference: NULL_IMAGE.into(),
+    let dir = scenarios.join(app);
+    dir.join("build.sh").is_file().then(|| ImageSpec {
+        reference: reference.into(),
         source: ImageSource::Build(BuildSpec {
-            context: demo.clone(),
+            context: dir.clone(),
             dockerfile: "Dockerfile".into(),
-            command: Some(vec!["bash".into(), demo.join("build.sh").display().to_string()]),
+            command: Some(vec!["bash".into(), dir.join("build.sh").display().to_string()]),
             workdir: scenarios,
             env: Vec::new(),
         }),
@@ -187,7 +193,7 @@ pub fn images(scenario: &Scenario, rebuild: bool) -> Vec<ImageSpec> {
     out.extend(scenario.services.iter().map(|s| recipe(&s.image, &s.recipe)));
     out.extend(scenario.front.iter().map(|f| recipe(&f.image, &f.recipe)));
     if scenario.services.iter().any(|s| proxied(scenario, &s.name)) {
-        out.extend(proxy_image());
+        out.extend(own_image(crate::backend::PROXY_IMAGE, "apps/proxy"));
     }
     out
 }
@@ -195,24 +201,6 @@ pub fn images(scenario: &Scenario, rebuild: bool) -> Vec<ImageSpec> {
 /// Whether a network fault targets the link to service `name`.
 fn proxied(scenario: &Scenario, name: &str) -> bool {
     scenario.faults.iter().any(|f| f.toxic.is_some() && f.target == name)
-}
-
-/// The proxy's image and how to build it, from this checkout's `scenarios/apps/proxy`
-/// (like the floor's null replica); None when that folder is not there.
-fn proxy_image() -> Option<ImageSpec> {
-    let scenarios = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let proxy = scenarios.join("apps/proxy");
-    proxy.join("build.sh").is_file().then(|| ImageSpec {
-        reference: crate::backend::PROXY_IMAGE.into(),
-        source: ImageSource::Build(BuildSpec {
-            context: proxy.clone(),
-            dockerfile: "Dockerfile".into(),
-            command: Some(vec!["bash".into(), proxy.join("build.sh").display().to_string()]),
-            workdir: scenarios,
-            env: Vec::new(),
-        }),
-        rebuild: false,
-    })
 }
 
 /// A scenario's build section as the backend takes it.
